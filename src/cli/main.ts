@@ -1,0 +1,41 @@
+import { Command, CommanderError } from "commander";
+import { ENTK_VERSION } from "../version.ts";
+import { registerEnv } from "./commands/env.ts";
+
+/** Exit code for usage errors (unknown command or flag, bad flag value), as in most Unix tools. */
+export const EXIT_USAGE = 2;
+
+export function buildProgram(): Command {
+  const program = new Command("entk")
+    .description("Exact eNTKs of prompt-based masked language models, side by side with fine-tuning.")
+    .version(ENTK_VERSION, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerEnv(program);
+  // Commander only rejects unknown subcommands when it has some; make the root strict as well.
+  program.on("command:*", (operands: string[]) => {
+    program.error(`error: unknown command '${operands[0]}'`, {
+      code: "commander.unknownCommand",
+      exitCode: EXIT_USAGE,
+    });
+  });
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+/** Run the CLI; returns the process exit code instead of exiting so tests and embedders can call it. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help")
+        return 0;
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`entk: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,36 @@
+import cliProgress from "cli-progress";
+
+export interface Progress {
+  tick(n?: number): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar with rate and ETA on stderr (so stdout stays clean for results). Silent when `quiet` or when
+ * stderr is not a terminal and ENTK_PROGRESS is not set, so logs and CI output stay readable.
+ */
+export function progressBar(label: string, total: number, opts: { quiet?: boolean; unit?: string } = {}): Progress {
+  const show = !opts.quiet && (process.stderr.isTTY || process.env.ENTK_PROGRESS === "1");
+  if (!show) return { tick() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label.padEnd(14)} {bar} {value}/{total} ${opts.unit ?? "it"} | {rate}/s | ETA {eta_formatted}`,
+      stream: process.stderr,
+      etaBuffer: 20,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const start = Date.now();
+  let done = 0;
+  bar.start(total, 0, { rate: "0.0" });
+  return {
+    tick(n = 1) {
+      done += n;
+      bar.update(done, { rate: (done / Math.max((Date.now() - start) / 1000, 1e-3)).toFixed(1) });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
