@@ -50,10 +50,13 @@ export interface SleepMethodConfig {
   fail: boolean;
 }
 
-export type MethodConfig = KernelMethodConfig | FtMethodConfig | SleepMethodConfig;
+/** Every method may be restricted to some of the sweep's tasks (e.g. A-SignGD to binary tasks). */
+export type MethodConfig = (KernelMethodConfig | FtMethodConfig | SleepMethodConfig) & { tasks?: string[] };
 
 export interface SweepConfig {
   name: string;
+  /** Free text for people reading the config (JSON has no comments); not part of the config hash. */
+  description?: string;
   model: { id: string; revision?: string };
   /** Where the task data lives (LM-BFF `original/` layout) and which k-shot split mode to generate. */
   data: { dir: string; mode: SplitMode };
@@ -217,10 +220,12 @@ const METHOD_KEYS = {
 
 function validateMethod(c: Ctx, v: unknown, p: Path): MethodConfig {
   const kind = c.oneOf(c.obj(v, p, Object.keys(v ?? {})).kind, [...p, "kind"], ["kernel", "ft", "sleep"] as const);
-  const m = c.obj(v, p, METHOD_KEYS[kind]);
-  if (kind === "kernel") return validateKernel(c, m, p);
-  if (kind === "ft") return validateFt(c, m, p);
+  const m = c.obj(v, p, [...METHOD_KEYS[kind], "tasks"]);
+  const tasks = m.tasks === undefined ? {} : { tasks: c.list(m.tasks, [...p, "tasks"], (x, q) => c.str(x, q)) };
+  if (kind === "kernel") return { ...validateKernel(c, m, p), ...tasks };
+  if (kind === "ft") return { ...validateFt(c, m, p), ...tasks };
   return {
+    ...tasks,
     kind: "sleep",
     ms: c.num(m.ms, [...p, "ms"], { int: true, min: 0 }),
     variants: m.variants === undefined ? 1 : c.num(m.variants, [...p, "variants"], { int: true, min: 1 }),
@@ -235,7 +240,7 @@ export function validateSweepConfig(
   lineOf: (p: Path) => number | undefined = () => undefined,
 ): SweepConfig {
   const c: Ctx = new Ctx(file, lineOf);
-  const r = c.obj(raw, [], ["name", "model", "data", "tasks", "k", "seeds", "methods", "limits", "out"]);
+  const r = c.obj(raw, [], ["name", "description", "model", "data", "tasks", "k", "seeds", "methods", "limits", "out"]);
   const model =
     typeof r.model === "string"
       ? { id: c.str(r.model, ["model"]) }
@@ -274,14 +279,22 @@ export function validateSweepConfig(
   const methodsRaw = r.methods;
   if (!Array.isArray(methodsRaw) || methodsRaw.length === 0)
     c.fail(["methods"], `expected a non-empty list of methods, got ${show(methodsRaw)}`);
+  const methods = methodsRaw.map((m, i) => validateMethod(c, m, ["methods", i]));
+  methods.forEach((m, i) =>
+    m.tasks?.forEach((t, j) => {
+      if (!lower.has(t.toLowerCase()))
+        c.fail(["methods", i, "tasks", j], `task ${show(t)} is not in the top-level tasks`);
+    }),
+  );
   return {
     name: r.name === undefined ? "sweep" : c.str(r.name, ["name"]),
+    ...(r.description === undefined ? {} : { description: c.str(r.description, ["description"]) }),
     model,
     data,
     tasks,
     k: c.list(r.k, ["k"], (x, q) => c.num(x, q, { int: true, min: 1 })),
     seeds: c.list(r.seeds, ["seeds"], (x, q) => c.num(x, q, { int: true, min: 0 })),
-    methods: methodsRaw.map((m, i) => validateMethod(c, m, ["methods", i])),
+    methods,
     limits,
     out: c.str(r.out, ["out"]),
   };
@@ -317,7 +330,7 @@ export function loadSweepConfig(path: string): SweepConfig {
 
 /** Identifies a config's meaning (not its formatting or its output dir): recorded in every result. */
 export function configHash(config: SweepConfig): string {
-  const { out: _out, ...rest } = config;
+  const { out: _out, description: _d, ...rest } = config;
   return contentKey(rest);
 }
 

@@ -83,14 +83,17 @@ function methodVariants(
  * method in config order. Duplicate specs (e.g. the same method listed twice) collapse into one job.
  */
 export function expandJobs(config: SweepConfig): Job[] {
-  const variants = config.methods.flatMap(methodVariants);
+  const variants = config.methods.flatMap((m) =>
+    methodVariants(m).map((v) => ({ v, only: m.tasks?.map((t) => t.toLowerCase()) })),
+  );
   const modelTag = `${config.model.id}${config.model.revision ? `@${config.model.revision}` : ""}`;
   const jobs: Job[] = [];
   const seen = new Set<string>();
   for (const task of config.tasks)
     for (const k of config.k)
       for (const seed of config.seeds)
-        for (const v of variants) {
+        for (const { v, only } of variants) {
+          if (only && !only.includes(task.toLowerCase())) continue;
           const spec: JobSpec = {
             v: 1,
             task,

@@ -48,7 +48,7 @@ methods:
     expect(m.kind === "kernel" && m.options.binary).toBe(false);
     expect(m.kind === "kernel" && m.grid.reg).toEqual([0, 1e-4]);
     expect(configHash(a)).toBe(configHash(b));
-    expect(configHash({ ...a, out: "elsewhere" })).toBe(configHash(a));
+    expect(configHash({ ...a, out: "elsewhere", description: "notes" })).toBe(configHash(a));
     expect(configHash({ ...a, seeds: [13] })).not.toBe(configHash(a));
   });
 
@@ -83,6 +83,11 @@ methods:
     [{ ...base, limits: { limitEval: 0 } }, "limits.limitEval", "an integer >= 1"],
     [{ ...base, data: { dir: "d", mode: "5-shot" } }, "data.mode", '"k-shot-1k-test"'],
     [{ ...base, methods: [] }, "methods", "non-empty list"],
+    [
+      { ...base, methods: [{ kind: "ft", optimizer: "sgd", lr: 1, batchSize: 1, steps: 1, tasks: ["QQP"] }] },
+      "methods[0].tasks[0]",
+      "not in the top-level tasks",
+    ],
     [{ ...base, methods: [{ kind: "svm" }] }, "methods[0].kind", '"kernel", "ft", "sleep"'],
     [{ ...base, methods: [{ kind: "kernel", formula: "ntk", solver: "lstsq" }] }, "methods[0].formula", '"signgd"'],
     [{ ...base, methods: [{ kind: "kernel", formula: "sgd" }] }, "methods[0].solver", "is required"],

@@ -80,6 +80,21 @@ describe("job expansion", () => {
     expect(() => canonicalJson({ x: Number.NaN })).toThrow(/non-finite/);
   });
 
+  it("a method restricted to some tasks only expands for those (case-insensitive)", () => {
+    const jobs = expandJobs(
+      cfg({
+        methods: [
+          { kind: "kernel", formula: "sgd", solver: "lstsq" },
+          { kind: "kernel", formula: "asymmetric_signgd", solver: "asym", binary: true, tasks: ["sst-2", "MRPC"] },
+        ],
+      }),
+    );
+    const asym = jobs.filter((j) => j.method === "kernel:asymmetric_signgd:asym");
+    expect(new Set(asym.map((j) => j.task))).toEqual(new Set(["SST-2", "MRPC"]));
+    expect(asym.length).toBe(2 * 2 * 3);
+    expect(jobs.length).toBe(3 * 2 * 3 + 2 * 2 * 3);
+  });
+
   it("collapses duplicate method entries into one job", () => {
     const m = { kind: "kernel", formula: "sgd", solver: "lstsq" };
     expect(expandJobs(cfg({ methods: [m, m] })).length).toBe(3 * 2 * 3);

@@ -67,11 +67,16 @@ export function registerSweep(program: Command): void {
         const outDir = opts.out ?? resolveOutDir(config);
         const store = new ResultsStore(outDir);
         const jobs = selectShard(expandJobs(config), opts.shard ?? { index: 1, count: 1 });
-        process.stdout.write(`# config ${configHash(config)}, ${jobs.length} jobs, out ${outDir}\n`);
+        const lines = [`# config ${configHash(config)}, ${jobs.length} jobs, out ${outDir}`];
         for (const j of jobs)
-          process.stdout.write(
-            `${j.key} ${store.has(j.key) ? "done" : "todo"} ${j.task} k=${j.k} seed=${j.seed} ${j.method} ${JSON.stringify(j.hyperparameters)}${Object.keys(j.grid).length ? ` grid=${JSON.stringify(j.grid)}` : ""}\n`,
+          lines.push(
+            `${j.key} ${store.has(j.key) ? "done" : "todo"} ${j.task} k=${j.k} seed=${j.seed} ${j.method} ${JSON.stringify(j.hyperparameters)}${Object.keys(j.grid).length ? ` grid=${JSON.stringify(j.grid)}` : ""}`,
           );
+        // `entk sweep --dry-run | head` closes the pipe early: that is not an error.
+        process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+          if (e.code !== "EPIPE") throw e;
+        });
+        process.stdout.write(`${lines.join("\n")}\n`);
         return;
       }
       const ac = new AbortController();
