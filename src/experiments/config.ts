@@ -280,12 +280,11 @@ export function validateSweepConfig(
   if (!Array.isArray(methodsRaw) || methodsRaw.length === 0)
     c.fail(["methods"], `expected a non-empty list of methods, got ${show(methodsRaw)}`);
   const methods = methodsRaw.map((m, i) => validateMethod(c, m, ["methods", i]));
-  methods.forEach((m, i) =>
-    m.tasks?.forEach((t, j) => {
+  for (const [i, m] of methods.entries())
+    for (const [j, t] of (m.tasks ?? []).entries())
       if (!lower.has(t.toLowerCase()))
         c.fail(["methods", i, "tasks", j], `task ${show(t)} is not in the top-level tasks`);
-    }),
-  );
+
   return {
     name: r.name === undefined ? "sweep" : c.str(r.name, ["name"]),
     ...(r.description === undefined ? {} : { description: c.str(r.description, ["description"]) }),
