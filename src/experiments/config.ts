@@ -180,10 +180,9 @@ function validateKernel(c: Ctx, m: Record<string, unknown>, p: Path): KernelMeth
 }
 
 function validateFt(c: Ctx, m: Record<string, unknown>, p: Path): FtMethodConfig {
-  const evalEvery =
-    m.evalEvery === undefined || m.evalEvery === "epoch"
-      ? (m.evalEvery ?? 100)
-      : c.num(m.evalEvery, [...p, "evalEvery"], { int: true, min: 1 });
+  const evalEvery = m.evalEvery === undefined || m.evalEvery === "epoch" ? (m.evalEvery ?? 100) : m.evalEvery;
+  if (evalEvery !== "epoch" && !(Number.isInteger(evalEvery) && (evalEvery as number) >= 1))
+    c.fail([...p, "evalEvery"], `expected an integer >= 1 or "epoch", got ${show(evalEvery)}`);
   return {
     kind: "ft",
     optimizers: c.list(m.optimizer, [...p, "optimizer"], (x, q) => c.oneOf(x, q, FT_OPTIMIZERS)),
@@ -231,6 +230,32 @@ function validateMethod(c: Ctx, v: unknown, p: Path): MethodConfig {
     variants: m.variants === undefined ? 1 : c.num(m.variants, [...p, "variants"], { int: true, min: 1 }),
     fail: c.bool(m.fail, [...p, "fail"], false),
   };
+}
+
+/**
+ * Parse a one-line method spec as `entk run --methods` takes them: `kernel:<formula>:<solver>[:key=value]...` or
+ * `ft:<optimizer>[:key=value]...` (`bs` is short for batchSize), e.g. `ft:adam:lr=1e-5:bs=8:steps=1000`. It is
+ * validated like a sweep config's method entry, so a run and a sweep of the same job share its content key.
+ */
+export function parseMethodSpec(spec: string): MethodConfig {
+  const c: Ctx = new Ctx(`method "${spec}"`, () => undefined);
+  const [kind, ...rest] = spec.split(":");
+  const raw: Record<string, unknown> = { kind };
+  c.oneOf(kind, ["kind"], ["kernel", "ft", "sleep"] as const);
+  const positional =
+    kind === "kernel" ? ["formula", "solver"] : kind === "ft" ? ["optimizer"] : kind === "sleep" ? ["ms"] : [];
+  const value = (v: string): unknown =>
+    v === "true" ? true : v === "false" ? false : v !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
+  rest.forEach((part, i) => {
+    if (i < positional.length) raw[positional[i]] = value(part);
+    else {
+      const eq = part.indexOf("=");
+      if (eq <= 0) c.fail([], `expected key=value after the ${positional.join(" and ")}, got "${part}"`);
+      const key = part.slice(0, eq);
+      raw[key === "bs" ? "batchSize" : key] = value(part.slice(eq + 1));
+    }
+  });
+  return validateMethod(c, raw, []);
 }
 
 /** Validate a parsed config object. `lineOf` maps a key path to its line in the source, when known. */

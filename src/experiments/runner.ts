@@ -147,9 +147,10 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
     bar.stop();
   }
   summary.interrupted = signal.aborted;
-  // The merged view is one file, so only an unsharded, complete run writes it (shards would collide on it).
+  // The merged view is one file, so only an unsharded, complete run writes it (shards would collide on it). It
+  // holds this config's jobs only, even if the directory also has records of other configs.
   if (shard.count === 1 && !summary.interrupted && summary.failed.length === 0)
-    await store.mergeTo(join(outDir, "results.jsonl"));
+    await store.mergeTo(join(outDir, "results.jsonl"), new Set(all.map((j) => j.key)));
   await writeManifest(summary.interrupted ? undefined : new Date().toISOString());
   return summary;
 }

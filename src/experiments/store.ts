@@ -50,8 +50,9 @@ export class ResultsStore {
     return readResultsDir(this.recordsDir);
   }
 
-  async mergeTo(path: string): Promise<number> {
-    const records = this.read();
+  /** Write the records (of the jobs in `keys`, default all) as one JSON Lines file, atomically. */
+  async mergeTo(path: string, keys?: Set<string>): Promise<number> {
+    const records = this.read().filter((r) => !keys || keys.has(r.key));
     await writeFileAtomic(path, records.map((r) => `${JSON.stringify(r)}\n`).join(""));
     return records.length;
   }

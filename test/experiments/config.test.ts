@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, configHash, parseSweepConfig, validateSweepConfig } from "../../src/experiments/config.ts";
+import {
+  ConfigError,
+  configHash,
+  parseMethodSpec,
+  parseSweepConfig,
+  validateSweepConfig,
+} from "../../src/experiments/config.ts";
+import { expandJobs } from "../../src/experiments/jobs.ts";
 
 const base = {
   name: "t",
@@ -126,5 +133,40 @@ methods:
   it("reports YAML syntax errors and duplicate keys with a line", () => {
     const e = errorOf(() => parseSweepConfig("model: a\nmodel: b\n", "d.yaml"));
     expect(e.message).toMatch(/^d\.yaml:2: cannot parse/);
+  });
+
+  it("rejects a bad evalEvery with both accepted forms named", () => {
+    const m = { kind: "ft", optimizer: "sgd", lr: 1, batchSize: 1, steps: 1, evalEvery: "end" };
+    expect(errorOf(() => validateSweepConfig({ ...base, methods: [m] })).message).toContain(
+      'methods[0].evalEvery: expected an integer >= 1 or "epoch", got "end"',
+    );
+  });
+});
+
+describe("method specs (entk run --methods)", () => {
+  it("parse to the same method, hence the same job keys, as the config entry", () => {
+    const cfg = validateSweepConfig({
+      ...base,
+      methods: [
+        { kind: "kernel", formula: "sgd", solver: "lstsq", reg: 0.01 },
+        { kind: "ft", optimizer: "adam", lr: 1e-5, batchSize: 8, steps: 1000, evalEvery: "epoch" },
+      ],
+    });
+    const specs = ["kernel:sgd:lstsq:reg=0.01", "ft:adam:lr=1e-5:bs=8:steps=1000:evalEvery=epoch"];
+    const fromSpecs = { ...cfg, methods: specs.map(parseMethodSpec) };
+    expect(expandJobs(fromSpecs).map((j) => j.key)).toEqual(expandJobs(cfg).map((j) => j.key));
+    expect(parseMethodSpec("kernel:asymmetric_signgd:asym:binary=true")).toMatchObject({
+      formulas: ["asymmetric_signgd"],
+      options: { binary: true },
+    });
+  });
+
+  it("bad specs name the spec, the key and what was expected", () => {
+    expect(() => parseMethodSpec("ft:sgd:lr=fast:bs=8:steps=1")).toThrow(
+      'method "ft:sgd:lr=fast:bs=8:steps=1": lr: expected a number > 0, got "fast"',
+    );
+    expect(() => parseMethodSpec("ft:sgd:8")).toThrow(/expected key=value after the optimizer, got "8"/);
+    expect(() => parseMethodSpec("kernel:sgd:lstsq:momentum=1")).toThrow(/momentum: unknown key/);
+    expect(() => parseMethodSpec("svm:rbf")).toThrow(/kind: expected one of "kernel", "ft", "sleep", got "svm"/);
   });
 });

@@ -120,6 +120,16 @@ describe("runSweep", () => {
     expect(new ResultsStore(out).read().length).toBe(24);
   });
 
+  it("the merged results.jsonl holds only this config's jobs", async () => {
+    const out = tmp();
+    await runSweep(config(out, { seeds: [99] }), { ...quiet, executor: fake().ex });
+    await runSweep(config(out), { ...quiet, executor: fake().ex });
+    const merged = readResultsFile(join(out, "results.jsonl"));
+    expect(merged.length).toBe(24);
+    expect(merged.some((r) => r.seed === 99)).toBe(false);
+    expect(new ResultsStore(out).read().length).toBe(32);
+  });
+
   it("runs at most `concurrency` jobs at once", async () => {
     const f1 = fake({ delayMs: 20 });
     await runSweep(config(tmp()), { ...quiet, executor: f1.ex });

@@ -72,4 +72,34 @@ describe("entk sweep survives SIGKILL", () => {
     // the files the first run finished were not rewritten by the resumed run
     expect(afterKill.map((f) => statSync(join(killedOut, "records", f)).mtimeMs)).toEqual(mtimes);
   });
+
+  it("Ctrl-C (SIGINT) stops running jobs at once, records no failure, and says how to resume", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "entk-int-"));
+    const cfg = join(dir, "sweep.yaml");
+    const out = join(dir, "out");
+    writeFileSync(
+      cfg,
+      `model: none\ndata: none\ntasks: [cr]\nk: 16\nseeds: [13, 21]\nout: ${out}\nmethods: [{kind: sleep, ms: 30000}]\n`,
+    );
+    const child = spawn(process.execPath, [BIN, "sweep", cfg, "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(join(out, "shards", "1-of-1.json"))) {
+      if (Date.now() > deadline) throw new Error("the sweep never started");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    child.kill("SIGINT");
+    expect(await exited).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(10_000); // the 30 s job was stopped, not waited for
+    expect(stderr).toMatch(/interrupted/);
+    expect(stderr).toMatch(/rerun the same command to resume/);
+    expect(readdirSync(join(out, "records"))).toEqual([]);
+    expect(existsSync(join(out, "failed"))).toBe(false);
+  });
 });
