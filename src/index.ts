@@ -6,6 +6,7 @@ export {
   configHash,
   loadSweepConfig,
   type MethodConfig,
+  parseMethodSpec,
   parseSweepConfig,
   type SweepConfig,
   validateSweepConfig,

@@ -127,7 +127,8 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
       await rm(join(outDir, "failed", `${job.key}.json`), { force: true });
       summary.ran++;
     } catch (err) {
-      if (signal.aborted) return; // interrupted: not a failure, the job reruns on resume
+      // Stopped by Ctrl-C or by --fail-fast after another job failed: not a failure, the job reruns on resume.
+      if (jobSignal.aborted) return;
       const error = err instanceof Error ? err.message : String(err);
       summary.failed.push({ key: job.key, method: job.method, task: job.task, error });
       await writeFileAtomic(

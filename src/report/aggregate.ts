@@ -14,7 +14,9 @@ export interface SeedBest {
 /** One table cell: (k, method row, task) over seeds. Values are in [0, 1]. */
 export interface Cell {
   k: number;
+  /** Row key: the method (see rowMethod), suffixed with `@<model id>` when the records hold several models. */
   method: string;
+  model: string;
   task: string;
   metric: string;
   seeds: SeedBest[];
@@ -54,8 +56,10 @@ export function meanStd(xs: number[]): { mean: number; std: number } {
  */
 export function aggregate(records: ResultRecord[], opts: AggregateOptions = {}): Cell[] {
   const bySeed = new Map<string, ResultRecord[]>();
+  const multiModel = new Set(records.map((r) => r.model.id)).size > 1;
   for (const r of records) {
-    const id = JSON.stringify([r.k, rowMethod(r.method, opts.poolSolvers ?? false), r.task, r.seed]);
+    const row = rowMethod(r.method, opts.poolSolvers ?? false) + (multiModel ? `@${r.model.id}` : "");
+    const id = JSON.stringify([r.k, row, r.task, r.seed]);
     const list = bySeed.get(id);
     if (list) list.push(r);
     else bySeed.set(id, [r]);
@@ -71,7 +75,11 @@ export function aggregate(records: ResultRecord[], opts: AggregateOptions = {}):
     for (const r of sorted.slice(1)) if (metricOf(r, "dev", metric) > metricOf(best, "dev", metric)) best = r;
     const cellId = JSON.stringify([k, method, task]);
     let cell = cells.get(cellId);
-    if (!cell) cells.set(cellId, (cell = { k, method, task, metric, seeds: [], mean: 0, std: 0 }));
+    if (!cell)
+      cells.set(
+        cellId,
+        (cell = { k, method, model: candidates[0].model.id, task, metric, seeds: [], mean: 0, std: 0 }),
+      );
     cell.seeds.push({ seed, record: best, dev: metricOf(best, "dev", metric), test: metricOf(best, "test", metric) });
   }
   for (const cell of cells.values()) {

@@ -26,6 +26,11 @@ export function rowMethod(method: string, poolSolvers: boolean): string {
 }
 
 export function methodInfo(rowKey: string): MethodInfo {
+  const at = rowKey.indexOf("@");
+  if (at >= 0) {
+    const info = methodInfo(rowKey.slice(0, at));
+    return { ...info, label: `${info.label} (${rowKey.slice(at + 1)})` };
+  }
   const [kind, a, solver] = rowKey.split(":");
   if (kind === "kernel" && a in FORMULA) {
     const f = FORMULA[a as keyof typeof FORMULA];

@@ -53,6 +53,19 @@ describe("aggregation (REFERENCE §1.2)", () => {
     ]);
   });
 
+  it("keeps models apart when the records hold several", () => {
+    const a = rec("mr", "ft:adam", 13, {}, { acc: 0.9 }, { acc: 0.6 });
+    const b = {
+      ...rec("mr", "ft:adam", 13, {}, { acc: 0.5 }, { acc: 0.8 }),
+      model: { id: "bert-base", weightsHash: "x" },
+    };
+    const cells = aggregate([a, b]);
+    expect(cells.map((c) => [c.method, c.mean])).toEqual([
+      ["ft:adam@roberta-base", 0.6],
+      ["ft:adam@bert-base", 0.8],
+    ]);
+  });
+
   it("names the record when the task's metric is missing", () => {
     const r = rec("QQP", "ft:adam", 13, {}, { acc: 0.5 }, { acc: 0.5 });
     expect(() => aggregate([r])).toThrow(/QQP k=16 seed=13 ft:adam\) has no dev metric "f1" \(has: acc\)/);

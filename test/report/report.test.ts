@@ -80,6 +80,17 @@ describe("markdown report", () => {
     );
   });
 
+  it("labels rows with the model when several models are reported", () => {
+    const other = handExample().map((r) => ({
+      ...r,
+      key: contentKey([r.key, "bert"]),
+      model: { id: "bert-base", weightsHash: "b" },
+    }));
+    const { markdown } = renderReport([...handExample(), ...other], { out: "m.md" });
+    expect(markdown).toContain("| 16 | K^(SGD) lstsq (roberta-base) | 73.3 (6.2) |");
+    expect(markdown).toContain("| 16 | K^(SGD) lstsq (bert-base) | 73.3 (6.2) |");
+  });
+
   it("escapes XML in labels", () => {
     expect(escapeXml(`a<b>&"'`)).toBe("a&lt;b&gt;&amp;&quot;&apos;");
   });
