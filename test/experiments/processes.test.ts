@@ -15,7 +15,7 @@ const comparable = (rs: ResultRecord[]) =>
     .map(({ wallTimeS: _w, finishedAt: _f, machine: _m, ...r }) => r)
     .sort((a, b) => (recordId(a as ResultRecord) < recordId(b as ResultRecord) ? -1 : 1));
 
-describe("entk sweep survives SIGKILL", () => {
+describe("entk sweep processes: SIGKILL, SIGINT, concurrent shards", () => {
   it("a killed sweep leaves only complete records and the resumed sweep ends with the same results", async () => {
     const dir = mkdtempSync(join(tmpdir(), "entk-kill-"));
     const cfg = join(dir, "sweep.yaml");
@@ -101,5 +101,26 @@ describe("entk sweep survives SIGKILL", () => {
     expect(stderr).toMatch(/rerun the same command to resume/);
     expect(readdirSync(join(out, "records"))).toEqual([]);
     expect(existsSync(join(out, "failed"))).toBe(false);
+  });
+
+  it("two shards running at the same time into one directory produce every record exactly once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "entk-shards-"));
+    const cfg = join(dir, "sweep.yaml");
+    const out = join(dir, "out");
+    writeFileSync(
+      cfg,
+      `model: none\ndata: none\ntasks: [cr, MRPC, trec]\nk: 16\nseeds: [13, 21]\nout: ${out}\nmethods: [{kind: sleep, ms: 50, variants: 2}]\n`,
+    );
+    const run = (shard: string) =>
+      new Promise<number | null>((r) =>
+        spawn(process.execPath, [BIN, "sweep", cfg, "--quiet", "--shard", shard], { stdio: "ignore" }).on("exit", r),
+      );
+    expect(await Promise.all([run("1/2"), run("2/2")])).toEqual([0, 0]);
+    const { records, duplicates } = readResults([out]);
+    expect(duplicates).toBe(0);
+    expect(records.length).toBe(6 * 2);
+    expect(new Set(records.map((r) => `${r.task}|${r.seed}|${r.hyperparameters.variant}`)).size).toBe(12);
+    expect(readdirSync(join(out, "shards")).sort()).toEqual(["1-of-2.json", "2-of-2.json"]);
+    expect(existsSync(join(out, "results.jsonl"))).toBe(false);
   });
 });
