@@ -162,7 +162,7 @@ print(json.dumps(out))`;
 
 describe("half-precision conversion", () => {
   it("F16 and BF16 → float32 match numpy", () => {
-    const vals = [0, -0, 1, -2.5, 65504, 6.1e-5, 5.96e-8, 3.14159, -1e-3, Number.POSITIVE_INFINITY];
+    const vals = [0, -0, 1, -2.5, 65504, 6.1e-5, 5.96e-8, 3.3, -1e-3, Number.POSITIVE_INFINITY];
     const py = `
 import json, sys, numpy as np
 v = np.array(json.loads(sys.argv[1].replace("Infinity", "1e999")), dtype=np.float32)
