@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { isAbsolute, join, normalize, resolve } from "node:path";
 import { readModelConfig } from "./config.ts";
 import { bf16ToF32, f16ToF32, f64ToF32 } from "./convert.ts";
@@ -125,7 +125,9 @@ function toTensorRef(spec: ParamSpec, loc: Located, notes: string[]): TensorRef 
   const ref: TensorRef = { name: spec.name, shape: [...spec.shape] };
   switch (entry.dtype) {
     case "F32":
-      ref.external = { path: resolve(path), offset: entry.offset, length: entry.length };
+      // Symlinks resolved (Hub snapshots link into blobs/): ORT 1.30 resolves external data locations itself and
+      // rejects any that end outside the .onnx file's directory, so graphs must be placed relative to the real file.
+      ref.external = { path: realpathSync(path), offset: entry.offset, length: entry.length };
       return ref;
     case "F16":
       ref.data = f16ToF32(readTensorBytes(entry, path));

@@ -81,6 +81,7 @@ describe("Hub pull into the Hugging Face cache (loopback server)", () => {
     const w = await loadModel("org/tiny", online(cache));
     expect(w.source).toEqual({ dir: r.dir, repoId: "org/tiny", revision: COMMIT });
     for (const [name, t] of tensors) expect(refValues(w.tensors.get(name)!)).toEqual(t.values);
+    expect(w.tensors.get("lm_head.bias")!.external!.path).toBe(join(repoDir, "blobs", sha)); // symlink resolved
     // The hash taken from the blob name equals the hash of the same files in a plain directory.
     const plain = mkdtempSync(join(tmpdir(), "entk-plain-"));
     cpSync(r.dir, plain, { recursive: true, dereference: true });
