@@ -1,20 +1,23 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadWeightsFromDir } from "../../../src/model/weights/checkpoint.ts";
 import {
   f32Bytes,
   handSafetensors,
   rawF32,
   refValues,
+  removeTmpDirs,
   tinyConfigJson,
   tinyTensors,
+  tmpDir,
   writeTinyModelDir,
 } from "./helpers.ts";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "entk-ckpt-"));
+afterAll(removeTmpDirs);
+
+const tmp = () => tmpDir("entk-ckpt-");
 
 describe("loading a model directory", () => {
   it("hand-made RoBERTa safetensors: every parameter referenced in place with the right values", async () => {
