@@ -172,6 +172,14 @@ export async function loadWeightsFromDir(
     notes.push(`${head.bias}: read from "${decBias.stored}" (the same parameter)`);
   }
   used.add(head.decoderBias);
+  // Tied checkpoints deduplicated the other way round (safetensors keeps the alphabetically first name of shared
+  // tensors unless told otherwise): the word embeddings are the decoder's bytes.
+  const emb = wordEmbeddingsName(config);
+  const dec = found.get(head.decoderWeight);
+  if (!found.has(emb) && dec) {
+    found.set(emb, dec);
+    notes.push(`${emb}: not in the checkpoint; read from "${dec.stored}" (tied weights saved once)`);
+  }
 
   const missing: string[] = [];
   for (const spec of parameterSpecs(config)) {
@@ -192,12 +200,12 @@ export async function loadWeightsFromDir(
     );
   }
   if (!tensors.has(head.decoderWeight)) {
-    const emb = tensors.get(wordEmbeddingsName(config))!;
+    const e = tensors.get(emb)!;
     tensors.set(head.decoderWeight, {
       name: head.decoderWeight,
-      shape: [...emb.shape],
-      ...(emb.data ? { data: emb.data.slice() } : {}),
-      ...(emb.external ? { external: { ...emb.external } } : {}),
+      shape: [...e.shape],
+      ...(e.data ? { data: e.data.slice() } : {}),
+      ...(e.external ? { external: { ...e.external } } : {}),
     });
     notes.push(`${head.decoderWeight}: not in the checkpoint; initialized from the word embeddings (untied copy)`);
   }

@@ -53,6 +53,20 @@ describe("loading a model directory", () => {
     expect(w.notes.join("\n")).toMatch(/lm_head\.decoder\.weight: not in the checkpoint; initialized from the word/);
   });
 
+  it("tied weights saved under the decoder's name only → the word embeddings reference the decoder's bytes", async () => {
+    const dir = tmp();
+    const tensors = tinyTensors("roberta");
+    writeTinyModelDir(dir, tinyConfigJson("roberta"), rawF32(tensors, ["roberta.embeddings.word_embeddings.weight"]));
+    const w = await loadWeightsFromDir(dir);
+    const emb = w.tensors.get("roberta.embeddings.word_embeddings.weight")!;
+    expect(emb.name).toBe("roberta.embeddings.word_embeddings.weight");
+    expect(emb.external).toEqual(w.tensors.get("lm_head.decoder.weight")!.external);
+    expect(refValues(emb)).toEqual(tensors.get("lm_head.decoder.weight")!.values);
+    expect(w.notes.join("\n")).toMatch(
+      /word_embeddings\.weight: not in the checkpoint; read from "lm_head\.decoder\.weight"/,
+    );
+  });
+
   it("lm_head.decoder.bias is the head bias (one parameter, named lm_head.bias)", async () => {
     const dir = tmp();
     const tensors = tinyTensors("roberta");
