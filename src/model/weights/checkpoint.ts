@@ -184,10 +184,20 @@ export async function loadWeightsFromDir(
   const missing: string[] = [];
   for (const spec of parameterSpecs(config)) {
     const loc = found.get(spec.name);
+    const e = tensors.get(emb);
     if (loc) {
       tensors.set(spec.name, toTensorRef(spec, loc, notes));
       used.add(spec.name);
-    } else if (spec.name !== head.decoderWeight) missing.push(spec.name);
+    } else if (spec.name === head.decoderWeight && e) {
+      // Its own parameter (REFERENCE §4), initialized from the word-embedding bytes; kept in state-dict order.
+      tensors.set(spec.name, {
+        name: spec.name,
+        shape: [...e.shape],
+        ...(e.data ? { data: e.data.slice() } : {}),
+        ...(e.external ? { external: { ...e.external } } : {}),
+      });
+      notes.push(`${spec.name}: not in the checkpoint; initialized from the word embeddings (untied copy)`);
+    } else missing.push(spec.name);
   }
   if (missing.length > 0) {
     const hasHead = [...found.keys()].some((n) =>
@@ -198,16 +208,6 @@ export async function loadWeightsFromDir(
         `tensor(s) of the ${config.modelType} MLM: ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", …" : ""}` +
         (hasHead ? "" : ` — no masked-LM head found; entk needs a *ForMaskedLM checkpoint`),
     );
-  }
-  if (!tensors.has(head.decoderWeight)) {
-    const e = tensors.get(emb)!;
-    tensors.set(head.decoderWeight, {
-      name: head.decoderWeight,
-      shape: [...e.shape],
-      ...(e.data ? { data: e.data.slice() } : {}),
-      ...(e.external ? { external: { ...e.external } } : {}),
-    });
-    notes.push(`${head.decoderWeight}: not in the checkpoint; initialized from the word embeddings (untied copy)`);
   }
   for (const spec of optionalParameterSpecs(config)) {
     const loc = found.get(spec.name);

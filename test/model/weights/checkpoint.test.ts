@@ -51,6 +51,7 @@ describe("loading a model directory", () => {
     expect(dec.external).toEqual(emb.external);
     expect(refValues(dec)).toEqual(tensors.get("roberta.embeddings.word_embeddings.weight")!.values);
     expect(w.notes.join("\n")).toMatch(/lm_head\.decoder\.weight: not in the checkpoint; initialized from the word/);
+    expect([...w.tensors.keys()]).toEqual([...tensors.keys()]); // state-dict order kept
   });
 
   it("tied weights saved under the decoder's name only → the word embeddings reference the decoder's bytes", async () => {
