@@ -1,4 +1,35 @@
 /** entk public library API. The CLI (src/cli) is a thin shell over what is exported here. */
+
+export {
+  columnIndex,
+  type DataLayout,
+  DEFAULT_SEEDS,
+  downloadFile,
+  type Example,
+  extractTar,
+  type FetchDatasetsOptions,
+  type FieldMapping,
+  fetchDatasets,
+  formatCsv,
+  generateKShot,
+  KSHOT_MODES,
+  type KShotMode,
+  type KShotOptions,
+  type KShotTask,
+  LMBFF_DATASETS_URL,
+  MT19937,
+  PANDAS_NA,
+  parseCsv,
+  parseDataLayout,
+  type ReadOptions,
+  type ReadResult,
+  readCsv,
+  readGeneric,
+  readSplit,
+  readTsv,
+  resplitCr,
+  swapSst2,
+} from "./data/index.ts";
 export { repoCacheDir, validateRepoId } from "./model/hub/cache.ts";
 export { type HubOptions, hubEndpoint, hubToken, type PullResult, pullModel } from "./model/hub/pull.ts";
 export { type ResolvedModel, type ResolveOptions, resolveCachedModel, resolveModelDir } from "./model/hub/resolve.ts";
@@ -18,6 +49,30 @@ export {
   writeSafetensors,
 } from "./model/weights/safetensors.ts";
 export type { LoadedWeights, ModelConfig, TensorRef } from "./model/weights/types.ts";
+export {
+  decodeForDisplay,
+  type EncodedExample,
+  encodeExamples,
+  encodeNoPrompt,
+  encodePieces,
+  encodePrompt,
+  listTasks,
+  loadTask,
+  loadTaskFile,
+  overrideTask,
+  PAPER_TASKS,
+  type Piece,
+  PROMPTS_DIR,
+  type PromptOptions,
+  parseMapping,
+  parseTask,
+  parseTemplate,
+  resolveLabelWords,
+  type TaskDef,
+  type TaskEncoder,
+  taskEncoder,
+  validateTemplate,
+} from "./prompts/index.ts";
 export {
   buildTokenizerFiles,
   bytesToUnicode,

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from "commander";
 import { ENTK_VERSION } from "../version.ts";
+import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerModel } from "./commands/model.ts";
+import { registerPrompt } from "./commands/prompt.ts";
 
 /** Exit code for usage errors (unknown command or flag, bad flag value), as in most Unix tools. */
 export const EXIT_USAGE = 2;
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerEnv(program);
   registerModel(program);
+  registerData(program);
+  registerPrompt(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {
