@@ -1,6 +1,9 @@
 import { Command, CommanderError } from "commander";
 import { ENTK_VERSION } from "../version.ts";
+import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
+import { registerModel } from "./commands/model.ts";
+import { registerPrompt } from "./commands/prompt.ts";
 import { registerReport } from "./commands/report.ts";
 import { registerSweep } from "./commands/sweep.ts";
 
@@ -13,7 +16,11 @@ export function buildProgram(): Command {
     .version(ENTK_VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  // In pipeline order, which is the order `entk --help` lists them.
   registerEnv(program);
+  registerData(program);
+  registerPrompt(program);
+  registerModel(program);
   registerSweep(program);
   registerReport(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
