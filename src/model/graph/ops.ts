@@ -160,6 +160,20 @@ export function exp(x: Tensor): Tensor {
   return out;
 }
 
+export function log(x: Tensor): Tensor {
+  const out = one(G(x), "Log", [x], x.dtype, x.shape);
+  G(x).record([x], [out], ([d]) => [div(d!, x)]);
+  return out;
+}
+
+/** max over axes (keepdims). Records no VJP: used only as a constant shift (e.g. in log-sum-exp). */
+export function reduceMaxConst(x: Tensor, axes: number[]): Tensor {
+  const g = G(x);
+  const ax = axes.map((a) => normAxis(a, x.shape.length));
+  const shape = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
+  return one(g, "ReduceMax", [x], x.dtype, shape, { axes: ints(ax), keepdims: int(1) });
+}
+
 export function sqrt(x: Tensor): Tensor {
   const out = one(G(x), "Sqrt", [x], x.dtype, x.shape);
   G(x).record([x], [out], ([d]) => [div(mul(d!, 0.5), out)]);
