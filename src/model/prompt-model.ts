@@ -9,8 +9,12 @@ import {
   type BuiltGraph,
   buildFactorsGraph,
   buildLogitsGraph,
+  buildTrainGraph,
   type FactorLayout,
   type FloatType,
+  readTensor,
+  type TrainGraph,
+  validateWeights,
 } from "./arch/prompt-graph.ts";
 import type { ExampleGradFactors, LinearFactor, ParamInfo, SparseRowsGrad } from "./grad-factors.ts";
 import { materializeGrad } from "./gradients.ts";
@@ -294,4 +298,149 @@ export function createPromptModel(
     params: () => paramInfos.map((p) => ({ ...p, shape: p.shape.slice() })),
     materialize: (f, param) => materializeGrad(f, param, infoByName.get(param)),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Training mode: loss and dense gradients, parameters fed as graph inputs (updated values need no rebuild).
+
+export interface TrainableModelOptions {
+  device?: Device;
+  threads?: number;
+  /** float64 graphs for gradient checks (then `params` holds Float64Arrays). */
+  dtype?: FloatType;
+}
+
+export interface LossAndGrad<A extends Float32Array | Float64Array = Float32Array> {
+  /** Mean cross-entropy over the batch of the softmax over the C label-word logits. */
+  loss: number;
+  /** Dense gradient of the loss for every parameter, in the parameter's layout. */
+  grads: Map<string, A>;
+}
+
+export interface TrainableModel<A extends Float32Array | Float64Array = Float32Array> {
+  /** The live parameter values fed to every run (update them in place, or replace entries). */
+  readonly params: Map<string, A>;
+  /** Label-word logits [n, C] with the current parameters, eval mode (no dropout). */
+  logits(inputs: PromptInput[]): Promise<A>;
+  /**
+   * One batch (run as one padded graph call). `dropoutSeed` given: dropout on (p from config.json), masks drawn
+   * from a generator seeded with it, so the same seed repeats exactly; omitted: eval mode (no dropout).
+   */
+  lossAndGrad(inputs: PromptInput[], labels: number[], opts?: { dropoutSeed?: number }): Promise<LossAndGrad<A>>;
+}
+
+/** mulberry32: a small seeded generator of uniform [0, 1) numbers (dropout masks). */
+export function seededUniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function createTrainableModel(
+  weights: LoadedWeights,
+  labelWordIds: number[],
+  opts?: TrainableModelOptions & { dtype?: "float32" },
+): TrainableModel<Float32Array>;
+export function createTrainableModel(
+  weights: LoadedWeights,
+  labelWordIds: number[],
+  opts: TrainableModelOptions & { dtype: "float64" },
+): TrainableModel<Float64Array>;
+export function createTrainableModel(
+  weights: LoadedWeights,
+  labelWordIds: number[],
+  opts: TrainableModelOptions = {},
+): TrainableModel<Float32Array> | TrainableModel<Float64Array> {
+  const cfg = weights.config;
+  const dtype = opts.dtype ?? "float32";
+  const K = labelWordIds.length;
+  const spec = { weights, labelWordIds, binary: false, dtype };
+  const rt = { device: opts.device, threads: opts.threads };
+  const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}`;
+  validateWeights(weights);
+  const params = new Map<string, Float32Array | Float64Array>();
+  for (const name of usedParams(cfg).keys()) {
+    const ref = weights.tensors.get(name)!;
+    const data = ref.data ?? readTensor(ref);
+    params.set(name, dtype === "float64" ? Float64Array.from(data) : data.slice());
+  }
+  const graphs = new Map<boolean, TrainGraph>();
+  const graphFor = (dropout: boolean) => {
+    let g = graphs.get(dropout);
+    if (!g) {
+      g = buildTrainGraph(spec, { dropout });
+      graphs.set(dropout, g);
+    }
+    return g;
+  };
+  const sessionFor = (dropout: boolean) => {
+    const g = graphFor(dropout);
+    return getSession(
+      `${sig}|train|${dropout}`,
+      () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: [] }),
+      rt,
+    );
+  };
+  const F = dtype === "float64" ? Float64Array : Float32Array;
+
+  function feedsFor(g: TrainGraph, inputs: PromptInput[], labels: number[] | undefined, seed: number | undefined) {
+    inputs.forEach((x, i) => {
+      validateInput(x, i, cfg);
+    });
+    const batch = makeBatch(inputs, cfg, dtype);
+    const B = inputs.length;
+    const feeds: Record<string, ort.Tensor> = { ...batch.feeds };
+    for (const [name, t] of g.paramInputs) {
+      const v = params.get(name);
+      if (!v) throw new Error(`params lacks ${name}`);
+      feeds[t.name] = new ort.Tensor(dtype, v, t.shape as number[]);
+    }
+    const y = new F(B * K);
+    labels?.forEach((l, b) => {
+      if (!Number.isInteger(l) || l < 0 || l >= K)
+        throw new Error(`label ${b} is ${l}, expected an integer in [0, ${K})`);
+      y[b * K + l] = 1;
+    });
+    feeds[g.labels.name] = new ort.Tensor(dtype, y, [B, K]);
+    if (g.dropoutSites.length) {
+      const u = seededUniform(seed ?? 0);
+      for (const { site, mask } of g.dropoutSites) {
+        const p = site.endsWith("attn_probs") ? cfg.attentionProbsDropoutProb : cfg.hiddenDropoutProb;
+        const dims = mask.shape.map((d) =>
+          d === "batch" ? B : d === "seq" ? batch.T : typeof d === "number" ? d : Number.NaN,
+        );
+        const m = new F(dims.reduce((a, v) => a * v, 1));
+        for (let i = 0; i < m.length; i++) m[i] = u() < p ? 0 : 1 / (1 - p);
+        feeds[mask.name] = new ort.Tensor(dtype, m, dims);
+      }
+    }
+    return feeds;
+  }
+
+  const model = {
+    params,
+    async logits(inputs: PromptInput[]) {
+      const g = graphFor(false);
+      const s = await sessionFor(false);
+      const r = await s.run(feedsFor(g, inputs, undefined, undefined));
+      return r[s.outputNames[1]].data as Float32Array | Float64Array;
+    },
+    async lossAndGrad(inputs: PromptInput[], labels: number[], o: { dropoutSeed?: number } = {}) {
+      if (labels.length !== inputs.length) throw new Error(`${inputs.length} inputs but ${labels.length} labels`);
+      const dropout = o.dropoutSeed !== undefined;
+      const g = graphFor(dropout);
+      const s = await sessionFor(dropout);
+      const r = await s.run(feedsFor(g, inputs, labels, o.dropoutSeed));
+      const loss = Number((r[s.outputNames[0]].data as Float32Array)[0]);
+      const names = [...g.grads.keys()];
+      const grads = new Map(names.map((n, i) => [n, r[s.outputNames[2 + i]].data as Float32Array | Float64Array]));
+      return { loss, grads };
+    },
+  };
+  return model as TrainableModel<Float32Array> | TrainableModel<Float64Array>;
 }

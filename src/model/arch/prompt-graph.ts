@@ -57,8 +57,11 @@ export function validateWeights(weights: LoadedWeights): void {
   }
 }
 
-function readExternal(ref: TensorRef): Float32Array {
-  const { path, offset, length } = ref.external!;
+/** A tensor's values in memory (read from its file when it is referenced in place). */
+export function readTensor(ref: TensorRef): Float32Array {
+  if (ref.data) return ref.data;
+  if (!ref.external) throw new Error(`parameter ${ref.name} has neither data nor an external location`);
+  const { path, offset, length } = ref.external;
   const buf = Buffer.alloc(length);
   const fd = openSync(path, "r");
   try {
@@ -79,7 +82,7 @@ function initializerParams(g: Graph, weights: LoadedWeights, dtype: FloatType, f
     if (!ref) throw new Error(`weights lack parameter ${name}`);
     let t: Tensor;
     if (dtype === "float64") {
-      const data = ref.data ?? readExternal(ref);
+      const data = readTensor(ref);
       t = g.initializer(name, "float64", ref.shape, { data: Float64Array.from(data) });
     } else if (ref.data) {
       t = g.initializer(name, "float32", ref.shape, { data: ref.data });
