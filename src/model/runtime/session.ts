@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { accessSync, constants, realpathSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
+import type { Locate } from "../graph/graph.ts";
 import { DEVICES, type Device, defaultThreads, probeProvider } from "./providers.ts";
 
 export interface RuntimeOptions {
@@ -17,8 +18,8 @@ export interface RuntimeOptions {
 
 /** A graph ready to serialize: the model bytes and the files its external initializers point into. */
 export interface ModelBytes {
-  /** Build the ModelProto; `locate(path)` maps an external-data file to the location string to write. */
-  build(locate: (path: string) => string): Uint8Array;
+  /** Build the ModelProto; `locate(path)` maps an external-data file to the location to write (null: inline). */
+  build(locate: Locate): Uint8Array;
   /** Absolute paths of every file referenced as external data (empty when all weights are inline). */
   externalFiles: string[];
 }
