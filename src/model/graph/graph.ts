@@ -164,20 +164,16 @@ export class Graph implements GraphLike {
         },
       },
     });
-    // A graph output may not also be a graph input or initializer in every runtime: route those through Identity.
+    // A graph input or initializer cannot be listed as an output as-is: route it through an Identity node.
     const direct = new Set([...this.inputs.map((t) => t.name), ...this.inits.map((i) => i.name)]);
     const extra: NodeRec[] = [];
     const outNames = outputs.map((t) => {
-      if (!direct.has(t.name) && !extra.some((n) => n.outputs[0] === t.name)) return t.name;
-      const alias = this.fresh(`${t.name}_out`);
+      if (!direct.has(t.name)) return t.name;
+      const alias = `${t.name}__out${extra.length}`;
       extra.push({ op: "Identity", inputs: [t.name], outputs: [alias], attrs: {} });
       return alias;
     });
-    const seen = new Set<string>();
-    for (const n of outNames) {
-      if (seen.has(n)) throw new Error(`graph output ${n} listed twice`);
-      seen.add(n);
-    }
+    if (new Set(outNames).size !== outNames.length) throw new Error("a graph output is listed twice");
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: "entk",
