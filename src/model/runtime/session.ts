@@ -14,6 +14,11 @@ export interface RuntimeOptions {
   device?: Device;
   /** Intra-op threads (default: every core). */
   threads?: number;
+  /**
+   * ORT graph optimizations: "all" (default) also fuses LayerNorm/GELU patterns into contrib kernels; float64
+   * check graphs use "basic" (constant folding only) so that they run exactly the ops entk wrote.
+   */
+  optimization?: "basic" | "all";
 }
 
 /** A graph ready to serialize: the model bytes and the files its external initializers point into. */
@@ -46,7 +51,7 @@ function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptio
     executionProviders: [opts.device ?? "cpu"],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-    graphOptimizationLevel: "all",
+    graphOptimizationLevel: opts.optimization ?? "all",
     logSeverityLevel: 3,
   };
 }
@@ -95,7 +100,7 @@ export async function getSession(
 ): Promise<ort.InferenceSession> {
   const device = opts.device ?? "cpu";
   await checkDevice(device);
-  const full = `${key}|${device}|${opts.threads ?? defaultThreads()}`;
+  const full = `${key}|${device}|${opts.threads ?? defaultThreads()}|${opts.optimization ?? "all"}`;
   let s = sessions.get(full);
   if (!s) {
     s = createSession(model(), opts);
