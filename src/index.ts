@@ -55,6 +55,9 @@ export { type RunSweepOptions, runSweep, type SweepSummary } from "./experiments
 export { parseShard, type Shard, selectShard } from "./experiments/shard.ts";
 export { ResultsStore, readResults, readResultsFile } from "./experiments/store.ts";
 export { defaultExecutors } from "./experiments/wiring.ts";
+export { materializeGrad } from "./model/gradients.ts";
+export { grad } from "./model/graph/autodiff.ts";
+export { Graph } from "./model/graph/graph.ts";
 export { repoCacheDir, validateRepoId } from "./model/hub/cache.ts";
 export { type HubOptions, hubEndpoint, hubToken, type PullResult, pullModel } from "./model/hub/pull.ts";
 export { type ResolvedModel, type ResolveOptions, resolveCachedModel, resolveModelDir } from "./model/hub/resolve.ts";
@@ -62,11 +65,21 @@ export { type InitOptions, initModel, type TokenizerWriter } from "./model/init/
 export { ARCHS, type Arch, PRESETS, type Preset, presetConfig } from "./model/init/presets.ts";
 export { type LoadModelOptions, loadModel } from "./model/load.ts";
 export {
+  createPromptModel,
+  createTrainableModel,
+  type LossAndGrad,
+  type PromptModel,
+  type PromptModelOptions,
+  type TrainableModel,
+  type TrainableModelOptions,
+} from "./model/prompt-model.ts";
+export {
   DEVICES,
   type Device,
   type ProviderStatus,
   probeProvider,
 } from "./model/runtime/providers.ts";
+export { getSession, type RuntimeOptions, releaseSessions } from "./model/runtime/session.ts";
 export { type LoadedCheckpoint, loadWeightsFromDir } from "./model/weights/checkpoint.ts";
 export { modelConfigToJson, parseModelConfig, readModelConfig } from "./model/weights/config.ts";
 export { fileSha256, weightsHash } from "./model/weights/hash.ts";
