@@ -67,7 +67,7 @@ export function lbfgs(
       dg = -dot(g, g);
     }
     const step0 = it === 0 && S.length === 0 ? Math.min(1, 1 / Math.sqrt(dot(g, g))) : 1;
-    const ls = wolfe(fun, x, f, g, d, dg, step0);
+    const ls = wolfe(fun, x, f, d, dg, step0);
     it++;
     if (!ls) return { x, f, iterations: it, converged: false };
     const s = ls.x.map((v, i) => v - x[i]);
@@ -99,7 +99,6 @@ function wolfe(
   fun: Objective,
   x: Float64Array,
   f0: number,
-  g0: Float64Array,
   d: Float64Array,
   dg0: number,
   step0: number,

@@ -13,7 +13,11 @@ import type { FitInput, KernelSolver, PredictInput, SolverHyper } from "./types.
  * L2, lbfgs on Σ_i log(1 + exp(−y_i (w·x_i + b))) + ½ (1/C) ‖w‖² (b not penalized), gtol = tol = 1e-4; the best C
  * maximizes the mean fold accuracy (first on ties); refit on all rows from the fold-averaged coefficients.
  */
-export const LOGISTIC_CS: readonly number[] = Array.from({ length: 10 }, (_, i) => 10 ** (-4 + (8 * i) / 9));
+/** `numpy.logspace(-4, 4, 10)` as numpy prints it (V8's ** differs from libm's pow by an ulp on one value). */
+export const LOGISTIC_CS: readonly number[] = [
+  0.0001, 0.000774263682681127, 0.005994842503189409, 0.046415888336127774, 0.3593813663804626, 2.782559402207126,
+  21.54434690031882, 166.81005372000558, 1291.5496650148827, 10000.0,
+];
 export const LOGISTIC_FOLDS = 5;
 export const LOGISTIC_TOL = 1e-4;
 export const LOGISTIC_MAX_ITER = 10000;
