@@ -163,7 +163,10 @@ export function solveKernels(kd: KernelDir, opts: SolveOptions): SolveOutput {
       bestReg = reg;
     }
   }
-  const info = solver.describe(best!.model);
+  const info: Record<string, unknown> = {
+    ...solver.describe(best!.model),
+    train_kernel_asymmetry: prepared.asymmetry,
+  };
   if (Array.isArray(info.warnings)) warnings.push(...(info.warnings as string[]));
   if (!prepared.symmetric && (opts.solver === "lstsq" || opts.solver === "svc" || opts.solver === "svr"))
     warnings.push(

@@ -90,6 +90,27 @@ describe("minimum-norm least squares", () => {
     expect(maxAbsDiff(sol.x, expected)).toBeLessThan(1e-9 * maxAbs(expected));
   });
 
+  it("treats a float32-level asymmetry as symmetric (solving (A + Aᵀ)/2) and an O(1) one as nonsymmetric", () => {
+    const n = 8;
+    const g = randMat(n, n + 2, rng(13));
+    const K = mul(g, tr(g));
+    const noisy = mat(
+      n,
+      n,
+      K.data.map((v, i) => v * (1 + 1e-7 * Math.sin(i))),
+    );
+    const prep = new PreparedSquare(noisy);
+    expect(prep.symmetric).toBe(true);
+    expect(prep.asymmetry).toBeGreaterThan(0);
+    const b = Float64Array.from({ length: n }, rng(14));
+    const sym = mat(n, n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) sym.data[i * n + j] = 0.5 * (noisy.data[i * n + j] + noisy.data[j * n + i]);
+    const x = gaussSolve(sym, b);
+    expect(maxAbsDiff(prep.solve(b).x, x)).toBeLessThan(1e-9 * maxAbs(x));
+    expect(new PreparedSquare(mul(randMat(n, n, rng(15)), tr(g))).symmetric).toBe(false);
+  });
+
   it("σ_max is the operator norm for symmetric and nonsymmetric matrices", () => {
     // [[3, 4], [0, 0]] has singular values 5 and 0; diag(−6, 2) has σ_max 6.
     expect(new PreparedSquare(mat(2, 2, Float64Array.from([3, 4, 0, 0]))).sigmaMax()).toBeCloseTo(5, 12);
