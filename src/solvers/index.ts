@@ -10,6 +10,8 @@ export { accuracy, evaluate, f1Binary, type MetricName, metricForTask, predictLa
 export {
   checkSolveOptions,
   type GridEntry,
+  logOddsCrossEntropy,
+  meanSquaredError,
   resultPaths,
   SOLVERS,
   type SolveOptions,

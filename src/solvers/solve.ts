@@ -40,6 +40,8 @@ export interface SplitMetrics {
   score: number;
   acc: number;
   f1?: number;
+  /** The reference's reported loss: cross-entropy of the log-odds for logistic, else mean squared error. */
+  loss: number;
   n: number;
 }
 
@@ -143,7 +145,9 @@ export function solveKernels(kd: KernelDir, opts: SolveOptions): SolveOutput {
       const out = solver.predict(model, { K: split.K, Kflipped: flippedOf(split), f0: f0Of(split) });
       const pred = predictLabels(out, split.n, kd.C);
       preds[name] = pred;
-      metrics[name] = { ...evaluate(pred, split.labels, kd.metric), n: split.n };
+      const targets = targetsFromLabels(split.labels, kd.C, kd.binary, join(kd.dir, `labels.${name}.npy`));
+      const loss = opts.solver === "logistic" ? logOddsCrossEntropy(out, targets) : meanSquaredError(out, targets);
+      metrics[name] = { ...evaluate(pred, split.labels, kd.metric), loss, n: split.n };
     }
     return { model, fitS, predictS: now() - tp, preds, metrics };
   };
@@ -195,6 +199,23 @@ export function solveKernels(kd: KernelDir, opts: SolveOptions): SolveOutput {
     timing: { load_s: 0, fit_s: fitS, predict_s: predictS, total_s: now() - t0 },
   };
   return { result, predictions: best!.preds };
+}
+
+/** Mean of (out − y)² over all outputs (REFERENCE §6 lstsq/asym/svr/svc loss). */
+export function meanSquaredError(out: Float64Array, y: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += (out[i] - y[i]) ** 2;
+  return s / y.length;
+}
+
+/** Mean −log p(class) for log-odds z (class = trunc((y + 1)/2)): log(1 + exp(∓z)), the logistic solver's loss. */
+export function logOddsCrossEntropy(z: Float64Array, y: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const t = Math.trunc((y[i] + 1) / 2) === 1 ? -z[i] : z[i];
+    s += t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
+  }
+  return s / y.length;
 }
 
 /** Paths of the result files `solveKernelDir` writes. */

@@ -36,6 +36,9 @@ describe("solveKernelDir", () => {
       expect([...onDisk.data]).toEqual(expected);
       const acc = expected.filter((p, i) => p === s.labels[split][i]).length / expected.length;
       expect(result[split]!.acc).toBeCloseTo(acc, 15);
+      const mse =
+        Array.from(out, (v, i) => (v - (2 * s.labels[split][i] - 1)) ** 2).reduce((a, b) => a + b) / out.length;
+      expect(result[split]!.loss).toBeCloseTo(mse, 10);
     }
     expect(result.train!.acc).toBe(1); // full-rank kernel interpolates ±1 targets
     const json = JSON.parse(readFileSync(join(s.dir, "results", "sgd.lstsq.json"), "utf8"));
