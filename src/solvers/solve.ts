@@ -26,9 +26,11 @@ export interface SolveOptions {
   solver: SolverName;
   /** Regularization values to try (default [0]); more than one needs `selectOn: "dev"`. */
   regGrid?: number[];
-  gamma?: number;
-  lambda?: number;
-  /** Pick the grid value with the best dev metric (ties → the first in grid order). */
+  /** asym: γ values to try (default [1]). */
+  gammaGrid?: number[];
+  /** asym: λ values to try (default [0.5]). */
+  lambdaGrid?: number[];
+  /** Pick the grid point with the best dev metric (ties → the first in grid order: reg, then γ, then λ). */
   selectOn?: "dev";
   adjustForInit?: boolean;
   /** s in y − f0/s (REFERENCE §4); s ≤ 0 ignores f0, as the reference does. Default 1. */
@@ -47,6 +49,8 @@ export interface SplitMetrics {
 
 export interface GridEntry {
   reg: number;
+  gamma?: number;
+  lambda?: number;
   fit_s: number;
   metrics: Partial<Record<SplitName, SplitMetrics>>;
 }
@@ -93,8 +97,15 @@ export function checkSolveOptions(opts: SolveOptions): void {
   if (grid.length === 0) throw new Error("the regularization grid is empty");
   for (const r of grid)
     if (!Number.isFinite(r) || r < 0) throw new Error(`regularization values must be finite and ≥ 0, got ${r}`);
-  if (grid.length > 1 && opts.selectOn !== "dev")
-    throw new Error("a regularization grid needs --select-on dev to choose among its values");
+  if ((opts.gammaGrid || opts.lambdaGrid) && opts.solver !== "asym")
+    throw new Error("--gamma and --lambda apply to the asym solver only");
+  if (opts.gammaGrid?.length === 0 || opts.lambdaGrid?.length === 0) throw new Error("the γ or λ grid is empty");
+  for (const g of opts.gammaGrid ?? [])
+    if (!Number.isFinite(g) || g <= 0) throw new Error(`--gamma values must be finite and > 0, got ${g}`);
+  for (const l of opts.lambdaGrid ?? [])
+    if (!Number.isFinite(l)) throw new Error(`--lambda values must be finite, got ${l}`);
+  if (hyperGrid(opts).length > 1 && opts.selectOn !== "dev")
+    throw new Error("a hyperparameter grid (several --reg-grid, --gamma or --lambda values) needs --select-on dev");
   if (opts.adjustForInit && !SOLVERS[opts.solver].acceptsF0)
     throw new Error(
       `the ${opts.solver} solver does not support --adjust-for-init (only lstsq, asym and svr do, as in the reference)`,
@@ -103,13 +114,22 @@ export function checkSolveOptions(opts: SolveOptions): void {
     throw new Error(`--f0-scaling must be a finite number, got ${opts.f0Scaling}`);
 }
 
+/** All grid points in selection order: reg outermost, then γ, then λ. */
+function hyperGrid(opts: SolveOptions): SolverHyper[] {
+  const out: SolverHyper[] = [];
+  for (const reg of opts.regGrid ?? [0])
+    for (const gamma of opts.gammaGrid ?? [DEFAULT_HYPER.gamma])
+      for (const lambda of opts.lambdaGrid ?? [DEFAULT_HYPER.lambda]) out.push({ reg, gamma, lambda });
+  return out;
+}
+
 /** Fit on train and evaluate every split of an already-read kernel directory. Pure: writes nothing. */
 export function solveKernels(kd: KernelDir, opts: SolveOptions): SolveOutput {
   const t0 = now();
   checkSolveOptions(opts);
   const solver = SOLVERS[opts.solver];
   const train = kd.splits.train!;
-  const grid = opts.regGrid ?? [0];
+  const grid = hyperGrid(opts);
   if (opts.selectOn === "dev" && !kd.splits.dev)
     throw new Error(`--select-on dev needs ${join(kd.dir, `kernel.${kd.formula}.dev.npy`)}, which is missing`);
   const warnings: string[] = [];
@@ -125,17 +145,12 @@ export function solveKernels(kd: KernelDir, opts: SolveOptions): SolveOutput {
   // For symmetric formulas the "flipped" kernel ⟨g(x), g(x_i)⟩ equals the plain one, so asym can use K for both.
   const flippedOf = (split: KernelSplit) => split.Kflipped ?? split.K;
   const y = targetsFromLabels(train.labels, kd.C, kd.binary, join(kd.dir, "labels.train.npy"));
-  const hyperBase: SolverHyper = {
-    ...DEFAULT_HYPER,
-    gamma: opts.gamma ?? DEFAULT_HYPER.gamma,
-    lambda: opts.lambda ?? DEFAULT_HYPER.lambda,
-  };
   const prepared = new PreparedSquare(train.K);
   const present = (["train", "dev", "test"] as const).filter((n) => kd.splits[n]);
 
-  const runOne = (reg: number) => {
+  const runOne = (hyper: SolverHyper) => {
     const tf = now();
-    const model = solver.fit({ K: train.K, y, f0: f0Of(train), prepared }, { ...hyperBase, reg });
+    const model = solver.fit({ K: train.K, y, f0: f0Of(train), prepared }, hyper);
     const fitS = now() - tf;
     const tp = now();
     const preds: Partial<Record<SplitName, Int32Array>> = {};
@@ -153,18 +168,20 @@ export function solveKernels(kd: KernelDir, opts: SolveOptions): SolveOutput {
   };
 
   let best: ReturnType<typeof runOne> | undefined;
-  let bestReg = grid[0];
+  let bestHyper = grid[0];
   const entries: GridEntry[] = [];
   let fitS = 0;
   let predictS = 0;
-  for (const reg of grid) {
-    const r = runOne(reg);
+  const isAsym = opts.solver === "asym";
+  for (const hyper of grid) {
+    const r = runOne(hyper);
     fitS += r.fitS;
     predictS += r.predictS;
-    entries.push({ reg, fit_s: r.fitS, metrics: r.metrics });
+    const point = isAsym ? { reg: hyper.reg, gamma: hyper.gamma, lambda: hyper.lambda } : { reg: hyper.reg };
+    entries.push({ ...point, fit_s: r.fitS, metrics: r.metrics });
     if (!best || (grid.length > 1 && r.metrics.dev!.score > best.metrics.dev!.score)) {
       best = r;
-      bestReg = reg;
+      bestHyper = hyper;
     }
   }
   const info: Record<string, unknown> = {
@@ -186,8 +203,8 @@ export function solveKernels(kd: KernelDir, opts: SolveOptions): SolveOutput {
     C: kd.C,
     metric: kd.metric,
     hyperparameters: {
-      reg: bestReg,
-      ...(opts.solver === "asym" ? { gamma: hyperBase.gamma, lambda: hyperBase.lambda } : {}),
+      reg: bestHyper.reg,
+      ...(isAsym ? { gamma: bestHyper.gamma, lambda: bestHyper.lambda } : {}),
       adjust_for_init: opts.adjustForInit === true,
       f0_scaling: s,
     },

@@ -53,7 +53,8 @@ describe("entk solve", () => {
     const both = entk(...base, "--solver", "lstsq", "--reg", "0.1", "--reg-grid", "0,1");
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/mutually exclusive/);
-    expect(entk(...base, "--solver", "lstsq", "--reg-grid", "0,1").stderr).toMatch(/needs --select-on dev/);
+    expect(entk(...base, "--solver", "lstsq", "--reg-grid", "0,1").stderr).toMatch(/need --select-on dev/);
+    expect(entk(...base, "--solver", "asym", "--lambda", "0,1").stderr).toMatch(/need --select-on dev/);
     expect(entk(...base, "--solver", "lstsq", "--lambda", "0.5").code).toBe(2);
     const svc = entk(...base, "--solver", "svc", "--adjust-for-init");
     expect(svc.code).toBe(1);

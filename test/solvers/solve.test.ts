@@ -76,9 +76,39 @@ describe("solveKernelDir", () => {
 
   it("asym on asymmetric_signgd reads the flipped kernels and honours --lambda; lstsq accepts f0", async () => {
     const s = make({ binary: true, numLabels: 2, n: { train: 8, dev: 5 }, formulas: ["asymmetric_signgd"], seed: 9 });
-    const a = await solveKernelDir(s.dir, { formula: "asymmetric_signgd", solver: "asym", lambda: 0.25, gamma: 3 });
+    const a = await solveKernelDir(s.dir, {
+      formula: "asymmetric_signgd",
+      solver: "asym",
+      lambdaGrid: [0.25],
+      gammaGrid: [3],
+    });
     expect(a.result.hyperparameters).toMatchObject({ gamma: 3, lambda: 0.25 });
     expect(a.result.solver_info.lambda).toBe(0.25);
+    // A γ × λ grid selected on dev: the chosen point has the best dev score, first on ties.
+    const g = await solveKernelDir(s.dir, {
+      formula: "asymmetric_signgd",
+      solver: "asym",
+      gammaGrid: [0.1, 10],
+      lambdaGrid: [0, 0.5, 1],
+      selectOn: "dev",
+    });
+    expect(g.result.grid.map((e) => [e.gamma, e.lambda])).toEqual([
+      [0.1, 0],
+      [0.1, 0.5],
+      [0.1, 1],
+      [10, 0],
+      [10, 0.5],
+      [10, 1],
+    ]);
+    const scores = g.result.grid.map((e) => e.metrics.dev!.score);
+    const bi = scores.indexOf(Math.max(...scores));
+    expect(g.result.hyperparameters).toMatchObject({
+      gamma: g.result.grid[bi].gamma,
+      lambda: g.result.grid[bi].lambda,
+    });
+    await expect(
+      solveKernelDir(s.dir, { formula: "asymmetric_signgd", solver: "lstsq", lambdaGrid: [0.5] }),
+    ).rejects.toThrow(/apply to the asym solver only/);
     const kd = readKernelDir(s.dir, "asymmetric_signgd", { needFlipped: true });
     expect(kd.splits.train!.Kflipped!.data[1]).toBeCloseTo(kd.splits.train!.K.data[kd.splits.train!.K.cols], 12);
     const adj = await solveKernelDir(s.dir, { formula: "asymmetric_signgd", solver: "lstsq", adjustForInit: true });

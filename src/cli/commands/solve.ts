@@ -10,11 +10,13 @@ function number(flag: string) {
   };
 }
 
-function numberList(v: string): number[] {
-  const xs = v.split(",").map((s) => s.trim());
-  if (xs.some((s) => s === "" || !Number.isFinite(Number(s))))
-    throw new InvalidArgumentError(`--reg-grid expects comma-separated numbers (e.g. 0,1e-6,1e-4), got "${v}"`);
-  return xs.map(Number);
+function numberList(flag: string) {
+  return (v: string): number[] => {
+    const xs = v.split(",").map((s) => s.trim());
+    if (xs.some((s) => s === "" || !Number.isFinite(Number(s))))
+      throw new InvalidArgumentError(`${flag} expects comma-separated numbers (e.g. 0,1e-6,1e-4), got "${v}"`);
+    return xs.map(Number);
+  };
 }
 
 const fmt = (m: SplitMetrics | undefined, name: string) =>
@@ -27,8 +29,8 @@ interface SolveFlags {
   reg?: number;
   regGrid?: number[];
   selectOn?: "dev";
-  gamma?: number;
-  lambda?: number;
+  gamma?: number[];
+  lambda?: number[];
   adjustForInit?: boolean;
   f0Scaling?: number;
   json?: boolean;
@@ -42,18 +44,19 @@ export function registerSolve(program: Command): void {
     .requiredOption("--formula <name>", "kernel formula: sgd, signgd or asymmetric_signgd")
     .addOption(new Option("--solver <name>", "solver").choices([...SOLVER_NAMES]).makeOptionMandatory())
     .option("--reg <r>", "regularization r: K + r·σ_max(K)·I (default 0)", number("--reg"))
-    .option("--reg-grid <list>", "comma-separated r values, chosen with --select-on dev", numberList)
+    .option("--reg-grid <list>", "comma-separated r values, chosen with --select-on dev", numberList("--reg-grid"))
     .addOption(new Option("--select-on <split>", "split that picks the grid value").choices(["dev"]))
-    .option("--gamma <g>", "asym: γ of the 2N system (default 1)", number("--gamma"))
-    .option("--lambda <l>", "asym: prediction λ·ω + (1 − λ)·ν (default 0.5)", number("--lambda"))
+    .option("--gamma <g>", "asym: γ of the 2N system (default 1; a list is a grid)", numberList("--gamma"))
+    .option("--lambda <l>", "asym: prediction λ·ω + (1 − λ)·ν (default 0.5; a list is a grid)", numberList("--lambda"))
     .option("--adjust-for-init", "fit y − f0/s and add f0/s back (lstsq, asym, svr)")
     .option("--f0-scaling <s>", "s for --adjust-for-init (default 1; s ≤ 0 ignores f0)", number("--f0-scaling"))
     .option("--json", "print the result record as JSON")
     .action(async (flags: SolveFlags, cmd: Command) => {
       const usage = (msg: string) => cmd.error(`error: ${msg}`, { exitCode: 2, code: "entk.usage" });
       if (flags.reg !== undefined && flags.regGrid) usage("--reg and --reg-grid are mutually exclusive");
-      if (flags.regGrid && flags.regGrid.length > 1 && flags.selectOn !== "dev")
-        usage("--reg-grid with more than one value needs --select-on dev");
+      const points = (flags.regGrid?.length ?? 1) * (flags.gamma?.length ?? 1) * (flags.lambda?.length ?? 1);
+      if (points > 1 && flags.selectOn !== "dev")
+        usage("several --reg-grid, --gamma or --lambda values need --select-on dev");
       if (flags.f0Scaling !== undefined && !flags.adjustForInit) usage("--f0-scaling needs --adjust-for-init");
       if ((flags.gamma !== undefined || flags.lambda !== undefined) && flags.solver !== "asym")
         usage("--gamma and --lambda apply to --solver asym only");
@@ -62,8 +65,8 @@ export function registerSolve(program: Command): void {
         solver: flags.solver,
         regGrid: flags.regGrid ?? [flags.reg ?? 0],
         selectOn: flags.selectOn,
-        gamma: flags.gamma,
-        lambda: flags.lambda,
+        gammaGrid: flags.gamma,
+        lambdaGrid: flags.lambda,
         adjustForInit: flags.adjustForInit === true,
         f0Scaling: flags.f0Scaling,
       };
@@ -74,7 +77,9 @@ export function registerSolve(program: Command): void {
         return;
       }
       const parts = [fmt(result.dev, "dev"), fmt(result.test, "test")].filter(Boolean);
-      const hp = `reg ${result.hyperparameters.reg}${result.selected_on ? " (selected on dev)" : ""}`;
+      const h = result.hyperparameters;
+      const asym = h.gamma !== undefined ? `, gamma ${h.gamma}, lambda ${h.lambda}` : "";
+      const hp = `reg ${h.reg}${asym}${result.selected_on ? " (selected on dev)" : ""}`;
       process.stdout.write(
         `${result.formula} ${result.solver}: ${parts.join(", ") || "no dev/test kernels"}; ${hp}; ` +
           `${result.timing.total_s.toFixed(2)} s → ${resultPaths(flags.kernels, flags.formula, flags.solver).json}\n`,
