@@ -92,6 +92,10 @@ export function readKernelDir(
       `${join(dir, "meta.json")}: formula "${formula}" was not computed (formulas: ${meta.formulas.join(", ")})`,
     );
   const C = binary ? 1 : lw.length;
+  if (meta.C !== undefined && meta.C !== C)
+    throw new Error(
+      `${join(dir, "meta.json")}: "C" is ${JSON.stringify(meta.C)} but ${lw.length} label words${binary ? " in binary mode" : ""} mean C = ${C}`,
+    );
   const numLabels = lw.length;
   const task = typeof meta.task === "string" ? meta.task : undefined;
   let metric: MetricName;
@@ -116,6 +120,7 @@ export function readKernelDir(
       if (n !== nTrain)
         throw new Error(`${kPath}: train–train kernel must have n_split = n_train, got ${n} ≠ ${nTrain}`);
     }
+    if (n === 0) continue; // an empty eval split has nothing to predict
     const split: KernelSplit = { name, n, K, labels: readLabels(dir, name, n, numLabels, kPath) };
     const fPath = join(dir, `kernel.${formula}${FLIPPED_SUFFIX}.${name}.npy`);
     if (opts.needFlipped || existsSync(fPath)) {

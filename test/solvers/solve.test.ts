@@ -153,6 +153,10 @@ describe("bad input", () => {
     await expect(solveKernelDir(s.dir, { formula: "sgd", solver: "lstsq", adjustForInit: true })).rejects.toThrow(
       /logits\.dev\.npy: shape \[3\], expected \[3, 2\]/,
     );
+    const meta = JSON.parse(readFileSync(join(s.dir, "meta.json"), "utf8"));
+    writeFileSync(join(s.dir, "meta.json"), JSON.stringify({ ...meta, C: 1 }));
+    await expect(solve()).rejects.toThrow(/meta\.json: "C" is 1 but 2 label words mean C = 2/);
+    writeFileSync(join(s.dir, "meta.json"), JSON.stringify(meta));
     await expect(solveKernelDir(s.dir, { formula: "signgd", solver: "lstsq" })).rejects.toThrow(
       /formula "signgd" was not computed/,
     );
