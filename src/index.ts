@@ -1,5 +1,46 @@
 /** entk public library API. The CLI (src/cli) is a thin shell over what is exported here. */
 export { DEVICES, type Device, type ProviderStatus, probeProvider } from "./model/runtime/providers.ts";
-export * from "./solvers/index.ts";
+export {
+  type AsymModel,
+  asymFit,
+  asymPredict,
+  checkSolveOptions,
+  DEFAULT_HYPER,
+  type FitInput,
+  type GridEntry,
+  type KernelSolver,
+  type LogisticModel,
+  type LstsqModel,
+  logisticFit,
+  logisticPredict,
+  lstsqFit,
+  lstsqPredict,
+  type Mat as KernelMatrix,
+  mat as kernelMatrix,
+  type PredictInput,
+  PreparedSquare,
+  readSolverInputs,
+  resultPaths,
+  SOLVER_NAMES,
+  SOLVERS,
+  type SolveOptions,
+  type SolveOutput,
+  type SolveResult,
+  type SolverHyper,
+  type SolverInputs,
+  type SolverName,
+  type SolverSplit,
+  type SplitMetrics,
+  type SvmModel,
+  solveKernelDir,
+  solveKernels,
+  svcFit,
+  svcPredict,
+  svrFit,
+  svrPredict,
+  symEig,
+  targetsFromLabels,
+} from "./solvers/index.ts";
+export * as metrics from "./solvers/metrics.ts";
 export { hfHubCacheDir, hfOffline } from "./util/hf-cache.ts";
 export { ENTK_VERSION } from "./version.ts";

@@ -1,7 +1,7 @@
 /** Kernel solvers (REFERENCE §5–6): estimators, metrics, the kernel-directory reader and `solveKernelDir`. */
 export { type AsymModel, asymFit, asymPredict, asymSolver } from "./asym.ts";
 export { type SymEig, symEig } from "./eigen.ts";
-export { type KernelDir, type KernelSplit, readKernelDir, SPLITS, type SplitName } from "./kernel-dir.ts";
+export { readSolverInputs, type SolverInputs, type SolverSplit, SPLITS, type SplitName } from "./kernel-dir.ts";
 export { LOGISTIC_CS, type LogisticModel, logisticFit, logisticPredict, logisticSolver } from "./logistic.ts";
 export { type LstsqModel, lstsqFit, lstsqPredict, lstsqSolver } from "./lstsq.ts";
 export { defaultRcond, type LstsqSolution, PreparedSquare } from "./lstsq-core.ts";

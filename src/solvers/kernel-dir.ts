@@ -9,7 +9,7 @@ export const SPLITS = ["train", "dev", "test"] as const;
 export type SplitName = (typeof SPLITS)[number];
 
 /** One split of a kernel directory, reshaped as the solvers see it (REFERENCE §5 "Reshape before solving"). */
-export interface KernelSplit {
+export interface SolverSplit {
   name: SplitName;
   /** Number of examples in the split. */
   n: number;
@@ -22,7 +22,7 @@ export interface KernelSplit {
   f0?: Float64Array;
 }
 
-export interface KernelDir {
+export interface SolverInputs {
   dir: string;
   meta: Record<string, unknown>;
   task?: string;
@@ -33,7 +33,7 @@ export interface KernelDir {
   /** Number of label classes (label indices are in [0, numLabels)). */
   numLabels: number;
   metric: MetricName;
-  splits: Partial<Record<SplitName, KernelSplit>>;
+  splits: Partial<Record<SplitName, SolverSplit>>;
 }
 
 const FLIPPED_SUFFIX = "_flipped";
@@ -75,11 +75,11 @@ function readKernel(path: string, nTrain: number, C: number, trainPath: string):
  * Read a kernel directory written by `entk kernel` for one formula, validating every shape against the others.
  * `needFlipped` requires `kernel.<formula>_flipped.<split>.npy`; `needLogits` requires `logits.<split>.npy`.
  */
-export function readKernelDir(
+export function readSolverInputs(
   dir: string,
   formula: string,
   opts: { needFlipped?: boolean; needLogits?: boolean } = {},
-): KernelDir {
+): SolverInputs {
   const meta = readJson(join(dir, "meta.json"));
   const binary = meta.binary === true;
   const lw = meta.label_word_ids;
@@ -110,7 +110,7 @@ export function readKernelDir(
     throw new Error(`${trainKernelPath}: missing (expected the train–train kernel of "${formula}")`);
   let nTrain = -1;
 
-  const splits: Partial<Record<SplitName, KernelSplit>> = {};
+  const splits: Partial<Record<SplitName, SolverSplit>> = {};
   for (const name of SPLITS) {
     const kPath = join(dir, `kernel.${formula}.${name}.npy`);
     if (name !== "train" && !existsSync(kPath)) continue;
@@ -121,7 +121,7 @@ export function readKernelDir(
         throw new Error(`${kPath}: train–train kernel must have n_split = n_train, got ${n} ≠ ${nTrain}`);
     }
     if (n === 0) continue; // an empty eval split has nothing to predict
-    const split: KernelSplit = { name, n, K, labels: readLabels(dir, name, n, numLabels, kPath) };
+    const split: SolverSplit = { name, n, K, labels: readLabels(dir, name, n, numLabels, kPath) };
     const fPath = join(dir, `kernel.${formula}${FLIPPED_SUFFIX}.${name}.npy`);
     if (opts.needFlipped || existsSync(fPath)) {
       const f = readKernel(fPath, nTrain, C, trainKernelPath);

@@ -3,7 +3,7 @@ import { writeFileAtomic } from "../util/atomic.ts";
 import { writeNpy } from "../util/npy.ts";
 import { ENTK_VERSION } from "../version.ts";
 import { asymSolver } from "./asym.ts";
-import { type KernelDir, type KernelSplit, readKernelDir, type SplitName } from "./kernel-dir.ts";
+import { readSolverInputs, type SolverInputs, type SolverSplit, type SplitName } from "./kernel-dir.ts";
 import { logisticSolver } from "./logistic.ts";
 import { lstsqSolver } from "./lstsq.ts";
 import { PreparedSquare } from "./lstsq-core.ts";
@@ -124,7 +124,7 @@ function hyperGrid(opts: SolveOptions): SolverHyper[] {
 }
 
 /** Fit on train and evaluate every split of an already-read kernel directory. Pure: writes nothing. */
-export function solveKernels(kd: KernelDir, opts: SolveOptions): SolveOutput {
+export function solveKernels(kd: SolverInputs, opts: SolveOptions): SolveOutput {
   const t0 = now();
   checkSolveOptions(opts);
   const solver = SOLVERS[opts.solver];
@@ -136,14 +136,14 @@ export function solveKernels(kd: KernelDir, opts: SolveOptions): SolveOutput {
   const s = opts.f0Scaling ?? 1;
   const useF0 = opts.adjustForInit === true && s > 0;
   if (opts.adjustForInit && !useF0) warnings.push(`--f0-scaling ${s} ≤ 0: f0 is ignored, as in the reference`);
-  const f0Of = (split: KernelSplit) => {
+  const f0Of = (split: SolverSplit) => {
     if (!useF0) return undefined;
     if (!split.f0)
       throw new Error(`${join(kd.dir, `logits.${split.name}.npy`)}: missing (needed by --adjust-for-init)`);
     return split.f0.map((v) => v / s);
   };
   // For symmetric formulas the "flipped" kernel ⟨g(x), g(x_i)⟩ equals the plain one, so asym can use K for both.
-  const flippedOf = (split: KernelSplit) => split.Kflipped ?? split.K;
+  const flippedOf = (split: SolverSplit) => split.Kflipped ?? split.K;
   const y = targetsFromLabels(train.labels, kd.C, kd.binary, join(kd.dir, "labels.train.npy"));
   const prepared = new PreparedSquare(train.K);
   const present = (["train", "dev", "test"] as const).filter((n) => kd.splits[n]);
@@ -249,7 +249,7 @@ export function resultPaths(dir: string, formula: string, solver: SolverName) {
 export async function solveKernelDir(dir: string, opts: SolveOptions): Promise<SolveOutput> {
   checkSolveOptions(opts);
   const t0 = now();
-  const kd = readKernelDir(dir, opts.formula, {
+  const kd = readSolverInputs(dir, opts.formula, {
     needFlipped: opts.solver === "asym" && opts.formula === "asymmetric_signgd",
     needLogits: opts.adjustForInit === true && (opts.f0Scaling ?? 1) > 0,
   });

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readKernelDir } from "../../src/solvers/kernel-dir.ts";
+import { readSolverInputs } from "../../src/solvers/kernel-dir.ts";
 import { mat } from "../../src/solvers/matrix.ts";
 import { solveKernelDir, solveKernels } from "../../src/solvers/solve.ts";
 import { encodeNpy, readNpy } from "../../src/util/npy.ts";
@@ -59,7 +59,7 @@ describe("solveKernelDir", () => {
     expect(result.selected_on).toBe("dev");
     expect(result.test).toEqual(result.grid[best].metrics.test);
     // rank-deficient (P = 27 > d = 8): the unregularized solve warns about the pseudo-inverse
-    const plain = solveKernels(readKernelDir(s.dir, "sgd"), { formula: "sgd", solver: "lstsq" });
+    const plain = solveKernels(readSolverInputs(s.dir, "sgd"), { formula: "sgd", solver: "lstsq" });
     expect(plain.result.warnings.join()).toMatch(/rank-deficient.*pseudo-inverse/);
     expect(plain.result.solver_info.rank).toBe(8);
   });
@@ -109,7 +109,7 @@ describe("solveKernelDir", () => {
     await expect(
       solveKernelDir(s.dir, { formula: "asymmetric_signgd", solver: "lstsq", lambdaGrid: [0.5] }),
     ).rejects.toThrow(/apply to the asym solver only/);
-    const kd = readKernelDir(s.dir, "asymmetric_signgd", { needFlipped: true });
+    const kd = readSolverInputs(s.dir, "asymmetric_signgd", { needFlipped: true });
     expect(kd.splits.train!.Kflipped!.data[1]).toBeCloseTo(kd.splits.train!.K.data[kd.splits.train!.K.cols], 12);
     const adj = await solveKernelDir(s.dir, { formula: "asymmetric_signgd", solver: "lstsq", adjustForInit: true });
     expect(adj.result.hyperparameters.adjust_for_init).toBe(true);
