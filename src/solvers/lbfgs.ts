@@ -66,7 +66,8 @@ export function lbfgs(
       for (let i = 0; i < n; i++) d[i] = -g[i];
       dg = -dot(g, g);
     }
-    const step0 = it === 0 && S.length === 0 ? Math.min(1, 1 / Math.sqrt(dot(g, g))) : 1;
+    // L-BFGS-B's first trial step is 1/‖d‖ (d = −g); afterwards 1.
+    const step0 = it === 0 ? 1 / Math.sqrt(dot(d, d)) : 1;
     const ls = wolfe(fun, x, f, d, dg, step0);
     it++;
     if (!ls) return { x, f, iterations: it, converged: false };
@@ -77,7 +78,8 @@ export function lbfgs(
     x = ls.x;
     g = ls.g;
     f = ls.f;
-    if (sy > 1e-10 * dot(y, y)) {
+    // L-BFGS-B skips the update when sᵀy ≤ eps·(−gᵀs).
+    if (sy > Number.EPSILON * -(dg * ls.t)) {
       S.push(s);
       Yh.push(y);
       rho.push(1 / sy);
@@ -102,7 +104,7 @@ function wolfe(
   d: Float64Array,
   dg0: number,
   step0: number,
-): { x: Float64Array; f: number; g: Float64Array } | undefined {
+): { t: number; x: Float64Array; f: number; g: Float64Array } | undefined {
   const c1 = 1e-3;
   const c2 = 0.9;
   const evalAt = (t: number) => {

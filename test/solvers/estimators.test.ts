@@ -176,6 +176,16 @@ describe("logistic (LogisticRegressionCV semantics)", () => {
     }
   });
 
+  it("matches sklearn 0.24's LogisticRegressionCV (scipy L-BFGS-B emulation), including a badly scaled kernel", () => {
+    for (const c of fixtures.logistic_024) {
+      const model = logisticFit({ K: M(c.K_train), y: Float64Array.from(c.y, (v: number) => 2 * v - 1) }, { reg: 0 });
+      expect(model.C).toBeCloseTo(c.C, 12);
+      for (let i = 0; i < 5; i++) expect(model.cvScores[i]).toBeCloseTo(c.cv_scores[i], 12);
+      const d = logisticPredict(model, { K: M(c.K_eval) });
+      expect(maxAbsDiff(d, c.decision_eval)).toBeLessThan(1e-4 * maxAbs(c.decision_eval));
+    }
+  });
+
   it("refuses f0 and one-class targets", () => {
     const K = M([
       [1, 0],
