@@ -121,6 +121,33 @@ describe("solveKernelDir", () => {
   });
 });
 
+describe("initial logits", () => {
+  it("binary mode turns [n, 2] logits into f1 − f0; --f0-scaling divides them, s ≤ 0 ignores them", async () => {
+    const s = make({ binary: true, numLabels: 2, n: { train: 6, dev: 4 }, d: 12, seed: 3 });
+    const two = Float32Array.from([0.5, 2, -1, 1, 0, 0, 3, -2]);
+    writeFileSync(join(s.dir, "logits.dev.npy"), encodeNpy(two, [4, 2]));
+    const kd = readSolverInputs(s.dir, "sgd", { needLogits: true });
+    expect([...kd.splits.dev!.f0!]).toEqual([1.5, 2, 0, -5]);
+    const base = await solveKernelDir(s.dir, { formula: "sgd", solver: "lstsq" });
+    const ignored = await solveKernelDir(s.dir, { formula: "sgd", solver: "lstsq", adjustForInit: true, f0Scaling: 0 });
+    expect(ignored.result.warnings.join()).toMatch(/f0 is ignored/);
+    expect(ignored.result.dev!.loss).toBe(base.result.dev!.loss);
+    // Full-rank K: α = K⁻¹(y − f0/s), dev output = Kₑᵀα + f0/s; check the MSE against a direct computation.
+    const sc = 4;
+    const adj = await solveKernelDir(s.dir, { formula: "sgd", solver: "lstsq", adjustForInit: true, f0Scaling: sc });
+    const G = (split: string) => mat(s.n[split], s.d, s.feats[split]);
+    const y = Float64Array.from(s.labels.train, (l) => 2 * l - 1);
+    const f0t = Float64Array.from(s.logits.train, (v) => v / sc);
+    const alpha = gaussSolve(
+      mul(G("train"), tr(G("train"))),
+      y.map((v, i) => v - f0t[i]),
+    );
+    const out = mul(mul(G("dev"), tr(G("train"))), mat(6, 1, alpha)).data.map((v, i) => v + kd.splits.dev!.f0![i] / sc);
+    const mse = Array.from(out, (v, i) => (v - (2 * s.labels.dev[i] - 1)) ** 2).reduce((a, b) => a + b) / 4;
+    expect(adj.result.dev!.loss).toBeCloseTo(mse, 9);
+  });
+});
+
 describe("bad input", () => {
   it("names the file and shapes on mismatches, NaN/Inf and missing files", async () => {
     const s = make({ binary: false, numLabels: 2, n: { train: 4, dev: 3 }, d: 6 });
