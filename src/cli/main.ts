@@ -5,6 +5,7 @@ import { registerEnv } from "./commands/env.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
 import { registerReport } from "./commands/report.ts";
+import { registerSolve } from "./commands/solve.ts";
 import { registerSweep } from "./commands/sweep.ts";
 
 /** Exit code for usage errors (unknown command or flag, bad flag value), as in most Unix tools. */
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerModel(program);
   registerSweep(program);
   registerReport(program);
+  registerSolve(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {
