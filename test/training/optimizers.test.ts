@@ -82,7 +82,6 @@ describe("SignGD", () => {
 });
 
 describe("AdamW (transformers 4.4.2, bias-corrected, decoupled decay)", () => {
-  const b1 = 0.9;
   const b2 = 0.999;
   const eps = 1e-8;
 
@@ -103,7 +102,9 @@ describe("AdamW (transformers 4.4.2, bias-corrected, decoupled decay)", () => {
         return x;
       });
       const got = Array.from(params.get(n)!);
-      got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 6));
+      got.forEach((v, i) => {
+        expect(v).toBeCloseTo(want[i], 6);
+      });
     });
   });
 
@@ -146,7 +147,9 @@ describe("AdamW (transformers 4.4.2, bias-corrected, decoupled decay)", () => {
         x[i] -= (0.1 * mh) / (Math.sqrt(vh) + 1e-6 / Math.sqrt(1 - 0.99 ** (t + 1)));
       }
     });
-    Array.from(params.get("w")!).forEach((got, i) => expect(got).toBeCloseTo(x[i], 6));
+    Array.from(params.get("w")!).forEach((got, i) => {
+      expect(got).toBeCloseTo(x[i], 6);
+    });
     expect(opt.stateTensors().size).toBe(2);
   });
 });

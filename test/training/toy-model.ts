@@ -49,7 +49,7 @@ export class ToyModel implements TrainableModel {
 
   async logits(inputs: PromptInput[]): Promise<Float32Array> {
     const out = new Float32Array(inputs.length * this.numClasses);
-    inputs.forEach((inp, r) => out.set(this.forward(inp.inputIds[0]), r * this.numClasses));
+    for (const [r, inp] of inputs.entries()) out.set(this.forward(inp.inputIds[0]), r * this.numClasses);
     return out;
   }
 
