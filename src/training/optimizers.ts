@@ -22,7 +22,8 @@ export interface OptimizerOptions {
  */
 export interface Optimizer {
   readonly kind: OptimizerKind;
-  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number): void;
+  /** One update at learning rate `lr` with gradients `gradScale · grads` (gradScale: the clipping factor). */
+  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale?: number): void;
   stateTensors(): Map<string, Float32Array>;
   stateMeta(): { t: number };
   setStateMeta(m: { t: number }): void;
@@ -47,6 +48,10 @@ export function createOptimizer(
   }
 }
 
+function checkScale(s: number): void {
+  if (!(s > 0) || !Number.isFinite(s)) throw new Error(`optimizer: gradient scale must be finite and > 0, got ${s}`);
+}
+
 function paramsWithGrads(params: Map<string, Float32Array>, grads: Map<string, Float32Array>) {
   const out: [string, Float32Array, Float32Array][] = [];
   for (const [name, g] of grads) {
@@ -61,7 +66,8 @@ function paramsWithGrads(params: Map<string, Float32Array>, grads: Map<string, F
 
 /**
  * torch.optim.SGD without momentum: d = g + λθ (L2-style decay), θ ← θ − lr·d. With `sign`, g is first replaced by
- * sign(g) (SignGD-FT: `--optimizer sgd --optimizer_variant signgd`, sign taken after clipping; sign(0) = 0).
+ * sign(g) (SignGD-FT: `--optimizer sgd --optimizer_variant signgd`, sign taken after clipping, which a positive
+ * clip factor does not change; sign(0) = 0).
  */
 class Sgd implements Optimizer {
   readonly kind: OptimizerKind;
@@ -72,16 +78,18 @@ class Sgd implements Optimizer {
   ) {
     this.kind = sign ? "signgd" : "sgd";
   }
-  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number): void {
+  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale = 1): void {
+    checkScale(gradScale);
+    const lrg = lr * gradScale;
     for (const [name, p, g] of paramsWithGrads(params, grads)) {
       const wd = usesWeightDecay(name) ? this.wd : 0;
       const n = p.length;
       if (this.sign) {
         for (let i = 0; i < n; i++) p[i] -= lr * (Math.sign(g[i]) + wd * p[i]);
       } else if (wd === 0) {
-        for (let i = 0; i < n; i++) p[i] -= lr * g[i];
+        for (let i = 0; i < n; i++) p[i] -= lrg * g[i];
       } else {
-        for (let i = 0; i < n; i++) p[i] -= lr * (g[i] + wd * p[i]);
+        for (let i = 0; i < n; i++) p[i] -= lrg * g[i] + lr * wd * p[i];
       }
     }
     this.t += 1;
@@ -121,10 +129,11 @@ class AdamW implements Optimizer {
       this.v.set(name, new Float32Array(p.length));
     }
   }
-  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number): void {
+  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale = 1): void {
+    checkScale(gradScale);
     const [b1, b2] = this.betas;
-    const c1 = 1 - b1;
-    const c2 = 1 - b2;
+    const c1 = (1 - b1) * gradScale;
+    const c2 = (1 - b2) * gradScale * gradScale;
     const eps = this.eps;
     this.t += 1;
     const stepSize = (lr * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { progressBar } from "../util/progress.ts";
 import { loadCheckpointInto, replaceCheckpoint } from "./checkpoint-dir.ts";
-import { clipGradNorm } from "./clip.ts";
+import { clipCoefficient, globalGradNorm } from "./clip.ts";
 import { evaluate } from "./evaluate.ts";
 import type { MetricName } from "./metrics.ts";
 import { createOptimizer, type OptimizerKind } from "./optimizers.ts";
@@ -209,8 +209,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       { dropoutSeed },
     );
     if (!Number.isFinite(loss)) throw new Error(`finetune: loss is ${loss} at step ${step + 1} (lr ${lr})`);
-    const gradNorm = clipGradNorm(grads.values(), maxGradNorm);
-    optimizer.step(params, grads, lr);
+    const gradNorm = globalGradNorm(grads.values());
+    optimizer.step(params, grads, lr, clipCoefficient(gradNorm, maxGradNorm));
     step += 1;
 
     const point: CurvePoint = { step, epoch: batch.epoch, loss, lr, grad_norm: gradNorm };

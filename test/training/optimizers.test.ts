@@ -153,3 +153,24 @@ describe("AdamW (transformers 4.4.2, bias-corrected, decoupled decay)", () => {
     expect(opt.stateTensors().size).toBe(2);
   });
 });
+
+describe("gradient scale (the clipping factor folded into the update)", () => {
+  for (const kind of ["sgd", "signgd", "adam"] as const) {
+    it(`${kind}: step(g, scale) equals step(scale·g)`, () => {
+      const a = mkParams();
+      const b = mkParams();
+      const oa = createOptimizer(kind, a, { weightDecay: 0.1 });
+      const ob = createOptimizer(kind, b, { weightDecay: 0.1 });
+      for (let t = 0; t < 3; t++) {
+        oa.step(a, mkGrads(), 0.01, 0.37);
+        const scaled = new Map([...mkGrads()].map(([k, g]) => [k, g.map((v) => v * 0.37)]));
+        ob.step(b, scaled, 0.01);
+      }
+      for (const n of names)
+        Array.from(a.get(n)!).forEach((v, i) => {
+          expect(v).toBeCloseTo(b.get(n)![i], 6);
+        });
+      expect(() => oa.step(a, mkGrads(), 0.01, 0)).toThrow(/gradient scale must be finite and > 0/);
+    });
+  }
+});
