@@ -1,4 +1,22 @@
 /** entk public library API. The CLI (src/cli) is a thin shell over what is exported here. */
 export { DEVICES, type Device, type ProviderStatus, probeProvider } from "./model/runtime/providers.ts";
+export { loadCheckpointInto, replaceCheckpoint } from "./training/checkpoint-dir.ts";
+export { clipCoefficient, clipGradNorm, globalGradNorm } from "./training/clip.ts";
+export { evaluate, predict } from "./training/evaluate.ts";
+export { accuracy, argmaxRows, classificationMetrics, f1Binary, type MetricName } from "./training/metrics.ts";
+export {
+  createOptimizer,
+  NO_DECAY,
+  OPTIMIZER_KINDS,
+  type Optimizer,
+  type OptimizerKind,
+  type OptimizerOptions,
+  usesWeightDecay,
+} from "./training/optimizers.ts";
+export { Rng, shuffleInPlace } from "./training/rng.ts";
+export { EpochSampler, type SamplerState } from "./training/sampler.ts";
+export { linearWarmupFactor } from "./training/schedule.ts";
+export { type CurvePoint, type FinetuneOptions, type FinetuneResult, finetune } from "./training/trainer.ts";
+export type { CheckpointIO, LabeledExample, LossAndGrad, TrainableModel } from "./training/types.ts";
 export { hfHubCacheDir, hfOffline } from "./util/hf-cache.ts";
 export { ENTK_VERSION } from "./version.ts";
