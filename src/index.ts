@@ -1,5 +1,15 @@
 /** entk public library API. The CLI (src/cli) is a thin shell over what is exported here. */
 export { DEVICES, type Device, type ProviderStatus, probeProvider } from "./model/runtime/providers.ts";
+export {
+  buildTokenizerFiles,
+  bytesToUnicode,
+  type EntkTokenizer,
+  loadTokenizer,
+  SYNTHETIC_PROMPT_WORDS,
+  type SyntheticTokenizerOptions,
+  tokenizerFromJson,
+  writeTokenizerFiles,
+} from "./tokenizer/index.ts";
 export { loadCheckpointInto, replaceCheckpoint } from "./training/checkpoint-dir.ts";
 export { clipCoefficient, clipGradNorm, globalGradNorm } from "./training/clip.ts";
 export { evaluate, predict } from "./training/evaluate.ts";
