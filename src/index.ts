@@ -25,8 +25,10 @@ export {
   usesWeightDecay,
 } from "./training/optimizers.ts";
 export { Rng, shuffleInPlace } from "./training/rng.ts";
+export { type RunFinetuneOptions, runFinetune, type TrainableModelFactory } from "./training/run.ts";
 export { EpochSampler, type SamplerState } from "./training/sampler.ts";
 export { linearWarmupFactor } from "./training/schedule.ts";
+export { type FinetuneData, loadFinetuneData } from "./training/task-data.ts";
 export { type CurvePoint, type FinetuneOptions, type FinetuneResult, finetune } from "./training/trainer.ts";
 export type { CheckpointIO, LabeledExample, LossAndGrad, TrainableModel } from "./training/types.ts";
 export { hfHubCacheDir, hfOffline } from "./util/hf-cache.ts";
