@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Command, CommanderError } from "commander";
+import { describe, expect, it, vi } from "vitest";
+import { registerFinetune } from "../../src/cli/commands/finetune.ts";
+import { initModel } from "../../src/model/init/init.ts";
+import { writeTokenizerFiles } from "../../src/tokenizer/index.ts";
+import { bowModel } from "./bow-model.ts";
+
+const SPLIT = join(import.meta.dirname, "../../../shared/datasets/k-shot/QNLI/16-42");
+
+function program() {
+  const p = new Command("entk").exitOverride();
+  registerFinetune(p, bowModel);
+  for (const c of p.commands) c.exitOverride().configureOutput({ writeErr: () => {} });
+  return p;
+}
+
+async function run(...args: string[]) {
+  const out: string[] = [];
+  const spy = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+    out.push(String(s));
+    return true;
+  });
+  try {
+    await program().parseAsync(["node", "entk", "finetune", ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return out.join("");
+}
+
+describe("entk finetune", () => {
+  it("rejects missing and malformed flags as usage errors naming the flag", async () => {
+    const fail = async (args: string[], re: RegExp) => {
+      const err = await run(...args).catch((e) => e);
+      expect(err).toBeInstanceOf(CommanderError);
+      expect(err.message).toMatch(re);
+    };
+    const base = ["--task", "QNLI", "--split-dir", SPLIT, "--model", "m", "--out", "o"];
+    await fail(base.slice(2), /required option '--task <name>' not specified/);
+    await fail([...base, "--optimizer", "rmsprop"], /--optimizer.*Allowed choices are sgd, signgd, adam/);
+    await fail([...base, "--lr", "fast"], /--lr.*expected a number >= 0, got "fast"/);
+    await fail([...base, "--steps", "0"], /--steps.*expected an integer >= 1/);
+    await fail([...base, "--eval-every", "often"], /--eval-every.*expected an integer >= 1, got "often"/);
+  });
+
+  it("fine-tunes a tiny model on a k-shot split and prints the result record", async () => {
+    const root = await mkdtemp(join(tmpdir(), "entk-ftcli-"));
+    const model = join(root, "model");
+    await mkdir(model);
+    await initModel({ arch: "roberta", preset: "tiny", seed: 1, out: model, writeTokenizer: writeTokenizerFiles });
+    const out = join(root, "ft");
+    const args = ["--task", "QNLI", "--split-dir", SPLIT, "--model", model, "--out", out];
+    const opts = ["--optimizer", "sgd", "--lr", "0.1", "--batch-size", "4", "--steps", "6", "--eval-every", "3"];
+    const stdout = await run(...args, ...opts, "--limit-test", "10", "--json", "--quiet");
+    const r = JSON.parse(stdout);
+    expect(r).toMatchObject({ method: "ft:sgd", lr: 0.1, batchSize: 4, steps: 6, evalEvery: 3, task: "QNLI" });
+    expect(JSON.parse(readFileSync(join(out, "result.json"), "utf8")).result).toEqual(r);
+    const text = await run(...args, ...opts, "--limit-test", "10", "--quiet");
+    expect(text).toMatch(/^ft:sgd lr 0\.1 bs 4 steps 6: best step [36]\n {2}dev {3}acc \d+\.\d\d\n {2}test {2}acc/);
+  });
+});
