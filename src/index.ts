@@ -12,6 +12,7 @@ export {
 } from "./tokenizer/index.ts";
 export { loadCheckpointInto, replaceCheckpoint } from "./training/checkpoint-dir.ts";
 export { clipCoefficient, clipGradNorm, globalGradNorm } from "./training/clip.ts";
+export { engineModelFactory } from "./training/engine-model.ts";
 export { evaluate, predict } from "./training/evaluate.ts";
 export { hfCheckpointIO, materializeParams, TOKENIZER_FILES, tensorValues } from "./training/hf-checkpoint.ts";
 export { accuracy, argmaxRows, classificationMetrics, f1Binary, type MetricName } from "./training/metrics.ts";

@@ -49,8 +49,8 @@ export function materializeParams(weights: LoadedWeights): Map<string, Float32Ar
 
 /**
  * Checkpoints in the Hugging Face layout, loadable by `entk` and by transformers: config.json and the tokenizer
- * files copied from the base model directory, and model.safetensors (float32) holding every parameter under its
- * original HF name and shape. `load` goes through the weights loader, so it validates like any model directory.
+ * files copied from the base model directory, and model.safetensors (float32) holding every tensor of the base
+ * model under its original HF name and shape (trained values where `params` has them). `load` goes through the weights loader, so it validates like any model directory.
  */
 export function hfCheckpointIO(base: LoadedWeights): CheckpointIO {
   return {
@@ -61,13 +61,17 @@ export function hfCheckpointIO(base: LoadedWeights): CheckpointIO {
         await writeFileAtomic(join(dir, "config.json"), `${JSON.stringify(modelConfigToJson(base.config), null, 2)}\n`);
       for (const f of TOKENIZER_FILES)
         if (existsSync(join(base.source.dir, f))) await copyFile(join(base.source.dir, f), join(dir, f));
-      const tensors = [...params].map(([name, data]) => {
-        const ref = base.tensors.get(name);
-        if (!ref) throw new Error(`checkpoint: parameter '${name}' is not in the base model ${base.source.dir}`);
+      for (const name of params.keys())
+        if (!base.tensors.has(name))
+          throw new Error(`checkpoint: parameter '${name}' is not in the base model ${base.source.dir}`);
+      // Every tensor of the base model, in its order: live values for the trained parameters, the base values
+      // for the rest (e.g. the pooler, which prompt-based training never touches), so the directory is complete.
+      const tensors = [...base.tensors].map(([name, ref]) => {
         const n = ref.shape.reduce((a, b) => a * b, 1);
-        if (n !== data.length)
-          throw new Error(`checkpoint: parameter '${name}' has ${data.length} values, shape [${ref.shape}] needs ${n}`);
-        return { name, shape: ref.shape, data };
+        const live = params.get(name);
+        if (live && live.length !== n)
+          throw new Error(`checkpoint: parameter '${name}' has ${live.length} values, shape [${ref.shape}] needs ${n}`);
+        return { name, shape: ref.shape, data: live ?? (() => [tensorValues(ref)]) };
       });
       await writeSafetensors(join(dir, SAFETENSORS_FILE), tensors, { format: "pt" });
     },

@@ -1,7 +1,9 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { describe, expect, it, vi } from "vitest";
 import { registerFinetune } from "../../src/cli/commands/finetune.ts";
@@ -61,5 +63,27 @@ describe("entk finetune", () => {
     expect(JSON.parse(readFileSync(join(out, "result.json"), "utf8")).result).toEqual(r);
     const text = await run(...args, ...opts, "--limit-test", "10", "--quiet");
     expect(text).toMatch(/^ft:sgd lr 0\.1 bs 4 steps 6: best step [36]\n {2}dev {3}acc \d+\.\d\d\n {2}test {2}acc/);
+  });
+});
+
+describe("entk finetune (the real binary, on the engine)", () => {
+  const BIN = fileURLToPath(new URL("../../bin/entk.js", import.meta.url));
+  const entk = (...args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 60_000 });
+
+  it("runs end to end, exits 2 on usage errors and 1 with a message on bad input", async () => {
+    const root = await mkdtemp(join(tmpdir(), "entk-ftbin-"));
+    const model = join(root, "model");
+    await mkdir(model);
+    await initModel({ arch: "roberta", preset: "tiny", seed: 2, out: model, writeTokenizer: writeTokenizerFiles });
+    const args = ["finetune", "--task", "QNLI", "--model", model, "--out", join(root, "ft")];
+    const ok = entk(...args, "--split-dir", SPLIT, "--steps", "4", "--eval-every", "2", "--limit-test", "4", "--json");
+    expect(ok.stderr).toBe("");
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ method: "ft:adam", steps: 4, task: "QNLI" });
+    expect(entk(...args, "--split-dir", SPLIT, "--batch-size", "-1").status).toBe(2);
+    const bad = entk(...args, "--split-dir", join(root, "nowhere"), "--fresh");
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^entk: .*nowhere.*file not found/);
   });
 });

@@ -32,6 +32,14 @@ describe("hfCheckpointIO", () => {
     expect([...back.keys()].sort()).toEqual([...params.keys()].sort());
     for (const [name, a] of params) expect(back.get(name)).toEqual(a);
 
+    // a model that trains only some parameters still writes a complete checkpoint (the rest from the base)
+    const some = new Map([...params].filter(([n]) => n.startsWith("lm_head.")));
+    const partialDir = join(root, "partial");
+    await replaceCheckpoint(io, partialDir, some);
+    const partial = await io.load(partialDir);
+    const baseVals = materializeParams(base);
+    for (const [name, a] of partial) expect(a).toEqual(some.get(name) ?? baseVals.get(name));
+
     // independent reader: parse the safetensors header and data with numpy
     const name = "roberta.encoder.layer.0.attention.self.query.weight";
     const py = `

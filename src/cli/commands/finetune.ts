@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { engineModelFactory } from "../../training/engine-model.ts";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../../training/optimizers.ts";
 import { runFinetune, type TrainableModelFactory } from "../../training/run.ts";
 import type { FinetuneResult } from "../../training/trainer.ts";
@@ -74,9 +75,9 @@ export function formatFinetuneResult(r: FinetuneResult): string {
 
 /**
  * `entk finetune`: prompt-based fine-tuning baseline (REFERENCE §7.1). `createModel` builds the trainable model
- * (the engine's; tests pass their own).
+ * (default: the engine's; tests may pass their own).
  */
-export function registerFinetune(program: Command, createModel: TrainableModelFactory): void {
+export function registerFinetune(program: Command, createModel: TrainableModelFactory = engineModelFactory()): void {
   program
     .command("finetune")
     .description(
