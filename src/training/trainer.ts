@@ -107,7 +107,9 @@ interface SnapshotMeta {
  *
  * Resume: the state after a step (params, optimizer moments, step, sampler order/position, PRNG states,
  * best-so-far, curve length) is snapshotted atomically to outDir/state.snap; a run started on the same outDir
- * with the same configuration continues from it and ends with the same results as an uninterrupted run.
+ * with the same configuration continues from it and ends with the same results as an uninterrupted run (given
+ * a deterministic model: same machine and thread count). A finished run (result.json) is returned as is. Either
+ * one with another configuration is an error unless `fresh`.
  */
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const evalEvery = o.evalEvery ?? 100;
@@ -144,10 +146,13 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
 
   if (!o.fresh && !existsSync(snapPath) && existsSync(resultPath)) {
     const prev = JSON.parse(readFileSync(resultPath, "utf8")) as { config: unknown; result: FinetuneResult };
-    if (sameJson(prev.config, config)) {
-      await loadCheckpointInto(o.checkpointIO, bestDir, params);
-      return prev.result;
-    }
+    if (!sameJson(prev.config, config))
+      throw new Error(
+        `${resultPath}: ${outDir} holds a finished run with another configuration (${diffKeys(prev.config, config)}); ` +
+          "use another output directory or start fresh",
+      );
+    await loadCheckpointInto(o.checkpointIO, bestDir, params);
+    return prev.result;
   }
 
   const optimizer = createOptimizer(o.optimizer, params, { weightDecay, betas: o.betas, eps: o.eps });
@@ -172,6 +177,9 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     dropoutRng.setState(meta.dropoutRng);
     step = meta.step;
     best = meta.best;
+    const curveSize = existsSync(curvePath) ? statSync(curvePath).size : -1;
+    if (curveSize < meta.curveBytes)
+      throw new Error(`${curvePath}: shorter than the snapshot in ${snapPath} expects (${meta.curveBytes} bytes)`);
     truncateSync(curvePath, meta.curveBytes);
   } else {
     for (const p of [curvePath, snapPath, resultPath, bestDir, `${bestDir}.tmp`, `${bestDir}.old`])

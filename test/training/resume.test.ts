@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,6 +63,10 @@ describe("resume", () => {
       },
     });
     await expect(finetune(o)).rejects.toThrow("stop");
+    const curveBefore = readFileSync(join(dir, "curve.jsonl"));
+    writeFileSync(join(dir, "curve.jsonl"), "");
+    await expect(finetune(toyRunOptions(dir, { snapshotEvery: 3 }))).rejects.toThrow(/curve\.jsonl: shorter than/);
+    writeFileSync(join(dir, "curve.jsonl"), curveBefore);
     await expect(finetune(toyRunOptions(dir, { lr: 0.1, snapshotEvery: 3 }))).rejects.toThrow(
       /state\.snap: snapshot is from a different configuration \(lr: 0\.05 → 0\.1\)/,
     );
@@ -71,9 +75,12 @@ describe("resume", () => {
     expect((again.model as unknown as { calls: number }).calls).toBe(23 - 3);
   });
 
-  it("a finished run is not redone; fresh starts over", async () => {
+  it("a finished run is not redone; another configuration is refused; fresh starts over", async () => {
     const dir = await tmp();
     const r1 = await finetune(toyRunOptions(dir));
+    await expect(finetune(toyRunOptions(dir, { steps: 24 }))).rejects.toThrow(
+      /result\.json: .* holds a finished run with another configuration \(steps: 23 → 24\)/,
+    );
     const o2 = toyRunOptions(dir);
     expect(await finetune(o2)).toEqual(r1);
     expect((o2.model as unknown as { calls: number }).calls).toBe(0);
