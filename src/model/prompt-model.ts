@@ -149,7 +149,11 @@ export function createPromptModel(
   const spec = { weights, labelWordIds, binary, dtype };
   const C = binary ? 1 : labelWordIds.length;
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${binary}|${dtype}`;
-  const rt = { device: opts.device, threads: opts.threads };
+  const rt = {
+    device: opts.device,
+    threads: opts.threads,
+    optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
+  };
   const names = modelNames(cfg);
   const H = cfg.hiddenSize;
 
@@ -360,7 +364,11 @@ export function createTrainableModel(
   const dtype = opts.dtype ?? "float32";
   const K = labelWordIds.length;
   const spec = { weights, labelWordIds, binary: false, dtype };
-  const rt = { device: opts.device, threads: opts.threads };
+  const rt = {
+    device: opts.device,
+    threads: opts.threads,
+    optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
+  };
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}`;
   validateWeights(weights);
   const params = new Map<string, Float32Array | Float64Array>();

@@ -1,8 +1,8 @@
 import { argmaxRows, classificationMetrics, type MetricName } from "./metrics.ts";
-import type { LabeledExample, TrainableModel } from "./types.ts";
+import type { FinetuneModel, LabeledExample } from "./types.ts";
 
 /** Eval-mode predictions (argmax of the label-word logits) for `examples`, in batches of `batchSize`. */
-export async function predict(model: TrainableModel, examples: LabeledExample[], batchSize = 8): Promise<Int32Array> {
+export async function predict(model: FinetuneModel, examples: LabeledExample[], batchSize = 8): Promise<Int32Array> {
   const C = model.numClasses;
   const preds = new Int32Array(examples.length);
   for (let s = 0; s < examples.length; s += batchSize) {
@@ -17,7 +17,7 @@ export async function predict(model: TrainableModel, examples: LabeledExample[],
 
 /** acc (and f1 when `metric` is f1) of the model on `examples`. */
 export async function evaluate(
-  model: TrainableModel,
+  model: FinetuneModel,
   examples: LabeledExample[],
   metric: MetricName,
   batchSize = 8,

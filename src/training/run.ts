@@ -5,17 +5,17 @@ import { loadTokenizer } from "../tokenizer/load.ts";
 import { hfCheckpointIO } from "./hf-checkpoint.ts";
 import { loadFinetuneData } from "./task-data.ts";
 import { type FinetuneOptions, type FinetuneResult, finetune } from "./trainer.ts";
-import type { TrainableModel } from "./types.ts";
+import type { FinetuneModel } from "./types.ts";
 
 /**
  * Builds the trainable prompt model from loaded weights and the label-word ids (the engine's
  * `createTrainableModel`). Its `params` must be fresh arrays (the run updates them in place) named as in
  * `weights.tensors`, so checkpoints keep the original names.
  */
-export type TrainableModelFactory = (
+export type FinetuneModelFactory = (
   weights: LoadedWeights,
   labelWordIds: number[],
-) => TrainableModel | Promise<TrainableModel>;
+) => FinetuneModel | Promise<FinetuneModel>;
 
 export interface RunFinetuneOptions
   extends Omit<FinetuneOptions, "model" | "train" | "dev" | "test" | "metric" | "checkpointIO" | "record"> {
@@ -25,7 +25,7 @@ export interface RunFinetuneOptions
   splitDir: string;
   /** Model directory or Hugging Face repo id. */
   model: string;
-  createModel: TrainableModelFactory;
+  createModel: FinetuneModelFactory;
   loadOptions?: LoadModelOptions;
   /** Evaluate only the first N test examples. */
   limitTest?: number;

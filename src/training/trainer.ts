@@ -12,10 +12,10 @@ import { Rng } from "./rng.ts";
 import { EpochSampler, type SamplerState } from "./sampler.ts";
 import { linearWarmupFactor } from "./schedule.ts";
 import { openSnapshot, writeSnapshot } from "./snapshot.ts";
-import type { CheckpointIO, LabeledExample, TrainableModel } from "./types.ts";
+import type { CheckpointIO, FinetuneModel, LabeledExample } from "./types.ts";
 
 export interface FinetuneOptions {
-  model: TrainableModel;
+  model: FinetuneModel;
   train: LabeledExample[];
   dev: LabeledExample[];
   test?: LabeledExample[];

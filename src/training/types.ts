@@ -7,7 +7,7 @@ export interface LabeledExample {
 }
 
 /** What one training step gets back from the model: the mean batch loss and ∂loss/∂θ by parameter name. */
-export interface LossAndGrad {
+export interface FinetuneLossAndGrad {
   loss: number;
   /**
    * Gradients by HF parameter name. A parameter that is absent has no gradient (torch's `grad is None`, e.g. the
@@ -22,12 +22,16 @@ export interface LossAndGrad {
  * cross-entropy over the C label-word logits at the mask (also for binary tasks), averaged over the batch, with
  * dropout active and its masks drawn from `dropoutSeed`.
  */
-export interface TrainableModel {
+export interface FinetuneModel {
   /** Number of classes C (label words). */
   readonly numClasses: number;
   /** Live parameter values by HF name. Optimizers update these arrays in place; the model must read them live. */
   readonly params: Map<string, Float32Array>;
-  lossAndGrad(inputs: PromptInput[], labels: ArrayLike<number>, opts: { dropoutSeed: number }): Promise<LossAndGrad>;
+  lossAndGrad(
+    inputs: PromptInput[],
+    labels: ArrayLike<number>,
+    opts: { dropoutSeed: number },
+  ): Promise<FinetuneLossAndGrad>;
   /** Eval-mode (no dropout) label-word logits, row-major [inputs.length, C]. */
   logits(inputs: PromptInput[]): Promise<Float32Array>;
 }

@@ -9,9 +9,9 @@ import type { PromptInput } from "../../src/model/types.ts";
 import { headNames, wordEmbeddingsName } from "../../src/model/weights/params.ts";
 import type { LoadedWeights } from "../../src/model/weights/types.ts";
 import { materializeParams } from "../../src/training/hf-checkpoint.ts";
-import type { TrainableModel } from "../../src/training/types.ts";
+import type { FinetuneModel } from "../../src/training/types.ts";
 
-export function bowModel(weights: LoadedWeights, labelWordIds: number[]): TrainableModel {
+export function bowModel(weights: LoadedWeights, labelWordIds: number[]): FinetuneModel {
   const params = materializeParams(weights);
   const H = weights.config.hiddenSize;
   const names = {

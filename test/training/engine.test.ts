@@ -16,7 +16,7 @@ import { runFinetune } from "../../src/training/run.ts";
 import { EpochSampler } from "../../src/training/sampler.ts";
 import { type FinetuneData, loadFinetuneData } from "../../src/training/task-data.ts";
 import { finetune } from "../../src/training/trainer.ts";
-import type { TrainableModel } from "../../src/training/types.ts";
+import type { FinetuneModel } from "../../src/training/types.ts";
 import { npyCheckpointIO } from "./toy-model.ts";
 
 const SPLIT = join(import.meta.dirname, "../../../shared/datasets/k-shot/QNLI/16-42");
@@ -73,12 +73,12 @@ describe("fine-tuning on the engine", () => {
   });
 
   it("AdamW lowers the training loss; the best checkpoint reloads to identical logits", async () => {
-    let trained: TrainableModel | undefined;
+    let trained: FinetuneModel | undefined;
     const out = join(root, "adam");
     const r = await runFinetune({
       ...common,
       model: modelDir,
-      createModel: (w, ids) => (trained = factory(w, ids) as TrainableModel),
+      createModel: (w, ids) => (trained = factory(w, ids) as FinetuneModel),
       ...{ optimizer: "adam", lr: 1e-2, batchSize: 8, steps: 48, evalEvery: 16, seed: 1, outDir: out },
     });
     const losses = readFileSync(r.curvePath, "utf8")

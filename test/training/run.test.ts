@@ -10,7 +10,7 @@ import { writeTokenizerFiles } from "../../src/tokenizer/index.ts";
 import { loadTokenizer } from "../../src/tokenizer/load.ts";
 import { runFinetune } from "../../src/training/run.ts";
 import { loadFinetuneData } from "../../src/training/task-data.ts";
-import type { TrainableModel } from "../../src/training/types.ts";
+import type { FinetuneModel } from "../../src/training/types.ts";
 import { bowModel } from "./bow-model.ts";
 
 const SPLIT = join(import.meta.dirname, "../../../shared/datasets/k-shot/QNLI/16-42");
@@ -49,7 +49,7 @@ describe("runFinetune", () => {
   it("fine-tunes from a model directory, writes a loadable HF checkpoint and the curve, evaluates test", async () => {
     const { root, dir } = await tinyModel();
     const out = join(root, "ft");
-    let trained: TrainableModel | undefined;
+    let trained: FinetuneModel | undefined;
     const r = await runFinetune({
       task: "QNLI",
       splitDir: SPLIT,

@@ -1,16 +1,16 @@
 /**
  * Test helper: a softmax-regression "prompt model" on fixed features, with analytic gradients, implementing the
- * training layer's TrainableModel. Example i's input is inputIds = [i] (a row of `features`). Dropout (rate p)
+ * training layer's FinetuneModel. Example i's input is inputIds = [i] (a row of `features`). Dropout (rate p)
  * zeroes feature entries with a mask drawn from the step's dropoutSeed and scales the rest by 1/(1−p), so runs
  * are deterministic given the seeds.
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { PromptInput } from "../../src/model/types.ts";
-import type { CheckpointIO, LabeledExample, TrainableModel } from "../../src/training/types.ts";
+import type { CheckpointIO, FinetuneModel, LabeledExample } from "../../src/training/types.ts";
 import { readNpy, writeNpy } from "../../src/util/npy.ts";
 
-export class ToyModel implements TrainableModel {
+export class ToyModel implements FinetuneModel {
   readonly params = new Map<string, Float32Array>();
   calls = 0;
   constructor(

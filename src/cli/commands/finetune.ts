@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { engineModelFactory } from "../../training/engine-model.ts";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../../training/optimizers.ts";
-import { runFinetune, type TrainableModelFactory } from "../../training/run.ts";
+import { type FinetuneModelFactory, runFinetune } from "../../training/run.ts";
 import type { FinetuneResult } from "../../training/trainer.ts";
 
 function positiveInt(v: string): number {
@@ -77,7 +77,7 @@ export function formatFinetuneResult(r: FinetuneResult): string {
  * `entk finetune`: prompt-based fine-tuning baseline (REFERENCE §7.1). `createModel` builds the trainable model
  * (default: the engine's; tests may pass their own).
  */
-export function registerFinetune(program: Command, createModel: TrainableModelFactory = engineModelFactory()): void {
+export function registerFinetune(program: Command, createModel: FinetuneModelFactory = engineModelFactory()): void {
   program
     .command("finetune")
     .description(
