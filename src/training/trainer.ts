@@ -45,6 +45,8 @@ export interface FinetuneOptions {
   fresh?: boolean;
   /** Extra fields for the result record (task, model, split dir, ...); part of the run's identity for resume. */
   record?: Record<string, unknown>;
+  /** Stop (Ctrl-C, a sweep runner): a snapshot of the current step is written first, then the run throws. */
+  signal?: AbortSignal;
   /** Called after every step (after any evaluation and snapshot); tests use it to interrupt a run. */
   onStep?: (step: number) => void | Promise<void>;
   quiet?: boolean;
@@ -187,7 +189,9 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     appendFileSync(curvePath, "");
   }
 
+  let snapStep = step;
   const snapshot = async () => {
+    snapStep = step;
     const tensors = new Map<string, Float32Array>();
     for (const [k, a] of params) tensors.set(`p:${k}`, a);
     for (const [k, a] of optimizer.stateTensors()) tensors.set(`o:${k}`, a);
@@ -207,6 +211,11 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const bar = progressBar("finetune", o.steps, { quiet: o.quiet, unit: "steps" });
   bar.tick(step);
   while (step < o.steps) {
+    if (o.signal?.aborted) {
+      bar.stop();
+      if (step > snapStep) await snapshot();
+      throw new Error(`finetune: aborted after step ${step} of ${o.steps}; ${snapPath} holds it, rerun to resume`);
+    }
     const batch = sampler.next();
     const examples = batch.indices.map((i) => o.train[i]);
     const lr = o.lr * linearWarmupFactor(step, warmupSteps, o.steps);

@@ -54,6 +54,23 @@ describe("resume", () => {
     }
   });
 
+  it("an aborted run snapshots the step it reached and resumes from there", async () => {
+    const want = await uninterrupted();
+    const dir = await tmp();
+    const ac = new AbortController();
+    const o = toyRunOptions(dir, {
+      signal: ac.signal,
+      onStep: (s) => {
+        if (s === 8) ac.abort();
+      },
+    });
+    await expect(finetune(o)).rejects.toThrow(/aborted after step 8 of 23; .*state\.snap holds it/);
+    const again = toyRunOptions(dir);
+    const r = await finetune(again);
+    expect((again.model as unknown as { calls: number }).calls).toBe(23 - 8);
+    expect(outcome(dir, r, again.model.params)).toEqual(want);
+  });
+
   it("snapshots every N steps when asked, and refuses a snapshot from another configuration", async () => {
     const dir = await tmp();
     const o = toyRunOptions(dir, {

@@ -119,7 +119,13 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
     .option("--json", "print the result record as JSON")
     .option("--quiet", "no progress bar")
     .action(async (o: FinetuneCliOpts) => {
+      // Ctrl-C / SIGTERM: finish the current step, snapshot it, exit with an error (rerun the command to resume).
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
       const r = await runFinetune({
+        signal: ac.signal,
         task: o.task,
         splitDir: o.splitDir,
         model: o.model,
@@ -139,6 +145,9 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
         outDir: o.out,
         fresh: o.fresh,
         quiet: o.quiet,
+      }).finally(() => {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
       });
       process.stdout.write(`${o.json ? JSON.stringify(r) : formatFinetuneResult(r)}\n`);
     });
