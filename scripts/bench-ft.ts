@@ -7,7 +7,7 @@
  * Without --model a random roberta-base-shape checkpoint is written to a temp directory first (entk model init).
  * Per step: loss+gradients (engine, dropout on), global gradient norm, in-place optimizer update. Reported:
  * seconds per step (best of --reps after one warm-up step), achieved GFLOP/s = training FLOPs / step time, and
- * `ratio` = achieved / MatMul GFLOP/s. Last line: one JSON object with `step_s` and `ratio`.
+ * `ratio` = achieved / MatMul GFLOP/s (best MatMul probe, interleaved with the steps). Last line: one JSON object with `step_s` and `ratio`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -129,10 +129,14 @@ try {
     return { fb: b - a, norm: c - b, update: d - c, total: d - a };
   };
   const first = await step(0);
+  // Steps and MatMul probes interleaved, so both see the same machine load (a shared machine's load drifts).
   const runs = [];
-  for (let r = 1; r <= reps; r++) runs.push(await step(r));
+  let gflopsMatMul = 0;
+  for (let r = 1; r <= reps; r++) {
+    gflopsMatMul = Math.max(gflopsMatMul, await matmulRate(B * T, 768, 3072));
+    runs.push(await step(r));
+  }
   const best = runs.reduce((x, y) => (y.total < x.total ? y : x));
-  const gflopsMatMul = await matmulRate(B * T, 768, 3072);
   const flops = trainFlops(cfg.hiddenSize, cfg.intermediateSize, cfg.numHiddenLayers);
   const achieved = flops / best.total / 1e9;
   const rows: [string, string][] = [
