@@ -7,7 +7,8 @@
  * Without --model a random roberta-base-shape checkpoint is written to a temp directory first (entk model init).
  * Per step: loss+gradients (engine, dropout on), global gradient norm, in-place optimizer update. Reported:
  * seconds per step (best of --reps after one warm-up step), achieved GFLOP/s = training FLOPs / step time, and
- * `ratio` = achieved / MatMul GFLOP/s (best MatMul probe, interleaved with the steps). Last line: one JSON object with `step_s` and `ratio`.
+ * `ratio` = achieved / MatMul GFLOP/s (best MatMul probe, interleaved with the steps). Last line: one JSON
+ * object with `step_s` and `ratio`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
