@@ -138,6 +138,13 @@ try {
     runs.push(await step(r));
   }
   const best = runs.reduce((x, y) => (y.total < x.total ? y : x));
+  // Dev/test evaluation cost: eval-mode logits of the same batch (model selection runs this on dev every N steps).
+  let evalS = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 2; r++) {
+    const a = now();
+    await model.logits(inputs);
+    evalS = Math.min(evalS, now() - a);
+  }
   const flops = trainFlops(cfg.hiddenSize, cfg.intermediateSize, cfg.numHiddenLayers);
   const achieved = flops / best.total / 1e9;
   const rows: [string, string][] = [
@@ -149,6 +156,7 @@ try {
     ["gradient norm", `${best.norm.toFixed(3)} s`],
     [`${optimizer} update (in place)`, `${best.update.toFixed(3)} s`],
     ["step", `${best.total.toFixed(3)} s`],
+    ["eval logits, same batch", `${evalS.toFixed(3)} s`],
     ["train FLOPs / step", `${(flops / 1e9).toFixed(1)} GFLOP`],
     ["achieved", `${achieved.toFixed(1)} GFLOP/s`],
     ["ORT MatMul 512×768×3072", `${gflopsMatMul.toFixed(1)} GFLOP/s`],
@@ -165,6 +173,7 @@ try {
       norm_s: best.norm,
       update_s: best.update,
       first_step_s: first.total,
+      eval_batch_s: evalS,
       optimizer,
       threads,
       params: nParams,
