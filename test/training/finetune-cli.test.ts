@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,5 +85,47 @@ describe("entk finetune (the real binary, on the engine)", () => {
     const bad = entk(...args, "--split-dir", join(root, "nowhere"), "--fresh");
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^entk: .*nowhere.*file not found/);
+  });
+});
+
+describe("entk finetune interrupted by SIGINT", () => {
+  const BIN = fileURLToPath(new URL("../../bin/entk.js", import.meta.url));
+
+  it("snapshots the step it reached, exits 1, and a rerun ends like an uninterrupted run", async () => {
+    const root = await mkdtemp(join(tmpdir(), "entk-ftint-"));
+    const model = join(root, "model");
+    await mkdir(model);
+    await initModel({ arch: "roberta", preset: "tiny", seed: 5, out: model, writeTokenizer: writeTokenizerFiles });
+    const args = (out: string) => [
+      ...["finetune", "--task", "QNLI", "--split-dir", SPLIT, "--model", model, "--out", out, "--steps", "48"],
+      ...["--eval-every", "epoch", "--batch-size", "8", "--limit-test", "4", "--json", "--quiet"],
+    ];
+    const full = spawnSync(process.execPath, [BIN, ...args(join(root, "a"))], { encoding: "utf8", timeout: 120_000 });
+    expect(full.status).toBe(0);
+    const want = JSON.parse(full.stdout);
+    expect(want.evalEvery).toBe("epoch");
+
+    const out = join(root, "b");
+    const child = spawn(process.execPath, [BIN, ...args(out)], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
+    const lines = () =>
+      existsSync(join(out, "curve.jsonl")) ? readFileSync(join(out, "curve.jsonl"), "utf8").split("\n").length - 1 : 0;
+    const deadline = Date.now() + 60_000;
+    while (lines() < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    child.kill("SIGINT");
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/^entk: finetune: aborted after step (\d+) of 48; .*state\.snap holds it, rerun to resume/);
+    const stopped = Number(/after step (\d+)/.exec(stderr)![1]);
+    expect(stopped).toBeLessThan(48);
+    const again = spawnSync(process.execPath, [BIN, ...args(out)], { encoding: "utf8", timeout: 120_000 });
+    expect(again.status).toBe(0);
+    const { checkpointDir: _a, curvePath: _b, ...got } = JSON.parse(again.stdout);
+    const { checkpointDir: _c, curvePath: _d, ...exp } = want;
+    expect(got).toEqual(exp);
+    expect(readFileSync(join(out, "curve.jsonl"), "utf8")).toBe(readFileSync(join(root, "a", "curve.jsonl"), "utf8"));
   });
 });
