@@ -1,8 +1,44 @@
 /** entk public library API. The CLI (src/cli) is a thin shell over what is exported here. */
 
+export {
+  columnIndex,
+  type DataLayout,
+  DEFAULT_SEEDS,
+  downloadFile,
+  type Example,
+  extractTar,
+  type FetchDatasetsOptions,
+  type FieldMapping,
+  fetchDatasets,
+  formatCsv,
+  generateKShot,
+  KSHOT_MODES,
+  type KShotMode,
+  type KShotOptions,
+  type KShotTask,
+  LMBFF_DATASETS_URL,
+  MT19937,
+  PANDAS_NA,
+  parseCsv,
+  parseDataLayout,
+  type ReadOptions,
+  type ReadResult,
+  readCsv,
+  readGeneric,
+  readSplit,
+  readTsv,
+  resplitCr,
+  swapSst2,
+} from "./data/index.ts";
 export { materializeGrad } from "./model/gradients.ts";
 export { grad } from "./model/graph/autodiff.ts";
 export { Graph } from "./model/graph/graph.ts";
+export { repoCacheDir, validateRepoId } from "./model/hub/cache.ts";
+export { type HubOptions, hubEndpoint, hubToken, type PullResult, pullModel } from "./model/hub/pull.ts";
+export { type ResolvedModel, type ResolveOptions, resolveCachedModel, resolveModelDir } from "./model/hub/resolve.ts";
+export { type InitOptions, initModel, type TokenizerWriter } from "./model/init/init.ts";
+export { ARCHS, type Arch, PRESETS, type Preset, presetConfig } from "./model/init/presets.ts";
+export { type LoadModelOptions, loadModel } from "./model/load.ts";
 export {
   createPromptModel,
   createTrainableModel,
@@ -14,6 +50,42 @@ export {
 } from "./model/prompt-model.ts";
 export { DEVICES, type Device, type ProviderStatus, probeProvider } from "./model/runtime/providers.ts";
 export { getSession, type RuntimeOptions, releaseSessions } from "./model/runtime/session.ts";
+export { type LoadedCheckpoint, loadWeightsFromDir } from "./model/weights/checkpoint.ts";
+export { modelConfigToJson, parseModelConfig, readModelConfig } from "./model/weights/config.ts";
+export { fileSha256, weightsHash } from "./model/weights/hash.ts";
+export { headNames, type ParamSpec, parameterSpecs, wordEmbeddingsName } from "./model/weights/params.ts";
+export {
+  readSafetensorsHeader,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+  type TensorToWrite,
+  writeSafetensors,
+} from "./model/weights/safetensors.ts";
+export type { LoadedWeights, ModelConfig, TensorRef } from "./model/weights/types.ts";
+export {
+  decodeForDisplay,
+  type EncodedExample,
+  encodeExamples,
+  encodeNoPrompt,
+  encodePieces,
+  encodePrompt,
+  listTasks,
+  loadTask,
+  loadTaskFile,
+  overrideTask,
+  PAPER_TASKS,
+  type Piece,
+  PROMPTS_DIR,
+  type PromptOptions,
+  parseMapping,
+  parseTask,
+  parseTemplate,
+  resolveLabelWords,
+  type TaskDef,
+  type TaskEncoder,
+  taskEncoder,
+  validateTemplate,
+} from "./prompts/index.ts";
 export {
   buildTokenizerFiles,
   bytesToUnicode,

@@ -1,7 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { ENTK_VERSION } from "../version.ts";
+import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
+import { registerModel } from "./commands/model.ts";
+import { registerPrompt } from "./commands/prompt.ts";
 
 /** Exit code for usage errors (unknown command or flag, bad flag value), as in most Unix tools. */
 export const EXIT_USAGE = 2;
@@ -14,6 +17,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerEnv(program);
   registerFinetune(program);
+  registerModel(program);
+  registerData(program);
+  registerPrompt(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {

@@ -48,15 +48,16 @@ class RowCollector {
     private readonly opts: ReadOptions,
   ) {}
 
-  bad(where: string, why: string): void {
+  bad(where: string, why: string): false {
     const msg = `${where}: ${why}`;
     if (!this.opts.skipBadRows) throw new Error(`${msg} (use --skip-bad-rows to skip such rows with a warning)`);
     this.result.skipped++;
     this.result.skippedMessages.push(msg);
     this.opts.onSkip?.(msg);
+    return false;
   }
 
-  add(where: string, fields: string[], textCols: number[], labelCol: number, expectCols?: number): void {
+  add(where: string, fields: string[], textCols: number[], labelCol: number, expectCols?: number): boolean {
     if (expectCols !== undefined && fields.length !== expectCols)
       return this.bad(where, `expected ${expectCols} columns, got ${fields.length}`);
     const texts: string[] = [];
@@ -72,6 +73,7 @@ class RowCollector {
     if (!this.labels.includes(label))
       return this.bad(where, `unknown label ${JSON.stringify(label)} (expected one of ${this.labels.join(", ")})`);
     this.result.examples.push({ texts, label, source: where });
+    return true;
   }
 }
 
@@ -146,28 +148,38 @@ export function readGeneric(
   const labelCol = mapping.text.length;
   if (mapping.format === "jsonl") {
     const lines = splitLines(readText(path));
-    lines.forEach((line, i) => {
+    for (const [i, line] of lines.entries()) {
       const where = `${path}:${i + 1}`;
-      if (line.trim() === "") return;
+      if (line.trim() === "") continue;
       let v: unknown;
       try {
         v = JSON.parse(line);
       } catch (err) {
-        return rows.bad(where, `invalid JSON (${(err as Error).message})`);
+        rows.bad(where, `invalid JSON (${(err as Error).message})`);
+        continue;
       }
-      if (!v || typeof v !== "object" || Array.isArray(v)) return rows.bad(where, "expected a JSON object");
+      if (!v || typeof v !== "object" || Array.isArray(v)) {
+        rows.bad(where, "expected a JSON object");
+        continue;
+      }
       const o = v as Record<string, unknown>;
       const missing = fields.find((f) => !(f in o));
-      if (missing) return rows.bad(where, `missing field ${JSON.stringify(missing)}`);
+      if (missing) {
+        rows.bad(where, `missing field ${JSON.stringify(missing)}`);
+        continue;
+      }
       const bad = fields.find((f) => typeof o[f] !== "string" && typeof o[f] !== "number");
-      if (bad) return rows.bad(where, `field ${JSON.stringify(bad)} must be a string or number`);
+      if (bad) {
+        rows.bad(where, `field ${JSON.stringify(bad)} must be a string or number`);
+        continue;
+      }
       rows.add(
         where,
         fields.map((f) => String(o[f])),
         textCols,
         labelCol,
       );
-    });
+    }
     return rows.result;
   }
   const records = parseCsv(readText(path), path);

@@ -167,6 +167,8 @@ export function encodePieces(
         const limit = p.sent === 0 ? opts.firstSentLimit : opts.otherSentLimit;
         return limit === null ? ids : ids.slice(0, limit);
       }
+      default:
+        throw new Error(`unknown template piece ${JSON.stringify(p)}`);
     }
   });
 }

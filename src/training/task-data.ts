@@ -1,6 +1,6 @@
 import { readSplit } from "../data/readers.ts";
+import { taskEncoder } from "../prompts/encode.ts";
 import type { TaskDef } from "../prompts/task.ts";
-import { encodePrompt, resolveLabelWords, validateTemplate } from "../prompts/template.ts";
 import type { EntkTokenizer } from "../tokenizer/types.ts";
 import type { MetricName } from "./metrics.ts";
 import type { LabeledExample } from "./types.ts";
@@ -25,13 +25,7 @@ export function loadFinetuneData(
   tok: EntkTokenizer,
   opts: { limitTest?: number; skipBadRows?: boolean; onSkip?: (message: string) => void } = {},
 ): FinetuneData {
-  const pieces = validateTemplate(task.template, task.data.textColumns.length, task.labels.length, task.name);
-  const labelWordIds = resolveLabelWords(tok, task.mapping, task.labels);
-  const promptOpts = {
-    maxLength: task.maxLength,
-    firstSentLimit: task.firstSentLimit,
-    otherSentLimit: task.otherSentLimit,
-  };
+  const enc = taskEncoder(tok, task);
   const read = (split: "train" | "dev" | "test", limit?: number): LabeledExample[] => {
     const { examples: all } = readSplit(splitDir, task.data, split, task.labels, {
       skipBadRows: opts.skipBadRows,
@@ -41,13 +35,12 @@ export function loadFinetuneData(
     if (examples.length === 0)
       throw new Error(`${splitDir}: the ${split} file ${task.data.files[split]} has no examples`);
     return examples.map((e) => {
-      const label = task.labels.indexOf(e.label);
-      const enc = encodePrompt(tok, pieces, e.texts, label, labelWordIds, promptOpts, e.source);
-      return { input: { inputIds: enc.inputIds, maskPos: enc.maskPos }, label };
+      const { inputIds, maskPos, label } = enc.encode(e);
+      return { input: { inputIds, maskPos }, label };
     });
   };
   return {
-    labelWordIds,
+    labelWordIds: enc.labelWordIds,
     metric: task.metric,
     train: read("train"),
     dev: read("dev"),

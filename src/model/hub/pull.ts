@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { downloadFileToCacheDir, HubApiError, modelInfo, pathsInfo } from "@huggingface/hub";
 import { writeFileAtomic } from "../../util/atomic.ts";
@@ -39,7 +40,7 @@ export function hubEndpoint(env: NodeJS.ProcessEnv = process.env): string {
 export function hubToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const t = env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN;
   if (t) return t.trim();
-  const home = env.HF_HOME || join(env.XDG_CACHE_HOME || join(env.HOME ?? "", ".cache"), "huggingface");
+  const home = env.HF_HOME || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), "huggingface");
   const path = env.HF_TOKEN_PATH || join(home, "token");
   try {
     return readFileSync(path, "utf8").trim() || undefined;

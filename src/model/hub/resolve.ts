@@ -53,6 +53,8 @@ export async function resolveModelDir(idOrDir: string, opts: ResolveOptions = {}
     if (opts.revision) throw new Error(`--revision applies to Hub repo ids; ${idOrDir} is a local directory`);
     return { dir: resolve(idOrDir) };
   }
+  if (/^(\/|\.{1,2}\/|~)/.test(idOrDir) || idOrDir.split("/").length > 2)
+    throw new Error(`${idOrDir}: no such model directory (and not a Hub repo id)`);
   validateRepoId(idOrDir);
   const env = opts.env ?? process.env;
   const cacheDir = opts.cacheDir ?? hfHubCacheDir(env);

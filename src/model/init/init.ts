@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeTokenizerFiles } from "../../tokenizer/synthetic.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { modelConfigToJson } from "../weights/config.ts";
 import { type ParamSpec, parameterSpecs } from "../weights/params.ts";
@@ -16,7 +17,8 @@ export interface InitOptions {
   preset: Preset;
   seed: number;
   out: string;
-  writeTokenizer: TokenizerWriter;
+  /** Default: the synthetic tokenizer of src/tokenizer (byte-level BPE for roberta, WordPiece for bert). */
+  writeTokenizer?: TokenizerWriter;
   /** Replace model files already in `out` (default: refuse). */
   force?: boolean;
 }
@@ -97,7 +99,7 @@ export async function initModel(opts: InitOptions): Promise<{ dir: string; confi
     const clash = readdirSync(out).filter((f) => MODEL_FILES.includes(f));
     if (clash.length > 0) throw new Error(`${out} already holds ${clash.join(", ")} (use --force to replace them)`);
   }
-  await opts.writeTokenizer(out, arch, { vocabSize: presetVocabSize(arch, preset) });
+  await (opts.writeTokenizer ?? writeTokenizerFiles)(out, arch, { vocabSize: presetVocabSize(arch, preset) });
   const tokVocab = tokenizerJsonVocabSize(join(out, "tokenizer.json"));
   const config = presetConfig(arch, preset, tokVocab);
   if (tokVocab > config.vocabSize)

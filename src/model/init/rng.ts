@@ -15,6 +15,13 @@ export class TensorRng {
     if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1; // the all-zero state is a fixed point
   }
 
+  /** A generator with an explicit xoshiro128** state (for reference test vectors). */
+  static fromState(state: [number, number, number, number]): TensorRng {
+    const r = new TensorRng(0, "");
+    r.s.set(state);
+    return r;
+  }
+
   nextU32(): number {
     const s = this.s;
     const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { isAbsolute, join, normalize, resolve } from "node:path";
 import { readModelConfig } from "./config.ts";
 import { bf16ToF32, f16ToF32, f64ToF32 } from "./convert.ts";
@@ -125,7 +125,9 @@ function toTensorRef(spec: ParamSpec, loc: Located, notes: string[]): TensorRef 
   const ref: TensorRef = { name: spec.name, shape: [...spec.shape] };
   switch (entry.dtype) {
     case "F32":
-      ref.external = { path: resolve(path), offset: entry.offset, length: entry.length };
+      // Symlinks resolved (Hub snapshots link into blobs/): ORT 1.30 resolves external data locations itself and
+      // rejects any that end outside the .onnx file's directory, so graphs must be placed relative to the real file.
+      ref.external = { path: realpathSync(path), offset: entry.offset, length: entry.length };
       return ref;
     case "F16":
       ref.data = f16ToF32(readTensorBytes(entry, path));
@@ -170,14 +172,32 @@ export async function loadWeightsFromDir(
     notes.push(`${head.bias}: read from "${decBias.stored}" (the same parameter)`);
   }
   used.add(head.decoderBias);
+  // Tied checkpoints deduplicated the other way round (safetensors keeps the alphabetically first name of shared
+  // tensors unless told otherwise): the word embeddings are the decoder's bytes.
+  const emb = wordEmbeddingsName(config);
+  const dec = found.get(head.decoderWeight);
+  if (!found.has(emb) && dec) {
+    found.set(emb, dec);
+    notes.push(`${emb}: not in the checkpoint; read from "${dec.stored}" (tied weights saved once)`);
+  }
 
   const missing: string[] = [];
   for (const spec of parameterSpecs(config)) {
     const loc = found.get(spec.name);
+    const e = tensors.get(emb);
     if (loc) {
       tensors.set(spec.name, toTensorRef(spec, loc, notes));
       used.add(spec.name);
-    } else if (spec.name !== head.decoderWeight) missing.push(spec.name);
+    } else if (spec.name === head.decoderWeight && e) {
+      // Its own parameter (REFERENCE §4), initialized from the word-embedding bytes; kept in state-dict order.
+      tensors.set(spec.name, {
+        name: spec.name,
+        shape: [...e.shape],
+        ...(e.data ? { data: e.data.slice() } : {}),
+        ...(e.external ? { external: { ...e.external } } : {}),
+      });
+      notes.push(`${spec.name}: not in the checkpoint; initialized from the word embeddings (untied copy)`);
+    } else missing.push(spec.name);
   }
   if (missing.length > 0) {
     const hasHead = [...found.keys()].some((n) =>
@@ -188,16 +208,6 @@ export async function loadWeightsFromDir(
         `tensor(s) of the ${config.modelType} MLM: ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", …" : ""}` +
         (hasHead ? "" : ` — no masked-LM head found; entk needs a *ForMaskedLM checkpoint`),
     );
-  }
-  if (!tensors.has(head.decoderWeight)) {
-    const emb = tensors.get(wordEmbeddingsName(config))!;
-    tensors.set(head.decoderWeight, {
-      name: head.decoderWeight,
-      shape: [...emb.shape],
-      ...(emb.data ? { data: emb.data.slice() } : {}),
-      ...(emb.external ? { external: { ...emb.external } } : {}),
-    });
-    notes.push(`${head.decoderWeight}: not in the checkpoint; initialized from the word embeddings (untied copy)`);
   }
   for (const spec of optionalParameterSpecs(config)) {
     const loc = found.get(spec.name);
