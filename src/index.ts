@@ -18,6 +18,7 @@ export {
   type KShotTask,
   LMBFF_DATASETS_URL,
   MT19937,
+  minColumns,
   PANDAS_NA,
   parseCsv,
   parseDataLayout,

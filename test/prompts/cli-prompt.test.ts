@@ -59,6 +59,27 @@ describe("entk prompt show", () => {
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/label word "awful" \(label 0\) must be exactly one token/);
+    const cut = entk(
+      "prompt",
+      "show",
+      "--task",
+      "MRPC",
+      "--model",
+      model,
+      "--split-dir",
+      "../shared/datasets/original/MRPC",
+      "--split",
+      "dev",
+      "-n",
+      "1",
+      "--max-length",
+      "40",
+      "--first-sent-limit",
+      "10",
+    );
+    expect(cut.code, cut.stderr).toBe(0);
+    expect(cut.stdout).toMatch(/truncated: \d+ tokens cut to --max-length 40/);
+    expect(cut.stdout).toContain("tokens (40)");
     expect(entk("prompt", "show", "--task", "SST-2", "--model", model).code).toBe(2);
     expect(entk("prompt", "show", "--task", "SST-2", "--model", model, "--split-dir", "x", "-n", "0").code).toBe(2);
   });

@@ -119,6 +119,8 @@ export function registerPrompt(program: Command): void {
           out.push(
             `  pieces: ${enc.pieces.map((p, i) => `*${p.raw}*=[${perPiece[i].map((id) => tok.idToToken(id)).join(" ")}]`).join(" ")}`,
           );
+          const full = perPiece.reduce((n, p) => n + p.length, 0);
+          if (full > e.inputIds.length) out.push(`  truncated: ${full} tokens cut to --max-length ${task.maxLength}`);
         }
         out.push(`  tokens (${e.inputIds.length}): ${e.inputIds.map((id) => tok.idToToken(id)).join(" ")}`);
         out.push(`  ids: ${e.inputIds.join(" ")}`);
