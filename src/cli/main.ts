@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ENTK_VERSION } from "../version.ts";
 import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
+import { registerFinetune } from "./commands/finetune.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
 import { registerReport } from "./commands/report.ts";
@@ -19,6 +20,8 @@ export function buildProgram(): Command {
     .exitOverride();
   // In pipeline order, which is the order `entk --help` lists them.
   registerEnv(program);
+  registerFinetune(program);
+  registerModel(program);
   registerData(program);
   registerPrompt(program);
   registerModel(program);
