@@ -1,0 +1,208 @@
+import { join } from "node:path";
+import type { ExampleGradFactors, ParamInfo } from "../model/grad-factors.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
+import { progressBar } from "../util/progress.ts";
+import { type Block, contractBlock, PAIR_KERNEL, pairsFor } from "./block.ts";
+import { encodeContainer, factorsKey, readContainer, sha256 } from "./cache.ts";
+import { checkStructure, factorBytes, maxTokens } from "./factors.ts";
+import type { Pair } from "./ort-graphs.ts";
+import { gradDim, includeParam } from "./params.ts";
+import { defaultMemoryBytes, type KernelPlan, planKernels } from "./plan.ts";
+import type { FactorInput, FactorSource, Formula, KernelName, ParamFilter, Strategy } from "./types.ts";
+
+export interface KernelOptions {
+  formulas: readonly Formula[];
+  filter?: ParamFilter;
+  /** Memory budget in bytes (default: half the RAM). */
+  memoryBytes?: number;
+  strategy?: Strategy;
+  /** Where finished kernel blocks are kept so a rerun or an interrupted run resumes (no caching when absent). */
+  cacheDir?: string;
+  /** Upper bound on eval examples per block (default 64). */
+  maxEvalBlock?: number;
+  /** Model parameters, to report `grad_dim`. */
+  params?: readonly ParamInfo[];
+  quiet?: boolean;
+  /** Override planned block sizes (tests, tuning); the memory check still runs first. */
+  planOverride?: Partial<Pick<KernelPlan, "evalBlock" | "trainBlock" | "workBytes">>;
+}
+
+export interface KernelResult {
+  /** Outputs per example (1 in binary mode). */
+  C: number;
+  nTrain: number;
+  /** Examples per split ("train" first, then the eval splits). */
+  sizes: Record<string, number>;
+  /** float64 [n_train, C, n_split, C] per split and kernel. */
+  kernels: Record<string, Partial<Record<KernelName, Float64Array>>>;
+  gradDim?: number;
+  plan: KernelPlan;
+  timings: { gradients_s: number; contraction_s: number; total_s: number };
+  /** Kernel blocks read from the cache vs computed. */
+  blocks: { cached: number; computed: number };
+}
+
+function asSource(input: FactorInput): FactorSource {
+  if (!Array.isArray(input)) return input;
+  return { size: input.length, load: async (s, e) => input.slice(s, e) };
+}
+
+/** Per-example cache keys: the source's own, or content hashes of in-memory factors; undefined = no caching. */
+function keysOf(input: FactorInput): readonly string[] | undefined {
+  return Array.isArray(input) ? input.map(factorsKey) : input.keys;
+}
+
+/**
+ * Exact eNTKs (KERNELS.md) between the train set and itself and each eval split, for every requested formula,
+ * from one set of per-example gradient factors. Train factors stay resident; eval factors stream in blocks sized by
+ * `memoryBytes`, each block contracted against all train examples and discarded. Finished blocks are cached.
+ */
+export async function computeKernels(
+  train: FactorInput,
+  evalSets: Record<string, FactorInput>,
+  opts: KernelOptions,
+): Promise<KernelResult> {
+  const t0 = performance.now();
+  if (opts.formulas.length === 0) throw new Error("computeKernels: no formulas requested");
+  if ("train" in evalSets) throw new Error('computeKernels: "train" is always computed; do not pass it as an eval set');
+  const filter = opts.filter ?? {};
+  const pairs = pairsFor(opts.formulas);
+  const trainSrc = asSource(train);
+  if (trainSrc.size === 0) throw new Error("computeKernels: the train set is empty");
+  let gradientsMs = 0;
+  let contractionMs = 0;
+
+  const timed = async <T>(f: () => Promise<T>): Promise<T> => {
+    const s = performance.now();
+    const r = await f();
+    gradientsMs += performance.now() - s;
+    return r;
+  };
+
+  // Phase 1: train factors, resident.
+  const bar = progressBar("gradients", trainSrc.size, { quiet: opts.quiet, unit: "ex" });
+  const trainEx: ExampleGradFactors[] = [];
+  const step = 8;
+  for (let s = 0; s < trainSrc.size; s += step) {
+    const e = Math.min(trainSrc.size, s + step);
+    const got = await timed(() => trainSrc.load(s, e));
+    trainEx.push(...got);
+    bar.tick(got.length);
+  }
+  bar.stop();
+  for (const [i, ex] of trainEx.entries()) checkStructure(trainEx[0], ex, `train example ${i}`);
+  const C = trainEx[0].C;
+
+  const evalSrcs = Object.entries(evalSets).map(([name, input]) => ({ name, src: asSource(input), input }));
+  const trainBytes = trainEx.reduce((a, ex) => a + factorBytes(ex), 0);
+  const trainT = Math.max(1, maxTokens(trainEx));
+  const perToken = Math.max(...trainEx.map((ex) => factorBytes(ex) / Math.max(1, maxTokens([ex]))));
+  let evalT = trainT;
+  for (const { src } of evalSrcs)
+    if (src.tokens) for (let i = 0; i < src.size; i++) evalT = Math.max(evalT, src.tokens[i]);
+  const maxDIn = Math.max(1, ...trainEx[0].linears.filter((l) => includeParam(l.weight, filter)).map((l) => l.dIn));
+  const planned = planKernels({
+    nTrain: trainEx.length,
+    trainBytes,
+    evalExampleBytes: Math.ceil(perToken * evalT),
+    nEval: Math.max(trainEx.length, ...evalSrcs.map((e) => e.src.size)),
+    C,
+    maxDIn,
+    memoryBytes: opts.memoryBytes ?? defaultMemoryBytes(),
+    maxEvalBlock: opts.maxEvalBlock,
+  });
+  const plan: KernelPlan = { ...planned, ...opts.planOverride };
+
+  const trainKeys = opts.cacheDir ? keysOf(train) : undefined;
+  const blockOpts = {
+    pairs,
+    filter,
+    strategy: opts.strategy ?? "auto",
+    trainBlock: plan.trainBlock,
+    workBytes: plan.workBytes,
+  };
+  const result: KernelResult = {
+    C,
+    nTrain: trainEx.length,
+    sizes: {},
+    kernels: {},
+    gradDim: opts.params ? gradDim(opts.params, filter) : undefined,
+    plan,
+    timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
+    blocks: { cached: 0, computed: 0 },
+  };
+
+  const splits = [
+    { name: "train", src: asSource(trainEx), keys: trainKeys },
+    ...evalSrcs.map((e) => ({ name: e.name, src: e.src, keys: opts.cacheDir ? keysOf(e.input) : undefined })),
+  ];
+  const total = splits.reduce((a, s) => a + s.src.size, 0);
+  const cbar = progressBar("contraction", total, { quiet: opts.quiet, unit: "ex" });
+  for (const split of splits) {
+    const n = split.src.size;
+    const K: Partial<Record<Pair, Float64Array>> = {};
+    for (const p of pairs) K[p] = new Float64Array(trainEx.length * C * n * C);
+    for (let b0 = 0; b0 < n; b0 += plan.evalBlock) {
+      const b1 = Math.min(n, b0 + plan.evalBlock);
+      const key =
+        trainKeys && split.keys
+          ? sha256(JSON.stringify({ v: 1, C, pairs, filter, train: trainKeys, eval: split.keys.slice(b0, b1) }))
+          : undefined;
+      const file = key && opts.cacheDir ? join(opts.cacheDir, `${key}.kblock`) : undefined;
+      let block = file ? readBlock(file, pairs) : undefined;
+      if (block) result.blocks.cached++;
+      else {
+        const evals = split.name === "train" ? trainEx.slice(b0, b1) : await timed(() => split.src.load(b0, b1));
+        for (const [i, ex] of evals.entries()) checkStructure(trainEx[0], ex, `${split.name} example ${b0 + i}`);
+        const s = performance.now();
+        block = await contractBlock(trainEx, evals, blockOpts);
+        contractionMs += performance.now() - s;
+        result.blocks.computed++;
+        if (file)
+          await writeFileAtomic(
+            file,
+            encodeContainer(
+              { pairs },
+              pairs.map((p) => block![p]!),
+            ),
+          );
+      }
+      scatterBlock(K, block, pairs, trainEx.length * C, n * C, b0 * C, (b1 - b0) * C);
+      cbar.tick(b1 - b0);
+    }
+    result.sizes[split.name] = n;
+    result.kernels[split.name] = Object.fromEntries(pairs.map((p) => [PAIR_KERNEL[p], K[p]!]));
+  }
+  cbar.stop();
+  result.timings = {
+    gradients_s: gradientsMs / 1000,
+    contraction_s: contractionMs / 1000,
+    total_s: (performance.now() - t0) / 1000,
+  };
+  return result;
+}
+
+function readBlock(file: string, pairs: readonly Pair[]): Block | undefined {
+  const c = readContainer(file);
+  if (!c) return undefined;
+  const stored = (c.header as { pairs: Pair[] }).pairs;
+  if (JSON.stringify(stored) !== JSON.stringify(pairs)) return undefined;
+  return Object.fromEntries(pairs.map((p, i) => [p, c.arrays[i] as Float64Array]));
+}
+
+/** Copy a [R, q] block into columns [col0, col0 + q) of the [R, Q] kernels. */
+function scatterBlock(
+  K: Partial<Record<Pair, Float64Array>>,
+  block: Block,
+  pairs: readonly Pair[],
+  R: number,
+  Q: number,
+  col0: number,
+  q: number,
+): void {
+  for (const p of pairs) {
+    const dst = K[p]!;
+    const src = block[p]!;
+    for (let r = 0; r < R; r++) dst.set(src.subarray(r * q, (r + 1) * q), r * Q + col0);
+  }
+}
