@@ -37,13 +37,40 @@ const gemmT = (a: string, b: string, out: string): Node => ({
   attribute: [{ name: "transB", type: INT, i: 1 }],
 });
 
+/** Variants each side needs, in P, S order. */
+function variants(pairs: readonly Pair[], side: 0 | 1): ("P" | "S")[] {
+  return (["P", "S"] as const).filter((v) => pairs.some((p) => p[side] === v));
+}
+
+/**
+ * Stack both variants of a side into one matrix and run a single larger GEMM when every resulting block is wanted
+ * (all three formulas: [P; S] × [P; S]ᵀ) — larger GEMMs run faster than four thin ones; otherwise one GEMM per pair.
+ */
+function stacked(pairs: readonly Pair[]): boolean {
+  const n = variants(pairs, 0).length * variants(pairs, 1).length;
+  return n > 1 && n === pairs.length;
+}
+
 /** Gemm(train variant, eval variant)ᵀ per pair; sign() applied in-graph to whichever side needs it. */
 function pairNodes(tr: string, ev: string, pairs: readonly Pair[]): { nodes: Node[]; outputs: object[] } {
   const nodes: Node[] = [];
-  const needSign = (side: 0 | 1) => pairs.some((p) => p[side] === "S");
-  if (needSign(0)) nodes.push({ opType: "Sign", input: [tr], output: [`${tr}_S`] });
-  if (needSign(1)) nodes.push({ opType: "Sign", input: [ev], output: [`${ev}_S`] });
   const name = (base: string, v: string) => (v === "S" ? `${base}_S` : base);
+  for (const [side, base] of [
+    [0, tr],
+    [1, ev],
+  ] as const)
+    if (variants(pairs, side).includes("S")) nodes.push({ opType: "Sign", input: [base], output: [`${base}_S`] });
+  if (stacked(pairs)) {
+    for (const base of [tr, ev])
+      nodes.push({
+        opType: "Concat",
+        input: [base, `${base}_S`],
+        output: [`${base}_PS`],
+        attribute: [{ name: "axis", type: INT, i: 0 }],
+      });
+    nodes.push(gemmT(`${tr}_PS`, `${ev}_PS`, "K_all"));
+    return { nodes, outputs: [valueInfo("K_all", FLOAT, 2)] };
+  }
   for (const p of pairs) nodes.push(gemmT(name(tr, p[0]), name(ev, p[1]), `K_${p}`));
   return { nodes, outputs: pairs.map((p) => valueInfo(`K_${p}`, FLOAT, 2)) };
 }
@@ -126,14 +153,29 @@ function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSes
 const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
 const i64 = (dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(dims.map(BigInt)), [dims.length]);
 
+/** Run a pair graph; each pair's [R, Q] block (cut out of the stacked product when stacked). */
 async function runPairs(
   s: ort.InferenceSession,
   feeds: Record<string, ort.Tensor>,
   pairs: readonly Pair[],
+  R: number,
+  Q: number,
 ): Promise<Partial<Record<Pair, Float32Array>>> {
   const out = await s.run(feeds);
   const res: Partial<Record<Pair, Float32Array>> = {};
-  for (const p of pairs) res[p] = out[`K_${p}`].data as Float32Array;
+  if (!stacked(pairs)) {
+    for (const p of pairs) res[p] = out[`K_${p}`].data as Float32Array;
+    return res;
+  }
+  const all = out.K_all.data as Float32Array;
+  const cols = 2 * Q;
+  for (const p of pairs) {
+    const r0 = p[0] === "S" ? R : 0;
+    const c0 = p[1] === "S" ? Q : 0;
+    const blk = new Float32Array(R * Q);
+    for (let r = 0; r < R; r++) blk.set(all.subarray((r0 + r) * cols + c0, (r0 + r) * cols + c0 + Q), r * Q);
+    res[p] = blk;
+  }
   return res;
 }
 
@@ -147,7 +189,7 @@ export async function contractDense(
   pairs: readonly Pair[],
 ): Promise<Partial<Record<Pair, Float32Array>>> {
   const s = await session(`dense:${pairs.join(",")}`, () => denseGraph(pairs));
-  return runPairs(s, { trG: f32(trG, [R, D]), evG: f32(evG, [Q, D]) }, pairs);
+  return runPairs(s, { trG: f32(trG, [R, D]), evG: f32(evG, [Q, D]) }, pairs, R, Q);
 }
 
 /** One side of a materialize call: Δ slice [N, C, T, s] and X [N, T, dIn]. */
@@ -179,6 +221,8 @@ export async function contractMaterialized(
       evShape: i64([ev.N * C, s * dIn]),
     },
     pairs,
+    tr.N * C,
+    ev.N * C,
   );
 }
 

@@ -31,6 +31,9 @@ export function defaultMemoryBytes(): number {
   return Math.floor(totalmem() / 2);
 }
 
+/** Largest work space one ORT call gets (materialized rows of both sides, signs, Gram matrices). */
+export const MAX_WORK_BYTES = 2 ** 30;
+
 const fmt = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 /** Parse "8GB", "512MiB", "1.5g", "1000000" (bytes) into bytes; `what` names the flag in errors. */
@@ -65,7 +68,8 @@ export function planKernels(p: PlanInput): KernelPlan {
   const avail = p.memoryBytes - p.trainBytes;
   const maxBlock = Math.max(1, Math.min(p.nEval, p.maxEvalBlock ?? 64));
   const evalBlock = Math.max(1, Math.min(maxBlock, Math.floor(avail / 2 / Math.max(1, p.evalExampleBytes))));
-  const workBytes = avail - evalBlock * p.evalExampleBytes;
+  // Capped: larger calls gain little GEMM speed but cost page faults on fresh memory.
+  const workBytes = Math.min(MAX_WORK_BYTES, avail - evalBlock * p.evalExampleBytes);
   const perExampleRow = 4 * p.maxDIn * p.C * 3;
   const trainBlock = Math.max(1, Math.min(p.nTrain, Math.floor(workBytes / perExampleRow) - evalBlock));
   return { evalBlock, trainBlock, workBytes, memoryBytes: p.memoryBytes };
