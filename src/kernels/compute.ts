@@ -18,7 +18,7 @@ export interface KernelOptions {
   strategy?: Strategy;
   /** Where finished kernel blocks are kept so a rerun or an interrupted run resumes (no caching when absent). */
   cacheDir?: string;
-  /** Upper bound on eval examples per block (default 64). */
+  /** Upper bound on eval examples per block (default 128). */
   maxEvalBlock?: number;
   /** Model parameters, to report `grad_dim`. */
   params?: readonly ParamInfo[];

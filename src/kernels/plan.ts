@@ -66,7 +66,7 @@ export function planKernels(p: PlanInput): KernelPlan {
         `${fmt(minWork)} (at least ${fmt(need)} in all)`,
     );
   const avail = p.memoryBytes - p.trainBytes;
-  const maxBlock = Math.max(1, Math.min(p.nEval, p.maxEvalBlock ?? 64));
+  const maxBlock = Math.max(1, Math.min(p.nEval, p.maxEvalBlock ?? 128));
   const evalBlock = Math.max(1, Math.min(maxBlock, Math.floor(avail / 2 / Math.max(1, p.evalExampleBytes))));
   // Capped: larger calls gain little GEMM speed but cost page faults on fresh memory.
   const workBytes = Math.min(MAX_WORK_BYTES, avail - evalBlock * p.evalExampleBytes);
