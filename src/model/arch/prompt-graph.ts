@@ -1,0 +1,249 @@
+/**
+ * The three graphs of a prompt model, all from the same forward pass (transformer.ts):
+ * - "logits": f(x) for a padded batch ([batch, C]; binary: [batch, 1] = z[w₁] − z[w₀]);
+ * - "factors": f(x) plus, from ONE backward pass with C stacked one-hot seeds, everything the factored
+ *   gradients of KERNELS.md §3 need (linear inputs X and output cotangents Δ, LayerNorm γ/β gradients, the
+ *   embedding-sum cotangent, the mask feature);
+ * - "train": mean cross-entropy over the C label-word logits with dropout masks and parameters as inputs,
+ *   returning the loss and the dense gradient of every parameter.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+import { grad } from "../graph/autodiff.ts";
+import { Graph } from "../graph/graph.ts";
+import { exp, log, matmul, mul, neg, reduceMaxConst, reduceMean, reduceSum, sub } from "../graph/ops.ts";
+import type { DType, Tensor } from "../graph/tensor.ts";
+import type { LoadedWeights, TensorRef } from "../weights/types.ts";
+import { modelNames, usedParams } from "./names.ts";
+import { type Dropout, type EncoderInputs, noDropout, type Params, promptLogits } from "./transformer.ts";
+
+export type FloatType = "float32" | "float64";
+
+export interface PromptGraphSpec {
+  weights: LoadedWeights;
+  labelWordIds: number[];
+  binary: boolean;
+  dtype: FloatType;
+}
+
+export interface BuiltGraph {
+  graph: Graph;
+  inputs: EncoderInputs;
+  outputs: Tensor[];
+  externalFiles: string[];
+}
+
+/** Where each gradient factor is found among the outputs of the "factors" graph. */
+export interface FactorLayout {
+  f: Tensor;
+  /** Cotangent of the embedding sum, [C, batch, seq, H] (word/position/type embedding rows). */
+  embDelta: Tensor;
+  linears: { weight: string; bias?: string; x: Tensor; delta: Tensor }[];
+  norms: { weight: string; bias: string; dGamma: Tensor; dBeta: Tensor }[];
+  /** h̃ [batch, H]: ∂z_w/∂D[w] (decoder rows). */
+  maskFeature: Tensor;
+  /** ∂f_c/∂z_{w_k} as a [C, K] matrix over the label words (identity, or [−1, 1] in binary mode). */
+  outJacobian: number[][];
+  /** Parameters with an exactly zero gradient. */
+  zero: string[];
+}
+
+/** Check that the weights hold every parameter f uses with the shape the config implies. */
+export function validateWeights(weights: LoadedWeights): void {
+  for (const [name, shape] of usedParams(weights.config)) {
+    const t = weights.tensors.get(name);
+    if (!t) throw new Error(`weights lack parameter ${name} (shape [${shape.join(", ")}])`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      throw new Error(`parameter ${name} has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`);
+  }
+}
+
+/** A tensor's values in memory (read from its file when it is referenced in place). */
+export function readTensor(ref: TensorRef): Float32Array {
+  if (ref.data) return ref.data;
+  if (!ref.external) throw new Error(`parameter ${ref.name} has neither data nor an external location`);
+  const { path, offset, length } = ref.external;
+  const buf = Buffer.alloc(length);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, buf, 0, length, offset);
+  } finally {
+    closeSync(fd);
+  }
+  return new Float32Array(buf.buffer, buf.byteOffset, length / 4);
+}
+
+/** Parameters as initializers: in memory, or in place in their file (float32); widened for float64 graphs. */
+function initializerParams(g: Graph, weights: LoadedWeights, dtype: FloatType, files: Set<string>): Params {
+  const cache = new Map<string, Tensor>();
+  return (name) => {
+    const hit = cache.get(name);
+    if (hit) return hit;
+    const ref = weights.tensors.get(name);
+    if (!ref) throw new Error(`weights lack parameter ${name}`);
+    let t: Tensor;
+    if (dtype === "float64") {
+      const data = readTensor(ref);
+      t = g.initializer(name, "float64", ref.shape, { data: Float64Array.from(data) });
+    } else if (ref.data) {
+      t = g.initializer(name, "float32", ref.shape, { data: ref.data });
+    } else if (ref.external) {
+      files.add(ref.external.path);
+      t = g.initializer(name, "float32", ref.shape, { external: ref.external });
+    } else throw new Error(`parameter ${name} has neither data nor an external location`);
+    cache.set(name, t);
+    return t;
+  };
+}
+
+function encoderInputs(g: Graph, dtype: DType): EncoderInputs {
+  return {
+    inputIds: g.input("input_ids", "int64", ["batch", "seq"]),
+    positionIds: g.input("position_ids", "int64", ["batch", "seq"]),
+    attnBias: g.input("attn_bias", dtype, ["batch", 1, 1, "seq"]),
+    maskOneHot: g.input("mask_onehot", dtype, ["batch", "seq"]),
+  };
+}
+
+/** f = logits (multi-class) or z[w₁] − z[w₀] (binary); returns f and ∂f/∂z as a matrix. */
+function outputs(g: Graph, logits: Tensor, spec: PromptGraphSpec): { f: Tensor; J: number[][] } {
+  const K = spec.labelWordIds.length;
+  if (!spec.binary)
+    return { f: logits, J: Array.from({ length: K }, (_, c) => Array.from({ length: K }, (_, k) => +(c === k))) };
+  if (K !== 2) throw new Error(`binary mode needs exactly 2 label words, got ${K}`);
+  return { f: matmul(logits, g.constant([-1, 1], [2, 1])), J: [[-1, 1]] };
+}
+
+function forward(
+  spec: PromptGraphSpec,
+  params: (g: Graph, files: Set<string>) => Params,
+  drop?: (g: Graph) => Dropout,
+) {
+  const g = new Graph(spec.dtype);
+  const files = new Set<string>();
+  const inputs = encoderInputs(g, spec.dtype);
+  const p = params(g, files);
+  const labelIds = g.constant(spec.labelWordIds, [spec.labelWordIds.length], "int64");
+  const names = modelNames(spec.weights.config);
+  const { logits, taps } = promptLogits(spec.weights.config, names, inputs, p, labelIds, drop ? drop(g) : noDropout);
+  return { g, files, inputs, logits, taps, names };
+}
+
+export function buildLogitsGraph(spec: PromptGraphSpec): BuiltGraph {
+  validateWeights(spec.weights);
+  const { g, files, inputs, logits } = forward(spec, (g, files) =>
+    initializerParams(g, spec.weights, spec.dtype, files),
+  );
+  const { f } = outputs(g, logits, spec);
+  return { graph: g, inputs, outputs: [f], externalFiles: [...files] };
+}
+
+export function buildFactorsGraph(spec: PromptGraphSpec): BuiltGraph & { layout: FactorLayout; seed: Tensor } {
+  validateWeights(spec.weights);
+  const { g, files, inputs, logits, taps, names } = forward(spec, (g, files) =>
+    initializerParams(g, spec.weights, spec.dtype, files),
+  );
+  const { f, J } = outputs(g, logits, spec);
+  const C = J.length;
+  // One-hot seeds e_c for every example: [C, batch, C] → the C Jacobian rows in one backward pass.
+  const seed = g.input("seed", spec.dtype, [C, "batch", C]);
+  const wrt = [taps.emb, ...taps.linears.map((l) => l.y), ...taps.norms.map((n) => n.y)];
+  const cots = grad([f], [seed], wrt);
+  const [embDelta, ...rest] = cots;
+  const linDeltas = rest.slice(0, taps.linears.length);
+  const normDeltas = rest.slice(taps.linears.length);
+  // The key bias shifts every score of a query row by the same amount; softmax is invariant to that, so its
+  // gradient is exactly zero (computed values would be rounding noise): report it as zero, not as a factor.
+  const keyBiases = new Set(names.layers.map((l) => l.key.bias));
+  const linears = taps.linears.map((l, i) => ({
+    weight: l.weight,
+    bias: keyBiases.has(l.bias) ? undefined : l.bias,
+    x: l.x,
+    delta: linDeltas[i],
+  }));
+  const norms = taps.norms.map((n, i) => {
+    const d = normDeltas[i]; // [C, batch, (seq,) H]
+    const tokenAxes = Array.from({ length: d.shape.length - 3 }, (_, j) => j + 2);
+    // ∂f/∂γ = Σ_t δ_t ⊙ x̂_t, ∂f/∂β = Σ_t δ_t (KERNELS.md §3)
+    const dGamma = tokenAxes.length ? reduceSum(mul(d, n.xhat), tokenAxes, false) : mul(d, n.xhat);
+    const dBeta = tokenAxes.length ? reduceSum(d, tokenAxes, false) : d;
+    return { weight: n.weight, bias: n.bias, dGamma, dBeta };
+  });
+  const used = new Set(usedParams(spec.weights.config).keys());
+  const zero = [...keyBiases, ...[...spec.weights.tensors.keys()].filter((n) => !used.has(n))];
+  const layout: FactorLayout = { f, embDelta, linears, norms, maskFeature: taps.maskFeature, outJacobian: J, zero };
+  const outs = dedupe([
+    f,
+    embDelta,
+    taps.maskFeature,
+    ...linears.flatMap((l) => [l.x, l.delta]),
+    ...norms.flatMap((n) => [n.dGamma, n.dBeta]),
+  ]);
+  return { graph: g, inputs, outputs: outs, externalFiles: [...files], layout, seed };
+}
+
+function dedupe(ts: Tensor[]): Tensor[] {
+  const seen = new Set<string>();
+  return ts.filter((t) => !seen.has(t.name) && seen.add(t.name));
+}
+
+/** Dropout sites of the encoder, in order, with the shape of their masks. */
+export interface TrainGraph extends BuiltGraph {
+  paramInputs: Map<string, Tensor>;
+  labels: Tensor;
+  dropoutSites: { site: string; mask: Tensor }[];
+  loss: Tensor;
+  grads: Map<string, Tensor>;
+}
+
+export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean }): TrainGraph {
+  validateWeights(spec.weights);
+  const paramInputs = new Map<string, Tensor>();
+  const dropoutSites: { site: string; mask: Tensor }[] = [];
+  const { g, inputs, logits } = forward(
+    spec,
+    (g) => (name) => {
+      let t = paramInputs.get(name);
+      if (!t) {
+        const ref = spec.weights.tensors.get(name);
+        if (!ref) throw new Error(`weights lack parameter ${name}`);
+        t = g.input(name, spec.dtype, ref.shape);
+        paramInputs.set(name, t);
+      }
+      return t;
+    },
+    opts.dropout
+      ? (g) => (x, site) => {
+          const mask = g.input(`dropout.${site}`, spec.dtype, x.shape);
+          dropoutSites.push({ site, mask });
+          return mul(x, mask);
+        }
+      : undefined,
+  );
+  const K = spec.labelWordIds.length;
+  const labels = g.input("labels", spec.dtype, ["batch", K]);
+  // Mean cross-entropy over the label-word logits. log-softmax = z − m − log Σ exp(z − m); the max m is a
+  // constant shift (no gradient needed: the expression does not depend on it).
+  const m = reduceMaxConst(logits, [-1]);
+  const zs = sub(logits, m);
+  const logp = sub(zs, log(reduceSum(exp(zs), [-1], true)));
+  const loss = neg(reduceMean(reduceSum(mul(labels, logp), [-1], false), [0], false));
+  const names = [...paramInputs.keys()];
+  const seed = g.constant([1], [1]);
+  const gs = grad(
+    [loss],
+    [seed],
+    names.map((n) => paramInputs.get(n)!),
+  );
+  const grads = new Map(names.map((n, i) => [n, gs[i]]));
+  return {
+    graph: g,
+    inputs,
+    outputs: [loss, logits, ...gs],
+    externalFiles: [],
+    paramInputs,
+    labels,
+    dropoutSites,
+    loss,
+    grads,
+  };
+}

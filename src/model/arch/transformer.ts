@@ -1,0 +1,127 @@
+/**
+ * The RoBERTa/BERT encoder and the prompt MLM head, written as the forward pass of the paper (HF semantics,
+ * REFERENCE §4). Every intermediate the gradient factors need is returned in `taps`.
+ */
+import type { Graph } from "../graph/graph.ts";
+import { gelu, layerNorm } from "../graph/nn.ts";
+import { add, gather, linear, matmul, mul, reshape, softmax, squeeze, transpose, unsqueeze } from "../graph/ops.ts";
+import type { Tensor } from "../graph/tensor.ts";
+import type { ModelConfig } from "../weights/types.ts";
+import type { LayerNames, ModelNames } from "./names.ts";
+
+/** Looks a parameter up by its HF name (an initializer, or a graph input in training graphs). */
+export type Params = (name: string) => Tensor;
+/** Dropout as x ⊙ mask (mask ∈ {0, 1/(1−p)} fed from a seeded generator); identity in eval mode. */
+export type Dropout = (x: Tensor, site: string) => Tensor;
+export const noDropout: Dropout = (x) => x;
+
+export interface LinearTap {
+  weight: string;
+  bias: string;
+  x: Tensor;
+  y: Tensor;
+}
+export interface NormTap {
+  weight: string;
+  bias: string;
+  xhat: Tensor;
+  y: Tensor;
+}
+
+export interface Taps {
+  /** Sum of word, position and token-type embeddings (before LayerNorm), [batch, seq, H]. */
+  emb: Tensor;
+  linears: LinearTap[];
+  norms: NormTap[];
+  /** The post-LayerNorm mask feature h̃ that the decoder rows multiply, [batch, H]. */
+  maskFeature: Tensor;
+}
+
+export interface EncoderInputs {
+  inputIds: Tensor; // int64 [batch, seq]
+  positionIds: Tensor; // int64 [batch, seq]
+  /** Additive attention bias, 0 for real keys and −1e9 for padded ones, [batch, 1, 1, seq]. */
+  attnBias: Tensor;
+  /** One-hot of the mask position, [batch, seq]. */
+  maskOneHot: Tensor;
+}
+
+function lin(p: Params, names: { weight: string; bias: string }, x: Tensor, taps: Taps): Tensor {
+  const y = linear(x, p(names.weight), p(names.bias));
+  taps.linears.push({ ...names, x, y });
+  return y;
+}
+
+function norm(p: Params, names: { weight: string; bias: string }, x: Tensor, eps: number, taps: Taps): Tensor {
+  const { y, xhat } = layerNorm(x, p(names.weight), p(names.bias), eps);
+  taps.norms.push({ ...names, xhat, y });
+  return y;
+}
+
+function selfAttention(
+  h: Tensor,
+  l: LayerNames,
+  cfg: ModelConfig,
+  inp: EncoderInputs,
+  p: Params,
+  drop: Dropout,
+  taps: Taps,
+  i: number,
+) {
+  const nh = cfg.numAttentionHeads;
+  const dh = cfg.hiddenSize / nh;
+  const heads = (t: Tensor) => reshape(t, [0, 0, nh, dh]); // [b, s, nh, dh]
+  const q = transpose(heads(lin(p, l.query, h, taps)), [0, 2, 1, 3]); // [b, nh, s, dh]
+  const kT = transpose(heads(lin(p, l.key, h, taps)), [0, 2, 3, 1]); // [b, nh, dh, s]
+  const v = transpose(heads(lin(p, l.value, h, taps)), [0, 2, 1, 3]);
+  const scores = add(matmul(mul(q, 1 / Math.sqrt(dh)), kT), inp.attnBias); // softmax(QKᵀ/√d + mask)
+  const probs = drop(softmax(scores), `layer${i}.attn_probs`);
+  const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [0, 0, cfg.hiddenSize]);
+  return drop(lin(p, l.attnOut, ctx, taps), `layer${i}.attn_out`);
+}
+
+/** One post-LN transformer layer: h₁ = LN(h + Attn(h)); h₂ = LN(h₁ + W₂ gelu(W₁ h₁)). */
+function layer(
+  h: Tensor,
+  l: LayerNames,
+  cfg: ModelConfig,
+  inp: EncoderInputs,
+  p: Params,
+  drop: Dropout,
+  taps: Taps,
+  i: number,
+) {
+  const eps = cfg.layerNormEps;
+  const h1 = norm(p, l.attnNorm, add(selfAttention(h, l, cfg, inp, p, drop, taps, i), h), eps, taps);
+  const ffn = lin(p, l.out, gelu(lin(p, l.inter, h1, taps)), taps);
+  return norm(p, l.outNorm, add(drop(ffn, `layer${i}.ffn_out`), h1), eps, taps);
+}
+
+/**
+ * Label-word logits at the mask: z = D[w] · LN(gelu(W_d h_mask + b_d)) + bias[w] for the C label words w, only
+ * the C decoder rows being computed ([batch, C]).
+ */
+export function promptLogits(
+  cfg: ModelConfig,
+  names: ModelNames,
+  inp: EncoderInputs,
+  p: Params,
+  labelIds: Tensor,
+  drop: Dropout = noDropout,
+): { logits: Tensor; taps: Taps } {
+  const taps = { linears: [], norms: [] } as unknown as Taps;
+  // Token-type ids are all 0 (not passed by the reference): add row 0 of the type table.
+  const typeTable = p(names.typeEmb);
+  const typeRow = gather(typeTable, (typeTable.graph as Graph).scalar(0, "int64"));
+  const emb = add(add(gather(p(names.wordEmb), inp.inputIds), gather(p(names.posEmb), inp.positionIds)), typeRow);
+  taps.emb = emb;
+  let h = drop(norm(p, names.embNorm, emb, cfg.layerNormEps, taps), "embeddings");
+  names.layers.forEach((l, i) => {
+    h = layer(h, l, cfg, inp, p, drop, taps, i);
+  });
+  const hMask = squeeze(matmul(unsqueeze(inp.maskOneHot, 1), h), 1); // [b, H]
+  const feat = norm(p, names.headNorm, gelu(lin(p, names.headDense, hMask, taps)), cfg.layerNormEps, taps);
+  taps.maskFeature = feat;
+  const logits = linear(feat, gather(p(names.decoder), labelIds), gather(p(names.decoderBias), labelIds));
+  return { logits, taps };
+}

@@ -1,0 +1,36 @@
+/** Composite layers built from the primitive ops (autodiff follows the primitives). */
+import { abs, add, div, erfOp, exp, mul, neg, normalize, sign, sub } from "./ops.ts";
+import type { Tensor } from "./tensor.ts";
+
+const ERFC_COEFFS = [
+  -1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223,
+  0.17087277,
+];
+
+/**
+ * erf(x). float32: the ONNX Erf op. float64: ORT has no float64 Erf kernel, so use Numerical Recipes' `erfcc`
+ * Chebyshev fit erfc(z) = t·exp(−z² + Σ_i c_i tⁱ), t = 1/(1 + z/2), fractional error < 1.2e-7 for z ≥ 0:
+ * erf(x) = sign(x)·(1 − erfc(|x|)), absolute error < 1.2e-7. It is smooth for x ≠ 0, so float64 finite
+ * differences of a float64 graph check its autodiff tightly; against float32 results it adds only ~1e-7.
+ */
+export function erf(x: Tensor): Tensor {
+  if (x.dtype === "float32") return erfOp(x);
+  const c = ERFC_COEFFS;
+  const z = abs(x);
+  const t = div(1, add(mul(z, 0.5), 1));
+  let poly = mul(t, c[9]);
+  for (let i = 8; i >= 1; i--) poly = mul(t, add(poly, c[i]));
+  const erfc = mul(t, exp(add(add(neg(mul(z, z)), c[0]), poly)));
+  return mul(sign(x), sub(1, erfc));
+}
+
+/** GELU, erf form (HF "gelu"): 0.5·x·(1 + erf(x/√2)). */
+export function gelu(x: Tensor): Tensor {
+  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}
+
+/** LayerNorm over the last axis: γ ⊙ x̂ + β. Returns x̂ too (its γ-gradient is Σ δ ⊙ x̂, KERNELS.md §3). */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): { y: Tensor; xhat: Tensor } {
+  const xhat = normalize(x, eps);
+  return { y: add(mul(xhat, gamma), beta), xhat };
+}

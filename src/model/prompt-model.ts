@@ -1,0 +1,446 @@
+/**
+ * The prompt-based masked LM as entk's kernels and trainers see it: f(x) = the label-word logits at <mask>
+ * (REFERENCE §4; binary mode f = z[w₁] − z[w₀]), its per-example gradients in factored form, and dense rows.
+ * Eval mode (no dropout). Inputs are batched internally (sorted by length, padded; results in input order).
+ */
+
+import { modelNames, usedParams } from "./arch/names.ts";
+import {
+  type BuiltGraph,
+  buildFactorsGraph,
+  buildLogitsGraph,
+  buildTrainGraph,
+  type FactorLayout,
+  type FloatType,
+  readTensor,
+  type TrainGraph,
+  validateWeights,
+} from "./arch/prompt-graph.ts";
+import type { ExampleGradFactors, LinearFactor, ParamInfo, SparseRowsGrad } from "./grad-factors.ts";
+import { materializeGrad } from "./gradients.ts";
+import type { Tensor } from "./graph/tensor.ts";
+import type { Device } from "./runtime/providers.ts";
+import { getSession, ort } from "./runtime/session.ts";
+import type { PromptInput } from "./types.ts";
+import type { LoadedWeights, ModelConfig } from "./weights/types.ts";
+
+export interface PromptModelOptions {
+  /** f = z[w₁] − z[w₀] (C = 1); needs exactly two label words. */
+  binary?: boolean;
+  device?: Device;
+  threads?: number;
+  /** Examples per graph run (default 16 for logits, 8 for gradient factors). */
+  batchSize?: number;
+  /** float64 graphs for gradient checks (default float32). */
+  dtype?: FloatType;
+}
+
+export interface PromptModel {
+  /** Number of outputs C (label words; 1 in binary mode). */
+  readonly C: number;
+  /** f for every input, [n, C] row-major. */
+  logits(inputs: PromptInput[]): Promise<Float32Array>;
+  /** f at the graph's precision (float64 graphs keep their precision). */
+  logitsExact(inputs: PromptInput[]): Promise<Float64Array>;
+  /** Per-example factored gradients of the C outputs (one backward pass per batch). */
+  gradFactors(inputs: PromptInput[]): Promise<ExampleGradFactors[]>;
+  params(): ParamInfo[];
+  /** Dense gradient rows of one tensor, [C, size]. */
+  materialize(f: ExampleGradFactors, param: string): Float32Array;
+}
+
+/** −∞ stand-in for padded keys: exp(−1e9 + O(10)) is exactly 0 in float32 and float64. */
+const MASKED = -1e9;
+
+export interface Batch {
+  feeds: Record<string, ort.Tensor>;
+  T: number;
+  lengths: number[];
+}
+
+/** Check one input against the config; the message names the example and what was expected. */
+function validateInput(x: PromptInput, i: number, cfg: ModelConfig): void {
+  const T = x.inputIds.length;
+  const maxLen =
+    cfg.modelType === "roberta" ? cfg.maxPositionEmbeddings - cfg.padTokenId - 1 : cfg.maxPositionEmbeddings;
+  if (T < 1) throw new Error(`input ${i}: empty inputIds`);
+  if (T > maxLen) throw new Error(`input ${i}: ${T} tokens, the model takes at most ${maxLen}`);
+  if (!Number.isInteger(x.maskPos) || x.maskPos < 0 || x.maskPos >= T)
+    throw new Error(`input ${i}: maskPos ${x.maskPos} is not a token index in [0, ${T})`);
+  for (let t = 0; t < T; t++) {
+    const id = x.inputIds[t];
+    if (!Number.isInteger(id) || id < 0 || id >= cfg.vocabSize)
+      throw new Error(`input ${i}: token ${t} has id ${id}, expected an integer in [0, ${cfg.vocabSize})`);
+  }
+}
+
+/**
+ * Pad a batch to its longest example. RoBERTa position ids = padding_idx + 1 + running count of non-pad tokens
+ * (pads get padding_idx); BERT's are 0..T−1. Padded keys get a −1e9 attention bias.
+ */
+export function makeBatch(xs: PromptInput[], cfg: ModelConfig, dtype: FloatType): Batch {
+  const B = xs.length;
+  const T = Math.max(...xs.map((x) => x.inputIds.length));
+  const pad = cfg.padTokenId;
+  const ids = new BigInt64Array(B * T).fill(BigInt(pad));
+  const pos = new BigInt64Array(B * T);
+  const F = dtype === "float64" ? Float64Array : Float32Array;
+  const bias = new F(B * T).fill(MASKED);
+  const onehot = new F(B * T);
+  xs.forEach((x, b) => {
+    let count = 0;
+    for (let t = 0; t < T; t++) {
+      const real = t < x.inputIds.length;
+      const id = real ? x.inputIds[t] : pad;
+      ids[b * T + t] = BigInt(id);
+      if (cfg.modelType === "roberta") {
+        const notPad = real && id !== pad;
+        if (notPad) count++;
+        pos[b * T + t] = BigInt(notPad ? pad + count : pad);
+      } else pos[b * T + t] = BigInt(t);
+      if (real) bias[b * T + t] = 0;
+    }
+    onehot[b * T + x.maskPos] = 1;
+  });
+  return {
+    T,
+    lengths: xs.map((x) => x.inputIds.length),
+    feeds: {
+      input_ids: new ort.Tensor("int64", ids, [B, T]),
+      position_ids: new ort.Tensor("int64", pos, [B, T]),
+      attn_bias: new ort.Tensor(dtype, bias, [B, 1, 1, T]),
+      mask_onehot: new ort.Tensor(dtype, onehot, [B, T]),
+    },
+  };
+}
+
+/** Batches of indices, sorted by length so that padding is small; results are put back in input order. */
+export function lengthBatches(inputs: PromptInput[], size: number): number[][] {
+  const order = inputs.map((_, i) => i).sort((a, b) => inputs[a].inputIds.length - inputs[b].inputIds.length || a - b);
+  const out: number[][] = [];
+  for (let i = 0; i < order.length; i += size) out.push(order.slice(i, i + size));
+  return out;
+}
+
+type Arr = Float32Array | Float64Array;
+
+/** Slice example b's unpadded token rows out of a [lead..., B, Tp, d] output (lead = C for cotangents). */
+function tokenRows(a: Arr, lead: number, B: number, Tp: number, d: number, b: number, T: number): Float32Array {
+  const out = new Float32Array(lead * T * d);
+  for (let c = 0; c < lead; c++) {
+    const src = (c * B + b) * Tp * d;
+    out.set(a.subarray(src, src + T * d), c * T * d);
+  }
+  return out;
+}
+
+export function createPromptModel(
+  weights: LoadedWeights,
+  labelWordIds: number[],
+  opts: PromptModelOptions = {},
+): PromptModel {
+  const cfg = weights.config;
+  const dtype = opts.dtype ?? "float32";
+  const binary = opts.binary ?? false;
+  if (labelWordIds.length < 1) throw new Error("at least one label word is needed");
+  for (const w of labelWordIds)
+    if (!Number.isInteger(w) || w < 0 || w >= cfg.vocabSize)
+      throw new Error(`label word id ${w} is not an integer in [0, ${cfg.vocabSize})`);
+  const spec = { weights, labelWordIds, binary, dtype };
+  const C = binary ? 1 : labelWordIds.length;
+  const sig = `${weights.hash}|${labelWordIds.join(",")}|${binary}|${dtype}`;
+  const rt = { device: opts.device, threads: opts.threads };
+  const names = modelNames(cfg);
+  const H = cfg.hiddenSize;
+
+  let logitsGraph: BuiltGraph | undefined;
+  let factorsGraph: ReturnType<typeof buildFactorsGraph> | undefined;
+  const session = (kind: string, g: BuiltGraph) =>
+    getSession(
+      `${sig}|${kind}`,
+      () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: g.externalFiles }),
+      rt,
+    );
+
+  const paramInfos: ParamInfo[] = (() => {
+    const used = usedParams(cfg);
+    const order = [...used.keys(), ...[...weights.tensors.keys()].filter((n) => !used.has(n))];
+    return order.map((name) => {
+      const shape = weights.tensors.get(name)?.shape ?? used.get(name)!;
+      return { name, shape, size: shape.reduce((p, v) => p * v, 1) };
+    });
+  })();
+  const infoByName = new Map(paramInfos.map((p) => [p.name, p]));
+
+  const check = (inputs: PromptInput[]) => {
+    inputs.forEach((x, i) => {
+      validateInput(x, i, cfg);
+    });
+  };
+
+  async function logitsExact(inputs: PromptInput[]): Promise<Float64Array> {
+    check(inputs);
+    logitsGraph ??= buildLogitsGraph(spec);
+    const s = await session("logits", logitsGraph);
+    const out = new Float64Array(inputs.length * C);
+    for (const idx of lengthBatches(inputs, opts.batchSize ?? 16)) {
+      const batch = makeBatch(
+        idx.map((i) => inputs[i]),
+        cfg,
+        dtype,
+      );
+      const r = await s.run(batch.feeds);
+      const f = r[s.outputNames[0]].data as Arr;
+      idx.forEach((i, b) => {
+        for (let c = 0; c < C; c++) out[i * C + c] = f[b * C + c];
+      });
+    }
+    return out;
+  }
+
+  function extract(
+    layout: FactorLayout,
+    byName: Map<string, Arr>,
+    x: PromptInput,
+    b: number,
+    B: number,
+    Tp: number,
+  ): ExampleGradFactors {
+    const T = x.inputIds.length;
+    const get = (t: Tensor) => byName.get(t.name)!;
+    const sharedX = new Map<string, Float32Array>(); // q, k and v share their input X
+    const linears: LinearFactor[] = layout.linears.map((l) => {
+      const tokenwise = l.x.shape.length === 3; // [B, Tp, d] (encoder) or [B, d] (head, at the mask only)
+      const dIn = l.x.shape[l.x.shape.length - 1] as number;
+      const dOut = l.delta.shape[l.delta.shape.length - 1] as number;
+      const rowsT = tokenwise ? T : 1;
+      const TpEff = tokenwise ? Tp : 1;
+      return {
+        weight: l.weight,
+        ...(l.bias ? { bias: l.bias } : {}),
+        T: rowsT,
+        dIn,
+        dOut,
+        X:
+          sharedX.get(l.x.name) ??
+          sharedX.set(l.x.name, tokenRows(get(l.x), 1, B, TpEff, dIn, b, rowsT)).get(l.x.name)!,
+        delta: tokenRows(get(l.delta), C, B, TpEff, dOut, b, rowsT),
+      };
+    });
+    const dense = layout.norms.flatMap((n) => [
+      { param: n.weight, size: H, values: tokenRows(get(n.dGamma), C, B, 1, H, b, 1) },
+      { param: n.bias, size: H, values: tokenRows(get(n.dBeta), C, B, 1, H, b, 1) },
+    ]);
+    // Embedding rows: row v of a table gets Σ_{t: id_t = v} δ_emb[t] (KERNELS.md §3).
+    const embD = tokenRows(get(layout.embDelta), C, B, Tp, H, b, T);
+    const batchPos = makeBatch([x], cfg, "float32").feeds.position_ids.data as BigInt64Array;
+    const rowsOf = (ids: number[], param: string, numRows: number): SparseRowsGrad => {
+      const rows = Int32Array.from([...new Set(ids)].sort((p, q) => p - q));
+      const where = new Map([...rows].map((r, k) => [r, k]));
+      const values = new Float32Array(C * rows.length * H);
+      for (let c = 0; c < C; c++)
+        ids.forEach((id, t) => {
+          const dst = (c * rows.length + where.get(id)!) * H;
+          const src = (c * T + t) * H;
+          for (let h = 0; h < H; h++) values[dst + h] += embD[src + h];
+        });
+      return { param, numRows, width: H, rows, values };
+    };
+    const ids = Array.from(x.inputIds);
+    const sparse = [
+      rowsOf(ids, names.wordEmb, cfg.vocabSize),
+      rowsOf(Array.from(batchPos, Number), names.posEmb, cfg.maxPositionEmbeddings),
+      rowsOf(new Array(T).fill(0), names.typeEmb, cfg.typeVocabSize),
+    ];
+    // Decoder rows / bias: ∂f_c/∂D[w_k] = J[c][k] · h̃ and ∂f_c/∂bias[w_k] = J[c][k] (J = ∂f/∂z).
+    const feat = tokenRows(get(layout.maskFeature), 1, B, 1, H, b, 1);
+    const rows = Int32Array.from([...new Set(labelWordIds)].sort((p, q) => p - q));
+    const dec = new Float32Array(C * rows.length * H);
+    const bias = new Float32Array(C * rows.length);
+    for (let c = 0; c < C; c++)
+      labelWordIds.forEach((w, k) => {
+        const coef = layout.outJacobian[c][k];
+        const r = rows.indexOf(w);
+        bias[c * rows.length + r] += coef;
+        for (let h = 0; h < H; h++) dec[(c * rows.length + r) * H + h] += coef * feat[h];
+      });
+    sparse.push({ param: names.decoder, numRows: cfg.vocabSize, width: H, rows, values: dec });
+    sparse.push({ param: names.decoderBias, numRows: cfg.vocabSize, width: 1, rows: rows.slice(), values: bias });
+    return { C, linears, dense, sparse, zero: layout.zero.slice() };
+  }
+
+  async function gradFactors(inputs: PromptInput[]): Promise<ExampleGradFactors[]> {
+    check(inputs);
+    factorsGraph ??= buildFactorsGraph(spec);
+    const g = factorsGraph;
+    const s = await session("factors", g);
+    const out: ExampleGradFactors[] = new Array(inputs.length);
+    for (const idx of lengthBatches(inputs, opts.batchSize ?? 8)) {
+      const xs = idx.map((i) => inputs[i]);
+      const batch = makeBatch(xs, cfg, dtype);
+      const B = xs.length;
+      const seed = new (dtype === "float64" ? Float64Array : Float32Array)(C * B * C);
+      for (let c = 0; c < C; c++) for (let b = 0; b < B; b++) seed[(c * B + b) * C + c] = 1;
+      const r = await s.run({ ...batch.feeds, seed: new ort.Tensor(dtype, seed, [C, B, C]) });
+      const byName = new Map<string, Arr>(g.outputs.map((t, i) => [t.name, r[s.outputNames[i]].data as Arr]));
+      idx.forEach((i, b) => {
+        out[i] = extract(g.layout, byName, inputs[i], b, B, batch.T);
+      });
+    }
+    return out;
+  }
+
+  return {
+    C,
+    logits: async (inputs) => Float32Array.from(await logitsExact(inputs)),
+    logitsExact,
+    gradFactors,
+    params: () => paramInfos.map((p) => ({ ...p, shape: p.shape.slice() })),
+    materialize: (f, param) => materializeGrad(f, param, infoByName.get(param)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Training mode: loss and dense gradients, parameters fed as graph inputs (updated values need no rebuild).
+
+export interface TrainableModelOptions {
+  device?: Device;
+  threads?: number;
+  /** float64 graphs for gradient checks (then `params` holds Float64Arrays). */
+  dtype?: FloatType;
+}
+
+export interface LossAndGrad<A extends Float32Array | Float64Array = Float32Array> {
+  /** Mean cross-entropy over the batch of the softmax over the C label-word logits. */
+  loss: number;
+  /** Dense gradient of the loss for every parameter, in the parameter's layout. */
+  grads: Map<string, A>;
+}
+
+export interface TrainableModel<A extends Float32Array | Float64Array = Float32Array> {
+  /** The live parameter values fed to every run (update them in place, or replace entries). */
+  readonly params: Map<string, A>;
+  /** Label-word logits [n, C] with the current parameters, eval mode (no dropout). */
+  logits(inputs: PromptInput[]): Promise<A>;
+  /**
+   * One batch (run as one padded graph call). `dropoutSeed` given: dropout on (p from config.json), masks drawn
+   * from a generator seeded with it, so the same seed repeats exactly; omitted: eval mode (no dropout).
+   */
+  lossAndGrad(inputs: PromptInput[], labels: number[], opts?: { dropoutSeed?: number }): Promise<LossAndGrad<A>>;
+}
+
+/** mulberry32: a small seeded generator of uniform [0, 1) numbers (dropout masks). */
+export function seededUniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function createTrainableModel(
+  weights: LoadedWeights,
+  labelWordIds: number[],
+  opts?: TrainableModelOptions & { dtype?: "float32" },
+): TrainableModel<Float32Array>;
+export function createTrainableModel(
+  weights: LoadedWeights,
+  labelWordIds: number[],
+  opts: TrainableModelOptions & { dtype: "float64" },
+): TrainableModel<Float64Array>;
+export function createTrainableModel(
+  weights: LoadedWeights,
+  labelWordIds: number[],
+  opts: TrainableModelOptions = {},
+): TrainableModel<Float32Array> | TrainableModel<Float64Array> {
+  const cfg = weights.config;
+  const dtype = opts.dtype ?? "float32";
+  const K = labelWordIds.length;
+  const spec = { weights, labelWordIds, binary: false, dtype };
+  const rt = { device: opts.device, threads: opts.threads };
+  const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}`;
+  validateWeights(weights);
+  const params = new Map<string, Float32Array | Float64Array>();
+  for (const name of usedParams(cfg).keys()) {
+    const ref = weights.tensors.get(name)!;
+    const data = ref.data ?? readTensor(ref);
+    params.set(name, dtype === "float64" ? Float64Array.from(data) : data.slice());
+  }
+  const graphs = new Map<boolean, TrainGraph>();
+  const graphFor = (dropout: boolean) => {
+    let g = graphs.get(dropout);
+    if (!g) {
+      g = buildTrainGraph(spec, { dropout });
+      graphs.set(dropout, g);
+    }
+    return g;
+  };
+  const sessionFor = (dropout: boolean) => {
+    const g = graphFor(dropout);
+    return getSession(
+      `${sig}|train|${dropout}`,
+      () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: [] }),
+      rt,
+    );
+  };
+  const F = dtype === "float64" ? Float64Array : Float32Array;
+
+  function feedsFor(g: TrainGraph, inputs: PromptInput[], labels: number[] | undefined, seed: number | undefined) {
+    inputs.forEach((x, i) => {
+      validateInput(x, i, cfg);
+    });
+    const batch = makeBatch(inputs, cfg, dtype);
+    const B = inputs.length;
+    const feeds: Record<string, ort.Tensor> = { ...batch.feeds };
+    for (const [name, t] of g.paramInputs) {
+      const v = params.get(name);
+      if (!v) throw new Error(`params lacks ${name}`);
+      feeds[t.name] = new ort.Tensor(dtype, v, t.shape as number[]);
+    }
+    const y = new F(B * K);
+    labels?.forEach((l, b) => {
+      if (!Number.isInteger(l) || l < 0 || l >= K)
+        throw new Error(`label ${b} is ${l}, expected an integer in [0, ${K})`);
+      y[b * K + l] = 1;
+    });
+    feeds[g.labels.name] = new ort.Tensor(dtype, y, [B, K]);
+    if (g.dropoutSites.length) {
+      const u = seededUniform(seed ?? 0);
+      for (const { site, mask } of g.dropoutSites) {
+        const p = site.endsWith("attn_probs") ? cfg.attentionProbsDropoutProb : cfg.hiddenDropoutProb;
+        const dims = mask.shape.map((d) =>
+          d === "batch" ? B : d === "seq" ? batch.T : typeof d === "number" ? d : Number.NaN,
+        );
+        const m = new F(dims.reduce((a, v) => a * v, 1));
+        for (let i = 0; i < m.length; i++) m[i] = u() < p ? 0 : 1 / (1 - p);
+        feeds[mask.name] = new ort.Tensor(dtype, m, dims);
+      }
+    }
+    return feeds;
+  }
+
+  const model = {
+    params,
+    async logits(inputs: PromptInput[]) {
+      const g = graphFor(false);
+      const s = await sessionFor(false);
+      const r = await s.run(feedsFor(g, inputs, undefined, undefined));
+      return r[s.outputNames[1]].data as Float32Array | Float64Array;
+    },
+    async lossAndGrad(inputs: PromptInput[], labels: number[], o: { dropoutSeed?: number } = {}) {
+      if (labels.length !== inputs.length) throw new Error(`${inputs.length} inputs but ${labels.length} labels`);
+      const dropout = o.dropoutSeed !== undefined;
+      const g = graphFor(dropout);
+      const s = await sessionFor(dropout);
+      const r = await s.run(feedsFor(g, inputs, labels, o.dropoutSeed));
+      const loss = Number((r[s.outputNames[0]].data as Float32Array)[0]);
+      const names = [...g.grads.keys()];
+      const grads = new Map(names.map((n, i) => [n, r[s.outputNames[2 + i]].data as Float32Array | Float64Array]));
+      return { loss, grads };
+    },
+  };
+  return model as TrainableModel<Float32Array> | TrainableModel<Float64Array>;
+}

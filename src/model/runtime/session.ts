@@ -1,0 +1,115 @@
+/**
+ * Running entk graphs on onnxruntime-node: one InferenceSession per graph signature (cached), the execution
+ * provider chosen by `device` (checked with probeProvider so an unavailable one fails with a reason and a fix),
+ * and intra-op threads configurable.
+ */
+import { randomBytes } from "node:crypto";
+import { accessSync, constants, realpathSync, unlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import * as ort from "onnxruntime-node";
+import { DEVICES, type Device, defaultThreads, probeProvider } from "./providers.ts";
+
+export interface RuntimeOptions {
+  device?: Device;
+  /** Intra-op threads (default: every core). */
+  threads?: number;
+}
+
+/** A graph ready to serialize: the model bytes and the files its external initializers point into. */
+export interface ModelBytes {
+  /** Build the ModelProto; `locate(path)` maps an external-data file to the location string to write. */
+  build(locate: (path: string) => string): Uint8Array;
+  /** Absolute paths of every file referenced as external data (empty when all weights are inline). */
+  externalFiles: string[];
+}
+
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
+const checkedDevices = new Map<Device, Promise<void>>();
+
+async function checkDevice(device: Device): Promise<void> {
+  if (!DEVICES.includes(device)) throw new Error(`unknown device '${device}' (expected one of ${DEVICES.join(", ")})`);
+  let p = checkedDevices.get(device);
+  if (!p) {
+    p = probeProvider(device).then((s) => {
+      if (!s.usable) throw new Error(`device '${device}' is not available: ${s.reason}`);
+    });
+    checkedDevices.set(device, p);
+  }
+  return p;
+}
+
+function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptions {
+  const threads = opts.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
+  return {
+    executionProviders: [opts.device ?? "cpu"],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    logSeverityLevel: 3,
+  };
+}
+
+/**
+ * ORT only accepts external data by a path relative to the model file that stays inside the model's directory
+ * (after resolving symlinks, which Hugging Face cache snapshots use). So the model is written, briefly, next to
+ * the real weight file, loaded, and removed.
+ */
+async function createSession(model: ModelBytes, opts: RuntimeOptions): Promise<ort.InferenceSession> {
+  const so = sessionOptions(opts);
+  if (model.externalFiles.length === 0)
+    return ort.InferenceSession.create(
+      model.build((p) => p),
+      so,
+    );
+  const real = new Map(model.externalFiles.map((f) => [f, realpathSync(f)]));
+  const dirs = new Set([...real.values()].map((r) => dirname(r)));
+  if (dirs.size !== 1)
+    throw new Error(`external weight files must lie in one directory (after resolving links): ${[...dirs].join(", ")}`);
+  const dir = [...dirs][0];
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new Error(
+      `cannot reference weights in place: directory ${dir} is not writable (entk writes a temporary model file there)`,
+    );
+  }
+  const tmp = join(dir, `.entk-${process.pid}-${randomBytes(6).toString("hex")}.onnx`);
+  writeFileSync(
+    tmp,
+    model.build((p) => basename(real.get(p) ?? realpathSync(p))),
+  );
+  try {
+    return await ort.InferenceSession.create(tmp, so);
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+/** The cached session for `key` (a graph signature); built on first use. */
+export async function getSession(
+  key: string,
+  model: () => ModelBytes,
+  opts: RuntimeOptions = {},
+): Promise<ort.InferenceSession> {
+  const device = opts.device ?? "cpu";
+  await checkDevice(device);
+  const full = `${key}|${device}|${opts.threads ?? defaultThreads()}`;
+  let s = sessions.get(full);
+  if (!s) {
+    s = createSession(model(), opts);
+    sessions.set(full, s);
+    s.catch(() => sessions.delete(full));
+  }
+  return s;
+}
+
+/** Release every cached session (tests, long-running processes switching models). */
+export async function releaseSessions(): Promise<void> {
+  const all = [...sessions.values()];
+  sessions.clear();
+  for (const s of all) await (await s.catch(() => undefined))?.release();
+}
+
+export type Feed = ort.Tensor;
+export { ort };
