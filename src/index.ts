@@ -21,6 +21,34 @@ export {
   type ParamFilter,
   type Strategy,
 } from "./kernels/types.ts";
+export { repoCacheDir, validateRepoId } from "./model/hub/cache.ts";
+export { type HubOptions, hubEndpoint, hubToken, type PullResult, pullModel } from "./model/hub/pull.ts";
+export { type ResolvedModel, type ResolveOptions, resolveCachedModel, resolveModelDir } from "./model/hub/resolve.ts";
+export { type InitOptions, initModel, type TokenizerWriter } from "./model/init/init.ts";
+export { ARCHS, type Arch, PRESETS, type Preset, presetConfig } from "./model/init/presets.ts";
+export { type LoadModelOptions, loadModel } from "./model/load.ts";
 export { DEVICES, type Device, type ProviderStatus, probeProvider } from "./model/runtime/providers.ts";
+export { type LoadedCheckpoint, loadWeightsFromDir } from "./model/weights/checkpoint.ts";
+export { modelConfigToJson, parseModelConfig, readModelConfig } from "./model/weights/config.ts";
+export { fileSha256, weightsHash } from "./model/weights/hash.ts";
+export { headNames, type ParamSpec, parameterSpecs, wordEmbeddingsName } from "./model/weights/params.ts";
+export {
+  readSafetensorsHeader,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+  type TensorToWrite,
+  writeSafetensors,
+} from "./model/weights/safetensors.ts";
+export type { LoadedWeights, ModelConfig, TensorRef } from "./model/weights/types.ts";
+export {
+  buildTokenizerFiles,
+  bytesToUnicode,
+  type EntkTokenizer,
+  loadTokenizer,
+  SYNTHETIC_PROMPT_WORDS,
+  type SyntheticTokenizerOptions,
+  tokenizerFromJson,
+  writeTokenizerFiles,
+} from "./tokenizer/index.ts";
 export { hfHubCacheDir, hfOffline } from "./util/hf-cache.ts";
 export { ENTK_VERSION } from "./version.ts";
