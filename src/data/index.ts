@@ -1,0 +1,30 @@
+export { formatCsv, PANDAS_NA, parseCsv } from "./csv.ts";
+export {
+  downloadFile,
+  extractTar,
+  type FetchDatasetsOptions,
+  fetchDatasets,
+  LMBFF_DATASETS_URL,
+  resplitCr,
+  swapSst2,
+} from "./fetch.ts";
+export {
+  DEFAULT_SEEDS,
+  generateKShot,
+  KSHOT_MODES,
+  type KShotMode,
+  type KShotOptions,
+  type KShotTask,
+} from "./kshot.ts";
+export { columnIndex, type DataLayout, parseDataLayout } from "./layout.ts";
+export { MT19937 } from "./mt19937.ts";
+export {
+  type Example,
+  type FieldMapping,
+  type ReadOptions,
+  type ReadResult,
+  readCsv,
+  readGeneric,
+  readSplit,
+  readTsv,
+} from "./readers.ts";

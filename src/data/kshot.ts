@@ -1,0 +1,155 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/atomic.ts";
+import { formatCsv, pandasValue, parseCsv } from "./csv.ts";
+import { columnIndex, type DataLayout } from "./layout.ts";
+import { MT19937 } from "./mt19937.ts";
+
+export const KSHOT_MODES = ["k-shot", "k-shot-10x", "k-shot-1k-test"] as const;
+export type KShotMode = (typeof KSHOT_MODES)[number];
+
+/** The LM-BFF paper's seeds. */
+export const DEFAULT_SEEDS = [13, 21, 42, 87, 100] as const;
+
+/** Test sets above this size are subsampled (seed 42) in `k-shot-1k-test` mode. */
+const TEST_CAP = 1000;
+const TEST_SEED = 42;
+
+export interface KShotTask {
+  /** Output folder name (LM-BFF spelling). */
+  name: string;
+  layout: DataLayout;
+}
+
+export interface KShotOptions {
+  /** LM-BFF's `original/` directory (holds `<layout.dir>/<files>`). */
+  dataDir: string;
+  /** Output root; files go to `<outDir>/<mode>/<task>/<k>-<seed>/`. */
+  outDir: string;
+  k: number;
+  seeds: readonly number[];
+  mode: KShotMode;
+  tasks: readonly KShotTask[];
+  /** Called after each (task, seed) directory is written. */
+  onDone?: (task: string, seed: number, dir: string) => void;
+}
+
+function readUtf8(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === "ENOENT" ? `${path}: file not found` : `${path}: cannot read (${code})`);
+  }
+}
+
+/** Python text-mode `readlines()`: universal newlines become `\n`, each line keeps its terminator. */
+export function readLinesPython(path: string): string[] {
+  const text = readUtf8(path).replace(/\r\n?/g, "\n");
+  const lines = text.split(/(?<=\n)/);
+  return lines.length === 1 && lines[0] === "" ? [] : lines;
+}
+
+/** Group rows by label in order of first appearance (a Python dict). */
+function groupByLabel<T>(rows: T[], labelOf: (r: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const r of rows) {
+    const l = labelOf(r);
+    const g = groups.get(l);
+    if (g) g.push(r);
+    else groups.set(l, [r]);
+  }
+  return groups;
+}
+
+function takeSlices<T>(groups: Map<string, T[]>, from: number, to: number): T[] {
+  const out: T[] = [];
+  for (const g of groups.values()) out.push(...g.slice(from, to));
+  return out;
+}
+
+interface LoadedTask {
+  task: KShotTask;
+  train: string[] | (string | null)[][];
+  header: string[];
+  evals: { name: string; rows: string[] | (string | null)[][]; header: string[] }[];
+}
+
+function loadTask(dataDir: string, task: KShotTask): LoadedTask {
+  const { layout } = task;
+  const dir = join(dataDir, layout.dir);
+  if (layout.format === "tsv") {
+    const split = (lines: string[]) => (layout.header ? [lines.slice(0, 1), lines.slice(1)] : [[], lines]);
+    const [header, train] = split(readLinesPython(join(dir, layout.original.train)));
+    const evals = layout.original.eval.map((f) => {
+      const [h, rows] = split(readLinesPython(join(dir, f)));
+      return { name: f.replaceAll("dev", "test"), rows, header: h };
+    });
+    return { task, train, header, evals };
+  }
+  const readRows = (f: string) => {
+    const p = join(dir, f);
+    return parseCsv(readUtf8(p), p).map((r) => r.fields.map(pandasValue));
+  };
+  const evals = layout.original.eval.map((f) => ({ name: f, rows: readRows(f), header: [] }));
+  return { task, train: readRows(layout.original.train), header: [], evals };
+}
+
+/** The label LM-BFF's sampler groups by: a tsv line's field of `line.strip()`, or a csv row's column. */
+function samplerLabel(layout: DataLayout, source: string) {
+  return (row: string | (string | null)[]): string => {
+    const fields = typeof row === "string" ? row.trim().split("\t") : row;
+    const i = columnIndex(layout.samplerLabelColumn, fields.length);
+    if (i === undefined)
+      throw new Error(
+        `${source}: a row has no column ${layout.samplerLabelColumn}: ${JSON.stringify(row).slice(0, 200)}`,
+      );
+    return String(fields[i]);
+  };
+}
+
+/** Generate the k-shot splits of `tasks` for every seed (LM-BFF `tools/generate_k_shot_data.py`). */
+export async function generateKShot(opts: KShotOptions): Promise<string[]> {
+  if (!KSHOT_MODES.includes(opts.mode))
+    throw new Error(`--mode must be one of ${KSHOT_MODES.join(", ")}, got ${opts.mode}`);
+  if (!Number.isInteger(opts.k) || opts.k < 1) throw new Error(`--k must be a positive integer, got ${opts.k}`);
+  const loaded = opts.tasks.map((t) => loadTask(opts.dataDir, t));
+  const devRate = opts.mode === "k-shot-10x" ? 11 : 2;
+  const written: string[] = [];
+  const write = async (path: string, text: string) => {
+    await writeFileAtomic(path, text);
+    written.push(path);
+  };
+  for (const seed of opts.seeds) {
+    for (const { task, train, header, evals } of loaded) {
+      const { layout } = task;
+      const rng = new MT19937(seed);
+      const rows = [...train] as (string | (string | null)[])[];
+      rng.shuffle(rows);
+      const dir = join(opts.outDir, opts.mode, task.name, `${opts.k}-${seed}`);
+      // Test files: the original eval files (GLUE dev → test), capped at 1,000 with a seed-42 draw in 1k-test mode.
+      for (const ev of evals) {
+        let evRows = ev.rows as (string | (string | null)[])[];
+        if (opts.mode === "k-shot-1k-test" && evRows.length > TEST_CAP) {
+          const perm = new MT19937(TEST_SEED).permutation(evRows.length).slice(0, TEST_CAP);
+          evRows = perm.map((i) => evRows[i]);
+        }
+        await write(
+          join(dir, ev.name),
+          layout.format === "tsv"
+            ? ev.header.join("") + (evRows as string[]).join("")
+            : formatCsv(evRows as (string | null)[][]),
+        );
+      }
+      const groups = groupByLabel(rows, samplerLabel(layout, join(opts.dataDir, layout.dir, layout.original.train)));
+      const trainRows = takeSlices(groups, 0, opts.k);
+      const devRows = takeSlices(groups, opts.k, devRate * opts.k);
+      const fmt = (rs: (string | (string | null)[])[]) =>
+        layout.format === "tsv" ? header.join("") + (rs as string[]).join("") : formatCsv(rs as (string | null)[][]);
+      await write(join(dir, layout.files.train), fmt(trainRows));
+      await write(join(dir, layout.files.dev), fmt(devRows));
+      opts.onDone?.(task.name, seed, dir);
+    }
+  }
+  return written;
+}

@@ -1,0 +1,209 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseCsv } from "./csv.ts";
+import { columnIndex, type DataLayout } from "./layout.ts";
+
+/** One labelled example: its sentences (1 or 2), label string, and where it came from (`file:line`). */
+export interface Example {
+  texts: string[];
+  label: string;
+  source: string;
+}
+
+export interface ReadOptions {
+  /** Turn malformed rows into a counted warning instead of an error. */
+  skipBadRows?: boolean;
+  /** Called once per skipped row (with the reason). */
+  onSkip?: (message: string) => void;
+}
+
+export interface ReadResult {
+  examples: Example[];
+  /** Rows skipped because of --skip-bad-rows (each one reported through onSkip). */
+  skipped: number;
+  skippedMessages: string[];
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === "ENOENT" ? `${path}: file not found` : `${path}: cannot read (${code})`);
+  }
+}
+
+/** Split text into lines as Python's universal-newline `readlines` does (\r\n, \r and \n all end a line). */
+export function splitLines(text: string): string[] {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lines = body.split(/\r\n|\r|\n/);
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+class RowCollector {
+  readonly result: ReadResult = { examples: [], skipped: 0, skippedMessages: [] };
+  constructor(
+    private readonly labels: readonly string[],
+    private readonly opts: ReadOptions,
+  ) {}
+
+  bad(where: string, why: string): false {
+    const msg = `${where}: ${why}`;
+    if (!this.opts.skipBadRows) throw new Error(`${msg} (use --skip-bad-rows to skip such rows with a warning)`);
+    this.result.skipped++;
+    this.result.skippedMessages.push(msg);
+    this.opts.onSkip?.(msg);
+    return false;
+  }
+
+  add(where: string, fields: string[], textCols: number[], labelCol: number, expectCols?: number): boolean {
+    if (expectCols !== undefined && fields.length !== expectCols)
+      return this.bad(where, `expected ${expectCols} columns, got ${fields.length}`);
+    const texts: string[] = [];
+    for (const c of textCols) {
+      const i = columnIndex(c, fields.length);
+      if (i === undefined) return this.bad(where, `no column ${c} (row has ${fields.length} columns)`);
+      if (fields[i].trim() === "") return this.bad(where, `empty text in column ${i}`);
+      texts.push(fields[i]);
+    }
+    const li = columnIndex(labelCol, fields.length);
+    if (li === undefined) return this.bad(where, `no label column ${labelCol} (row has ${fields.length} columns)`);
+    const label = fields[li].trim();
+    if (!this.labels.includes(label))
+      return this.bad(where, `unknown label ${JSON.stringify(label)} (expected one of ${this.labels.join(", ")})`);
+    this.result.examples.push({ texts, label, source: where });
+    return true;
+  }
+}
+
+/** GLUE TSV (HF `_read_tsv`): utf-8-sig, split on tabs with quoting disabled, optional header skipped. */
+export function readTsv(
+  path: string,
+  layout: DataLayout,
+  labels: readonly string[],
+  opts: ReadOptions = {},
+): ReadResult {
+  const lines = splitLines(readText(path));
+  const rows = new RowCollector(labels, opts);
+  let expect: number | undefined;
+  let start = 0;
+  if (layout.header) {
+    if (lines.length === 0) throw new Error(`${path}: empty file (expected a header line)`);
+    expect = lines[0].split("\t").length;
+    start = 1;
+  }
+  for (let i = start; i < lines.length; i++)
+    rows.add(`${path}:${i + 1}`, lines[i].split("\t"), layout.textColumns, layout.labelColumn, expect);
+  return rows.result;
+}
+
+/** CSV without header and with standard quoting (pandas `read_csv(header=None)`). */
+export function readCsv(
+  path: string,
+  layout: DataLayout,
+  labels: readonly string[],
+  opts: ReadOptions = {},
+): ReadResult {
+  const records = parseCsv(readText(path), path);
+  const rows = new RowCollector(labels, opts);
+  const expect = records[0]?.fields.length;
+  for (const r of records) rows.add(`${path}:${r.line}`, r.fields, layout.textColumns, layout.labelColumn, expect);
+  return rows.result;
+}
+
+/** Read one split (`train`, `dev` or `test`) of a k-shot split directory with the task's layout. */
+export function readSplit(
+  splitDir: string,
+  layout: DataLayout,
+  split: "train" | "dev" | "test",
+  labels: readonly string[],
+  opts: ReadOptions = {},
+): ReadResult {
+  const path = join(splitDir, layout.files[split]);
+  return layout.format === "tsv" ? readTsv(path, layout, labels, opts) : readCsv(path, layout, labels, opts);
+}
+
+/** Field mapping for users' own data: which fields hold the sentences and the label. */
+export interface FieldMapping {
+  /** JSON Lines, or CSV whose first line is a header with the field names. */
+  format: "jsonl" | "csv";
+  text: string[];
+  label: string;
+}
+
+/**
+ * Read a JSON Lines or headered CSV file with a field mapping, e.g. MNLI's dev.jsonl with
+ * `{ format: "jsonl", text: ["premise", "hypothesis"], label: "label" }`. Numeric labels become strings.
+ */
+export function readGeneric(
+  path: string,
+  mapping: FieldMapping,
+  labels: readonly string[],
+  opts: ReadOptions = {},
+): ReadResult {
+  const rows = new RowCollector(labels, opts);
+  const fields = [...mapping.text, mapping.label];
+  const textCols = mapping.text.map((_, i) => i);
+  const labelCol = mapping.text.length;
+  if (mapping.format === "jsonl") {
+    const lines = splitLines(readText(path));
+    for (const [i, line] of lines.entries()) {
+      const where = `${path}:${i + 1}`;
+      if (line.trim() === "") continue;
+      let v: unknown;
+      try {
+        v = JSON.parse(line);
+      } catch (err) {
+        rows.bad(where, `invalid JSON (${(err as Error).message})`);
+        continue;
+      }
+      if (!v || typeof v !== "object" || Array.isArray(v)) {
+        rows.bad(where, "expected a JSON object");
+        continue;
+      }
+      const o = v as Record<string, unknown>;
+      const missing = fields.find((f) => !(f in o));
+      if (missing) {
+        rows.bad(where, `missing field ${JSON.stringify(missing)}`);
+        continue;
+      }
+      const bad = fields.find((f) => typeof o[f] !== "string" && typeof o[f] !== "number");
+      if (bad) {
+        rows.bad(where, `field ${JSON.stringify(bad)} must be a string or number`);
+        continue;
+      }
+      rows.add(
+        where,
+        fields.map((f) => String(o[f])),
+        textCols,
+        labelCol,
+      );
+    }
+    return rows.result;
+  }
+  const records = parseCsv(readText(path), path);
+  if (records.length === 0) throw new Error(`${path}: empty file (expected a header line)`);
+  const header = records[0].fields;
+  const idx = fields.map((f) => {
+    const i = header.indexOf(f);
+    if (i < 0)
+      throw new Error(
+        `${path}:${records[0].line}: header has no field ${JSON.stringify(f)} (has ${header.join(", ")})`,
+      );
+    return i;
+  });
+  for (const r of records.slice(1)) {
+    if (r.fields.length !== header.length) {
+      rows.bad(`${path}:${r.line}`, `expected ${header.length} columns, got ${r.fields.length}`);
+      continue;
+    }
+    rows.add(
+      `${path}:${r.line}`,
+      idx.map((i) => r.fields[i]),
+      textCols,
+      labelCol,
+    );
+  }
+  return rows.result;
+}
