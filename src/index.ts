@@ -2,6 +2,8 @@
 
 export { cachedFactorSource } from "./kernels/cache.ts";
 export { computeKernels, type KernelOptions, type KernelResult } from "./kernels/compute.ts";
+export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./kernels/job.ts";
+export { exampleKey, type GradientModel, modelFactorSource } from "./kernels/model-source.ts";
 export {
   type KernelMeta,
   type KernelMetaInput,
@@ -19,6 +21,7 @@ export {
   type Formula,
   type KernelName,
   type ParamFilter,
+  STRATEGIES,
   type Strategy,
 } from "./kernels/types.ts";
 export { repoCacheDir, validateRepoId } from "./model/hub/cache.ts";

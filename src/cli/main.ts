@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ENTK_VERSION } from "../version.ts";
 import { registerEnv } from "./commands/env.ts";
+import { registerKernel } from "./commands/kernel.ts";
 import { registerModel } from "./commands/model.ts";
 
 /** Exit code for usage errors (unknown command or flag, bad flag value), as in most Unix tools. */
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerEnv(program);
   registerModel(program);
+  registerKernel(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {

@@ -79,38 +79,56 @@ export async function computeKernels(
     return r;
   };
 
-  // Phase 1: train factors, resident.
+  const evalSrcs = Object.entries(evalSets).map(([name, input]) => ({ name, src: asSource(input), input }));
+  const maxLen = (src: FactorSource, fallback: number) => {
+    let t = fallback;
+    if (src.tokens) for (let i = 0; i < src.size; i++) t = Math.max(t, src.tokens[i]);
+    return t;
+  };
+  /** Plan from the factors seen so far; train bytes extrapolated by token count when not all are loaded. */
+  const makePlan = (seen: ExampleGradFactors[]) => {
+    const perToken = Math.max(...seen.map((ex) => factorBytes(ex) / Math.max(1, maxTokens([ex]))));
+    const seenBytes = seen.reduce((a, ex) => a + factorBytes(ex), 0);
+    let trainBytes = seenBytes;
+    if (seen.length < trainSrc.size) {
+      const tk = trainSrc.tokens;
+      trainBytes = tk
+        ? Math.ceil(perToken * Array.from(tk).reduce((a, b) => a + b, 0))
+        : Math.ceil((seenBytes / seen.length) * trainSrc.size);
+    }
+    let evalT = Math.max(1, maxTokens(seen));
+    for (const { src } of evalSrcs) evalT = maxLen(src, evalT);
+    const maxDIn = Math.max(1, ...seen[0].linears.filter((l) => includeParam(l.weight, filter)).map((l) => l.dIn));
+    return planKernels({
+      nTrain: trainSrc.size,
+      trainBytes,
+      evalExampleBytes: Math.ceil(perToken * evalT),
+      nEval: Math.max(trainSrc.size, ...evalSrcs.map((e) => e.src.size)),
+      C: seen[0].C,
+      maxDIn,
+      memoryBytes: opts.memoryBytes ?? defaultMemoryBytes(),
+      maxEvalBlock: opts.maxEvalBlock,
+    });
+  };
+
+  // Phase 1: train factors, resident. The budget is checked after the first chunk, before the bulk of the work.
   const bar = progressBar("gradients", trainSrc.size, { quiet: opts.quiet, unit: "ex" });
   const trainEx: ExampleGradFactors[] = [];
   const step = 8;
-  for (let s = 0; s < trainSrc.size; s += step) {
-    const e = Math.min(trainSrc.size, s + step);
-    const got = await timed(() => trainSrc.load(s, e));
-    trainEx.push(...got);
-    bar.tick(got.length);
+  try {
+    for (let s = 0; s < trainSrc.size; s += step) {
+      const e = Math.min(trainSrc.size, s + step);
+      const got = await timed(() => trainSrc.load(s, e));
+      trainEx.push(...got);
+      if (s === 0) makePlan(trainEx);
+      bar.tick(got.length);
+    }
+  } finally {
+    bar.stop();
   }
-  bar.stop();
   for (const [i, ex] of trainEx.entries()) checkStructure(trainEx[0], ex, `train example ${i}`);
   const C = trainEx[0].C;
-
-  const evalSrcs = Object.entries(evalSets).map(([name, input]) => ({ name, src: asSource(input), input }));
-  const trainBytes = trainEx.reduce((a, ex) => a + factorBytes(ex), 0);
-  const trainT = Math.max(1, maxTokens(trainEx));
-  const perToken = Math.max(...trainEx.map((ex) => factorBytes(ex) / Math.max(1, maxTokens([ex]))));
-  let evalT = trainT;
-  for (const { src } of evalSrcs)
-    if (src.tokens) for (let i = 0; i < src.size; i++) evalT = Math.max(evalT, src.tokens[i]);
-  const maxDIn = Math.max(1, ...trainEx[0].linears.filter((l) => includeParam(l.weight, filter)).map((l) => l.dIn));
-  const planned = planKernels({
-    nTrain: trainEx.length,
-    trainBytes,
-    evalExampleBytes: Math.ceil(perToken * evalT),
-    nEval: Math.max(trainEx.length, ...evalSrcs.map((e) => e.src.size)),
-    C,
-    maxDIn,
-    memoryBytes: opts.memoryBytes ?? defaultMemoryBytes(),
-    maxEvalBlock: opts.maxEvalBlock,
-  });
+  const planned = makePlan(trainEx);
   const plan: KernelPlan = { ...planned, ...opts.planOverride };
 
   const trainKeys = opts.cacheDir ? keysOf(train) : undefined;

@@ -25,6 +25,8 @@ export interface KernelMetaInput {
   flags: Record<string, unknown>;
   /** Extra timings (e.g. model loading) merged with the kernel phases'. */
   timings?: Record<string, number>;
+  /** Kernel blocks read from the cache vs computed in this run. */
+  cache?: { blocks_cached: number; blocks_computed: number };
 }
 
 export interface KernelMeta extends KernelMetaInput {

@@ -28,5 +28,9 @@ export interface FactorSource {
 
 export type FactorInput = ExampleGradFactors[] | FactorSource;
 
-/** "materialize": every linear tensor via G = Δᵀ X; "gram": sgd via the Gram trick (sign kernels still materialize). */
-export type Strategy = "auto" | "materialize" | "gram";
+/**
+ * "materialize": every linear tensor via G = Δᵀ X; "gram": sgd via the Gram trick (sign kernels still materialize);
+ * "auto": per tensor, whichever the cost model says is cheaper.
+ */
+export const STRATEGIES = ["auto", "materialize", "gram"] as const;
+export type Strategy = (typeof STRATEGIES)[number];
