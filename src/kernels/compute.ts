@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExampleGradFactors, ParamInfo } from "../model/grad-factors.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
@@ -80,6 +81,17 @@ export async function computeKernels(
   };
 
   const evalSrcs = Object.entries(evalSets).map(([name, input]) => ({ name, src: asSource(input), input }));
+
+  // A finished run with the same inputs is assembled from its cached blocks without computing any gradient.
+  const manifest = opts.cacheDir ? manifestPath(opts.cacheDir, trainSrc, evalSrcs, pairs, filter) : undefined;
+  if (manifest) {
+    const done = fromManifest(manifest, opts.cacheDir!, trainSrc, evalSrcs, pairs, filter);
+    if (done) {
+      done.gradDim = opts.params ? gradDim(opts.params, filter) : undefined;
+      done.timings.total_s = (performance.now() - t0) / 1000;
+      return done;
+    }
+  }
   const maxLen = (src: FactorSource, fallback: number) => {
     let t = fallback;
     if (src.tokens) for (let i = 0; i < src.size; i++) t = Math.max(t, src.tokens[i]);
@@ -162,11 +174,10 @@ export async function computeKernels(
     for (const p of pairs) K[p] = new Float64Array(trainEx.length * C * n * C);
     for (let b0 = 0; b0 < n; b0 += plan.evalBlock) {
       const b1 = Math.min(n, b0 + plan.evalBlock);
-      const key =
-        trainKeys && split.keys
-          ? sha256(JSON.stringify({ v: 1, C, pairs, filter, train: trainKeys, eval: split.keys.slice(b0, b1) }))
+      const file =
+        trainKeys && split.keys && opts.cacheDir
+          ? blockFile(opts.cacheDir, C, pairs, filter, trainKeys, split.keys.slice(b0, b1))
           : undefined;
-      const file = key && opts.cacheDir ? join(opts.cacheDir, `${key}.kblock`) : undefined;
       let block = file ? readBlock(file, pairs) : undefined;
       if (block) result.blocks.cached++;
       else {
@@ -192,6 +203,10 @@ export async function computeKernels(
     result.kernels[split.name] = Object.fromEntries(pairs.map((p) => [PAIR_KERNEL[p], K[p]!]));
   }
   cbar.stop();
+  if (manifest) {
+    const m: Manifest = { v: 1, C, nTrain: trainEx.length, evalBlock: plan.evalBlock, sizes: result.sizes, plan };
+    await writeFileAtomic(manifest, JSON.stringify(m));
+  }
   result.timings = {
     gradients_s: gradientsMs / 1000,
     contraction_s: contractionMs / 1000,
@@ -223,4 +238,82 @@ function scatterBlock(
     const src = block[p]!;
     for (let r = 0; r < R; r++) dst.set(src.subarray(r * q, (r + 1) * q), r * Q + col0);
   }
+}
+
+function blockFile(
+  dir: string,
+  C: number,
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+  trainKeys: readonly string[],
+  evalKeys: readonly string[],
+): string {
+  return join(dir, `${sha256(JSON.stringify({ v: 1, C, pairs, filter, train: trainKeys, eval: evalKeys }))}.kblock`);
+}
+
+interface Manifest {
+  v: 1;
+  C: number;
+  nTrain: number;
+  evalBlock: number;
+  sizes: Record<string, number>;
+  plan: KernelPlan;
+}
+
+type NamedSource = { name: string; src: FactorSource };
+
+/** Where a whole run's manifest lives; undefined unless every source carries per-example keys. */
+function manifestPath(
+  dir: string,
+  train: FactorSource,
+  evals: readonly NamedSource[],
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+): string | undefined {
+  if (!train.keys || evals.some((e) => !e.src.keys)) return undefined;
+  const ev = Object.fromEntries(evals.map((e) => [e.name, e.src.keys]));
+  return join(dir, `${sha256(JSON.stringify({ v: 1, pairs, filter, train: train.keys, ev }))}.run.json`);
+}
+
+/** Assemble a finished run from its manifest and blocks; undefined if anything is missing or corrupt. */
+function fromManifest(
+  path: string,
+  dir: string,
+  train: FactorSource,
+  evals: readonly NamedSource[],
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+): KernelResult | undefined {
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(path, "utf8")) as Manifest;
+  } catch {
+    return undefined;
+  }
+  const trainKeys = train.keys!;
+  const result: KernelResult = {
+    C: m.C,
+    nTrain: m.nTrain,
+    sizes: {},
+    kernels: {},
+    plan: m.plan,
+    timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
+    blocks: { cached: 0, computed: 0 },
+  };
+  for (const { name, src } of [{ name: "train", src: train }, ...evals]) {
+    const n = src.size;
+    if (m.sizes[name] !== n) return undefined;
+    const K: Partial<Record<Pair, Float64Array>> = {};
+    for (const p of pairs) K[p] = new Float64Array(m.nTrain * m.C * n * m.C);
+    for (let b0 = 0; b0 < n; b0 += m.evalBlock) {
+      const b1 = Math.min(n, b0 + m.evalBlock);
+      const block = readBlock(blockFile(dir, m.C, pairs, filter, trainKeys, src.keys!.slice(b0, b1)), pairs);
+      if (!block) return undefined;
+      result.blocks.cached++;
+      scatterBlock(K, block, pairs, m.nTrain * m.C, n * m.C, b0 * m.C, (b1 - b0) * m.C);
+    }
+    result.sizes[name] = n;
+    result.kernels[name] = Object.fromEntries(pairs.map((p) => [PAIR_KERNEL[p], K[p]!]));
+  }
+  return result;
 }

@@ -204,38 +204,46 @@ describe("computeKernels on synthetic factors", () => {
     try {
       const tr = trainSet();
       const dev = devSet();
-      const loads: number[] = [];
-      const src: FactorSource = {
-        size: dev.length,
-        keys: dev.map((_, i) => `dev-${i}`),
+      const loads: string[] = [];
+      const keyed = (name: string, exs: ExampleGradFactors[]): FactorSource => ({
+        size: exs.length,
+        keys: exs.map((_, i) => `${name}-${i}`),
         load: async (s, e) => {
-          for (let i = s; i < e; i++) loads.push(i);
-          return dev.slice(s, e);
+          for (let i = s; i < e; i++) loads.push(`${name}${i}`);
+          return exs.slice(s, e);
         },
-      };
+      });
       const opts = { formulas: [...ALL], memoryBytes: 2 ** 30, maxEvalBlock: 2, cacheDir: dir, quiet: true };
-      const first = await computeKernels(tr, { dev: src }, opts);
+      const first = await computeKernels(keyed("tr", tr), { dev: keyed("dev", dev) }, opts);
       expect(first.blocks).toEqual({ cached: 0, computed: 2 + 4 });
-      expect(loads).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect(loads).toEqual(["tr0", "tr1", "tr2", "tr3", "dev0", "dev1", "dev2", "dev3", "dev4", "dev5", "dev6"]);
+      expectBrute(first, "dev", tr, dev);
+      // Rerun of a finished job: assembled from the cache, no gradient computed at all.
       loads.length = 0;
-      const again = await computeKernels(tr, { dev: src }, opts);
+      const again = await computeKernels(keyed("tr", tr), { dev: keyed("dev", dev) }, opts);
       expect(again.blocks).toEqual({ cached: 6, computed: 0 });
       expect(loads).toEqual([]);
       expect(Array.from(again.kernels.dev.sgd!)).toEqual(Array.from(first.kernels.dev.sgd!));
-      // "Interrupt": lose two blocks, leave a half-written one and a stray temp file.
+      expect(Array.from(again.kernels.train.signgd!)).toEqual(Array.from(first.kernels.train.signgd!));
+      // "Interrupt": lose the run manifest and two blocks, leave a half-written block and a stray temp file.
+      for (const f of readdirSync(dir).filter((f) => f.endsWith(".run.json"))) rmSync(join(dir, f));
       const files = readdirSync(dir)
         .filter((f) => f.endsWith(".kblock"))
         .sort();
       rmSync(join(dir, files[0]));
       writeFileSync(join(dir, files[1]), Buffer.alloc(100));
       writeFileSync(join(dir, `.${files[2]}.123.abcd.tmp`), Buffer.alloc(10));
-      const resumed = await computeKernels(tr, { dev: src }, opts);
+      loads.length = 0;
+      const resumed = await computeKernels(keyed("tr", tr), { dev: keyed("dev", dev) }, opts);
       expect(resumed.blocks).toEqual({ cached: 4, computed: 2 });
+      expect(loads.filter((l) => l.startsWith("dev")).length).toBeLessThanOrEqual(4);
       for (const name of ["sgd", "signgd", "asymmetric_signgd", "asymmetric_signgd_flipped"] as const)
         expect(Array.from(resumed.kernels.dev[name]!)).toEqual(Array.from(first.kernels.dev[name]!));
-      // Different train set → different keys → nothing reused.
-      const other = await computeKernels(tr.slice(1), { dev: src }, opts);
-      expect(other.blocks.cached).toBe(0);
+      // In-memory factors are keyed by content; a different train set → different keys → nothing reused.
+      const mem = await computeKernels(tr, { dev }, opts);
+      expect(mem.blocks.cached).toBe(0);
+      expect((await computeKernels(tr, { dev }, opts)).blocks).toEqual({ cached: 6, computed: 0 });
+      expect((await computeKernels(tr.slice(1), { dev }, opts)).blocks.cached).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
