@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
+import { computeKernels } from "../../src/kernels/compute.ts";
+import { modelFactorSource } from "../../src/kernels/model-source.ts";
 import { readKernel, readKernelMeta } from "../../src/kernels/output.ts";
 import { includeParam } from "../../src/kernels/params.ts";
 import type { KernelName, ParamFilter } from "../../src/kernels/types.ts";
@@ -217,6 +219,40 @@ describe("entk kernel end to end (tiny roberta)", () => {
     expect(maxRelErr(readKernel(sub, "sgd", "test").data, brute(tr, te, false, false))).toBeLessThan(1e-4);
     expect(maxRelErr(readKernel(sub, "signgd", "test").data, brute(tr, te, true, true))).toBeLessThan(1e-3);
   }, 240_000);
+
+  it("is invariant to the engine's batch size (padding) and to eval order", async () => {
+    const out = join(root, "out-inv");
+    expect(await kernelCli(out, "--formulas", "sgd,signgd", "--eval-splits", "dev", "--no-cache")).toBe(0);
+    const lw = readKernelMeta(out).label_word_ids;
+    const tr = inputsOf(out, "train");
+    const dev = inputsOf(out, "dev");
+    const perm = [2, 0, 1];
+    const key = { weightsHash: weights.hash, labelWordIds: lw, binary: false };
+    for (const batchSize of [1, 3]) {
+      const model = createPromptModel(weights, lw, { batchSize });
+      const res = await computeKernels(
+        modelFactorSource(model, tr, key),
+        {
+          dev: modelFactorSource(
+            model,
+            perm.map((j) => dev[j]),
+            key,
+          ),
+        },
+        { formulas: ["sgd", "signgd"], memoryBytes: 2 ** 30, quiet: true },
+      );
+      for (const name of ["sgd", "signgd"] as const) {
+        const want = readKernel(out, name, "dev").data;
+        const got = res.kernels.dev[name]!;
+        const unperm = new Float64Array(want.length);
+        for (let r = 0; r < 8; r++)
+          perm.forEach((j, jj) => {
+            for (let c = 0; c < 2; c++) unperm[r * 6 + j * 2 + c] = got[r * 6 + jj * 2 + c];
+          });
+        expect(maxRelErr(unperm, want)).toBeLessThan(name === "sgd" ? 1e-5 : 1e-3);
+      }
+    }
+  }, 120_000);
 
   it("rejects bad flags with exit code 2 and missing files with a message naming them", async () => {
     expect(await kernelCli(join(root, "x"), "--formulas", "sgd,ntk")).toBe(2);
