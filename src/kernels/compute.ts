@@ -66,7 +66,13 @@ export async function computeKernels(
   const t0 = performance.now();
   if (opts.formulas.length === 0) throw new Error("computeKernels: no formulas requested");
   if ("train" in evalSets) throw new Error('computeKernels: "train" is always computed; do not pass it as an eval set');
-  const filter = opts.filter ?? {};
+  const f = opts.filter ?? {};
+  // Normalized so that equal subsets give equal cache keys ({} and { onlyBiases: false } alike).
+  const filter: ParamFilter = {
+    excludeEmbeddings: !!f.excludeEmbeddings,
+    excludeHead: !!f.excludeHead,
+    onlyBiases: !!f.onlyBiases,
+  };
   const pairs = pairsFor(opts.formulas);
   const trainSrc = asSource(train);
   if (trainSrc.size === 0) throw new Error("computeKernels: the train set is empty");
