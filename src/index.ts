@@ -55,6 +55,30 @@ export { type RunSweepOptions, runSweep, type SweepSummary } from "./experiments
 export { parseShard, type Shard, selectShard } from "./experiments/shard.ts";
 export { ResultsStore, readResults, readResultsFile } from "./experiments/store.ts";
 export { defaultExecutors } from "./experiments/wiring.ts";
+export { cachedFactorSource } from "./kernels/cache.ts";
+export { computeKernels, type KernelOptions, type KernelResult } from "./kernels/compute.ts";
+export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./kernels/job.ts";
+export { exampleKey, type GradientModel, modelFactorSource } from "./kernels/model-source.ts";
+export {
+  type KernelMeta,
+  type KernelMetaInput,
+  readKernel,
+  readKernelMeta,
+  type SplitRecord,
+  writeKernelOutputs,
+} from "./kernels/output.ts";
+export { gradDim, includeParam } from "./kernels/params.ts";
+export { defaultMemoryBytes, type KernelPlan, parseBytes, planKernels } from "./kernels/plan.ts";
+export {
+  type FactorInput,
+  type FactorSource,
+  FORMULAS,
+  type Formula,
+  type KernelName,
+  type ParamFilter,
+  STRATEGIES,
+  type Strategy,
+} from "./kernels/types.ts";
 export { materializeGrad } from "./model/gradients.ts";
 export { grad } from "./model/graph/autodiff.ts";
 export { Graph } from "./model/graph/graph.ts";

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ENTK_VERSION } from "../version.ts";
 import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
+import { registerKernel } from "./commands/kernel.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
 import { registerReport } from "./commands/report.ts";
@@ -22,9 +23,10 @@ export function buildProgram(): Command {
   registerData(program);
   registerPrompt(program);
   registerModel(program);
+  registerKernel(program);
+  registerSolve(program);
   registerSweep(program);
   registerReport(program);
-  registerSolve(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {
