@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ENTK_VERSION } from "../version.ts";
 import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
+import { registerFinetune } from "./commands/finetune.ts";
 import { registerKernel } from "./commands/kernel.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerModel(program);
   registerKernel(program);
   registerSolve(program);
+  registerFinetune(program);
   registerSweep(program);
   registerReport(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.

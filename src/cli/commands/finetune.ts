@@ -1,0 +1,154 @@
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { engineModelFactory } from "../../training/engine-model.ts";
+import { OPTIMIZER_KINDS, type OptimizerKind } from "../../training/optimizers.ts";
+import { type FinetuneModelFactory, runFinetune } from "../../training/run.ts";
+import type { FinetuneResult } from "../../training/trainer.ts";
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected an integer >= 1, got "${v}"`);
+  return n;
+}
+
+function nonNegInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected an integer >= 0, got "${v}"`);
+  return n;
+}
+
+function nonNegNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a number >= 0, got "${v}"`);
+  return n;
+}
+
+function evalEveryArg(v: string): number | "epoch" {
+  return v === "epoch" ? "epoch" : positiveInt(v);
+}
+
+function seedArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+    throw new InvalidArgumentError(`expected an integer in [0, 2^32), got "${v}"`);
+  return n;
+}
+
+interface FinetuneCliOpts {
+  task: string;
+  splitDir: string;
+  model: string;
+  optimizer: OptimizerKind;
+  lr: number;
+  batchSize: number;
+  steps: number;
+  evalEvery: number | "epoch";
+  warmupSteps: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  seed: number;
+  evalBatchSize: number;
+  snapshotEvery?: number;
+  limitTest?: number;
+  out: string;
+  fresh?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const fmt = (m: Record<string, number> | undefined) =>
+  m
+    ? Object.entries(m)
+        .map(([k, v]) => `${k} ${(100 * v).toFixed(2)}`)
+        .join(", ")
+    : "-";
+
+export function formatFinetuneResult(r: FinetuneResult): string {
+  return [
+    `${r.method} lr ${r.lr} bs ${r.batchSize} steps ${r.steps}: best step ${r.bestStep}`,
+    `  dev   ${fmt(r.dev)}`,
+    `  test  ${fmt(r.test)}`,
+    `  checkpoint ${r.checkpointDir}`,
+    `  curve      ${r.curvePath}`,
+  ].join("\n");
+}
+
+/**
+ * `entk finetune`: prompt-based fine-tuning baseline (REFERENCE §7.1). `createModel` builds the trainable model
+ * (default: the engine's; tests may pass their own).
+ */
+export function registerFinetune(program: Command, createModel: FinetuneModelFactory = engineModelFactory()): void {
+  program
+    .command("finetune")
+    .description(
+      "prompt-based fine-tuning (SGD, SignGD or AdamW) with dev-based checkpoint selection; writes OUT/best " +
+        "(Hugging Face layout), OUT/curve.jsonl, OUT/result.json; an interrupted run resumes from OUT/state.snap",
+    )
+    .requiredOption("--task <name>", "task name (prompts/<task>.json) or path to a task .json")
+    .requiredOption("--split-dir <dir>", "k-shot split directory with the task's train/dev/test files")
+    .requiredOption("--model <id|dir>", "model directory or Hugging Face repo id")
+    .requiredOption("--out <dir>", "output directory")
+    .addOption(new Option("--optimizer <name>", "optimizer").choices(OPTIMIZER_KINDS).default("adam"))
+    .addOption(new Option("--lr <x>", "peak learning rate").argParser(nonNegNumber).default(5e-5))
+    .addOption(new Option("--batch-size <n>", "training batch size").argParser(positiveInt).default(8))
+    .addOption(new Option("--steps <n>", "optimizer steps").argParser(positiveInt).default(1000))
+    .addOption(
+      new Option("--eval-every <n|epoch>", "evaluate dev every n steps, or at each epoch end (the reference)")
+        .argParser(evalEveryArg)
+        .default(100),
+    )
+    .addOption(new Option("--warmup-steps <n>", "linear warmup steps").argParser(nonNegInt).default(0))
+    .addOption(
+      new Option("--weight-decay <x>", "weight decay (not on biases and LayerNorm weights)")
+        .argParser(nonNegNumber)
+        .default(0),
+    )
+    .addOption(
+      new Option("--max-grad-norm <x>", "global gradient-norm clipping; 0 disables").argParser(nonNegNumber).default(1),
+    )
+    .addOption(new Option("--seed <n>", "seed of the shuffling and dropout generators").argParser(seedArg).default(42))
+    .addOption(new Option("--eval-batch-size <n>", "evaluation batch size").argParser(positiveInt).default(8))
+    .addOption(
+      new Option(
+        "--snapshot-every <n>",
+        "resume snapshot every n steps (default: after each dev evaluation)",
+      ).argParser(positiveInt),
+    )
+    .addOption(new Option("--limit-test <n>", "evaluate only the first n test examples").argParser(positiveInt))
+    .option("--fresh", "start over, discarding a snapshot or finished result in OUT")
+    .option("--json", "print the result record as JSON")
+    .option("--quiet", "no progress bar")
+    .action(async (o: FinetuneCliOpts) => {
+      // Ctrl-C / SIGTERM: finish the current step, snapshot it, exit with an error (rerun the command to resume).
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      const r = await runFinetune({
+        signal: ac.signal,
+        task: o.task,
+        splitDir: o.splitDir,
+        model: o.model,
+        createModel,
+        optimizer: o.optimizer,
+        lr: o.lr,
+        batchSize: o.batchSize,
+        steps: o.steps,
+        evalEvery: o.evalEvery,
+        warmupSteps: o.warmupSteps,
+        weightDecay: o.weightDecay,
+        maxGradNorm: o.maxGradNorm,
+        seed: o.seed,
+        evalBatchSize: o.evalBatchSize,
+        snapshotEvery: o.snapshotEvery,
+        limitTest: o.limitTest,
+        outDir: o.out,
+        fresh: o.fresh,
+        quiet: o.quiet,
+      }).finally(() => {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+      });
+      process.stdout.write(`${o.json ? JSON.stringify(r) : formatFinetuneResult(r)}\n`);
+    });
+}

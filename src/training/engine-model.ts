@@ -1,0 +1,19 @@
+import { createTrainableModel, type TrainableModelOptions } from "../model/prompt-model.ts";
+import type { FinetuneModelFactory } from "./run.ts";
+
+/**
+ * The engine's trainable prompt model (src/model: cross-entropy over the C label-word logits at the mask,
+ * dropout from config.json with masks drawn from the step's seed, dense gradients of every used parameter) as
+ * the training layer's FinetuneModel.
+ */
+export function engineModelFactory(opts: TrainableModelOptions & { dtype?: "float32" } = {}): FinetuneModelFactory {
+  return (weights, labelWordIds) => {
+    const m = createTrainableModel(weights, labelWordIds, opts);
+    return {
+      numClasses: labelWordIds.length,
+      params: m.params,
+      logits: (inputs) => m.logits(inputs),
+      lossAndGrad: (inputs, labels, o) => m.lossAndGrad(inputs, Array.from(labels), o),
+    };
+  };
+}

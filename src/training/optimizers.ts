@@ -1,0 +1,166 @@
+export type OptimizerKind = "sgd" | "signgd" | "adam";
+export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ["sgd", "signgd", "adam"];
+
+/** Substrings that exempt a parameter from weight decay (HF `no_decay`, plus the BERT-style spelling). */
+export const NO_DECAY = ["bias", "LayerNorm.weight", "layer_norm.weight"] as const;
+
+export function usesWeightDecay(name: string): boolean {
+  return !NO_DECAY.some((s) => name.includes(s));
+}
+
+export interface OptimizerOptions {
+  weightDecay?: number;
+  /** Adam β₁, β₂ (default 0.9, 0.999). */
+  betas?: [number, number];
+  /** Adam ε (default 1e-8). */
+  eps?: number;
+}
+
+/**
+ * An optimizer that updates the parameter arrays in place. Parameters without a gradient in `grads` are skipped,
+ * as torch skips `p.grad is None`. `stateTensors` are the arrays to snapshot for resume (and restore in place).
+ */
+export interface Optimizer {
+  readonly kind: OptimizerKind;
+  /** One update at learning rate `lr` with gradients `gradScale · grads` (gradScale: the clipping factor). */
+  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale?: number): void;
+  stateTensors(): Map<string, Float32Array>;
+  stateMeta(): { t: number };
+  setStateMeta(m: { t: number }): void;
+}
+
+export function createOptimizer(
+  kind: OptimizerKind,
+  params: Map<string, Float32Array>,
+  opts: OptimizerOptions = {},
+): Optimizer {
+  const wd = opts.weightDecay ?? 0;
+  if (!(wd >= 0)) throw new Error(`optimizer: weight decay must be ≥ 0, got ${wd}`);
+  switch (kind) {
+    case "sgd":
+      return new Sgd(wd, false);
+    case "signgd":
+      return new Sgd(wd, true);
+    case "adam":
+      return new AdamW(params, wd, opts.betas ?? [0.9, 0.999], opts.eps ?? 1e-8);
+    default:
+      throw new Error(`optimizer: unknown kind '${kind}' (expected one of ${OPTIMIZER_KINDS.join(", ")})`);
+  }
+}
+
+function checkScale(s: number): void {
+  if (!(s > 0) || !Number.isFinite(s)) throw new Error(`optimizer: gradient scale must be finite and > 0, got ${s}`);
+}
+
+function paramsWithGrads(params: Map<string, Float32Array>, grads: Map<string, Float32Array>) {
+  const out: [string, Float32Array, Float32Array][] = [];
+  for (const [name, g] of grads) {
+    const p = params.get(name);
+    if (!p) throw new Error(`optimizer: gradient for unknown parameter '${name}'`);
+    if (p.length !== g.length)
+      throw new Error(`optimizer: gradient of '${name}' has ${g.length} elements, parameter has ${p.length}`);
+    out.push([name, p, g]);
+  }
+  return out;
+}
+
+/**
+ * torch.optim.SGD without momentum: d = g + λθ (L2-style decay), θ ← θ − lr·d. With `sign`, g is first replaced by
+ * sign(g) (SignGD-FT: `--optimizer sgd --optimizer_variant signgd`, sign taken after clipping, which a positive
+ * clip factor does not change; sign(0) = 0).
+ */
+class Sgd implements Optimizer {
+  readonly kind: OptimizerKind;
+  private t = 0;
+  constructor(
+    private wd: number,
+    private sign: boolean,
+  ) {
+    this.kind = sign ? "signgd" : "sgd";
+  }
+  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale = 1): void {
+    checkScale(gradScale);
+    const lrg = lr * gradScale;
+    for (const [name, p, g] of paramsWithGrads(params, grads)) {
+      const wd = usesWeightDecay(name) ? this.wd : 0;
+      const n = p.length;
+      if (this.sign) {
+        for (let i = 0; i < n; i++) p[i] -= lr * (Math.sign(g[i]) + wd * p[i]);
+      } else if (wd === 0) {
+        for (let i = 0; i < n; i++) p[i] -= lrg * g[i];
+      } else {
+        for (let i = 0; i < n; i++) p[i] -= lrg * g[i] + lr * wd * p[i];
+      }
+    }
+    this.t += 1;
+  }
+  stateTensors() {
+    return new Map<string, Float32Array>();
+  }
+  stateMeta() {
+    return { t: this.t };
+  }
+  setStateMeta(m: { t: number }) {
+    this.t = m.t;
+  }
+}
+
+/**
+ * transformers.AdamW (4.4.2, correct_bias = True), per element, at step t:
+ *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²
+ *   θ ← θ − lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)      (ε added to √v, not to the bias-corrected √v̂)
+ *   θ ← θ − lr·λ·θ                                    (decoupled decay, applied after the Adam update)
+ */
+class AdamW implements Optimizer {
+  readonly kind = "adam" as const;
+  private t = 0;
+  private m = new Map<string, Float32Array>();
+  private v = new Map<string, Float32Array>();
+  constructor(
+    params: Map<string, Float32Array>,
+    private wd: number,
+    private betas: [number, number],
+    private eps: number,
+  ) {
+    const [b1, b2] = betas;
+    if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new Error(`adam: betas must lie in [0, 1), got ${betas}`);
+    for (const [name, p] of params) {
+      this.m.set(name, new Float32Array(p.length));
+      this.v.set(name, new Float32Array(p.length));
+    }
+  }
+  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale = 1): void {
+    checkScale(gradScale);
+    const [b1, b2] = this.betas;
+    const c1 = (1 - b1) * gradScale;
+    const c2 = (1 - b2) * gradScale * gradScale;
+    const eps = this.eps;
+    this.t += 1;
+    const stepSize = (lr * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
+    for (const [name, p, g] of paramsWithGrads(params, grads)) {
+      const m = this.m.get(name)!;
+      const v = this.v.get(name)!;
+      const decay = usesWeightDecay(name) && this.wd > 0 ? lr * this.wd : 0;
+      const n = p.length;
+      for (let i = 0; i < n; i++) {
+        const gi = g[i];
+        const mi = (m[i] = b1 * m[i] + c1 * gi);
+        const vi = (v[i] = b2 * v[i] + c2 * gi * gi);
+        const pi = p[i] - (stepSize * mi) / (Math.sqrt(vi) + eps);
+        p[i] = pi - decay * pi;
+      }
+    }
+  }
+  stateTensors() {
+    const out = new Map<string, Float32Array>();
+    for (const [k, a] of this.m) out.set(`m:${k}`, a);
+    for (const [k, a] of this.v) out.set(`v:${k}`, a);
+    return out;
+  }
+  stateMeta() {
+    return { t: this.t };
+  }
+  setStateMeta(m: { t: number }) {
+    this.t = m.t;
+  }
+}

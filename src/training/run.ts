@@ -1,0 +1,63 @@
+import { type LoadModelOptions, loadModel } from "../model/load.ts";
+import type { LoadedWeights } from "../model/weights/types.ts";
+import { loadTask, type TaskDef } from "../prompts/task.ts";
+import { loadTokenizer } from "../tokenizer/load.ts";
+import { hfCheckpointIO } from "./hf-checkpoint.ts";
+import { loadFinetuneData } from "./task-data.ts";
+import { type FinetuneOptions, type FinetuneResult, finetune } from "./trainer.ts";
+import type { FinetuneModel } from "./types.ts";
+
+/**
+ * Builds the trainable prompt model from loaded weights and the label-word ids (the engine's
+ * `createTrainableModel`). Its `params` must be fresh arrays (the run updates them in place) named as in
+ * `weights.tensors`, so checkpoints keep the original names.
+ */
+export type FinetuneModelFactory = (
+  weights: LoadedWeights,
+  labelWordIds: number[],
+) => FinetuneModel | Promise<FinetuneModel>;
+
+export interface RunFinetuneOptions
+  extends Omit<FinetuneOptions, "model" | "train" | "dev" | "test" | "metric" | "checkpointIO" | "record"> {
+  /** Task name (prompts/<task>.json) or a loaded task definition. */
+  task: string | TaskDef;
+  /** A k-shot split directory holding the task's train/dev/test files. */
+  splitDir: string;
+  /** Model directory or Hugging Face repo id. */
+  model: string;
+  createModel: FinetuneModelFactory;
+  loadOptions?: LoadModelOptions;
+  /** Evaluate only the first N test examples. */
+  limitTest?: number;
+  /** Extra fields for the result record. */
+  record?: Record<string, unknown>;
+}
+
+/**
+ * `entk finetune` as a library call: load the model and tokenizer, prompt-encode the split, fine-tune with
+ * dev-based model selection, save the best checkpoint in the Hugging Face layout and evaluate it on test.
+ */
+export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult> {
+  const { task: taskArg, splitDir, model: modelId, createModel, loadOptions, limitTest, record, ...train } = o;
+  const weights = await loadModel(modelId, loadOptions);
+  const tok = await loadTokenizer(weights.source.dir);
+  const task = typeof taskArg === "string" ? loadTask(taskArg) : taskArg;
+  const data = loadFinetuneData(task, splitDir, tok, { limitTest });
+  const model = await createModel(weights, data.labelWordIds);
+  return finetune({
+    ...train,
+    model,
+    train: data.train,
+    dev: data.dev,
+    test: data.test,
+    metric: data.metric,
+    checkpointIO: hfCheckpointIO(weights),
+    record: {
+      task: task.name,
+      splitDir,
+      model: { id: modelId, ...(weights.source.revision ? { revision: weights.source.revision } : {}) },
+      weightsHash: weights.hash,
+      ...(record ?? {}),
+    },
+  });
+}

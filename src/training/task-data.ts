@@ -1,0 +1,49 @@
+import { readSplit } from "../data/readers.ts";
+import { taskEncoder } from "../prompts/encode.ts";
+import type { TaskDef } from "../prompts/task.ts";
+import type { EntkTokenizer } from "../tokenizer/types.ts";
+import type { MetricName } from "./metrics.ts";
+import type { LabeledExample } from "./types.ts";
+
+export interface FinetuneData {
+  /** Label-word token ids, in class order (`task.labels`). */
+  labelWordIds: number[];
+  metric: MetricName;
+  train: LabeledExample[];
+  dev: LabeledExample[];
+  test: LabeledExample[];
+}
+
+/**
+ * Read and prompt-encode the train/dev/test files of one k-shot split directory with the task's template and
+ * label words (the prompt-based FT input of REFERENCE §7.1). `limitTest` keeps only the first N test examples
+ * (quick runs; the test file order is fixed, so the subset is too).
+ */
+export function loadFinetuneData(
+  task: TaskDef,
+  splitDir: string,
+  tok: EntkTokenizer,
+  opts: { limitTest?: number; skipBadRows?: boolean; onSkip?: (message: string) => void } = {},
+): FinetuneData {
+  const enc = taskEncoder(tok, task);
+  const read = (split: "train" | "dev" | "test", limit?: number): LabeledExample[] => {
+    const { examples: all } = readSplit(splitDir, task.data, split, task.labels, {
+      skipBadRows: opts.skipBadRows,
+      onSkip: opts.onSkip,
+    });
+    const examples = limit !== undefined ? all.slice(0, limit) : all;
+    if (examples.length === 0)
+      throw new Error(`${splitDir}: the ${split} file ${task.data.files[split]} has no examples`);
+    return examples.map((e) => {
+      const { inputIds, maskPos, label } = enc.encode(e);
+      return { input: { inputIds, maskPos }, label };
+    });
+  };
+  return {
+    labelWordIds: enc.labelWordIds,
+    metric: task.metric,
+    train: read("train"),
+    dev: read("dev"),
+    test: read("test", opts.limitTest),
+  };
+}

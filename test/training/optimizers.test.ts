@@ -1,0 +1,176 @@
+import { describe, expect, it } from "vitest";
+import { createOptimizer, usesWeightDecay } from "../../src/training/optimizers.ts";
+
+const names = [
+  "enc.layer.0.dense.weight",
+  "enc.layer.0.dense.bias",
+  "enc.LayerNorm.weight",
+  "bert.x.layer_norm.weight",
+];
+const P0 = [
+  [0.5, -1.25, 2, 0],
+  [0.1, -0.2],
+  [1, 1.5],
+  [0.75, -0.5],
+];
+const G = [
+  [0.3, 0, -2, 1e-3],
+  [-0.4, 0.25],
+  [0.5, -0.125],
+  [2, 0],
+];
+/** Expected values start from the float32 parameters and gradients the optimizer actually sees. */
+const f32 = (xs: number[]) => Float32Array.from(xs);
+const mkParams = () => new Map(names.map((n, i) => [n, f32(P0[i])]));
+const mkGrads = () => new Map(names.map((n, i) => [n, f32(G[i])]));
+const decays = [true, false, false, false];
+
+describe("weight-decay mask", () => {
+  it("exempts biases and LayerNorm weights only", () => {
+    expect(names.map(usesWeightDecay)).toEqual(decays);
+    expect(usesWeightDecay("roberta.embeddings.word_embeddings.weight")).toBe(true);
+    expect(usesWeightDecay("lm_head.layer_norm.bias")).toBe(false);
+    expect(usesWeightDecay("roberta.encoder.layer.3.attention.output.LayerNorm.bias")).toBe(false);
+  });
+});
+
+describe("SGD", () => {
+  it("one step equals θ − lr·(g + λθ), decay only where the mask allows", () => {
+    const params = mkParams();
+    const opt = createOptimizer("sgd", params, { weightDecay: 0.1 });
+    const lr = 0.05;
+    opt.step(params, mkGrads(), lr);
+    names.forEach((n, k) => {
+      const want = P0[k]
+        .map(Math.fround)
+        .map((p, i) => Math.fround(p - lr * (Math.fround(G[k][i]) + (decays[k] ? 0.1 * p : 0))));
+      expect(Array.from(params.get(n)!)).toEqual(want);
+    });
+  });
+
+  it("skips parameters without a gradient (torch: grad is None), including their weight decay", () => {
+    const params = mkParams();
+    const grads = mkGrads();
+    grads.delete(names[0]);
+    createOptimizer("sgd", params, { weightDecay: 0.5 }).step(params, grads, 0.1);
+    expect(Array.from(params.get(names[0])!)).toEqual(P0[0]);
+    expect(Array.from(params.get(names[1])!)).not.toEqual(P0[1]);
+  });
+
+  it("rejects gradients of unknown parameters or the wrong size", () => {
+    const params = mkParams();
+    const opt = createOptimizer("sgd", params);
+    expect(() => opt.step(params, new Map([["nope", f32([1])]]), 0.1)).toThrow(/unknown parameter 'nope'/);
+    expect(() => opt.step(params, new Map([[names[1], f32([1])]]), 0.1)).toThrow(/has 1 elements, parameter has 2/);
+  });
+});
+
+describe("SignGD", () => {
+  it("uses sign(g) with sign(0) = 0, plus L2 decay", () => {
+    const params = mkParams();
+    createOptimizer("signgd", params, { weightDecay: 0.2 }).step(params, mkGrads(), 0.01);
+    names.forEach((n, k) => {
+      const want = P0[k]
+        .map(Math.fround)
+        .map((p, i) => Math.fround(p - 0.01 * (Math.sign(G[k][i]) + (decays[k] ? 0.2 * p : 0))));
+      expect(Array.from(params.get(n)!)).toEqual(want);
+    });
+    // the zero gradient entry of the decayed tensor only decays; of the bias it stays put
+    expect(params.get(names[0])![1]).toBe(Math.fround(-1.25 - 0.01 * 0.2 * -1.25));
+    expect(params.get(names[3])![1]).toBe(-0.5);
+  });
+});
+
+describe("AdamW (transformers 4.4.2, bias-corrected, decoupled decay)", () => {
+  const b2 = 0.999;
+  const eps = 1e-8;
+
+  it("with a constant gradient matches the closed form Σ_t lr_t·g·√(1−β₂ᵗ)/(√(1−β₂ᵗ)|g| + ε)", () => {
+    // With g constant, m_t = (1−β₁ᵗ)g and v_t = (1−β₂ᵗ)g², so the bias corrections cancel except against ε.
+    const params = mkParams();
+    const opt = createOptimizer("adam", params);
+    const lrs = [1e-3, 5e-4, 2e-3, 1e-4, 3e-3];
+    for (const lr of lrs) opt.step(params, mkGrads(), lr);
+    names.forEach((n, k) => {
+      const want = P0[k].map((p, i) => {
+        const g = G[k][i];
+        let x = p;
+        lrs.forEach((lr, t) => {
+          const s = Math.sqrt(1 - b2 ** (t + 1));
+          x -= (lr * g * s) / (s * Math.abs(g) + eps);
+        });
+        return x;
+      });
+      const got = Array.from(params.get(n)!);
+      got.forEach((v, i) => {
+        expect(v).toBeCloseTo(want[i], 6);
+      });
+    });
+  });
+
+  it("one step with weight decay: θ₁ = (θ₀ − lr·g√(1−β₂)/(√(1−β₂)|g| + ε))·(1 − lr·λ) where decayed", () => {
+    const params = mkParams();
+    const opt = createOptimizer("adam", params, { weightDecay: 0.3 });
+    const lr = 0.01;
+    opt.step(params, mkGrads(), lr);
+    const s = Math.sqrt(1 - b2);
+    names.forEach((n, k) => {
+      const got = params.get(n)!;
+      P0[k].forEach((p, i) => {
+        const g = G[k][i];
+        const upd = p - (lr * g * s) / (s * Math.abs(g) + eps);
+        expect(got[i]).toBeCloseTo(decays[k] ? upd * (1 - lr * 0.3) : upd, 6);
+      });
+    });
+    expect(opt.stateMeta().t).toBe(1);
+  });
+
+  it("with varying gradients follows the recurrence computed in float64", () => {
+    const params = new Map([["w", f32([0.2, -0.7, 1.1])]]);
+    const opt = createOptimizer("adam", params, { betas: [0.8, 0.99], eps: 1e-6 });
+    const gs = [
+      [0.5, -1, 0.01],
+      [-0.3, 2, 0.02],
+      [0.1, 0, -0.5],
+    ];
+    const x = [0.2, -0.7, 1.1].map(Math.fround);
+    const m = [0, 0, 0];
+    const v = [0, 0, 0];
+    gs.forEach((g, t) => {
+      opt.step(params, new Map([["w", f32(g)]]), 0.1);
+      for (let i = 0; i < 3; i++) {
+        m[i] = 0.8 * m[i] + 0.2 * g[i];
+        v[i] = 0.99 * v[i] + 0.01 * g[i] ** 2;
+        const mh = m[i] / (1 - 0.8 ** (t + 1));
+        const vh = v[i] / (1 - 0.99 ** (t + 1));
+        // HF form: ε is added to √v (not √v̂): step = lr·m̂ / (√v̂ + ε/√(1−β₂ᵗ))
+        x[i] -= (0.1 * mh) / (Math.sqrt(vh) + 1e-6 / Math.sqrt(1 - 0.99 ** (t + 1)));
+      }
+    });
+    Array.from(params.get("w")!).forEach((got, i) => {
+      expect(got).toBeCloseTo(x[i], 6);
+    });
+    expect(opt.stateTensors().size).toBe(2);
+  });
+});
+
+describe("gradient scale (the clipping factor folded into the update)", () => {
+  for (const kind of ["sgd", "signgd", "adam"] as const) {
+    it(`${kind}: step(g, scale) equals step(scale·g)`, () => {
+      const a = mkParams();
+      const b = mkParams();
+      const oa = createOptimizer(kind, a, { weightDecay: 0.1 });
+      const ob = createOptimizer(kind, b, { weightDecay: 0.1 });
+      for (let t = 0; t < 3; t++) {
+        oa.step(a, mkGrads(), 0.01, 0.37);
+        const scaled = new Map([...mkGrads()].map(([k, g]) => [k, g.map((v) => v * 0.37)]));
+        ob.step(b, scaled, 0.01);
+      }
+      for (const n of names)
+        Array.from(a.get(n)!).forEach((v, i) => {
+          expect(v).toBeCloseTo(b.get(n)![i], 6);
+        });
+      expect(() => oa.step(a, mkGrads(), 0.01, 0)).toThrow(/gradient scale must be finite and > 0/);
+    });
+  }
+});
