@@ -7,6 +7,7 @@ import { registerKernel } from "./commands/kernel.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
 import { registerReport } from "./commands/report.ts";
+import { registerRun } from "./commands/run.ts";
 import { registerSolve } from "./commands/solve.ts";
 import { registerSweep } from "./commands/sweep.ts";
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerKernel(program);
   registerSolve(program);
   registerFinetune(program);
+  registerRun(program);
   registerSweep(program);
   registerReport(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
