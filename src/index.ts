@@ -24,13 +24,26 @@ export {
   STRATEGIES,
   type Strategy,
 } from "./kernels/types.ts";
+export { materializeGrad } from "./model/gradients.ts";
+export { grad } from "./model/graph/autodiff.ts";
+export { Graph } from "./model/graph/graph.ts";
 export { repoCacheDir, validateRepoId } from "./model/hub/cache.ts";
 export { type HubOptions, hubEndpoint, hubToken, type PullResult, pullModel } from "./model/hub/pull.ts";
 export { type ResolvedModel, type ResolveOptions, resolveCachedModel, resolveModelDir } from "./model/hub/resolve.ts";
 export { type InitOptions, initModel, type TokenizerWriter } from "./model/init/init.ts";
 export { ARCHS, type Arch, PRESETS, type Preset, presetConfig } from "./model/init/presets.ts";
 export { type LoadModelOptions, loadModel } from "./model/load.ts";
+export {
+  createPromptModel,
+  createTrainableModel,
+  type LossAndGrad,
+  type PromptModel,
+  type PromptModelOptions,
+  type TrainableModel,
+  type TrainableModelOptions,
+} from "./model/prompt-model.ts";
 export { DEVICES, type Device, type ProviderStatus, probeProvider } from "./model/runtime/providers.ts";
+export { getSession, type RuntimeOptions, releaseSessions } from "./model/runtime/session.ts";
 export { type LoadedCheckpoint, loadWeightsFromDir } from "./model/weights/checkpoint.ts";
 export { modelConfigToJson, parseModelConfig, readModelConfig } from "./model/weights/config.ts";
 export { fileSha256, weightsHash } from "./model/weights/hash.ts";

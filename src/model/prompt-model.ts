@@ -149,7 +149,11 @@ export function createPromptModel(
   const spec = { weights, labelWordIds, binary, dtype };
   const C = binary ? 1 : labelWordIds.length;
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${binary}|${dtype}`;
-  const rt = { device: opts.device, threads: opts.threads };
+  const rt = {
+    device: opts.device,
+    threads: opts.threads,
+    optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
+  };
   const names = modelNames(cfg);
   const H = cfg.hiddenSize;
 
@@ -209,6 +213,14 @@ export function createPromptModel(
     const T = x.inputIds.length;
     const get = (t: Tensor) => byName.get(t.name)!;
     const sharedX = new Map<string, Float32Array>(); // q, k and v share their input X
+    const inputRows = (t: Tensor, TpEff: number, d: number, rows: number) => {
+      let v = sharedX.get(t.name);
+      if (!v) {
+        v = tokenRows(get(t), 1, B, TpEff, d, b, rows);
+        sharedX.set(t.name, v);
+      }
+      return v;
+    };
     const linears: LinearFactor[] = layout.linears.map((l) => {
       const tokenwise = l.x.shape.length === 3; // [B, Tp, d] (encoder) or [B, d] (head, at the mask only)
       const dIn = l.x.shape[l.x.shape.length - 1] as number;
@@ -221,9 +233,7 @@ export function createPromptModel(
         T: rowsT,
         dIn,
         dOut,
-        X:
-          sharedX.get(l.x.name) ??
-          sharedX.set(l.x.name, tokenRows(get(l.x), 1, B, TpEff, dIn, b, rowsT)).get(l.x.name)!,
+        X: inputRows(l.x, TpEff, dIn, rowsT),
         delta: tokenRows(get(l.delta), C, B, TpEff, dOut, b, rowsT),
       };
     });
@@ -360,7 +370,11 @@ export function createTrainableModel(
   const dtype = opts.dtype ?? "float32";
   const K = labelWordIds.length;
   const spec = { weights, labelWordIds, binary: false, dtype };
-  const rt = { device: opts.device, threads: opts.threads };
+  const rt = {
+    device: opts.device,
+    threads: opts.threads,
+    optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
+  };
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}`;
   validateWeights(weights);
   const params = new Map<string, Float32Array | Float64Array>();

@@ -83,6 +83,13 @@ for (const arch of ["roberta", "bert"] as const) {
       });
     }
 
+    it("float64 logits graphs stay exact (no float32 fused kernels)", async () => {
+      const labels = [4, 30, 12];
+      const a = await createPromptModel(w, labels, { dtype: "float64", threads: 1 }).logitsExact(inputs);
+      const b = await createTrainableModel(w, labels, { dtype: "float64", threads: 1 }).logits(inputs);
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-12);
+    });
+
     it("loss gradients (eval mode and with fixed dropout masks) equal finite differences", async () => {
       const labels = [4, 30, 12];
       const tm = createTrainableModel(w, labels, { dtype: "float64", threads: 1 });

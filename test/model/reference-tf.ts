@@ -91,3 +91,24 @@ export function tfFAndGrads(w: LoadedWeights, x: PromptInput, labelIds: number[]
   }
   return { f: Float32Array.from(f), grads };
 }
+
+/** Mean cross-entropy over the label-word logits of a batch, and its gradient for every parameter (tfjs). */
+export function tfLossAndGrads(w: LoadedWeights, xs: PromptInput[], labels: number[], labelIds: number[]) {
+  const p = tfParams(w);
+  const names = Object.keys(p);
+  const lossOf = (q: P) => {
+    const losses = xs.map((x, i) => {
+      const z = tfPromptF(w, q, x, labelIds, false);
+      return tf.neg(tf.gather(tf.logSoftmax(z), [labels[i]]));
+    });
+    return tf.mean(tf.concat(losses));
+  };
+  const { value, grads } = tf.valueAndGrads((...vals: tf.Tensor[]) => {
+    const q: P = {};
+    names.forEach((nm, i) => {
+      q[nm] = vals[i];
+    });
+    return lossOf(q) as tf.Scalar;
+  })(names.map((nm) => p[nm]));
+  return { loss: value.dataSync()[0], grads: new Map(names.map((nm, i) => [nm, grads[i].dataSync() as Float32Array])) };
+}

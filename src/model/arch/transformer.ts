@@ -46,55 +46,46 @@ export interface EncoderInputs {
   maskOneHot: Tensor;
 }
 
-function lin(p: Params, names: { weight: string; bias: string }, x: Tensor, taps: Taps): Tensor {
-  const y = linear(x, p(names.weight), p(names.bias));
-  taps.linears.push({ ...names, x, y });
+/** What every layer reads: config, batch inputs, parameters, dropout, and where to record taps. */
+interface Ctx {
+  cfg: ModelConfig;
+  inp: EncoderInputs;
+  p: Params;
+  drop: Dropout;
+  taps: Taps;
+}
+
+function lin(ctx: Ctx, names: { weight: string; bias: string }, x: Tensor): Tensor {
+  const y = linear(x, ctx.p(names.weight), ctx.p(names.bias));
+  ctx.taps.linears.push({ ...names, x, y });
   return y;
 }
 
-function norm(p: Params, names: { weight: string; bias: string }, x: Tensor, eps: number, taps: Taps): Tensor {
-  const { y, xhat } = layerNorm(x, p(names.weight), p(names.bias), eps);
-  taps.norms.push({ ...names, xhat, y });
+function norm(ctx: Ctx, names: { weight: string; bias: string }, x: Tensor): Tensor {
+  const { y, xhat } = layerNorm(x, ctx.p(names.weight), ctx.p(names.bias), ctx.cfg.layerNormEps);
+  ctx.taps.norms.push({ ...names, xhat, y });
   return y;
 }
 
-function selfAttention(
-  h: Tensor,
-  l: LayerNames,
-  cfg: ModelConfig,
-  inp: EncoderInputs,
-  p: Params,
-  drop: Dropout,
-  taps: Taps,
-  i: number,
-) {
-  const nh = cfg.numAttentionHeads;
-  const dh = cfg.hiddenSize / nh;
+/** Multi-head self-attention with padded keys masked: softmax(Q Kᵀ/√d_h + mask) V, then the output dense. */
+function selfAttention(ctx: Ctx, l: LayerNames, h: Tensor, i: number): Tensor {
+  const nh = ctx.cfg.numAttentionHeads;
+  const dh = ctx.cfg.hiddenSize / nh;
   const heads = (t: Tensor) => reshape(t, [0, 0, nh, dh]); // [b, s, nh, dh]
-  const q = transpose(heads(lin(p, l.query, h, taps)), [0, 2, 1, 3]); // [b, nh, s, dh]
-  const kT = transpose(heads(lin(p, l.key, h, taps)), [0, 2, 3, 1]); // [b, nh, dh, s]
-  const v = transpose(heads(lin(p, l.value, h, taps)), [0, 2, 1, 3]);
-  const scores = add(matmul(mul(q, 1 / Math.sqrt(dh)), kT), inp.attnBias); // softmax(QKᵀ/√d + mask)
-  const probs = drop(softmax(scores), `layer${i}.attn_probs`);
-  const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [0, 0, cfg.hiddenSize]);
-  return drop(lin(p, l.attnOut, ctx, taps), `layer${i}.attn_out`);
+  const q = transpose(heads(lin(ctx, l.query, h)), [0, 2, 1, 3]); // [b, nh, s, dh]
+  const kT = transpose(heads(lin(ctx, l.key, h)), [0, 2, 3, 1]); // [b, nh, dh, s]
+  const v = transpose(heads(lin(ctx, l.value, h)), [0, 2, 1, 3]);
+  const scores = add(matmul(mul(q, 1 / Math.sqrt(dh)), kT), ctx.inp.attnBias);
+  const probs = ctx.drop(softmax(scores), `layer${i}.attn_probs`);
+  const attended = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [0, 0, ctx.cfg.hiddenSize]);
+  return ctx.drop(lin(ctx, l.attnOut, attended), `layer${i}.attn_out`);
 }
 
 /** One post-LN transformer layer: h₁ = LN(h + Attn(h)); h₂ = LN(h₁ + W₂ gelu(W₁ h₁)). */
-function layer(
-  h: Tensor,
-  l: LayerNames,
-  cfg: ModelConfig,
-  inp: EncoderInputs,
-  p: Params,
-  drop: Dropout,
-  taps: Taps,
-  i: number,
-) {
-  const eps = cfg.layerNormEps;
-  const h1 = norm(p, l.attnNorm, add(selfAttention(h, l, cfg, inp, p, drop, taps, i), h), eps, taps);
-  const ffn = lin(p, l.out, gelu(lin(p, l.inter, h1, taps)), taps);
-  return norm(p, l.outNorm, add(drop(ffn, `layer${i}.ffn_out`), h1), eps, taps);
+function layer(ctx: Ctx, l: LayerNames, h: Tensor, i: number): Tensor {
+  const h1 = norm(ctx, l.attnNorm, add(selfAttention(ctx, l, h, i), h));
+  const ffn = lin(ctx, l.out, gelu(lin(ctx, l.inter, h1)));
+  return norm(ctx, l.outNorm, add(ctx.drop(ffn, `layer${i}.ffn_out`), h1));
 }
 
 /**
@@ -110,18 +101,18 @@ export function promptLogits(
   drop: Dropout = noDropout,
 ): { logits: Tensor; taps: Taps } {
   const taps = { linears: [], norms: [] } as unknown as Taps;
+  const ctx: Ctx = { cfg, inp, p, drop, taps };
   // Token-type ids are all 0 (not passed by the reference): add row 0 of the type table.
   const typeTable = p(names.typeEmb);
   const typeRow = gather(typeTable, (typeTable.graph as Graph).scalar(0, "int64"));
   const emb = add(add(gather(p(names.wordEmb), inp.inputIds), gather(p(names.posEmb), inp.positionIds)), typeRow);
   taps.emb = emb;
-  let h = drop(norm(p, names.embNorm, emb, cfg.layerNormEps, taps), "embeddings");
+  let h = drop(norm(ctx, names.embNorm, emb), "embeddings");
   names.layers.forEach((l, i) => {
-    h = layer(h, l, cfg, inp, p, drop, taps, i);
+    h = layer(ctx, l, h, i);
   });
-  const hMask = squeeze(matmul(unsqueeze(inp.maskOneHot, 1), h), 1); // [b, H]
-  const feat = norm(p, names.headNorm, gelu(lin(p, names.headDense, hMask, taps)), cfg.layerNormEps, taps);
-  taps.maskFeature = feat;
-  const logits = linear(feat, gather(p(names.decoder), labelIds), gather(p(names.decoderBias), labelIds));
+  const hMask = squeeze(matmul(unsqueeze(inp.maskOneHot, 1), h), 1); // [b, H]: the hidden state at <mask>
+  taps.maskFeature = norm(ctx, names.headNorm, gelu(lin(ctx, names.headDense, hMask)));
+  const logits = linear(taps.maskFeature, gather(p(names.decoder), labelIds), gather(p(names.decoderBias), labelIds));
   return { logits, taps };
 }

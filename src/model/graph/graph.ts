@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from "node:fs";
 import onnxProto from "onnx-proto";
 import type { Dim, DType, GraphLike, Shape, Tensor } from "./tensor.ts";
 
@@ -21,6 +22,9 @@ export type Attr =
 export const int = (value: number): Attr => ({ kind: "int", value });
 export const float = (value: number): Attr => ({ kind: "float", value });
 export const ints = (value: number[]): Attr => ({ kind: "ints", value });
+
+/** Where an external-data file is written into the model: a location string, or null to inline its bytes. */
+export type Locate = (path: string) => string | null;
 
 type TypedData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 
@@ -147,9 +151,10 @@ export class Graph implements GraphLike {
 
   /**
    * Serialize to an ONNX ModelProto (IR 8, opset 17) with the given graph outputs. `locate` maps the path of an
-   * external-data file to the location written into the model (ORT wants it relative to the model file).
+   * external-data file to the location written into the model (ORT wants it relative to the model file), or to
+   * null to copy the bytes into the model instead.
    */
-  toModel(outputs: Tensor[], locate: (path: string) => string = (p) => p): Uint8Array {
+  toModel(outputs: Tensor[], locate: Locate = (p) => p): Uint8Array {
     const valueInfo = (t: Tensor) => ({
       name: t.name,
       type: {
@@ -159,20 +164,16 @@ export class Graph implements GraphLike {
         },
       },
     });
-    // A graph output may not also be a graph input or initializer in every runtime: route those through Identity.
+    // A graph input or initializer cannot be listed as an output as-is: route it through an Identity node.
     const direct = new Set([...this.inputs.map((t) => t.name), ...this.inits.map((i) => i.name)]);
     const extra: NodeRec[] = [];
     const outNames = outputs.map((t) => {
-      if (!direct.has(t.name) && !extra.some((n) => n.outputs[0] === t.name)) return t.name;
-      const alias = this.fresh(`${t.name}_out`);
+      if (!direct.has(t.name)) return t.name;
+      const alias = `${t.name}__out${extra.length}`;
       extra.push({ op: "Identity", inputs: [t.name], outputs: [alias], attrs: {} });
       return alias;
     });
-    const seen = new Set<string>();
-    for (const n of outNames) {
-      if (seen.has(n)) throw new Error(`graph output ${n} listed twice`);
-      seen.add(n);
-    }
+    if (new Set(outNames).size !== outNames.length) throw new Error("a graph output is listed twice");
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: "entk",
@@ -208,18 +209,29 @@ function encodeAttr(name: string, a: Attr) {
   }
 }
 
-function encodeInit(init: InitRec, locate: (path: string) => string) {
+function encodeInit(init: InitRec, locate: Locate) {
   const base = { name: init.name, dataType: ONNX_DTYPE[init.dtype], dims: init.shape };
   if ("data" in init.src) {
     const d = init.src.data;
     return { ...base, rawData: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
   }
   const { path, offset, length } = init.src.external;
+  const location = locate(path);
+  if (location === null) {
+    const rawData = Buffer.alloc(length);
+    const fd = openSync(path, "r");
+    try {
+      if (readSync(fd, rawData, 0, length, offset) !== length) throw new Error(`${path}: short read for ${init.name}`);
+    } finally {
+      closeSync(fd);
+    }
+    return { ...base, rawData };
+  }
   return {
     ...base,
     dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
     externalData: [
-      { key: "location", value: locate(path) },
+      { key: "location", value: location },
       { key: "offset", value: String(offset) },
       { key: "length", value: String(length) },
     ],

@@ -24,9 +24,12 @@ export function erf(x: Tensor): Tensor {
   return mul(sign(x), sub(1, erfc));
 }
 
-/** GELU, erf form (HF "gelu"): 0.5·x·(1 + erf(x/√2)). */
+/**
+ * GELU, erf form (HF "gelu"): x·(1 + erf(x/√2))·0.5, written in the node order of HF's ONNX export so that
+ * ORT fuses it into one Gelu kernel in forward-only graphs.
+ */
 export function gelu(x: Tensor): Tensor {
-  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+  return mul(mul(x, add(erf(div(x, Math.SQRT2)), 1)), 0.5);
 }
 
 /** LayerNorm over the last axis: γ ⊙ x̂ + β. Returns x̂ too (its γ-gradient is Σ δ ⊙ x̂, KERNELS.md §3). */

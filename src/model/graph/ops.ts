@@ -487,22 +487,23 @@ export function softmax(x: Tensor): Tensor {
 
 /**
  * x̂ = (x − mean) / sqrt(var + eps) over the last axis (LayerNorm without its affine part), as primitive ONNX
- * ops (ORT's fused LayerNormalization computes float64 inputs in float32). VJP (standard LayerNorm backward):
- * dx = (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂)) / sqrt(var + eps).
+ * ops in the node order ORT's LayerNorm fusion recognises (its fused float64 kernel computes in float32, so the
+ * primitives keep float64 graphs exact). VJP (standard LayerNorm backward), with σ = sqrt(var + eps):
+ * dx = (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂)) / σ.
  */
 export function normalize(x: Tensor, eps: number): Tensor {
   const g = G(x);
   const r = x.shape.length;
-  const { xhat, inv } = g.untaped(() => {
+  const { xhat, sigma } = g.untaped(() => {
     const xc = sub(x, reduceMean(x, [-1]));
-    const inv = div(1, sqrt(add(reduceMean(mul(xc, xc), [-1]), eps)));
-    return { xhat: mul(xc, inv), inv };
+    const sigma = sqrt(add(reduceMean(pow(xc, 2), [-1]), eps));
+    return { xhat: div(xc, sigma), sigma };
   });
   g.record([x], [xhat], ([d]) => {
     const dd = d!;
     const m1 = reduceMean(dd, [r]);
     const m2 = reduceMean(mul(dd, xhat), [r]);
-    return [mul(sub(sub(dd, m1), mul(xhat, m2)), inv)];
+    return [div(sub(sub(dd, m1), mul(xhat, m2)), sigma)];
   });
   return xhat;
 }

@@ -7,18 +7,24 @@ import { randomBytes } from "node:crypto";
 import { accessSync, constants, realpathSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
+import type { Locate } from "../graph/graph.ts";
 import { DEVICES, type Device, defaultThreads, probeProvider } from "./providers.ts";
 
 export interface RuntimeOptions {
   device?: Device;
   /** Intra-op threads (default: every core). */
   threads?: number;
+  /**
+   * ORT graph optimizations: "all" (default) also fuses LayerNorm/GELU patterns into contrib kernels; float64
+   * check graphs use "basic" (constant folding only) so that they run exactly the ops entk wrote.
+   */
+  optimization?: "basic" | "all";
 }
 
 /** A graph ready to serialize: the model bytes and the files its external initializers point into. */
 export interface ModelBytes {
-  /** Build the ModelProto; `locate(path)` maps an external-data file to the location string to write. */
-  build(locate: (path: string) => string): Uint8Array;
+  /** Build the ModelProto; `locate(path)` maps an external-data file to the location to write (null: inline). */
+  build(locate: Locate): Uint8Array;
   /** Absolute paths of every file referenced as external data (empty when all weights are inline). */
   externalFiles: string[];
 }
@@ -45,7 +51,7 @@ function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptio
     executionProviders: [opts.device ?? "cpu"],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-    graphOptimizationLevel: "all",
+    graphOptimizationLevel: opts.optimization ?? "all",
     logSeverityLevel: 3,
   };
 }
@@ -94,7 +100,7 @@ export async function getSession(
 ): Promise<ort.InferenceSession> {
   const device = opts.device ?? "cpu";
   await checkDevice(device);
-  const full = `${key}|${device}|${opts.threads ?? defaultThreads()}`;
+  const full = `${key}|${device}|${opts.threads ?? defaultThreads()}|${opts.optimization ?? "all"}`;
   let s = sessions.get(full);
   if (!s) {
     s = createSession(model(), opts);

@@ -89,4 +89,17 @@ describe("weights referenced in place (ONNX external data)", () => {
     // The temporary model file next to the blob is gone.
     expect(readdirSync(blobs)).toEqual(["abc123"]);
   });
+
+  it("without a writable weights directory the bytes are copied into the model (locate → null)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "entk-inline-"));
+    dirs.push(dir);
+    const path = join(dir, "w.bin");
+    writeFileSync(path, Buffer.concat([Buffer.from("JUNK"), Buffer.from(new Float32Array([10, 20]).buffer)]));
+    const g = new Graph();
+    const x = g.input("x", "float32", [2]);
+    const y = add(x, g.initializer("w", "float32", [2], { external: { path, offset: 4, length: 8 } }));
+    const s = await ort.InferenceSession.create(g.toModel([y], () => null));
+    const r = await s.run({ x: new ort.Tensor("float32", new Float32Array([1, 2]), [2]) });
+    expect(Array.from(r[s.outputNames[0]].data as Float32Array)).toEqual([11, 22]);
+  });
 });

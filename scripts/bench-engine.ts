@@ -1,0 +1,183 @@
+/**
+ * Engine benchmark (issue 4 item 10; not a test): roberta-base-shape random weights (referenced in place from a
+ * temporary file, as real checkpoints are), 32 examples × 32 tokens. Measures the forward pass (label-word
+ * logits) and the Jacobian pass (forward + one backward with C = 2 stacked seeds, producing the factored
+ * gradients through the public API, JS extraction included), their GFLOP/s, and the ratio to a plain ORT
+ * MatMul measured in the same run. The last line printed is one JSON object.
+ *
+ *   npx tsx scripts/bench-engine.ts [--threads N] [--device cpu|cuda|webgpu] [--reps N] [--layers N]
+ */
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { usedParams } from "../src/model/arch/names.ts";
+import { Graph } from "../src/model/graph/graph.ts";
+import { matmul } from "../src/model/graph/ops.ts";
+import { createPromptModel } from "../src/model/prompt-model.ts";
+import { type Device, defaultThreads } from "../src/model/runtime/providers.ts";
+import { getSession, ort, releaseSessions } from "../src/model/runtime/session.ts";
+import type { LoadedWeights, ModelConfig, TensorRef } from "../src/model/weights/types.ts";
+
+const arg = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : def;
+};
+const threads = Number(arg("threads", String(defaultThreads())));
+const device = arg("device", "cpu") as Device;
+const reps = Number(arg("reps", "3"));
+/** Fewer layers for a quick smoke run; the benchmark proper is 12. */
+const layers = Number(arg("layers", "12"));
+
+const cfg: ModelConfig = {
+  modelType: "roberta",
+  vocabSize: 50265,
+  hiddenSize: 768,
+  numHiddenLayers: layers,
+  numAttentionHeads: 12,
+  intermediateSize: 3072,
+  maxPositionEmbeddings: 514,
+  typeVocabSize: 1,
+  layerNormEps: 1e-5,
+  padTokenId: 1,
+  hiddenDropoutProb: 0.1,
+  attentionProbsDropoutProb: 0.1,
+};
+const N_EX = 32;
+const T = 32;
+const C = 2;
+
+/** Random weights (uniform ±0.035 ≈ std 0.02; LayerNorm γ = 1, β = 0) written to one file, referenced in place. */
+function writeWeights(dir: string): LoadedWeights {
+  const path = join(dir, "model.bin");
+  const fd = openSync(path, "w");
+  const tensors = new Map<string, TensorRef>();
+  let offset = 0;
+  let s = 12345;
+  for (const [name, shape] of usedParams(cfg)) {
+    const n = shape.reduce((p, v) => p * v, 1);
+    const a = new Float32Array(n);
+    if (/LayerNorm\.weight$|layer_norm\.weight$/.test(name)) a.fill(1);
+    else if (!/LayerNorm\.bias$|layer_norm\.bias$/.test(name))
+      for (let i = 0; i < n; i++) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        a[i] = (s / 4294967296 - 0.5) * 0.07;
+      }
+    writeSync(fd, new Uint8Array(a.buffer));
+    tensors.set(name, { name, shape, external: { path, offset, length: a.byteLength } });
+    offset += a.byteLength;
+  }
+  closeSync(fd);
+  return { config: cfg, tensors, hash: "bench-roberta-base-shape", source: { dir } };
+}
+
+/** FLOPs (2 per multiply-add) of the encoder + head for n examples of T tokens, forward. */
+function flops(n: number, t: number) {
+  const H = cfg.hiddenSize;
+  const F = cfg.intermediateSize;
+  const L = cfg.numHiddenLayers;
+  const tokens = n * t;
+  const linear = L * 2 * tokens * (4 * H * H + 2 * H * F) + n * 2 * (H * H + C * H);
+  const attention = L * 2 * 2 * n * t * t * H; // QKᵀ and probs·V
+  // Backward with C seeds: input cotangents only (parameter gradients stay factored): C × (linear + 2 × attention).
+  return { forward: linear + attention, backward: C * (linear + 2 * attention) };
+}
+
+/** Best of n timed runs after one warm-up (the CPU is shared: the minimum is the least disturbed run). */
+async function time(fn: () => Promise<unknown>, n = reps): Promise<number> {
+  await fn(); // warm-up (session creation, first-run allocations)
+  const ts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push((performance.now() - t0) / 1000);
+  }
+  return Math.min(...ts);
+}
+
+/** A plain ORT MatMul at a transformer shape: activations fed [1024, 768] × weight initializer [768, 3072]. */
+async function matmulRate(): Promise<number> {
+  const [m, k, n] = [1024, 768, 3072];
+  const g = new Graph();
+  const a = g.input("a", "float32", [m, k]);
+  const b = g.initializer("b", "float32", [k, n], { data: new Float32Array(k * n).fill(0.25) });
+  const y = matmul(a, b);
+  const s = await getSession("bench-matmul", () => ({ build: (l) => g.toModel([y], l), externalFiles: [] }), {
+    device,
+    threads,
+  });
+  const feeds = { a: new ort.Tensor("float32", new Float32Array(m * k).fill(0.5), [m, k]) };
+  const sec = await time(() => s.run(feeds), 3 * reps);
+  return (2 * m * k * n) / sec / 1e9;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "entk-bench-"));
+try {
+  const t0 = performance.now();
+  const weights = writeWeights(dir);
+  process.stderr.write(`weights written in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  let s = 7;
+  const inputs = Array.from({ length: N_EX }, () => {
+    const ids = Array.from({ length: T }, () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return 3 + (s % (cfg.vocabSize - 3));
+    });
+    return { inputIds: ids, maskPos: T / 2 };
+  });
+  const fwd = createPromptModel(weights, [1000, 2000], { device, threads, batchSize: N_EX });
+  const jac = createPromptModel(weights, [1000, 2000], { device, threads, batchSize: 8 });
+  const mm = await matmulRate();
+  const tf = await time(() => fwd.logits(inputs));
+  const tj = await time(() => jac.gradFactors(inputs));
+  const fl = flops(N_EX, T);
+  const fwdRate = fl.forward / tf / 1e9;
+  const jacRate = (fl.forward + fl.backward) / tj / 1e9;
+  const bwdSec = Math.max(tj - tf, 1e-9);
+  const bwdRate = fl.backward / bwdSec / 1e9;
+  const rows = [
+    ["what", "wall s", "GFLOP", "GFLOP/s", "ratio to MatMul"],
+    ["MatMul 1024×768×3072", "", "", mm.toFixed(1), "1.00"],
+    [
+      "forward (logits), 32×32",
+      tf.toFixed(3),
+      (fl.forward / 1e9).toFixed(1),
+      fwdRate.toFixed(1),
+      (fwdRate / mm).toFixed(2),
+    ],
+    [
+      "Jacobian C=2 (fwd+bwd, factors)",
+      tj.toFixed(3),
+      ((fl.forward + fl.backward) / 1e9).toFixed(1),
+      jacRate.toFixed(1),
+      (jacRate / mm).toFixed(2),
+    ],
+    [
+      "backward only (Jacobian − forward)",
+      bwdSec.toFixed(3),
+      (fl.backward / 1e9).toFixed(1),
+      bwdRate.toFixed(1),
+      (bwdRate / mm).toFixed(2),
+    ],
+  ];
+  const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+  for (const r of rows) console.log(r.map((c, j) => c.padEnd(w[j])).join("  "));
+  console.log(
+    JSON.stringify({
+      device,
+      threads,
+      examples: N_EX,
+      tokens: T,
+      C,
+      matmul_gflops: +mm.toFixed(1),
+      forward_s: +tf.toFixed(3),
+      forward_gflops: +fwdRate.toFixed(1),
+      jacobian_s: +tj.toFixed(3),
+      jacobian_gflops: +jacRate.toFixed(1),
+      forward_ratio: +(fwdRate / mm).toFixed(3),
+      backward_ratio: +(jacRate / mm).toFixed(3),
+      backward_only_ratio: +(bwdRate / mm).toFixed(3),
+    }),
+  );
+} finally {
+  await releaseSessions();
+  rmSync(dir, { recursive: true, force: true });
+}
