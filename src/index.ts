@@ -1,5 +1,36 @@
 /** entk public library API. The CLI (src/cli) is a thin shell over what is exported here. */
 
+export {
+  columnIndex,
+  type DataLayout,
+  DEFAULT_SEEDS,
+  downloadFile,
+  type Example,
+  extractTar,
+  type FetchDatasetsOptions,
+  type FieldMapping,
+  fetchDatasets,
+  formatCsv,
+  generateKShot,
+  KSHOT_MODES,
+  type KShotMode,
+  type KShotOptions,
+  type KShotTask,
+  LMBFF_DATASETS_URL,
+  MT19937,
+  minColumns,
+  PANDAS_NA,
+  parseCsv,
+  parseDataLayout,
+  type ReadOptions,
+  type ReadResult,
+  readCsv,
+  readGeneric,
+  readSplit,
+  readTsv,
+  resplitCr,
+  swapSst2,
+} from "./data/index.ts";
 export { cachedFactorSource } from "./kernels/cache.ts";
 export { computeKernels, type KernelOptions, type KernelResult } from "./kernels/compute.ts";
 export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./kernels/job.ts";
@@ -56,6 +87,30 @@ export {
   writeSafetensors,
 } from "./model/weights/safetensors.ts";
 export type { LoadedWeights, ModelConfig, TensorRef } from "./model/weights/types.ts";
+export {
+  decodeForDisplay,
+  type EncodedExample,
+  encodeExamples,
+  encodeNoPrompt,
+  encodePieces,
+  encodePrompt,
+  listTasks,
+  loadTask,
+  loadTaskFile,
+  overrideTask,
+  PAPER_TASKS,
+  type Piece,
+  PROMPTS_DIR,
+  type PromptOptions,
+  parseMapping,
+  parseTask,
+  parseTemplate,
+  resolveLabelWords,
+  type TaskDef,
+  type TaskEncoder,
+  taskEncoder,
+  validateTemplate,
+} from "./prompts/index.ts";
 export {
   buildTokenizerFiles,
   bytesToUnicode,

@@ -1,8 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { ENTK_VERSION } from "../version.ts";
+import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerKernel } from "./commands/kernel.ts";
 import { registerModel } from "./commands/model.ts";
+import { registerPrompt } from "./commands/prompt.ts";
 
 /** Exit code for usage errors (unknown command or flag, bad flag value), as in most Unix tools. */
 export const EXIT_USAGE = 2;
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerEnv(program);
   registerModel(program);
   registerKernel(program);
+  registerData(program);
+  registerPrompt(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {

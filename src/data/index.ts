@@ -21,6 +21,7 @@ export { MT19937 } from "./mt19937.ts";
 export {
   type Example,
   type FieldMapping,
+  minColumns,
   type ReadOptions,
   type ReadResult,
   readCsv,

@@ -91,8 +91,9 @@ function loadTask(dataDir: string, task: KShotTask): LoadedTask {
     const p = join(dir, f);
     return parseCsv(readUtf8(p), p).map((r) => r.fields.map(pandasValue));
   };
+  const train = readRows(layout.original.train);
   const evals = layout.original.eval.map((f) => ({ name: f, rows: readRows(f), header: [] }));
-  return { task, train: readRows(layout.original.train), header: [], evals };
+  return { task, train, header: [], evals };
 }
 
 /** The label LM-BFF's sampler groups by: a tsv line's field of `line.strip()`, or a csv row's column. */

@@ -77,7 +77,21 @@ class RowCollector {
   }
 }
 
-/** GLUE TSV (HF `_read_tsv`): utf-8-sig, split on tabs with quoting disabled, optional header skipped. */
+/**
+ * The fewest fields a row needs for the layout's columns, so that a negative (from the end) label column never
+ * lands on a text column: e.g. text 7, 8 and label -1 need 10 fields.
+ */
+export function minColumns(textColumns: readonly number[], labelColumn: number): number {
+  const cols = [...textColumns, labelColumn];
+  const maxPos = Math.max(-1, ...cols.filter((c) => c >= 0));
+  const maxNeg = Math.max(0, ...cols.filter((c) => c < 0).map((c) => -c));
+  return maxPos + 1 + maxNeg;
+}
+
+/**
+ * GLUE TSV (HF `_read_tsv`): utf-8-sig, split on tabs with quoting disabled, optional header skipped. GLUE rows
+ * may have more fields than the header (SNLI's annotator labels); a row with too few fields is malformed.
+ */
 export function readTsv(
   path: string,
   layout: DataLayout,
@@ -86,15 +100,18 @@ export function readTsv(
 ): ReadResult {
   const lines = splitLines(readText(path));
   const rows = new RowCollector(labels, opts);
-  let expect: number | undefined;
+  const need = minColumns(layout.textColumns, layout.labelColumn);
   let start = 0;
   if (layout.header) {
     if (lines.length === 0) throw new Error(`${path}: empty file (expected a header line)`);
-    expect = lines[0].split("\t").length;
     start = 1;
   }
-  for (let i = start; i < lines.length; i++)
-    rows.add(`${path}:${i + 1}`, lines[i].split("\t"), layout.textColumns, layout.labelColumn, expect);
+  for (let i = start; i < lines.length; i++) {
+    const fields = lines[i].split("\t");
+    if (fields.length < need)
+      rows.bad(`${path}:${i + 1}`, `expected at least ${need} tab-separated columns, got ${fields.length}`);
+    else rows.add(`${path}:${i + 1}`, fields, layout.textColumns, layout.labelColumn);
+  }
   return rows.result;
 }
 

@@ -1,3 +1,4 @@
+export { decodeForDisplay } from "./display.ts";
 export { encodeExamples, type TaskEncoder, taskEncoder } from "./encode.ts";
 export {
   listTasks,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatCsv, parseCsv } from "../../src/data/csv.ts";
-import { readCsv, readGeneric, readSplit, readTsv } from "../../src/data/readers.ts";
+import { minColumns, readCsv, readGeneric, readSplit, readTsv } from "../../src/data/readers.ts";
 import { loadTask } from "../../src/prompts/task.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "entk-readers-"));
@@ -74,13 +74,21 @@ describe("task readers", () => {
     ]);
   });
 
+  it("minimum column counts keep a from-the-end label off the text columns", () => {
+    expect(minColumns([7, 8], -1)).toBe(10);
+    expect(minColumns([3, 4], 0)).toBe(5);
+    expect(minColumns([0], 1)).toBe(2);
+  });
+
   it("malformed rows: error naming file:line, or counted skips with --skip-bad-rows", () => {
     const t = loadTask("RTE");
     const p = file(
       "bad.tsv",
       "index\ts1\ts2\tlabel\n0\ta\tb\tentailment\n1\ta\tb\n2\ta\tb\tmaybe\n3\t \tb\tentailment\n",
     );
-    expect(() => readTsv(p, t.data, t.labels)).toThrow(/bad\.tsv:3: expected 4 columns, got 3.*--skip-bad-rows/);
+    expect(() => readTsv(p, t.data, t.labels)).toThrow(
+      /bad\.tsv:3: expected at least 4 tab-separated columns, got 3.*--skip-bad-rows/,
+    );
     const skipped: string[] = [];
     const r = readTsv(p, t.data, t.labels, { skipBadRows: true, onSkip: (m) => skipped.push(m) });
     expect(r.examples.length).toBe(1);

@@ -1,0 +1,154 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { fetchDatasets, LMBFF_DATASETS_URL } from "../../data/fetch.ts";
+import { DEFAULT_SEEDS, generateKShot, KSHOT_MODES, type KShotMode, type KShotTask } from "../../data/kshot.ts";
+import { listTasks, loadTask } from "../../prompts/task.ts";
+
+export const SST2_NAMING_NOTE = `SST-2 naming: "SST-2" is LM-BFF's original/SST-2 (6,920 sentence-level train examples; LM-BFF's
+official 16-shot splits and md5s come from it). "GLUE-SST-2" is the same task and prompt on GLUE's files
+(67,349 phrases), the kernel paper's "SST-2": its download script renames GLUE-SST-2 to SST-2, which
+\`entk data fetch --kernel-paper\` does too (after it, the SST-2 folder holds GLUE's files).`;
+
+/** Report a usage error (bad flag value) from inside an action: printed by commander, exit code 2. */
+export function usageError(cmd: Command, message: string): never {
+  cmd.error(`error: ${message}`, { exitCode: 2, code: "entk.usage" });
+  throw new Error(message); // unreachable: cmd.error throws (exitOverride) or exits
+}
+
+/** Load a task named on the command line; an unknown name is a usage error. */
+export function taskFromFlag(cmd: Command, name: string) {
+  try {
+    return loadTask(name);
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/^unknown task|^task file .* not found/.test(msg)) usageError(cmd, msg);
+    throw err;
+  }
+}
+
+export function parsePositiveInt(flag: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) < 1)
+      throw new InvalidArgumentError(`${flag} must be a positive integer, got "${v}"`);
+    return Number(v);
+  };
+}
+
+function parseSeeds(v: string): number[] {
+  const parts = v.split(",").map((s) => s.trim());
+  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) > 0xffffffff))
+    throw new InvalidArgumentError(`--seeds must be comma-separated integers in [0, 2^32-1], got "${v}"`);
+  return parts.map(Number);
+}
+
+/** `--tasks all` = every bundled task whose original train file is in the data dir. */
+function resolveSplitTasks(cmd: Command, spec: string, dataDir: string): { tasks: KShotTask[]; missing: string[] } {
+  if (spec.toLowerCase() === "all") {
+    const tasks: KShotTask[] = [];
+    const missing: string[] = [];
+    for (const n of listTasks()) {
+      const t = loadTask(n);
+      if (existsSync(join(dataDir, t.data.dir, t.data.original.train))) tasks.push({ name: t.name, layout: t.data });
+      else missing.push(t.name);
+    }
+    if (tasks.length === 0)
+      throw new Error(`${dataDir}: no task's original train file found (is it LM-BFF's original/ folder?)`);
+    return { tasks, missing };
+  }
+  const tasks = spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((n) => {
+      const t = taskFromFlag(cmd, n);
+      return { name: t.name, layout: t.data };
+    });
+  return { tasks, missing: [] };
+}
+
+export function registerData(program: Command): void {
+  const data = program
+    .command("data")
+    .description("Datasets: download LM-BFF's data and generate k-shot splits.")
+    .addHelpText("after", `\n${SST2_NAMING_NOTE}`);
+
+  data
+    .command("split")
+    .description("Generate k-shot splits byte-identical to LM-BFF's tools/generate_k_shot_data.py.")
+    .option("--data-dir <dir>", "LM-BFF's original/ folder", "data/original")
+    .option("--k <n>", "examples per label in train (and in dev)", parsePositiveInt("--k"), 16)
+    .option("--seeds <list>", "comma-separated seeds", parseSeeds, [...DEFAULT_SEEDS])
+    .addOption(new Option("--mode <mode>", "split mode").choices([...KSHOT_MODES]).default("k-shot"))
+    .option("--tasks <list>", "comma-separated task names (case-insensitive) or 'all'", "all")
+    .option("--out <dir>", "output root; files go to <out>/<mode>/<TASK>/<k>-<seed>/", "data")
+    .addHelpText(
+      "after",
+      `\nExample:\n  entk data split --data-dir ../shared/datasets/original --k 16 --seeds 13,21,42,87,100 --mode k-shot --tasks all --out DIR\n\n${SST2_NAMING_NOTE}`,
+    )
+    .action(
+      async (
+        o: { dataDir: string; k: number; seeds: number[]; mode: KShotMode; tasks: string; out: string },
+        cmd: Command,
+      ) => {
+        const { tasks, missing } = resolveSplitTasks(cmd, o.tasks, o.dataDir);
+        if (missing.length > 0)
+          process.stderr.write(`entk: skipping tasks without data in ${o.dataDir}: ${missing.join(", ")}\n`);
+        const files = await generateKShot({
+          dataDir: o.dataDir,
+          outDir: o.out,
+          k: o.k,
+          seeds: o.seeds,
+          mode: o.mode,
+          tasks,
+        });
+        for (const t of tasks)
+          process.stdout.write(
+            `${t.name}: ${o.seeds.length} seeds -> ${join(o.out, o.mode, t.name)}/${o.k}-{${o.seeds.join(",")}}\n`,
+          );
+        process.stdout.write(`${files.length} files written\n`);
+      },
+    );
+
+  data
+    .command("fetch")
+    .description("Download LM-BFF's datasets.tar (resumable), verify it, and extract original/.")
+    .option("--out <dir>", "folder that receives original/ (and datasets.tar)", "data")
+    .option("--url <url>", "datasets.tar URL", LMBFF_DATASETS_URL)
+    .option("--tar <file>", "use a local datasets.tar instead of downloading")
+    .option("--md5 <hex>", "expected md5 of datasets.tar", (v: string) => {
+      if (!/^[0-9a-fA-F]{32}$/.test(v)) throw new InvalidArgumentError(`--md5 must be 32 hex digits, got "${v}"`);
+      return v;
+    })
+    .option(
+      "--kernel-paper",
+      "apply the kernel paper's changes: SST-2 <-> GLUE-SST-2 swap, CR re-split (250 test/class)",
+    )
+    .option("--force", "replace an existing <out>/original")
+    .option("--quiet", "no progress bar")
+    .addHelpText("after", `\n${SST2_NAMING_NOTE}`)
+    .action(
+      async (o: {
+        out: string;
+        url: string;
+        tar?: string;
+        md5?: string;
+        kernelPaper?: boolean;
+        force?: boolean;
+        quiet?: boolean;
+      }) => {
+        const target = await fetchDatasets({
+          outDir: o.out,
+          url: o.url,
+          tar: o.tar,
+          md5: o.md5,
+          kernelPaper: o.kernelPaper,
+          force: o.force,
+          quiet: o.quiet,
+        });
+        process.stdout.write(
+          `${target}${o.kernelPaper ? " (kernel-paper layout: SST-2 = GLUE files, CR re-split)" : ""}\n`,
+        );
+      },
+    );
+}
