@@ -172,14 +172,32 @@ export async function loadWeightsFromDir(
     notes.push(`${head.bias}: read from "${decBias.stored}" (the same parameter)`);
   }
   used.add(head.decoderBias);
+  // Tied checkpoints deduplicated the other way round (safetensors keeps the alphabetically first name of shared
+  // tensors unless told otherwise): the word embeddings are the decoder's bytes.
+  const emb = wordEmbeddingsName(config);
+  const dec = found.get(head.decoderWeight);
+  if (!found.has(emb) && dec) {
+    found.set(emb, dec);
+    notes.push(`${emb}: not in the checkpoint; read from "${dec.stored}" (tied weights saved once)`);
+  }
 
   const missing: string[] = [];
   for (const spec of parameterSpecs(config)) {
     const loc = found.get(spec.name);
+    const e = tensors.get(emb);
     if (loc) {
       tensors.set(spec.name, toTensorRef(spec, loc, notes));
       used.add(spec.name);
-    } else if (spec.name !== head.decoderWeight) missing.push(spec.name);
+    } else if (spec.name === head.decoderWeight && e) {
+      // Its own parameter (REFERENCE §4), initialized from the word-embedding bytes; kept in state-dict order.
+      tensors.set(spec.name, {
+        name: spec.name,
+        shape: [...e.shape],
+        ...(e.data ? { data: e.data.slice() } : {}),
+        ...(e.external ? { external: { ...e.external } } : {}),
+      });
+      notes.push(`${spec.name}: not in the checkpoint; initialized from the word embeddings (untied copy)`);
+    } else missing.push(spec.name);
   }
   if (missing.length > 0) {
     const hasHead = [...found.keys()].some((n) =>
@@ -190,16 +208,6 @@ export async function loadWeightsFromDir(
         `tensor(s) of the ${config.modelType} MLM: ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", …" : ""}` +
         (hasHead ? "" : ` — no masked-LM head found; entk needs a *ForMaskedLM checkpoint`),
     );
-  }
-  if (!tensors.has(head.decoderWeight)) {
-    const emb = tensors.get(wordEmbeddingsName(config))!;
-    tensors.set(head.decoderWeight, {
-      name: head.decoderWeight,
-      shape: [...emb.shape],
-      ...(emb.data ? { data: emb.data.slice() } : {}),
-      ...(emb.external ? { external: { ...emb.external } } : {}),
-    });
-    notes.push(`${head.decoderWeight}: not in the checkpoint; initialized from the word embeddings (untied copy)`);
   }
   for (const spec of optionalParameterSpecs(config)) {
     const loc = found.get(spec.name);

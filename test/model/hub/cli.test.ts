@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handSafetensors, rawF32, tinyConfigJson, tinyTensors } from "../weights/helpers.ts";
+import { handSafetensors, rawF32, removeTmpDirs, tinyConfigJson, tinyTensors, tmpDir } from "../weights/helpers.ts";
 import { serveHub } from "./server.ts";
+
+afterAll(removeTmpDirs);
 
 const BIN = fileURLToPath(new URL("../../../bin/entk.js", import.meta.url));
 /** Async spawn: the loopback server lives in this process and must keep answering. */
@@ -40,7 +40,7 @@ afterAll(async () => {
 
 describe("entk model pull", () => {
   it("pulls into HF_HUB_CACHE from HF_ENDPOINT, then works offline; offline miss is a clear error", async () => {
-    const cache = mkdtempSync(join(tmpdir(), "entk-clicache-"));
+    const cache = tmpDir("entk-clicache-");
     const env = { HF_HUB_CACHE: cache, HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: "" };
     const r = await entk(env, "model", "pull", "org/tiny");
     expect(r.code).toBe(0);

@@ -1,13 +1,22 @@
 import { createHash } from "node:crypto";
-import { cpSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, lstatSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pullModel } from "../../../src/model/hub/pull.ts";
 import { loadModel } from "../../../src/model/load.ts";
 import { loadWeightsFromDir } from "../../../src/model/weights/checkpoint.ts";
-import { handSafetensors, rawF32, refValues, tinyConfigJson, tinyTensors } from "../weights/helpers.ts";
+import {
+  handSafetensors,
+  rawF32,
+  refValues,
+  removeTmpDirs,
+  tinyConfigJson,
+  tinyTensors,
+  tmpDir,
+} from "../weights/helpers.ts";
 import { type FakeRepo, serveHub } from "./server.ts";
+
+afterAll(removeTmpDirs);
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const COMMIT = "a".repeat(40);
@@ -48,7 +57,7 @@ afterAll(async () => {
   await hub?.close();
 });
 
-const newCache = () => mkdtempSync(join(tmpdir(), "entk-hfcache-"));
+const newCache = () => tmpDir("entk-hfcache-");
 const online = (cacheDir: string, extra: NodeJS.ProcessEnv = {}) => ({
   cacheDir,
   quiet: true,
@@ -83,7 +92,7 @@ describe("Hub pull into the Hugging Face cache (loopback server)", () => {
     for (const [name, t] of tensors) expect(refValues(w.tensors.get(name)!)).toEqual(t.values);
     expect(w.tensors.get("lm_head.bias")!.external!.path).toBe(join(repoDir, "blobs", sha)); // symlink resolved
     // The hash taken from the blob name equals the hash of the same files in a plain directory.
-    const plain = mkdtempSync(join(tmpdir(), "entk-plain-"));
+    const plain = tmpDir("entk-plain-");
     cpSync(r.dir, plain, { recursive: true, dereference: true });
     expect((await loadWeightsFromDir(plain)).hash).toBe(w.hash);
   });

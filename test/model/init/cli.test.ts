@@ -1,9 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTmpDirs, tmpDir } from "../weights/helpers.ts";
+
+afterAll(removeTmpDirs);
 
 const BIN = fileURLToPath(new URL("../../../bin/entk.js", import.meta.url));
 const entk = (...args: string[]) => {
@@ -13,7 +15,7 @@ const entk = (...args: string[]) => {
 
 describe("entk model init / info", () => {
   it("init writes a model that info validates; bad flags are usage errors", () => {
-    const out = join(mkdtempSync(join(tmpdir(), "entk-cli-")), "m");
+    const out = join(tmpDir("entk-cli-"), "m");
     const r = entk("model", "init", "--arch", "bert", "--preset", "tiny", "--seed", "5", "--out", out);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(out);

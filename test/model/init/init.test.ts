@@ -1,15 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { initModel } from "../../../src/model/init/init.ts";
 import { TensorRng } from "../../../src/model/init/rng.ts";
 import { loadWeightsFromDir } from "../../../src/model/weights/checkpoint.ts";
 import { loadTokenizer } from "../../../src/tokenizer/load.ts";
-import { refValues } from "../weights/helpers.ts";
+import { refValues, removeTmpDirs, tmpDir } from "../weights/helpers.ts";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "entk-init-"));
+const tmp = () => tmpDir("entk-init-");
+afterAll(removeTmpDirs);
 
 /** Every tensor of a safetensors file as parsed by numpy (independent reader). */
 function numpyTensors(path: string): Record<string, { shape: number[]; values: number[] }> {
@@ -24,6 +24,7 @@ for k, v in h.items():
     s, e = v["data_offsets"]
     out[k] = {"shape": v["shape"], "values": np.frombuffer(b[8 + n + s:8 + n + e], "<f4").tolist()}
 print(json.dumps(out))`;
+
   return JSON.parse(execFileSync("python3", ["-c", py, path], { encoding: "utf8", maxBuffer: 1 << 28 }));
 }
 

@@ -1,20 +1,23 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadWeightsFromDir } from "../../../src/model/weights/checkpoint.ts";
 import {
   f32Bytes,
   handSafetensors,
   rawF32,
   refValues,
+  removeTmpDirs,
   tinyConfigJson,
   tinyTensors,
+  tmpDir,
   writeTinyModelDir,
 } from "./helpers.ts";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "entk-ckpt-"));
+afterAll(removeTmpDirs);
+
+const tmp = () => tmpDir("entk-ckpt-");
 
 describe("loading a model directory", () => {
   it("hand-made RoBERTa safetensors: every parameter referenced in place with the right values", async () => {
@@ -48,6 +51,21 @@ describe("loading a model directory", () => {
     expect(dec.external).toEqual(emb.external);
     expect(refValues(dec)).toEqual(tensors.get("roberta.embeddings.word_embeddings.weight")!.values);
     expect(w.notes.join("\n")).toMatch(/lm_head\.decoder\.weight: not in the checkpoint; initialized from the word/);
+    expect([...w.tensors.keys()]).toEqual([...tensors.keys()]); // state-dict order kept
+  });
+
+  it("tied weights saved under the decoder's name only → the word embeddings reference the decoder's bytes", async () => {
+    const dir = tmp();
+    const tensors = tinyTensors("roberta");
+    writeTinyModelDir(dir, tinyConfigJson("roberta"), rawF32(tensors, ["roberta.embeddings.word_embeddings.weight"]));
+    const w = await loadWeightsFromDir(dir);
+    const emb = w.tensors.get("roberta.embeddings.word_embeddings.weight")!;
+    expect(emb.name).toBe("roberta.embeddings.word_embeddings.weight");
+    expect(emb.external).toEqual(w.tensors.get("lm_head.decoder.weight")!.external);
+    expect(refValues(emb)).toEqual(tensors.get("lm_head.decoder.weight")!.values);
+    expect(w.notes.join("\n")).toMatch(
+      /word_embeddings\.weight: not in the checkpoint; read from "lm_head\.decoder\.weight"/,
+    );
   });
 
   it("lm_head.decoder.bias is the head bias (one parameter, named lm_head.bias)", async () => {

@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { modelConfigToJson, parseModelConfig, readModelConfig } from "../../../src/model/weights/config.ts";
+import { removeTmpDirs, tmpDir } from "./helpers.ts";
+
+afterAll(removeTmpDirs);
 
 const robertaBase = {
   architectures: ["RobertaForMaskedLM"],
@@ -73,7 +75,7 @@ describe("config.json", () => {
   });
 
   it("names the file when config.json is missing or not JSON", () => {
-    const dir = mkdtempSync(join(tmpdir(), "entk-cfg-"));
+    const dir = tmpDir("entk-cfg-");
     expect(() => readModelConfig(dir)).toThrow(`${join(dir, "config.json")}: cannot read the model config (ENOENT)`);
     writeFileSync(join(dir, "config.json"), "{ not json");
     expect(() => readModelConfig(dir)).toThrow(`${join(dir, "config.json")}: not valid JSON`);

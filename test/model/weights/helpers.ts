@@ -1,6 +1,20 @@
-import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TensorRef } from "../../../src/model/weights/types.ts";
+
+const made: string[] = [];
+
+/** A fresh temp directory, removed by {@link removeTmpDirs} (call it in afterAll). */
+export function tmpDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
+export function removeTmpDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
 
 /** A tensor for a hand-made safetensors file: raw little-endian bytes as they go on disk. */
 export interface RawTensor {

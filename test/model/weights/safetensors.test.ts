@@ -1,13 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { bf16ToF32, f16ToF32 } from "../../../src/model/weights/convert.ts";
 import { readSafetensorsHeader, writeSafetensors } from "../../../src/model/weights/safetensors.ts";
-import { f32Bytes, handSafetensors } from "./helpers.ts";
+import { f32Bytes, handSafetensors, removeTmpDirs, tmpDir } from "./helpers.ts";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "entk-st-"));
+const tmp = () => tmpDir("entk-st-");
+afterAll(removeTmpDirs);
 
 describe("safetensors header", () => {
   it("reads a hand-made file: dtypes, shapes, absolute offsets, metadata", () => {
@@ -170,6 +170,7 @@ h = v.astype(np.float16)
 bf = (v.view(np.uint32) >> 16).astype(np.uint16)
 print(json.dumps({"f16": list(h.tobytes()), "f16v": h.astype(np.float32).tolist(),
                   "bf16": list(bf.tobytes()), "bf16v": (bf.astype(np.uint32) << 16).view(np.float32).tolist()}))`;
+
     const r = JSON.parse(
       execFileSync("python3", ["-c", py, JSON.stringify(vals).replace("null", "Infinity")], {
         encoding: "utf8",
