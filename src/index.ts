@@ -31,6 +31,30 @@ export {
   resplitCr,
   swapSst2,
 } from "./data/index.ts";
+export { canonicalJson, contentKey } from "./experiments/canonical.ts";
+export {
+  ConfigError,
+  configHash,
+  loadSweepConfig,
+  type MethodConfig,
+  parseMethodSpec,
+  parseSweepConfig,
+  type SweepConfig,
+  validateSweepConfig,
+} from "./experiments/config.ts";
+export {
+  type Executor,
+  type ExecutorRegistry,
+  type JobContext,
+  type RecordInput,
+  registryExecutor,
+} from "./experiments/executor.ts";
+export { expandJobs, gridPoints, type Job, type JobSpec } from "./experiments/jobs.ts";
+export { type MachineInfo, RECORD_SCHEMA, type ResultRecord } from "./experiments/records.ts";
+export { type RunSweepOptions, runSweep, type SweepSummary } from "./experiments/runner.ts";
+export { parseShard, type Shard, selectShard } from "./experiments/shard.ts";
+export { ResultsStore, readResults, readResultsFile } from "./experiments/store.ts";
+export { defaultExecutors } from "./experiments/wiring.ts";
 export { cachedFactorSource } from "./kernels/cache.ts";
 export { computeKernels, type KernelOptions, type KernelResult } from "./kernels/compute.ts";
 export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./kernels/job.ts";
@@ -73,7 +97,12 @@ export {
   type TrainableModel,
   type TrainableModelOptions,
 } from "./model/prompt-model.ts";
-export { DEVICES, type Device, type ProviderStatus, probeProvider } from "./model/runtime/providers.ts";
+export {
+  DEVICES,
+  type Device,
+  type ProviderStatus,
+  probeProvider,
+} from "./model/runtime/providers.ts";
 export { getSession, type RuntimeOptions, releaseSessions } from "./model/runtime/session.ts";
 export { type LoadedCheckpoint, loadWeightsFromDir } from "./model/weights/checkpoint.ts";
 export { modelConfigToJson, parseModelConfig, readModelConfig } from "./model/weights/config.ts";
@@ -111,6 +140,51 @@ export {
   taskEncoder,
   validateTemplate,
 } from "./prompts/index.ts";
+export { aggregate, type Cell, formatMeanStd } from "./report/aggregate.ts";
+export { paperTable, paperValue } from "./report/paper.ts";
+export { type ReportOptions, renderReport, writeReport } from "./report/report.ts";
+export {
+  type AsymModel,
+  asymFit,
+  asymPredict,
+  checkSolveOptions,
+  DEFAULT_HYPER,
+  type FitInput,
+  type GridEntry,
+  type KernelSolver,
+  type LogisticModel,
+  type LstsqModel,
+  logisticFit,
+  logisticPredict,
+  lstsqFit,
+  lstsqPredict,
+  type Mat as KernelMatrix,
+  mat as kernelMatrix,
+  type PredictInput,
+  PreparedSquare,
+  readSolverInputs,
+  resultPaths,
+  SOLVER_NAMES,
+  SOLVERS,
+  type SolveOptions,
+  type SolveOutput,
+  type SolveResult,
+  type SolverHyper,
+  type SolverInputs,
+  type SolverName,
+  type SolverSplit,
+  type SplitMetrics,
+  type SvmModel,
+  solveKernelDir,
+  solveKernels,
+  svcFit,
+  svcPredict,
+  svrFit,
+  svrPredict,
+  symEig,
+  targetsFromLabels,
+} from "./solvers/index.ts";
+export * as metrics from "./solvers/metrics.ts";
 export {
   buildTokenizerFiles,
   bytesToUnicode,

@@ -5,6 +5,9 @@ import { registerEnv } from "./commands/env.ts";
 import { registerKernel } from "./commands/kernel.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
+import { registerReport } from "./commands/report.ts";
+import { registerSolve } from "./commands/solve.ts";
+import { registerSweep } from "./commands/sweep.ts";
 
 /** Exit code for usage errors (unknown command or flag, bad flag value), as in most Unix tools. */
 export const EXIT_USAGE = 2;
@@ -15,11 +18,15 @@ export function buildProgram(): Command {
     .version(ENTK_VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  // In pipeline order, which is the order `entk --help` lists them.
   registerEnv(program);
-  registerModel(program);
-  registerKernel(program);
   registerData(program);
   registerPrompt(program);
+  registerModel(program);
+  registerKernel(program);
+  registerSweep(program);
+  registerReport(program);
+  registerSolve(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {

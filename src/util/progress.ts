@@ -16,6 +16,9 @@ export function progressBar(label: string, total: number, opts: { quiet?: boolea
     {
       format: `${label.padEnd(14)} {bar} {value}/{total} ${opts.unit ?? "it"} | {rate}/s | ETA {eta_formatted}`,
       stream: process.stderr,
+      // cli-progress draws nothing off a terminal unless told to; then it prints a line every 2 s instead.
+      noTTYOutput: !process.stderr.isTTY,
+      notTTYSchedule: 2000,
       etaBuffer: 20,
       hideCursor: true,
     },

@@ -1,0 +1,363 @@
+import { readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { canonicalJson, contentKey } from "./canonical.ts";
+
+export const KERNEL_FORMULAS = ["sgd", "signgd", "asymmetric_signgd"] as const;
+export const KERNEL_SOLVERS = ["lstsq", "logistic", "svc", "svr", "asym"] as const;
+export const FT_OPTIMIZERS = ["sgd", "signgd", "adam"] as const;
+export const SPLIT_MODES = ["k-shot", "k-shot-10x", "k-shot-1k-test"] as const;
+export type KernelFormula = (typeof KERNEL_FORMULAS)[number];
+export type KernelSolver = (typeof KERNEL_SOLVERS)[number];
+export type FtOptimizer = (typeof FT_OPTIMIZERS)[number];
+export type SplitMode = (typeof SPLIT_MODES)[number];
+
+/** Kernel regression: every formula × solver is one job; the hyperparameter grid is swept inside the job. */
+export interface KernelMethodConfig {
+  kind: "kernel";
+  formulas: KernelFormula[];
+  solvers: KernelSolver[];
+  /** Swept inside each job (cheap once the kernel exists): one result record per grid point. */
+  grid: { reg: number[]; gamma?: number[]; lambda?: number[] };
+  options: {
+    binary: boolean;
+    adjustForInit: boolean;
+    f0Scaling: number;
+    excludeEmbeddings: boolean;
+    excludeHead: boolean;
+    onlyBiases: boolean;
+  };
+}
+
+/** Prompt-based fine-tuning: every optimizer × lr × batch size × steps is one job (one training run). */
+export interface FtMethodConfig {
+  kind: "ft";
+  optimizers: FtOptimizer[];
+  lr: number[];
+  batchSize: number[];
+  steps: number[];
+  options: { evalEvery: number | "epoch"; weightDecay: number; warmupSteps: number; maxGradNorm: number };
+}
+
+/**
+ * Test-only method: sleeps `ms`, then returns `variants` records with metrics derived from the job key. It
+ * exercises the sweep machinery (resume, sharding, SIGKILL) without a model.
+ */
+export interface SleepMethodConfig {
+  kind: "sleep";
+  ms: number;
+  variants: number;
+  fail: boolean;
+}
+
+/** Every method may be restricted to some of the sweep's tasks (e.g. A-SignGD to binary tasks). */
+export type MethodConfig = (KernelMethodConfig | FtMethodConfig | SleepMethodConfig) & { tasks?: string[] };
+
+export interface SweepConfig {
+  name: string;
+  /** Free text for people reading the config (JSON has no comments); not part of the config hash. */
+  description?: string;
+  model: { id: string; revision?: string };
+  /** Where the task data lives (LM-BFF `original/` layout) and which k-shot split mode to generate. */
+  data: { dir: string; mode: SplitMode };
+  tasks: string[];
+  k: number[];
+  seeds: number[];
+  methods: MethodConfig[];
+  limits: { limitEval?: number };
+  /** Output directory (records, job work dirs, shared caches). Relative paths are relative to the working dir. */
+  out: string;
+}
+
+/** A config problem, located by the key path (e.g. `methods[1].lr[0]`) and, when known, the file line. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly path: string,
+    readonly detail: string,
+    readonly line?: number,
+  ) {
+    super(`${file}${line ? `:${line}` : ""}: ${path ? `${path}: ` : ""}${detail}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Path = (string | number)[];
+const fmtPath = (p: Path) =>
+  p.reduce<string>((s, seg) => (typeof seg === "number" ? `${s}[${seg}]` : s ? `${s}.${seg}` : seg), "");
+const show = (v: unknown) => (v === undefined ? "nothing" : JSON.stringify(v));
+
+/** Validation context: turns a key path into a ConfigError with the line number when the source is known. */
+class Ctx {
+  constructor(
+    readonly file: string,
+    private readonly lineOf: (p: Path) => number | undefined,
+  ) {}
+  fail(p: Path, detail: string): never {
+    throw new ConfigError(this.file, fmtPath(p), detail, this.lineOf(p));
+  }
+  obj(v: unknown, p: Path, allowed: string[]): Record<string, unknown> {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) this.fail(p, `expected an object, got ${show(v)}`);
+    for (const key of Object.keys(v as object))
+      if (!allowed.includes(key)) this.fail([...p, key], `unknown key (expected one of: ${allowed.join(", ")})`);
+    return v as Record<string, unknown>;
+  }
+  str(v: unknown, p: Path): string {
+    if (typeof v !== "string" || v.trim() === "") this.fail(p, `expected a non-empty string, got ${show(v)}`);
+    return v;
+  }
+  oneOf<T extends string>(v: unknown, p: Path, choices: readonly T[]): T {
+    if (typeof v !== "string" || !choices.includes(v as T))
+      this.fail(p, `expected one of ${choices.map((c) => `"${c}"`).join(", ")}, got ${show(v)}`);
+    return v as T;
+  }
+  bool(v: unknown, p: Path, dflt: boolean): boolean {
+    if (v === undefined) return dflt;
+    if (typeof v !== "boolean") this.fail(p, `expected true or false, got ${show(v)}`);
+    return v;
+  }
+  num(v: unknown, p: Path, opts: { int?: boolean; min?: number; gt?: number } = {}): number {
+    const what = `${opts.int ? "an integer" : "a number"}${opts.gt !== undefined ? ` > ${opts.gt}` : opts.min !== undefined ? ` >= ${opts.min}` : ""}`;
+    if (typeof v !== "number" || !Number.isFinite(v)) this.fail(p, `expected ${what}, got ${show(v)}`);
+    if (
+      (opts.int && !Number.isInteger(v)) ||
+      (opts.min !== undefined && v < opts.min) ||
+      (opts.gt !== undefined && v <= opts.gt)
+    )
+      this.fail(p, `expected ${what}, got ${show(v)}`);
+    return v;
+  }
+  /** A non-empty list without duplicates; a single scalar is accepted as a one-element list. */
+  list<T>(v: unknown, p: Path, item: (x: unknown, p: Path) => T): T[] {
+    const arr = Array.isArray(v) ? v : v === undefined ? this.fail(p, "is required (a non-empty list)") : [v];
+    if (arr.length === 0) this.fail(p, "expected a non-empty list");
+    const out = arr.map((x, i) => item(x, Array.isArray(v) ? [...p, i] : p));
+    const seen = new Set<string>();
+    out.forEach((x, i) => {
+      const c = canonicalJson(x);
+      if (seen.has(c)) this.fail(Array.isArray(v) ? [...p, i] : p, `duplicate value ${show(x)}`);
+      seen.add(c);
+    });
+    return out;
+  }
+}
+
+const TASK_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+function validateKernel(c: Ctx, m: Record<string, unknown>, p: Path): KernelMethodConfig {
+  const formulas = c.list(m.formula, [...p, "formula"], (x, q) => c.oneOf(x, q, KERNEL_FORMULAS));
+  const solvers = c.list(m.solver, [...p, "solver"], (x, q) => c.oneOf(x, q, KERNEL_SOLVERS));
+  const reg = m.reg === undefined ? [0] : c.list(m.reg, [...p, "reg"], (x, q) => c.num(x, q, { min: 0 }));
+  const grid: KernelMethodConfig["grid"] = { reg };
+  for (const name of ["gamma", "lambda"] as const) {
+    if (m[name] === undefined) continue;
+    if (!solvers.includes("asym"))
+      c.fail([...p, name], `only applies to the "asym" solver (solver is ${show(solvers)})`);
+    grid[name] = c.list(m[name], [...p, name], (x, q) =>
+      name === "gamma" ? c.num(x, q, { gt: 0 }) : c.num(x, q, { min: 0 }),
+    );
+  }
+  const adjustForInit = c.bool(m.adjustForInit, [...p, "adjustForInit"], false);
+  if (adjustForInit)
+    for (const s of solvers)
+      if (s === "logistic" || s === "svc")
+        c.fail([...p, "adjustForInit"], `the "${s}" solver cannot adjust for f0 (only lstsq, asym and svr can)`);
+  if (m.f0Scaling !== undefined && !adjustForInit) c.fail([...p, "f0Scaling"], "needs adjustForInit: true");
+  return {
+    kind: "kernel",
+    formulas,
+    solvers,
+    grid,
+    options: {
+      binary: c.bool(m.binary, [...p, "binary"], false),
+      adjustForInit,
+      f0Scaling: m.f0Scaling === undefined ? 1 : c.num(m.f0Scaling, [...p, "f0Scaling"], { gt: 0 }),
+      excludeEmbeddings: c.bool(m.excludeEmbeddings, [...p, "excludeEmbeddings"], false),
+      excludeHead: c.bool(m.excludeHead, [...p, "excludeHead"], false),
+      onlyBiases: c.bool(m.onlyBiases, [...p, "onlyBiases"], false),
+    },
+  };
+}
+
+function validateFt(c: Ctx, m: Record<string, unknown>, p: Path): FtMethodConfig {
+  const evalEvery = m.evalEvery === undefined || m.evalEvery === "epoch" ? (m.evalEvery ?? 100) : m.evalEvery;
+  if (evalEvery !== "epoch" && !(Number.isInteger(evalEvery) && (evalEvery as number) >= 1))
+    c.fail([...p, "evalEvery"], `expected an integer >= 1 or "epoch", got ${show(evalEvery)}`);
+  return {
+    kind: "ft",
+    optimizers: c.list(m.optimizer, [...p, "optimizer"], (x, q) => c.oneOf(x, q, FT_OPTIMIZERS)),
+    lr: c.list(m.lr, [...p, "lr"], (x, q) => c.num(x, q, { gt: 0 })),
+    batchSize: c.list(m.batchSize, [...p, "batchSize"], (x, q) => c.num(x, q, { int: true, min: 1 })),
+    steps: c.list(m.steps, [...p, "steps"], (x, q) => c.num(x, q, { int: true, min: 1 })),
+    options: {
+      evalEvery: evalEvery as number | "epoch",
+      weightDecay: m.weightDecay === undefined ? 0 : c.num(m.weightDecay, [...p, "weightDecay"], { min: 0 }),
+      warmupSteps: m.warmupSteps === undefined ? 0 : c.num(m.warmupSteps, [...p, "warmupSteps"], { int: true, min: 0 }),
+      maxGradNorm: m.maxGradNorm === undefined ? 1 : c.num(m.maxGradNorm, [...p, "maxGradNorm"], { gt: 0 }),
+    },
+  };
+}
+
+const METHOD_KEYS = {
+  kernel: [
+    "kind",
+    "formula",
+    "solver",
+    "reg",
+    "gamma",
+    "lambda",
+    "binary",
+    "adjustForInit",
+    "f0Scaling",
+    "excludeEmbeddings",
+    "excludeHead",
+    "onlyBiases",
+  ],
+  ft: ["kind", "optimizer", "lr", "batchSize", "steps", "evalEvery", "weightDecay", "warmupSteps", "maxGradNorm"],
+  sleep: ["kind", "ms", "variants", "fail"],
+};
+
+function validateMethod(c: Ctx, v: unknown, p: Path): MethodConfig {
+  const kind = c.oneOf(c.obj(v, p, Object.keys(v ?? {})).kind, [...p, "kind"], ["kernel", "ft", "sleep"] as const);
+  const m = c.obj(v, p, [...METHOD_KEYS[kind], "tasks"]);
+  const tasks = m.tasks === undefined ? {} : { tasks: c.list(m.tasks, [...p, "tasks"], (x, q) => c.str(x, q)) };
+  if (kind === "kernel") return { ...validateKernel(c, m, p), ...tasks };
+  if (kind === "ft") return { ...validateFt(c, m, p), ...tasks };
+  return {
+    ...tasks,
+    kind: "sleep",
+    ms: c.num(m.ms, [...p, "ms"], { int: true, min: 0 }),
+    variants: m.variants === undefined ? 1 : c.num(m.variants, [...p, "variants"], { int: true, min: 1 }),
+    fail: c.bool(m.fail, [...p, "fail"], false),
+  };
+}
+
+/**
+ * Parse a one-line method spec as `entk run --methods` takes them: `kernel:<formula>:<solver>[:key=value]...` or
+ * `ft:<optimizer>[:key=value]...` (`bs` is short for batchSize), e.g. `ft:adam:lr=1e-5:bs=8:steps=1000`. It is
+ * validated like a sweep config's method entry, so a run and a sweep of the same job share its content key.
+ */
+export function parseMethodSpec(spec: string): MethodConfig {
+  const c: Ctx = new Ctx(`method "${spec}"`, () => undefined);
+  const [kind, ...rest] = spec.split(":");
+  const raw: Record<string, unknown> = { kind };
+  c.oneOf(kind, ["kind"], ["kernel", "ft", "sleep"] as const);
+  const positional =
+    kind === "kernel" ? ["formula", "solver"] : kind === "ft" ? ["optimizer"] : kind === "sleep" ? ["ms"] : [];
+  const value = (v: string): unknown =>
+    v === "true" ? true : v === "false" ? false : v !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
+  rest.forEach((part, i) => {
+    if (i < positional.length) raw[positional[i]] = value(part);
+    else {
+      const eq = part.indexOf("=");
+      if (eq <= 0) c.fail([], `expected key=value after the ${positional.join(" and ")}, got "${part}"`);
+      const key = part.slice(0, eq);
+      raw[key === "bs" ? "batchSize" : key] = value(part.slice(eq + 1));
+    }
+  });
+  return validateMethod(c, raw, []);
+}
+
+/** Validate a parsed config object. `lineOf` maps a key path to its line in the source, when known. */
+export function validateSweepConfig(
+  raw: unknown,
+  file = "config",
+  lineOf: (p: Path) => number | undefined = () => undefined,
+): SweepConfig {
+  const c: Ctx = new Ctx(file, lineOf);
+  const r = c.obj(raw, [], ["name", "description", "model", "data", "tasks", "k", "seeds", "methods", "limits", "out"]);
+  const model =
+    typeof r.model === "string"
+      ? { id: c.str(r.model, ["model"]) }
+      : (() => {
+          const m = c.obj(r.model, ["model"], ["id", "revision"]);
+          return {
+            id: c.str(m.id, ["model", "id"]),
+            ...(m.revision === undefined ? {} : { revision: c.str(m.revision, ["model", "revision"]) }),
+          };
+        })();
+  const data =
+    typeof r.data === "string"
+      ? { dir: c.str(r.data, ["data"]), mode: "k-shot-1k-test" as SplitMode }
+      : (() => {
+          const d = c.obj(r.data, ["data"], ["dir", "mode"]);
+          return {
+            dir: c.str(d.dir, ["data", "dir"]),
+            mode:
+              d.mode === undefined ? ("k-shot-1k-test" as SplitMode) : c.oneOf(d.mode, ["data", "mode"], SPLIT_MODES),
+          };
+        })();
+  const tasks = c.list(r.tasks, ["tasks"], (x, q) => {
+    const t = c.str(x, q);
+    if (!TASK_RE.test(t)) c.fail(q, `expected a task name (letters, digits, "-", "_", "."), got ${show(t)}`);
+    return t;
+  });
+  const lower = new Set<string>();
+  tasks.forEach((t, i) => {
+    if (lower.has(t.toLowerCase())) c.fail(["tasks", i], `duplicate task ${show(t)} (task names are case-insensitive)`);
+    lower.add(t.toLowerCase());
+  });
+  const limitsRaw = r.limits === undefined ? {} : c.obj(r.limits, ["limits"], ["limitEval"]);
+  const limits: SweepConfig["limits"] = {};
+  if (limitsRaw.limitEval !== undefined)
+    limits.limitEval = c.num(limitsRaw.limitEval, ["limits", "limitEval"], { int: true, min: 1 });
+  const methodsRaw = r.methods;
+  if (!Array.isArray(methodsRaw) || methodsRaw.length === 0)
+    c.fail(["methods"], `expected a non-empty list of methods, got ${show(methodsRaw)}`);
+  const methods = methodsRaw.map((m, i) => validateMethod(c, m, ["methods", i]));
+  for (const [i, m] of methods.entries())
+    for (const [j, t] of (m.tasks ?? []).entries())
+      if (!lower.has(t.toLowerCase()))
+        c.fail(["methods", i, "tasks", j], `task ${show(t)} is not in the top-level tasks`);
+
+  return {
+    name: r.name === undefined ? "sweep" : c.str(r.name, ["name"]),
+    ...(r.description === undefined ? {} : { description: c.str(r.description, ["description"]) }),
+    model,
+    data,
+    tasks,
+    k: c.list(r.k, ["k"], (x, q) => c.num(x, q, { int: true, min: 1 })),
+    seeds: c.list(r.seeds, ["seeds"], (x, q) => c.num(x, q, { int: true, min: 0 })),
+    methods,
+    limits,
+    out: c.str(r.out, ["out"]),
+  };
+}
+
+/** Parse JSON or YAML text (JSON is read by the YAML 1.2 parser too, so both get line numbers in errors). */
+export function parseSweepConfig(text: string, file = "config"): SweepConfig {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new ConfigError(file, "", `cannot parse: ${e.message.split("\n")[0]}`, lc.linePos(e.pos[0]).line);
+  }
+  const lineOf = (p: Path): number | undefined => {
+    for (let n = p.length; n >= 0; n--) {
+      const node = doc.getIn(p.slice(0, n), true) as { range?: [number, number] } | undefined;
+      if (node && typeof node === "object" && node.range) return lc.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  return validateSweepConfig(doc.toJS(), file, lineOf);
+}
+
+export function loadSweepConfig(path: string): SweepConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read sweep config ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return parseSweepConfig(text, path);
+}
+
+/** Identifies a config's meaning (not its formatting or its output dir): recorded in every result. */
+export function configHash(config: SweepConfig): string {
+  const { out: _out, description: _d, ...rest } = config;
+  return contentKey(rest);
+}
+
+export function resolveOutDir(config: SweepConfig, cwd = process.cwd()): string {
+  return isAbsolute(config.out) ? config.out : resolve(cwd, config.out);
+}

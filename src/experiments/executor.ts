@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { sha256Hex } from "./canonical.ts";
+import { gridPoints, type HyperValue, type Job, methodKind } from "./jobs.ts";
+import type { ResultRecord } from "./records.ts";
+
+/** What a job gets from the runner besides its spec. */
+export interface JobContext {
+  /** This job's private scratch directory (`OUT/jobs/<key>`): splits, kernels, checkpoints. */
+  workDir: string;
+  /**
+   * Shared by every job of the same (task, model) group (`OUT/cache/<group>`), so the test set's gradients are
+   * computed once and reused by every k and seed. Writers must be content-addressed and atomic (the kernels
+   * layer's cache is): shards on other machines may share it.
+   */
+  cacheDir: string;
+  /** Aborted on Ctrl-C: stop early (a job that does not finish writes no record and reruns on resume). */
+  signal: AbortSignal;
+  /** A complete record for this job: fills task, k, seed, method, model, version, timing and key. */
+  record(r: RecordInput): ResultRecord;
+  log(message: string): void;
+}
+
+export interface RecordInput {
+  /** The grid point (merged over the job's fixed hyperparameters). */
+  hyperparameters?: Record<string, HyperValue>;
+  dev: Record<string, number>;
+  test: Record<string, number>;
+  weightsHash: string;
+  wallTimeS?: number;
+}
+
+/** Runs one job; returns one record per hyperparameter configuration it evaluated. */
+export type Executor = (job: Job, ctx: JobContext) => Promise<ResultRecord[]>;
+
+/** Executors by method kind (the part of `job.method` before the first ":"). */
+export type ExecutorRegistry = Record<string, Executor>;
+
+export function registryExecutor(registry: ExecutorRegistry): Executor {
+  return (job, ctx) => {
+    const kind = methodKind(job.method);
+    const ex = registry[kind];
+    if (!ex)
+      throw new Error(`no executor for method "${job.method}" (known kinds: ${Object.keys(registry).join(", ")})`);
+    return ex(job, ctx);
+  };
+}
+
+/** A deterministic number in [0.5, 1) from a string: fake but reproducible metrics. */
+function fakeMetric(seed: string): number {
+  return 0.5 + Number.parseInt(sha256Hex(seed).slice(0, 8), 16) / 2 ** 33;
+}
+
+/**
+ * The test-only `sleep:<ms>` method: waits (honouring Ctrl-C), then returns one record per `variant` grid point
+ * with metrics derived from the job key, so an interrupted-and-resumed sweep must reproduce them exactly.
+ */
+export const sleepExecutor: Executor = async (job, ctx) => {
+  const ms = Number(job.method.split(":")[1] ?? 0);
+  await sleep(ms, undefined, { signal: ctx.signal });
+  if (job.hyperparameters.fail === true) throw new Error(`sleep job ${job.key} failed on purpose (fail: true)`);
+  return gridPoints(job.grid).map((point) => {
+    const s = `${job.key}|${JSON.stringify(point)}`;
+    const m = (split: string) => ({ acc: fakeMetric(`${s}|${split}|acc`), f1: fakeMetric(`${s}|${split}|f1`) });
+    return ctx.record({ hyperparameters: point, dev: m("dev"), test: m("test"), weightsHash: "none" });
+  });
+};

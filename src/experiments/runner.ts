@@ -1,0 +1,157 @@
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import pLimit from "p-limit";
+import { writeFileAtomic } from "../util/atomic.ts";
+import { progressBar } from "../util/progress.ts";
+import { ENTK_VERSION } from "../version.ts";
+import { configHash, resolveOutDir, type SweepConfig } from "./config.ts";
+import { type Executor, type JobContext, registryExecutor } from "./executor.ts";
+import { expandJobs, type Job } from "./jobs.ts";
+import { machineInfo, RECORD_SCHEMA, type ResultRecord } from "./records.ts";
+import { type Shard, selectShard, WHOLE } from "./shard.ts";
+import { ResultsStore } from "./store.ts";
+import { defaultExecutors } from "./wiring.ts";
+
+export interface RunSweepOptions {
+  shard?: Shard;
+  /** Jobs run at once (default 1: each job already uses every core through ORT's intra-op threads). */
+  concurrency?: number;
+  /** Runs one job; default: the method-kind registry of src/experiments/wiring.ts. */
+  executor?: Executor;
+  /** Abort to stop (Ctrl-C): no new job starts, running jobs see ctx.signal; finished records are kept. */
+  signal?: AbortSignal;
+  /** Overrides config.out. */
+  outDir?: string;
+  quiet?: boolean;
+  /** Stop at the first failed job instead of running the rest. */
+  failFast?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface SweepSummary {
+  outDir: string;
+  configHash: string;
+  /** Jobs in the whole sweep / in this shard / already finished before this run / finished now / failed now. */
+  total: number;
+  inShard: number;
+  alreadyDone: number;
+  ran: number;
+  failed: { key: string; method: string; task: string; error: string }[];
+  interrupted: boolean;
+}
+
+const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_");
+
+/**
+ * Run (this shard of) a sweep: expand, skip jobs whose records exist, run the rest with p-limit, write each job's
+ * records atomically as it finishes. Safe to kill at any time and rerun: it resumes where it stopped.
+ */
+export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}): Promise<SweepSummary> {
+  const shard = opts.shard ?? WHOLE;
+  const concurrency = opts.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency must be an integer >= 1`);
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const executor = opts.executor ?? registryExecutor(defaultExecutors);
+  const outDir = opts.outDir ?? resolveOutDir(config);
+  const cfgHash = configHash(config);
+  const signal = opts.signal ?? new AbortController().signal;
+  const store = new ResultsStore(outDir);
+  const machine = machineInfo();
+
+  const all = expandJobs(config);
+  const mine = selectShard(all, shard);
+  const done = store.keys();
+  const todo = mine.filter((j) => !done.has(j.key));
+  const summary: SweepSummary = {
+    outDir,
+    configHash: cfgHash,
+    total: all.length,
+    inShard: mine.length,
+    alreadyDone: mine.length - todo.length,
+    ran: 0,
+    failed: [],
+    interrupted: false,
+  };
+  await mkdir(store.recordsDir, { recursive: true });
+  const shardTag = `${shard.index}-of-${shard.count}`;
+  const manifestPath = join(outDir, "shards", `${shardTag}.json`);
+  const startedAt = new Date().toISOString();
+  const writeManifest = (finishedAt?: string) =>
+    writeFileAtomic(
+      manifestPath,
+      `${JSON.stringify({ shard: shardTag, configHash: cfgHash, config, entkVersion: ENTK_VERSION, machine, startedAt, finishedAt, summary }, null, 2)}\n`,
+    );
+  await writeManifest();
+  log(
+    `sweep ${config.name}: ${all.length} jobs${shard.count > 1 ? `, shard ${shard.index}/${shard.count} has ${mine.length}` : ""}; ` +
+      `${summary.alreadyDone} already done, ${todo.length} to run (concurrency ${concurrency})`,
+  );
+
+  const bar = progressBar("sweep", todo.length, { quiet: opts.quiet, unit: "jobs" });
+  const limit = pLimit(concurrency);
+  const failStop = new AbortController();
+  const jobSignal = AbortSignal.any([signal, failStop.signal]);
+
+  const runOne = async (job: Job) => {
+    if (jobSignal.aborted) return;
+    const t0 = performance.now();
+    const workDir = join(outDir, "jobs", job.key);
+    const ctx: JobContext = {
+      workDir,
+      cacheDir: join(outDir, "cache", slug(job.group.replace("|", "--"))),
+      signal: jobSignal,
+      log,
+      record: (r) => ({
+        schema: RECORD_SCHEMA,
+        key: job.key,
+        task: job.task,
+        k: job.k,
+        seed: job.seed,
+        method: job.method,
+        hyperparameters: { ...job.hyperparameters, ...(r.hyperparameters ?? {}) },
+        dev: r.dev,
+        test: r.test,
+        model: { ...job.model, weightsHash: r.weightsHash },
+        entkVersion: ENTK_VERSION,
+        wallTimeS: r.wallTimeS ?? (performance.now() - t0) / 1000,
+        finishedAt: new Date().toISOString(),
+        configHash: cfgHash,
+        machine,
+      }),
+    };
+    try {
+      await mkdir(workDir, { recursive: true });
+      const records: ResultRecord[] = await executor(job, ctx);
+      if (records.length === 0) throw new Error("the executor returned no records");
+      await store.put(job.key, records);
+      await rm(join(outDir, "failed", `${job.key}.json`), { force: true });
+      summary.ran++;
+    } catch (err) {
+      // Stopped by Ctrl-C or by --fail-fast after another job failed: not a failure, the job reruns on resume.
+      if (jobSignal.aborted) return;
+      const error = err instanceof Error ? err.message : String(err);
+      summary.failed.push({ key: job.key, method: job.method, task: job.task, error });
+      await writeFileAtomic(
+        join(outDir, "failed", `${job.key}.json`),
+        `${JSON.stringify({ job, error, at: new Date().toISOString() }, null, 2)}\n`,
+      );
+      log(`job ${job.key} (${job.task} k=${job.k} seed=${job.seed} ${job.method}) failed: ${error}`);
+      if (opts.failFast) failStop.abort();
+    } finally {
+      bar.tick();
+    }
+  };
+
+  try {
+    await Promise.all(todo.map((job) => limit(() => runOne(job))));
+  } finally {
+    bar.stop();
+  }
+  summary.interrupted = signal.aborted;
+  // The merged view is one file, so only an unsharded, complete run writes it (shards would collide on it). It
+  // holds this config's jobs only, even if the directory also has records of other configs.
+  if (shard.count === 1 && !summary.interrupted && summary.failed.length === 0)
+    await store.mergeTo(join(outDir, "results.jsonl"), new Set(all.map((j) => j.key)));
+  await writeManifest(summary.interrupted ? undefined : new Date().toISOString());
+  return summary;
+}

@@ -1,0 +1,44 @@
+/** How the report names a method and which row of the paper's Table 2 it corresponds to. */
+export interface MethodInfo {
+  label: string;
+  paper?: string;
+  order: number;
+}
+
+const FORMULA = {
+  sgd: { label: "K^(SGD)", order: 1 },
+  signgd: { label: "K^(SignGD)", order: 3 },
+  asymmetric_signgd: { label: "K^(A-SignGD)", order: 4 },
+} as const;
+const FT = {
+  sgd: { label: "SGD-FT", order: 0, paper: true },
+  adam: { label: "Adam-FT", order: 2, paper: true },
+  signgd: { label: "SignGD-FT", order: 5, paper: false },
+} as const;
+
+/**
+ * The row a record belongs to. By default every kernel solver is its own row (`kernel:sgd:lstsq`); with
+ * `poolSolvers` the solver becomes one more hyperparameter chosen on dev (`kernel:sgd`).
+ */
+export function rowMethod(method: string, poolSolvers: boolean): string {
+  const parts = method.split(":");
+  return poolSolvers && parts[0] === "kernel" && parts.length === 3 ? parts.slice(0, 2).join(":") : method;
+}
+
+export function methodInfo(rowKey: string): MethodInfo {
+  const at = rowKey.indexOf("@");
+  if (at >= 0) {
+    const info = methodInfo(rowKey.slice(0, at));
+    return { ...info, label: `${info.label} (${rowKey.slice(at + 1)})` };
+  }
+  const [kind, a, solver] = rowKey.split(":");
+  if (kind === "kernel" && a in FORMULA) {
+    const f = FORMULA[a as keyof typeof FORMULA];
+    return { label: solver ? `${f.label} ${solver}` : f.label, paper: f.label, order: f.order };
+  }
+  if (kind === "ft" && a in FT) {
+    const f = FT[a as keyof typeof FT];
+    return { label: f.label, ...(f.paper ? { paper: f.label } : {}), order: f.order };
+  }
+  return { label: rowKey, order: 6 };
+}

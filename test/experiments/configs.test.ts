@@ -1,0 +1,84 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { loadSweepConfig } from "../../src/experiments/config.ts";
+import { expandJobs } from "../../src/experiments/jobs.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const BIN = join(root, "bin/entk.js");
+const entk = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 60_000 });
+
+describe("ready configs in scripts/", () => {
+  it.each([16, 64])("table2-%ishot: the paper's 14 tasks × 5 seeds on roberta-base, kernels and FT", (k) => {
+    const c = loadSweepConfig(join(root, `scripts/table2-${k}shot.json`));
+    expect(c.model.id).toBe("roberta-base");
+    expect(c.k).toEqual([k]);
+    expect(c.seeds).toEqual([13, 21, 42, 87, 100]);
+    expect(c.tasks.length).toBe(14);
+    expect(c.data.mode).toBe("k-shot-1k-test");
+    const methods = new Set(expandJobs(c).map((j) => j.method));
+    for (const m of [
+      "kernel:sgd:lstsq",
+      "kernel:signgd:logistic",
+      "kernel:asymmetric_signgd:asym",
+      "ft:sgd",
+      "ft:adam",
+    ])
+      expect(methods.has(m)).toBe(true);
+  });
+
+  it("quick: a draft with 2 tasks, 2 seeds, kernels, solvers and a short fine-tune", () => {
+    const c = loadSweepConfig(join(root, "scripts/quick.json"));
+    expect(c.tasks.length).toBeLessThanOrEqual(3);
+    expect(c.seeds.length).toBeLessThanOrEqual(2);
+    const jobs = expandJobs(c);
+    expect(jobs.some((j) => j.method.startsWith("kernel:"))).toBe(true);
+    expect(jobs.some((j) => j.method.startsWith("ft:") && Number(j.hyperparameters.steps) <= 100)).toBe(true);
+  });
+});
+
+describe("entk sweep CLI", () => {
+  it("a bad config exits 1 naming file, line, key and what was expected", () => {
+    const dir = mkdtempSync(join(tmpdir(), "entk-cfg-"));
+    const f = join(dir, "bad.yaml");
+    writeFileSync(
+      f,
+      "model: m\ndata: d\ntasks: [cr]\nk: [16]\nseeds: [13]\nout: o\nmethods:\n  - kind: kernel\n    formula: ntk\n    solver: lstsq\n",
+    );
+    const r = entk("sweep", f);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      `entk: ${f}:9: methods[0].formula: expected one of "sgd", "signgd", "asymmetric_signgd", got "ntk"`,
+    );
+    expect(entk("sweep", join(dir, "missing.yaml")).stderr).toMatch(/cannot read sweep config .*missing\.yaml: ENOENT/);
+  });
+
+  it("bad flags exit 2; --help explains the default concurrency", () => {
+    const bad = entk("sweep", "scripts/quick.json", "--shard", "3/2");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--shard.*1 <= i <= n/);
+    expect(entk("sweep", "scripts/quick.json", "--concurrency", "0").status).toBe(2);
+    const help = entk("sweep", "--help");
+    expect(help.stdout.replace(/\s+/g, " ")).toMatch(
+      /Default 1: kernel and fine-tuning jobs are CPU-bound and each already uses every core/,
+    );
+  });
+
+  it("--dry-run lists this shard's jobs without running them; failed jobs make the sweep exit 1", () => {
+    const dir = mkdtempSync(join(tmpdir(), "entk-dry-"));
+    const r = entk("sweep", join(root, "scripts/quick.json"), "--dry-run", "--out", dir, "--shard", "1/2");
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^# config [0-9a-f]{16}, 14 jobs/);
+    expect(lines.slice(1).every((l) => / todo cr k=16 seed=13 /.test(l) || / todo MRPC k=16 seed=13 /.test(l))).toBe(
+      true,
+    );
+    const run = entk("sweep", join(root, "scripts/quick.json"), "--out", dir, "--quiet");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/kernel executor not wired yet/);
+    expect(run.stderr).toMatch(/entk: 28 job\(s\) failed; details in .*failed/);
+  });
+});
