@@ -125,6 +125,8 @@ export async function computeKernels(
       C: seen[0].C,
       maxDIn,
       memoryBytes: opts.memoryBytes ?? defaultMemoryBytes(),
+      // What the process holds besides these factors (model weights, ORT sessions, Node) counts against the budget.
+      baselineBytes: Math.max(0, process.memoryUsage().rss - seenBytes),
       maxEvalBlock: opts.maxEvalBlock,
     });
   };

@@ -12,6 +12,8 @@ export interface PlanInput {
   /** Widest linear input among included tensors (1 when there are none). */
   maxDIn: number;
   memoryBytes: number;
+  /** Memory already in use that the budget must also cover (the model, its sessions, the runtime); default 0. */
+  baselineBytes?: number;
   /** Upper bound on the eval block (the unit of streaming, caching and resume). */
   maxEvalBlock?: number;
 }
@@ -46,9 +48,9 @@ export function parseBytes(text: string, what = "--memory"): number {
   return Math.floor(Number(m[1]) * mult);
 }
 
-/** Per ORT call, the least work space: one output row of G = Δᵀ X (and sign, and ORT's copy) for one example a side. */
+/** Per ORT call, the least work space: one output row of G = Δᵀ X (with its copies, see sliceRows) per side. */
 function minWorkBytes(C: number, maxDIn: number): number {
-  return 4 * maxDIn * 2 * C * 3;
+  return 4 * maxDIn * 2 * C * 6;
 }
 
 /**
@@ -58,19 +60,21 @@ function minWorkBytes(C: number, maxDIn: number): number {
  */
 export function planKernels(p: PlanInput): KernelPlan {
   const minWork = minWorkBytes(p.C, p.maxDIn);
-  const need = p.trainBytes + p.evalExampleBytes + minWork;
+  const base = p.baselineBytes ?? 0;
+  const need = base + p.trainBytes + p.evalExampleBytes + minWork;
   if (need > p.memoryBytes)
     throw new Error(
-      `--memory ${fmt(p.memoryBytes)} is too small: the ${p.nTrain} train examples' gradient factors take ` +
+      `--memory ${fmt(p.memoryBytes)} is too small: ${base > 0 ? `the model and runtime already use ${fmt(base)}, ` : ""}` +
+        `the ${p.nTrain} train examples' gradient factors take ` +
         `${fmt(p.trainBytes)}, one eval example ${fmt(p.evalExampleBytes)}, and the smallest contraction block ` +
         `${fmt(minWork)} (at least ${fmt(need)} in all)`,
     );
-  const avail = p.memoryBytes - p.trainBytes;
+  const avail = p.memoryBytes - base - p.trainBytes;
   const maxBlock = Math.max(1, Math.min(p.nEval, p.maxEvalBlock ?? 128));
   const evalBlock = Math.max(1, Math.min(maxBlock, Math.floor(avail / 2 / Math.max(1, p.evalExampleBytes))));
   // Capped: larger calls gain little GEMM speed but cost page faults on fresh memory.
   const workBytes = Math.min(MAX_WORK_BYTES, avail - evalBlock * p.evalExampleBytes);
-  const perExampleRow = 4 * p.maxDIn * p.C * 3;
+  const perExampleRow = 4 * p.maxDIn * p.C * 6;
   const trainBlock = Math.max(1, Math.min(p.nTrain, Math.floor(workBytes / perExampleRow) - evalBlock));
   return { evalBlock, trainBlock, workBytes, memoryBytes: p.memoryBytes };
 }

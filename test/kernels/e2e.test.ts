@@ -181,6 +181,11 @@ describe("entk kernel end to end (tiny roberta)", () => {
       expect(Array.from(k("signgd"))).toEqual(Array.from(brute(engineRows.train, engineRows[split], true, true)));
       expect(maxRelErr(k("signgd"), brute(rows.train, rows[split], true, true))).toBeLessThan(1e-3);
     }
+    // The solvers read this directory as written (contract of README "Kernel output layout").
+    for (const formula of ["sgd", "asymmetric_signgd"])
+      expect(
+        await main(["node", "entk", "solve", "--kernels", out, "--formula", formula, "--solver", "lstsq", "--json"]),
+      ).toBe(0);
     const again = join(root, "out-again");
     expect(await kernelCli(again, "--formulas", "sgd,signgd,asymmetric_signgd")).toBe(0);
     expect(readKernelMeta(again).cache).toEqual({ blocks_cached: 3, blocks_computed: 0 });

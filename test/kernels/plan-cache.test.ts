@@ -20,6 +20,11 @@ describe("planner", () => {
     expect(base.trainBytes + p.evalBlock * base.evalExampleBytes + p.workBytes).toBeLessThanOrEqual(4e9);
     const q = planKernels({ ...base, nEval: 100_000, memoryBytes: 4e9 });
     expect(q).toEqual(p);
+    // Memory the model and runtime already hold counts against the budget.
+    expect(planKernels({ ...base, memoryBytes: 4e9, baselineBytes: 1e9 }).evalBlock).toBe(33);
+    expect(() => planKernels({ ...base, memoryBytes: 2e9, baselineBytes: 1e9 })).toThrow(
+      /the model and runtime already use 953\.7 MiB/,
+    );
     const tight = planKernels({ ...base, memoryBytes: 1.2e9 });
     expect(tight.evalBlock).toBe(3);
     expect(tight.trainBlock).toBe(32);
