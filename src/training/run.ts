@@ -29,6 +29,9 @@ export interface RunFinetuneOptions
   loadOptions?: LoadModelOptions;
   /** Evaluate only the first N test examples. */
   limitTest?: number;
+  /** Skip malformed data rows (each reported through `onSkip`) instead of failing. */
+  skipBadRows?: boolean;
+  onSkip?: (message: string) => void;
   /** Extra fields for the result record. */
   record?: Record<string, unknown>;
 }
@@ -38,11 +41,12 @@ export interface RunFinetuneOptions
  * dev-based model selection, save the best checkpoint in the Hugging Face layout and evaluate it on test.
  */
 export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult> {
-  const { task: taskArg, splitDir, model: modelId, createModel, loadOptions, limitTest, record, ...train } = o;
+  const { task: taskArg, splitDir, model: modelId, createModel, loadOptions, limitTest, record, ...rest } = o;
+  const { skipBadRows, onSkip, ...train } = rest;
   const weights = await loadModel(modelId, loadOptions);
   const tok = await loadTokenizer(weights.source.dir);
   const task = typeof taskArg === "string" ? loadTask(taskArg) : taskArg;
-  const data = loadFinetuneData(task, splitDir, tok, { limitTest });
+  const data = loadFinetuneData(task, splitDir, tok, { limitTest, skipBadRows, onSkip });
   const model = await createModel(weights, data.labelWordIds);
   return finetune({
     ...train,
@@ -54,6 +58,8 @@ export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult
     checkpointIO: hfCheckpointIO(weights),
     record: {
       task: task.name,
+      template: task.template,
+      mapping: task.mapping,
       splitDir,
       model: { id: modelId, ...(weights.source.revision ? { revision: weights.source.revision } : {}) },
       weightsHash: weights.hash,

@@ -47,6 +47,8 @@ describe("entk finetune", () => {
     await fail([...base, "--lr", "fast"], /--lr.*expected a number >= 0, got "fast"/);
     await fail([...base, "--steps", "0"], /--steps.*expected an integer >= 1/);
     await fail([...base, "--eval-every", "often"], /--eval-every.*expected an integer >= 1, got "often"/);
+    await fail(["--task", "nope", ...base.slice(2)], /unknown task "nope"/);
+    await fail([...base, "--mapping", "{oops"], /mapping/i);
   });
 
   it("fine-tunes a tiny model on a k-shot split and prints the result record", async () => {
@@ -62,6 +64,13 @@ describe("entk finetune", () => {
     expect(r).toMatchObject({ method: "ft:sgd", lr: 0.1, batchSize: 4, steps: 6, evalEvery: 3, task: "QNLI" });
     expect(JSON.parse(readFileSync(join(out, "result.json"), "utf8")).result).toEqual(r);
     const text = await run(...args, ...opts, "--limit-test", "10", "--quiet");
+    // prompt overrides become part of the run (and of its identity)
+    const mapping = "{'entailment':'great','not_entailment':'terrible'}";
+    const o2 = ["--out", join(root, "ft2"), "--template", "*cls**sent_0*?*mask*!*+sent_1**sep+*", "--mapping", mapping];
+    const r2 = JSON.parse(await run(...args.slice(0, 6), ...o2, ...opts, "--limit-test", "10", "--json", "--quiet"));
+    expect(r2.mapping).toEqual({ entailment: "great", not_entailment: "terrible" });
+    expect(r2.template).toBe("*cls**sent_0*?*mask*!*+sent_1**sep+*");
+    expect(r.template).toBe("*cls**sent-_0*?*mask*,*+sentl_1**sep+*");
     expect(text).toMatch(/^ft:sgd lr 0\.1 bs 4 steps 6: best step [36]\n {2}dev {3}acc \d+\.\d\d\n {2}test {2}acc/);
   });
 });

@@ -1,8 +1,10 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { overrideTask, parseMapping } from "../../prompts/task.ts";
 import { engineModelFactory } from "../../training/engine-model.ts";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../../training/optimizers.ts";
 import { type FinetuneModelFactory, runFinetune } from "../../training/run.ts";
 import type { FinetuneResult } from "../../training/trainer.ts";
+import { taskFromFlag, usageError } from "./data.ts";
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -25,6 +27,11 @@ function nonNegNumber(v: string): number {
 
 function evalEveryArg(v: string): number | "epoch" {
   return v === "epoch" ? "epoch" : positiveInt(v);
+}
+
+function sentLimitArg(v: string): number | null {
+  if (v === "none") return null;
+  return nonNegInt(v);
 }
 
 function seedArg(v: string): number {
@@ -50,6 +57,12 @@ interface FinetuneCliOpts {
   evalBatchSize: number;
   snapshotEvery?: number;
   limitTest?: number;
+  template?: string;
+  mapping?: string;
+  maxLength?: number;
+  firstSentLimit?: number | null;
+  otherSentLimit?: number | null;
+  skipBadRows?: boolean;
   out: string;
   fresh?: boolean;
   json?: boolean;
@@ -115,10 +128,33 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
       ).argParser(positiveInt),
     )
     .addOption(new Option("--limit-test <n>", "evaluate only the first n test examples").argParser(positiveInt))
+    .option("--template <t>", "override the task's template (LM-BFF syntax)")
+    .option("--mapping <m>", "override the label words, e.g. \"{'0':'terrible','1':'great'}\"")
+    .addOption(new Option("--max-length <n>", "override the max length").argParser(positiveInt))
+    .addOption(
+      new Option("--first-sent-limit <n>", "override the first-sentence limit (or none)").argParser(sentLimitArg),
+    )
+    .addOption(
+      new Option("--other-sent-limit <n>", "override the other-sentence limit (or none)").argParser(sentLimitArg),
+    )
+    .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--fresh", "start over, discarding a snapshot or finished result in OUT")
     .option("--json", "print the result record as JSON")
     .option("--quiet", "no progress bar")
-    .action(async (o: FinetuneCliOpts) => {
+    .action(async (o: FinetuneCliOpts, cmd: Command) => {
+      let mapping: Record<string, string> | undefined;
+      try {
+        mapping = o.mapping === undefined ? undefined : parseMapping(o.mapping);
+      } catch (err) {
+        usageError(cmd, (err as Error).message);
+      }
+      const task = overrideTask(taskFromFlag(cmd, o.task), {
+        template: o.template,
+        mapping,
+        maxLength: o.maxLength,
+        firstSentLimit: o.firstSentLimit,
+        otherSentLimit: o.otherSentLimit,
+      });
       // Ctrl-C / SIGTERM: finish the current step, snapshot it, exit with an error (rerun the command to resume).
       const ac = new AbortController();
       const stop = () => ac.abort();
@@ -126,7 +162,7 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
       process.once("SIGTERM", stop);
       const r = await runFinetune({
         signal: ac.signal,
-        task: o.task,
+        task,
         splitDir: o.splitDir,
         model: o.model,
         createModel,
@@ -142,6 +178,8 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
         evalBatchSize: o.evalBatchSize,
         snapshotEvery: o.snapshotEvery,
         limitTest: o.limitTest,
+        skipBadRows: o.skipBadRows,
+        onSkip: (m) => process.stderr.write(`entk: warning: ${m}\n`),
         outDir: o.out,
         fresh: o.fresh,
         quiet: o.quiet,
