@@ -39,6 +39,7 @@ export function ftExecutor(createModel: FinetuneModelFactory = engineModelFactor
       splitsRoot: join(ctx.cacheDir, "splits"),
     });
     ctx.signal.throwIfAborted();
+    ctx.log(`${job.task} k=${job.k} seed=${job.seed} ${job.method}: fine-tuning on ${splitDir}`);
     const evalEvery = h.evalEvery === "epoch" ? "epoch" : num(h, "evalEvery", job.method);
     const r = await runFinetune({
       task,

@@ -51,7 +51,7 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     excludeHead: boolOpt(h.excludeHead),
     onlyBiases: boolOpt(h.onlyBiases),
   };
-  ctx.log(`${job.task} k=${job.k} seed=${job.seed}: ${formula} kernel from ${splitDir}`);
+  ctx.log(`${job.task} k=${job.k} seed=${job.seed} ${job.method}: kernel on ${splitDir}`);
   const meta = await runKernelJob({
     model: job.model.id,
     revision: job.model.revision,
