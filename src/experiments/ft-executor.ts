@@ -62,6 +62,7 @@ export function ftExecutor(createModel: FinetuneModelFactory = engineModelFactor
       quiet: true,
     });
     if (!r.test) throw new Error(`${join(ctx.workDir, "ft")}: fine-tuning returned no test metrics`);
-    return [ctx.record({ dev: r.dev, test: r.test, weightsHash: String(r.weightsHash) })];
+    if (typeof r.weightsHash !== "string") throw new Error(`${join(ctx.workDir, "ft")}: the result has no weights hash`);
+    return [ctx.record({ dev: r.dev, test: r.test, weightsHash: r.weightsHash })];
   };
 }
