@@ -29,7 +29,8 @@ export interface FactorSource {
 export type FactorInput = ExampleGradFactors[] | FactorSource;
 
 /**
- * "materialize": every linear tensor via G = Δᵀ X; "gram": sgd via the Gram trick (sign kernels still materialize);
+ * "materialize": every linear tensor via G = Δᵀ X; "gram": sgd always via the Gram trick, whatever its work space
+ * (sign kernels still materialize);
  * "auto": per tensor, whichever the cost model says is cheaper.
  */
 export const STRATEGIES = ["auto", "materialize", "gram"] as const;
