@@ -33,10 +33,30 @@ export interface RunOnceResult {
   records: ResultRecord[];
 }
 
-/** The one-job-per-method sweep config `entk run` stands for. Method specs are validated here. */
+/** What `entk run` assumes when an `ft:` spec leaves them out: `entk finetune`'s defaults. */
+export const RUN_FT_DEFAULTS = { lr: 5e-5, batchSize: 8, steps: 1000 } as const;
+
+/** `ft:sgd:lr=1e-4` → `ft:sgd:lr=1e-4:batchSize=8:steps=1000` (missing lr, batch size, steps get the defaults). */
+export function withFtDefaults(spec: string): string {
+  if (!spec.startsWith("ft:")) return spec;
+  const keys = new Set(
+    spec
+      .split(":")
+      .slice(2)
+      .map((p) => p.slice(0, p.indexOf("=")))
+      .map((k) => (k === "bs" ? "batchSize" : k)),
+  );
+  const missing = Object.entries(RUN_FT_DEFAULTS).filter(([k]) => !keys.has(k));
+  return [spec, ...missing.map(([k, v]) => `${k}=${v}`)].join(":");
+}
+
+/**
+ * The one-job-per-method sweep config `entk run` stands for. Method specs are validated here; an `ft:` spec
+ * without lr, batch size or steps gets RUN_FT_DEFAULTS, written out, so the job key is that of the explicit spec.
+ */
 export function runConfig(o: RunOnceOptions): SweepConfig {
   if (o.methods.length === 0) throw new Error("--methods: expected at least one method");
-  const methods: MethodConfig[] = o.methods.map((m) => parseMethodSpec(m));
+  const methods: MethodConfig[] = o.methods.map((m) => parseMethodSpec(withFtDefaults(m)));
   return {
     name: "run",
     model: { id: o.model, ...(o.revision ? { revision: o.revision } : {}) },

@@ -64,7 +64,8 @@ export function registerRun(program: Command): void {
     .requiredOption(
       "--methods <list>",
       "comma-separated methods: kernel:<sgd|signgd|asymmetric_signgd>:<lstsq|logistic|svc|svr|asym>[:key=value]... " +
-        "and ft:<sgd|signgd|adam>[:lr=X][:bs=N][:steps=N]... (e.g. kernel:sgd:lstsq,ft:adam:lr=1e-5:bs=8:steps=1000)",
+        "and ft:<sgd|signgd|adam>[:lr=X][:bs=N][:steps=N][:evalEvery=N]... (missing lr, bs, steps: 5e-5, 8, 1000, as " +
+        "`entk finetune`), e.g. kernel:sgd:lstsq,kernel:signgd:logistic:reg=0.01,ft:adam:lr=1e-5:bs=8:steps=1000",
       methodsArg,
     )
     .option(
