@@ -62,7 +62,8 @@ export function ftExecutor(createModel: FinetuneModelFactory = engineModelFactor
       quiet: true,
     });
     if (!r.test) throw new Error(`${join(ctx.workDir, "ft")}: fine-tuning returned no test metrics`);
-    if (typeof r.weightsHash !== "string") throw new Error(`${join(ctx.workDir, "ft")}: the result has no weights hash`);
+    if (typeof r.weightsHash !== "string")
+      throw new Error(`${join(ctx.workDir, "ft")}: the result has no weights hash`);
     return [ctx.record({ dev: r.dev, test: r.test, weightsHash: r.weightsHash })];
   };
 }
