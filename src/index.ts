@@ -49,12 +49,40 @@ export {
   type RecordInput,
   registryExecutor,
 } from "./experiments/executor.ts";
+export { ftExecutor, parseFtMethod } from "./experiments/ft-executor.ts";
 export { expandJobs, gridPoints, type Job, type JobSpec } from "./experiments/jobs.ts";
+export { kernelExecutor, parseKernelMethod, recordMetrics } from "./experiments/kernel-executor.ts";
 export { type MachineInfo, RECORD_SCHEMA, type ResultRecord } from "./experiments/records.ts";
+export { type RunOnceOptions, type RunOnceResult, runConfig, runOnce } from "./experiments/run-once.ts";
 export { type RunSweepOptions, runSweep, type SweepSummary } from "./experiments/runner.ts";
 export { parseShard, type Shard, selectShard } from "./experiments/shard.ts";
+export { ensureSplit, type SplitRequest, splitDirOf } from "./experiments/splits.ts";
 export { ResultsStore, readResults, readResultsFile } from "./experiments/store.ts";
-export { defaultExecutors } from "./experiments/wiring.ts";
+export { defaultExecutors, engineFtExecutor } from "./experiments/wiring.ts";
+export { cachedFactorSource } from "./kernels/cache.ts";
+export { computeKernels, type KernelOptions, type KernelResult } from "./kernels/compute.ts";
+export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./kernels/job.ts";
+export { exampleKey, type GradientModel, modelFactorSource } from "./kernels/model-source.ts";
+export {
+  type KernelMeta,
+  type KernelMetaInput,
+  readKernel,
+  readKernelMeta,
+  type SplitRecord,
+  writeKernelOutputs,
+} from "./kernels/output.ts";
+export { gradDim, includeParam } from "./kernels/params.ts";
+export { defaultMemoryBytes, type KernelPlan, parseBytes, planKernels } from "./kernels/plan.ts";
+export {
+  type FactorInput,
+  type FactorSource,
+  FORMULAS,
+  type Formula,
+  type KernelName,
+  type ParamFilter,
+  STRATEGIES,
+  type Strategy,
+} from "./kernels/types.ts";
 export { materializeGrad } from "./model/gradients.ts";
 export { grad } from "./model/graph/autodiff.ts";
 export { Graph } from "./model/graph/graph.ts";

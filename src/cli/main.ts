@@ -3,9 +3,11 @@ import { ENTK_VERSION } from "../version.ts";
 import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
+import { registerKernel } from "./commands/kernel.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
 import { registerReport } from "./commands/report.ts";
+import { registerRun } from "./commands/run.ts";
 import { registerSolve } from "./commands/solve.ts";
 import { registerSweep } from "./commands/sweep.ts";
 
@@ -20,14 +22,15 @@ export function buildProgram(): Command {
     .exitOverride();
   // In pipeline order, which is the order `entk --help` lists them.
   registerEnv(program);
-  registerFinetune(program);
-  registerModel(program);
   registerData(program);
   registerPrompt(program);
   registerModel(program);
+  registerKernel(program);
+  registerSolve(program);
+  registerFinetune(program);
+  registerRun(program);
   registerSweep(program);
   registerReport(program);
-  registerSolve(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {

@@ -1,26 +1,22 @@
 /**
  * >>> THE ONE PLACE WHERE SWEEPS MEET THE COMPUTE LAYERS. <<<
  *
- * The sweep machinery (config, expansion, sharding, store, runner) is complete; the executors below are the
- * seam to the kernels/solvers (`kernel:<formula>:<solver>`) and fine-tuning (`ft:<optimizer>`) layers. Until
- * they are wired, they throw "not wired yet". To wire one, replace its body: build the k-shot split of
- * (job.task, job.k, job.seed) from job.data under ctx.workDir, run the layer with ctx.cacheDir as the shared
- * gradient/kernel cache and job.limits.limitEval, and return one `ctx.record({...})` per grid point
- * (`gridPoints(job.grid)`, merged hyperparameters, dev and test metrics in [0, 1], the weights hash).
+ * The sweep machinery (config, expansion, sharding, store, runner) calls these executors by method kind:
+ * `kernel:<formula>:<solver>` (kernel-executor.ts: split → runKernelJob → solvers, one record per grid point) and
+ * `ft:<optimizer>` (ft-executor.ts: split → runFinetune, one record).
  */
 import { type Executor, type ExecutorRegistry, sleepExecutor } from "./executor.ts";
+import { ftExecutor } from "./ft-executor.ts";
+import { kernelExecutor } from "./kernel-executor.ts";
 
-export const kernelExecutor: Executor = async (job) => {
-  throw new Error(`method "${job.method}": kernel executor not wired yet (src/experiments/wiring.ts)`);
-};
+export { kernelExecutor };
 
-export const ftExecutor: Executor = async (job) => {
-  throw new Error(`method "${job.method}": fine-tuning executor not wired yet (src/experiments/wiring.ts)`);
-};
+/** Fine-tuning on the engine's trainable model. */
+export const engineFtExecutor: Executor = ftExecutor();
 
-/** The executors `entk sweep` uses, by method kind. */
+/** The executors `entk sweep` and `entk run` use, by method kind. */
 export const defaultExecutors: ExecutorRegistry = {
   kernel: kernelExecutor,
-  ft: ftExecutor,
+  ft: engineFtExecutor,
   sleep: sleepExecutor,
 };

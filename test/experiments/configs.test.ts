@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadSweepConfig } from "../../src/experiments/config.ts";
@@ -30,13 +30,19 @@ describe("ready configs in scripts/", () => {
       expect(methods.has(m)).toBe(true);
   });
 
-  it("quick: a draft with 2 tasks, 2 seeds, kernels, solvers and a short fine-tune", () => {
+  it("quick: a tiny bundled model, 3 tasks, 2 seeds, kernels, solvers and a short fine-tune, offline", () => {
     const c = loadSweepConfig(join(root, "scripts/quick.json"));
     expect(c.tasks.length).toBeLessThanOrEqual(3);
     expect(c.seeds.length).toBeLessThanOrEqual(2);
     const jobs = expandJobs(c);
     expect(jobs.some((j) => j.method.startsWith("kernel:"))).toBe(true);
     expect(jobs.some((j) => j.method.startsWith("ft:") && Number(j.hyperparameters.steps) <= 100)).toBe(true);
+    // Everything it needs is in the repository: the model and the data (originals or ready splits).
+    expect(existsSync(join(root, c.model.id, "model.safetensors"))).toBe(true);
+    for (const t of c.tasks)
+      expect(existsSync(join(root, c.data.dir, t)) || existsSync(join(root, dirname(c.data.dir), c.data.mode, t))).toBe(
+        true,
+      );
   });
 });
 
@@ -72,13 +78,17 @@ describe("entk sweep CLI", () => {
     const r = entk("sweep", join(root, "scripts/quick.json"), "--dry-run", "--out", dir, "--shard", "1/2");
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^# config [0-9a-f]{16}, 14 jobs/);
-    expect(lines.slice(1).every((l) => / todo cr k=16 seed=13 /.test(l) || / todo MRPC k=16 seed=13 /.test(l))).toBe(
-      true,
-    );
-    const run = entk("sweep", join(root, "scripts/quick.json"), "--out", dir, "--quiet");
+    // 3 tasks × 2 seeds = 6 units dealt round-robin: shard 1 gets mpqa/13, trec/13, RTE/13.
+    expect(lines[0]).toMatch(/^# config [0-9a-f]{16}, 20 jobs/);
+    expect(lines.slice(1).every((l) => / todo (mpqa|trec|RTE) k=16 seed=13 /.test(l))).toBe(true);
+    // The same config with data that does not exist: every job fails, the sweep exits 1.
+    const cfg = JSON.parse(readFileSync(join(root, "scripts/quick.json"), "utf8"));
+    cfg.data.dir = join(dir, "no-data");
+    const f = join(dir, "nodata.json");
+    writeFileSync(f, JSON.stringify(cfg));
+    const run = entk("sweep", f, "--out", dir, "--quiet");
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/kernel executor not wired yet/);
-    expect(run.stderr).toMatch(/entk: 28 job\(s\) failed; details in .*failed/);
+    expect(run.stderr).toMatch(/no k-shot-1k-test split for mpqa k=16 seed=13/);
+    expect(run.stderr).toMatch(/entk: 40 job\(s\) failed; details in .*failed/);
   });
 });

@@ -193,12 +193,12 @@ describe("runSweep", () => {
     expect(readdirSync(join(out, "records"))).toEqual([]);
   });
 
-  it("the default registry: kernel and ft are not wired yet, sleep works", async () => {
+  it("the default registry: kernel and ft jobs reach the compute layers (here: no data), sleep works", async () => {
     const out = tmp();
     const s = await runSweep(config(out, { tasks: ["SST-2"], seeds: [13] }), quiet);
     expect(s.failed.map((f) => f.error)).toEqual([
-      'method "kernel:sgd:lstsq": kernel executor not wired yet (src/experiments/wiring.ts)',
-      'method "kernel:signgd:lstsq": kernel executor not wired yet (src/experiments/wiring.ts)',
+      expect.stringMatching(/^no k-shot-1k-test split for SST-2 k=16 seed=13: neither .* nor d\/SST-2\/train\.tsv/),
+      expect.stringMatching(/^no k-shot-1k-test split for SST-2 k=16 seed=13/),
     ]);
     const ex = registryExecutor(defaultExecutors);
     const s2 = await runSweep(config(tmp(), { methods: [{ kind: "sleep", ms: 1, variants: 3 }] }), {
@@ -210,7 +210,7 @@ describe("runSweep", () => {
       config(tmp(), { methods: [{ kind: "ft", optimizer: "sgd", lr: 1, batchSize: 1, steps: 1 }] }),
       quiet,
     );
-    expect(s3.failed[0].error).toMatch(/fine-tuning executor not wired yet/);
+    expect(s3.failed[0].error).toMatch(/^no k-shot-1k-test split for SST-2 k=16 seed=13/);
   });
 });
 

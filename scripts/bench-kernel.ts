@@ -1,0 +1,254 @@
+/**
+ * Kernel benchmark (issue 5 item 8; not a test). Job: a roberta-base-shaped model (`model init`), SST-2 as the
+ * kernel paper runs it (GLUE-SST-2 sizes: 32 train, 32 dev, 872 test), binary mode (C = 1; asymmetric_signgd needs
+ * it in the reference), all three formulas, no cache (a cold run). No real roberta-base tokenizer is available
+ * offline, so prompts are random ids with the token counts roberta-base gives the GLUE-SST-2 sentences
+ * (≈ 1.2 BPE tokens per word + the template's 6 tokens; train/dev from train.tsv, test = dev.tsv).
+ * Prints wall time per phase, peak RSS, achieved GFLOP/s of the contraction and the reference algorithm's pass
+ * count; the last line is one JSON object with total_s, peak_rss_gb and gflops.
+ *
+ * `--synthetic` skips the engine and contracts random roberta-base-shaped factors (token counts from the same
+ * sentences), to time the contraction phase alone.
+ *
+ *   npx tsx scripts/bench-kernel.ts [--memory 8GB] [--limit-test N] [--strategy auto|materialize|gram] [--synthetic]
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { computeKernels } from "../src/kernels/compute.ts";
+import { modelFactorSource } from "../src/kernels/model-source.ts";
+import { parseBytes } from "../src/kernels/plan.ts";
+import type { FactorSource } from "../src/kernels/types.ts";
+import type { ExampleGradFactors } from "../src/model/grad-factors.ts";
+import { initModel } from "../src/model/init/init.ts";
+import { loadModel } from "../src/model/load.ts";
+import { createPromptModel } from "../src/model/prompt-model.ts";
+import type { PromptInput } from "../src/model/types.ts";
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const H = 768;
+const FF = 3072;
+const L = 12;
+const VOCAB = 50265;
+const C = 1;
+const LABEL_WORDS = [6587, 372]; // " terrible", " great" in roberta-base's vocabulary
+
+/** Token counts of GLUE-SST-2 sentences under the template `*cls**sent_0*_It_was*mask*.*sep+*`. */
+function lengths(file: string, n: number, skip = 0): number[] {
+  const rows = readFileSync(`../shared/datasets/original/GLUE-SST-2/${file}`, "utf8")
+    .trim()
+    .split("\n")
+    .slice(1 + skip);
+  return rows.slice(0, n).map((r) => Math.ceil(r.split("\t")[0].trim().split(/\s+/).length * 1.2) + 6);
+}
+
+/** xorshift32 fill in [-1, 1) with ~10% exact zeros: fast enough that generation does not dominate. */
+function fill(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let x = seed | 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const u = (x >>> 0) / 4294967296;
+    a[i] = u < 0.1 ? 0 : u * 2 - 1;
+  }
+  return a;
+}
+
+function example(seed: number, T: number): ExampleGradFactors {
+  let s = seed * 1000;
+  const f = (n: number) => fill(n, ++s);
+  const linears: ExampleGradFactors["linears"] = [];
+  const dense: ExampleGradFactors["dense"] = [];
+  const zero: string[] = [];
+  for (let l = 0; l < L; l++) {
+    const p = `roberta.encoder.layer.${l}.`;
+    const Xa = f(T * H);
+    for (const m of ["query", "key", "value"]) {
+      const bias = `${p}attention.self.${m}.bias`;
+      if (m === "key") zero.push(bias);
+      linears.push({
+        weight: `${p}attention.self.${m}.weight`,
+        bias: m === "key" ? undefined : bias,
+        T,
+        dIn: H,
+        dOut: H,
+        X: Xa,
+        delta: f(C * T * H),
+      });
+    }
+    linears.push({
+      weight: `${p}attention.output.dense.weight`,
+      bias: `${p}attention.output.dense.bias`,
+      T,
+      dIn: H,
+      dOut: H,
+      X: f(T * H),
+      delta: f(C * T * H),
+    });
+    linears.push({
+      weight: `${p}intermediate.dense.weight`,
+      bias: `${p}intermediate.dense.bias`,
+      T,
+      dIn: H,
+      dOut: FF,
+      X: f(T * H),
+      delta: f(C * T * FF),
+    });
+    linears.push({
+      weight: `${p}output.dense.weight`,
+      bias: `${p}output.dense.bias`,
+      T,
+      dIn: FF,
+      dOut: H,
+      X: f(T * FF),
+      delta: f(C * T * H),
+    });
+    for (const ln of ["attention.output.LayerNorm", "output.LayerNorm"])
+      for (const w of ["weight", "bias"]) dense.push({ param: `${p}${ln}.${w}`, size: H, values: f(C * H) });
+  }
+  linears.push({
+    weight: "lm_head.dense.weight",
+    bias: "lm_head.dense.bias",
+    T: 1,
+    dIn: H,
+    dOut: H,
+    X: f(H),
+    delta: f(C * H),
+  });
+  for (const w of ["weight", "bias"]) {
+    dense.push({ param: `roberta.embeddings.LayerNorm.${w}`, size: H, values: f(C * H) });
+    dense.push({ param: `lm_head.layer_norm.${w}`, size: H, values: f(C * H) });
+  }
+  const ids = new Set<number>([0, 2, 50264]);
+  let x = seed;
+  while (ids.size < Math.min(T, 3 + T - 3)) ids.add((x = (x * 1103515245 + 12345) >>> 0) % VOCAB);
+  const rows = Int32Array.from([...ids].sort((a, b) => a - b));
+  const dec = Int32Array.from(LABEL_WORDS).sort();
+  return {
+    C,
+    linears,
+    dense,
+    sparse: [
+      {
+        param: "roberta.embeddings.word_embeddings.weight",
+        numRows: VOCAB,
+        width: H,
+        rows,
+        values: f(C * rows.length * H),
+      },
+      {
+        param: "roberta.embeddings.position_embeddings.weight",
+        numRows: 514,
+        width: H,
+        rows: Int32Array.from({ length: T }, (_, t) => t + 2),
+        values: f(C * T * H),
+      },
+      {
+        param: "roberta.embeddings.token_type_embeddings.weight",
+        numRows: 1,
+        width: H,
+        rows: Int32Array.from([0]),
+        values: f(C * H),
+      },
+      { param: "lm_head.decoder.weight", numRows: VOCAB, width: H, rows: dec, values: f(C * 2 * H) },
+      { param: "lm_head.bias", numRows: VOCAB, width: 1, rows: dec.slice(), values: f(C * 2) },
+    ],
+    zero,
+  };
+}
+
+function source(Ts: number[], seed0: number): FactorSource {
+  return { size: Ts.length, tokens: Ts, load: async (s, e) => Ts.slice(s, e).map((T, i) => example(seed0 + s + i, T)) };
+}
+
+const limitTest = Number(arg("--limit-test", "872"));
+const memoryBytes = parseBytes(arg("--memory", "8GB"));
+const strategy = arg("--strategy", "auto") as "auto";
+const formulas = ["sgd", "signgd", "asymmetric_signgd"] as const;
+const linearParams = L * (4 * H * H + 2 * H * FF) + H * H;
+const t0 = performance.now();
+let phases: Record<string, number>;
+let nEval: number;
+if (process.argv.includes("--synthetic")) {
+  const trainT = lengths("train.tsv", 32);
+  const devT = lengths("train.tsv", 32, 32);
+  const testT = lengths("dev.tsv", limitTest);
+  const res = await computeKernels(
+    source(trainT, 1),
+    { dev: source(devT, 100), test: source(testT, 1000) },
+    { formulas: [...formulas], memoryBytes, strategy },
+  );
+  phases = { factors_synthetic_s: res.timings.gradients_s, contraction_s: res.timings.contraction_s };
+  nEval = 32 + 32 + testT.length;
+  console.log(`plan: eval block ${res.plan.evalBlock}, train block ${res.plan.trainBlock}`);
+} else {
+  const work = join(tmpdir(), "entk-bench-kernel");
+  const modelDir = join(work, "roberta-base-shape");
+  if (!existsSync(join(modelDir, "model.safetensors"))) {
+    mkdirSync(work, { recursive: true });
+    await initModel({ arch: "roberta", preset: "roberta-base-shape", seed: 0, out: modelDir });
+  }
+  const weights = await loadModel(modelDir);
+  const model = createPromptModel(weights, LABEL_WORDS, { binary: true });
+  const t1 = performance.now();
+  // Prompts with roberta-base token counts of the real sentences (random ids; the synthetic tokenizer of
+  // `model init` splits words far finer than roberta-base's BPE, which would overstate the gradient cost).
+  const prompts = (Ts: number[], seed: number): PromptInput[] =>
+    Ts.map((T, i) => {
+      const ids = Array.from(fill(T, seed + i), (u) => 3 + Math.floor(Math.abs(u) * 50000));
+      ids[0] = 0;
+      ids[T - 1] = 2;
+      ids[T - 3] = 50264;
+      return { inputIds: ids, maskPos: T - 3 };
+    });
+  const sets = {
+    train: prompts(lengths("train.tsv", 32), 1),
+    dev: prompts(lengths("train.tsv", 32, 32), 100),
+    test: prompts(lengths("dev.tsv", limitTest), 1000),
+  };
+  for (const xs of Object.values(sets)) await model.logits(xs);
+  const t2 = performance.now();
+  const key = { weightsHash: weights.hash, labelWordIds: LABEL_WORDS, binary: true };
+  const res = await computeKernels(
+    modelFactorSource(model, sets.train, key),
+    { dev: modelFactorSource(model, sets.dev, key), test: modelFactorSource(model, sets.test, key) },
+    { formulas: [...formulas], memoryBytes, strategy, params: model.params() },
+  );
+  phases = {
+    setup_s: (t1 - t0) / 1000,
+    logits_s: (t2 - t1) / 1000,
+    gradients_s: res.timings.gradients_s,
+    contraction_s: res.timings.contraction_s,
+  };
+  nEval = 32 + 32 + sets.test.length;
+  console.log(`plan: eval block ${res.plan.evalBlock}, train block ${res.plan.trainBlock}; grad_dim ${res.gradDim}`);
+}
+const total = (performance.now() - t0) / 1000;
+// sgd, signgd, asymmetric and its flipped kernel: four train×eval contractions over the linear weights.
+const flops = 2 * (32 * C) * (nEval * C) * linearParams * 4;
+const gflops = flops / phases.contraction_s / 1e9;
+const peak = process.resourceUsage().maxRSS / 2 ** 20;
+// Reference (REFERENCE §5): one JVP per (train example, output, eval example) for sgd and for asymmetric, plus
+// the flipped asymmetric kernel with the roles swapped on dev and test; signgd takes jacrev of both sides.
+const refPasses = 32 * C * nEval * 2 + (nEval - 32) * C * 32;
+for (const [k, v] of Object.entries(phases)) console.log(`${k.padEnd(22)} ${v.toFixed(1)}`);
+console.log(`contraction: ${gflops.toFixed(1)} GFLOP/s over ${(flops / 1e12).toFixed(1)} TFLOP`);
+console.log(
+  `total ${total.toFixed(1)} s, peak RSS ${peak.toFixed(2)} GB, reference JVP passes for this job: ${refPasses}`,
+);
+console.log(
+  JSON.stringify({
+    mode: process.argv.includes("--synthetic") ? "synthetic-factors" : "engine",
+    total_s: total,
+    ...phases,
+    peak_rss_gb: peak,
+    gflops,
+    reference_passes: refPasses,
+    n_eval: nEval,
+  }),
+);

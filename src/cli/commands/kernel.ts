@@ -1,0 +1,120 @@
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { defaultCacheDir, runKernelJob } from "../../kernels/job.ts";
+import { parseBytes } from "../../kernels/plan.ts";
+import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels/types.ts";
+import { DEVICES, type Device } from "../../model/runtime/providers.ts";
+import { hfOffline } from "../../util/hf-cache.ts";
+
+function parseFormulas(v: string): Formula[] {
+  const fs = v.split(",").map((s) => s.trim());
+  for (const f of fs)
+    if (!(FORMULAS as readonly string[]).includes(f))
+      throw new InvalidArgumentError(`unknown formula "${f}" (expected a comma list of ${FORMULAS.join(", ")}).`);
+  return [...new Set(fs)] as Formula[];
+}
+
+function parseEvalSplits(v: string): ("dev" | "test")[] {
+  const ss = v.split(",").map((s) => s.trim());
+  for (const s of ss)
+    if (s !== "dev" && s !== "test") throw new InvalidArgumentError(`unknown split "${s}" (expected dev and/or test).`);
+  return [...new Set(ss)] as ("dev" | "test")[];
+}
+
+function parseCount(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError("expected a non-negative integer.");
+  return Number(v);
+}
+
+function parseMemory(v: string): number {
+  try {
+    return parseBytes(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--memory: /, ""));
+  }
+}
+
+interface KernelFlags {
+  model: string;
+  revision?: string;
+  task: string;
+  splitDir: string;
+  formulas: Formula[];
+  binary?: boolean;
+  excludeEmbeddings?: boolean;
+  excludeHead?: boolean;
+  onlyBiases?: boolean;
+  evalSplits: ("dev" | "test")[];
+  limitEval?: number;
+  memory?: number;
+  device: Device;
+  strategy: Strategy;
+  cacheDir?: string;
+  cache: boolean;
+  offline?: boolean;
+  out: string;
+  quiet?: boolean;
+}
+
+export function registerKernel(program: Command): void {
+  program
+    .command("kernel")
+    .description("compute exact eNTKs (sgd, signgd, asymmetric_signgd) of a prompt MLM on a k-shot split")
+    .requiredOption("--model <dir|repo-id>", "model directory or Hugging Face repo id")
+    .option("--revision <rev>", "Hub revision (with a repo id)")
+    .requiredOption("--task <name|file>", "task name (e.g. GLUE-SST-2) or task .json")
+    .requiredOption("--split-dir <dir>", "k-shot split directory (train/dev/test files)")
+    .option("--formulas <list>", `comma list of ${FORMULAS.join(", ")}`, parseFormulas, ["sgd"] as Formula[])
+    .option("--binary", "f = f₁ − f₀ (C = 1), as --binary_classification")
+    .option("--exclude-embeddings", 'leave out parameters whose name contains "embed"')
+    .option("--exclude-head", "leave out the MLM head (lm_head.*, BERT cls.*)")
+    .option("--only-biases", 'only parameters whose name contains "bias"')
+    .option("--eval-splits <list>", "eval splits: dev,test", parseEvalSplits, ["dev", "test"] as ("dev" | "test")[])
+    .option("--limit-eval <n>", "use the first N examples of each eval split", parseCount)
+    .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", parseMemory)
+    .addOption(new Option("--device <device>", "execution provider").choices(DEVICES).default("cpu"))
+    .addOption(new Option("--strategy <s>", "contraction strategy").choices(STRATEGIES).default("auto"))
+    .option("--cache-dir <dir>", `cache for gradient factors and kernel blocks (default ${defaultCacheDir()})`)
+    .option("--no-cache", "do not read or write the cache")
+    .option("--offline", "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)")
+    .requiredOption("--out <dir>", "output directory")
+    .option("--quiet", "no progress bars")
+    .action(async (o: KernelFlags) => {
+      const meta = await runKernelJob({
+        model: o.model,
+        revision: o.revision,
+        offline: o.offline || hfOffline(),
+        task: o.task,
+        splitDir: o.splitDir,
+        formulas: o.formulas,
+        binary: o.binary,
+        filter: { excludeEmbeddings: o.excludeEmbeddings, excludeHead: o.excludeHead, onlyBiases: o.onlyBiases },
+        evalSplits: o.evalSplits,
+        limitEval: o.limitEval,
+        memoryBytes: o.memory,
+        device: o.device,
+        strategy: o.strategy,
+        out: o.out,
+        cacheDir: o.cache ? o.cacheDir : false,
+        quiet: o.quiet,
+        flags: {
+          binary: !!o.binary,
+          exclude_embeddings: !!o.excludeEmbeddings,
+          exclude_head: !!o.excludeHead,
+          only_biases: !!o.onlyBiases,
+          eval_splits: o.evalSplits,
+          limit_eval: o.limitEval ?? null,
+          memory: o.memory ?? null,
+          device: o.device,
+          strategy: o.strategy,
+        },
+      });
+      const t = meta.timings;
+      process.stderr.write(
+        `kernels ${meta.kernels.join(", ")} for ${Object.entries(meta.splits)
+          .map(([s, n]) => `${s} (${n})`)
+          .join(", ")}; grad_dim ${meta.grad_dim}; gradients ${t.gradients_s.toFixed(1)} s, contraction ` +
+          `${t.contraction_s.toFixed(1)} s, total ${t.total_s.toFixed(1)} s\n`,
+      );
+      process.stdout.write(`${o.out}\n`);
+    });
+}

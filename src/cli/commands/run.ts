@@ -1,0 +1,116 @@
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { SPLIT_MODES, type SplitMode } from "../../experiments/config.ts";
+import type { ResultRecord } from "../../experiments/records.ts";
+import { runOnce } from "../../experiments/run-once.ts";
+
+function intArg(min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+function methodsArg(v: string): string[] {
+  const ms = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (ms.length === 0) throw new InvalidArgumentError(`expected comma-separated methods, got "${v}"`);
+  return ms;
+}
+
+interface RunFlags {
+  task: string;
+  k: number;
+  seed: number;
+  model: string;
+  revision?: string;
+  methods: string[];
+  dataDir: string;
+  mode: SplitMode;
+  limitEval?: number;
+  out: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const pct = (m: Record<string, number>) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k} ${(100 * v).toFixed(2)}`)
+    .join(", ");
+
+function formatRecord(r: ResultRecord): string {
+  const h = Object.entries(r.hyperparameters)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  return `${r.method} ${h}\n  dev   ${pct(r.dev)}\n  test  ${pct(r.test)}`;
+}
+
+/** `entk run`: one (task, k, seed) through split → kernel → solve and fine-tuning, as a one-off sweep. */
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description(
+      "one task, k and seed through split → kernel → solve (and fine-tuning): one job per method, run as a " +
+        "one-off sweep (same job keys and results store as `entk sweep`; finished jobs are not recomputed)",
+    )
+    .requiredOption("--task <name>", "task name (prompts/<task>.json)")
+    .requiredOption("--k <n>", "examples per label", intArg(1))
+    .requiredOption("--seed <n>", "split seed (also the fine-tuning seed)", intArg(0))
+    .requiredOption("--model <id|dir>", "model directory or Hugging Face repo id")
+    .option("--revision <rev>", "model revision (Hub models)")
+    .requiredOption(
+      "--methods <list>",
+      "comma-separated methods: kernel:<sgd|signgd|asymmetric_signgd>:<lstsq|logistic|svc|svr|asym>[:key=value]... " +
+        "and ft:<sgd|signgd|adam>[:lr=X][:bs=N][:steps=N][:evalEvery=N]... (missing lr, bs, steps: 5e-5, 8, 1000, as " +
+        "`entk finetune`), e.g. kernel:sgd:lstsq,kernel:signgd:logistic:reg=0.01,ft:adam:lr=1e-5:bs=8:steps=1000",
+      methodsArg,
+    )
+    .option(
+      "--data-dir <dir>",
+      "LM-BFF original/ folder; existing splits in <dir>/<mode>/<task>/<k>-<seed> or <dir>/../<mode>/… are used as is",
+      "data/original",
+    )
+    .addOption(new Option("--mode <mode>", "k-shot split mode").choices([...SPLIT_MODES]).default("k-shot-1k-test"))
+    .option("--limit-eval <n>", "use only the first n dev and test examples", intArg(1))
+    .option("--out <dir>", "results store (records/, results.jsonl, jobs/, cache/)", "runs/entk-run")
+    .option("--json", "print the result records as JSON Lines")
+    .option("--quiet", "no progress output")
+    .action(async (o: RunFlags) => {
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once("SIGINT", stop);
+      try {
+        const { summary, records } = await runOnce({
+          task: o.task,
+          k: o.k,
+          seed: o.seed,
+          model: o.model,
+          revision: o.revision,
+          methods: o.methods,
+          dataDir: o.dataDir,
+          mode: o.mode,
+          limitEval: o.limitEval,
+          out: o.out,
+          signal: ac.signal,
+          quiet: o.quiet,
+          log: o.quiet ? () => {} : undefined,
+        });
+        process.stderr.write(
+          `run: ${summary.ran} jobs ran, ${summary.alreadyDone} were already done, ${summary.failed.length} failed; results in ${summary.outDir}\n`,
+        );
+        process.stdout.write(
+          records.map((r) => (o.json ? JSON.stringify(r) : formatRecord(r))).join("\n") + (records.length ? "\n" : ""),
+        );
+        if (summary.interrupted) throw new Error("run interrupted; rerun the same command to resume");
+        if (summary.failed.length > 0)
+          throw new Error(
+            `${summary.failed.map((f) => `${f.method}: ${f.error}`).join("; ")} (details in ${summary.outDir}/failed/)`,
+          );
+      } finally {
+        process.off("SIGINT", stop);
+      }
+    });
+}

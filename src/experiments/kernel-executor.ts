@@ -1,0 +1,95 @@
+import { join } from "node:path";
+import { runKernelJob } from "../kernels/job.ts";
+import { FORMULAS, type Formula } from "../kernels/types.ts";
+import { loadTask } from "../prompts/task.ts";
+import type { SplitMetrics } from "../solvers/solve.ts";
+import { solveKernelDir } from "../solvers/solve.ts";
+import { SOLVER_NAMES, type SolverName } from "../solvers/types.ts";
+import type { Executor } from "./executor.ts";
+import { gridPoints } from "./jobs.ts";
+import { ensureSplit } from "./splits.ts";
+
+/** `kernel:<formula>:<solver>` → its two parts, validated. */
+export function parseKernelMethod(method: string): { formula: Formula; solver: SolverName } {
+  const [kind, formula, solver, ...rest] = method.split(":");
+  if (kind !== "kernel" || rest.length > 0 || !FORMULAS.includes(formula as Formula))
+    throw new Error(`method "${method}": expected kernel:<${FORMULAS.join("|")}>:<solver>`);
+  if (!SOLVER_NAMES.includes(solver as SolverName))
+    throw new Error(`method "${method}": unknown solver "${solver}" (expected one of ${SOLVER_NAMES.join(", ")})`);
+  return { formula: formula as Formula, solver: solver as SolverName };
+}
+
+/** acc (and f1 when the task reports it) of one split: the numbers a result record carries, all in [0, 1]. */
+export function recordMetrics(m: SplitMetrics | undefined, where: string): Record<string, number> {
+  if (!m) throw new Error(`${where}: the solver returned no metrics`);
+  return m.f1 === undefined ? { acc: m.acc } : { acc: m.acc, f1: m.f1 };
+}
+
+const boolOpt = (v: unknown) => v === true;
+
+/**
+ * Kernel regression job: the k-shot split (existing or generated into the group's cache), the eNTK of one
+ * formula over train×{train, dev, test} with `runKernelJob` (gradient factors and kernel blocks cached in
+ * ctx.cacheDir, so the test set is differentiated once per task and model), then the solver on every point of the
+ * job's grid (`solveKernelDir`, which also writes results/ next to the kernels): one record per grid point.
+ */
+export const kernelExecutor: Executor = async (job, ctx) => {
+  const { formula, solver } = parseKernelMethod(job.method);
+  const h = job.hyperparameters;
+  const task = loadTask(job.task);
+  const splitDir = await ensureSplit({
+    task,
+    k: job.k,
+    seed: job.seed,
+    data: job.data,
+    splitsRoot: join(ctx.cacheDir, "splits"),
+  });
+  ctx.signal.throwIfAborted();
+  const kernelDir = join(ctx.workDir, "kernels");
+  const filter = {
+    excludeEmbeddings: boolOpt(h.excludeEmbeddings),
+    excludeHead: boolOpt(h.excludeHead),
+    onlyBiases: boolOpt(h.onlyBiases),
+  };
+  ctx.log(`${job.task} k=${job.k} seed=${job.seed} ${job.method}: kernel on ${splitDir}`);
+  const meta = await runKernelJob({
+    model: job.model.id,
+    revision: job.model.revision,
+    task: job.task,
+    splitDir,
+    formulas: [formula],
+    binary: boolOpt(h.binary),
+    filter,
+    limitEval: job.limits.limitEval,
+    out: kernelDir,
+    cacheDir: join(ctx.cacheDir, "kernels"),
+    quiet: true,
+    flags: { ...filter, binary: boolOpt(h.binary), limitEval: job.limits.limitEval, job: job.key },
+  });
+  ctx.signal.throwIfAborted();
+  const points = gridPoints(job.grid);
+  const { result } = await solveKernelDir(kernelDir, {
+    formula,
+    solver,
+    regGrid: job.grid.reg ?? [0],
+    gammaGrid: job.grid.gamma,
+    lambdaGrid: job.grid.lambda,
+    selectOn: points.length > 1 ? "dev" : undefined,
+    adjustForInit: boolOpt(h.adjustForInit),
+    f0Scaling: typeof h.f0Scaling === "number" ? h.f0Scaling : undefined,
+  });
+  for (const w of result.warnings) ctx.log(`${job.task} k=${job.k} seed=${job.seed} ${job.method}: ${w}`);
+  return points.map((point) => {
+    const entry = result.grid.find((e) =>
+      Object.entries(point).every(([name, v]) => (e as unknown as Record<string, number>)[name] === v),
+    );
+    if (!entry) throw new Error(`${kernelDir}: the solver has no result for grid point ${JSON.stringify(point)}`);
+    const where = `${kernelDir} ${JSON.stringify(point)}`;
+    return ctx.record({
+      hyperparameters: point,
+      dev: recordMetrics(entry.metrics.dev, `${where} dev`),
+      test: recordMetrics(entry.metrics.test, `${where} test`),
+      weightsHash: meta.model.weights_hash,
+    });
+  });
+};

@@ -1,0 +1,258 @@
+import type { ExampleGradFactors, SparseRowsGrad } from "../model/grad-factors.ts";
+import { biasGrad, packLinear } from "./factors.ts";
+import { contractDense, contractGram, contractMaterialized, type Pair } from "./ort-graphs.ts";
+import { includeParam } from "./params.ts";
+import type { Formula, KernelName, ParamFilter, Strategy } from "./types.ts";
+
+/** Largest number of entries one float32 dot product may sum: ±1/0 partial sums stay exact below 2^24. */
+export const MAX_EXACT_COLUMNS = 2 ** 24;
+
+export const PAIR_KERNEL: Record<Pair, KernelName> = {
+  PP: "sgd",
+  SS: "signgd",
+  SP: "asymmetric_signgd",
+  PS: "asymmetric_signgd_flipped",
+};
+
+export function pairsFor(formulas: readonly Formula[]): Pair[] {
+  const pairs: Pair[] = [];
+  if (formulas.includes("sgd")) pairs.push("PP");
+  if (formulas.includes("signgd")) pairs.push("SS");
+  if (formulas.includes("asymmetric_signgd")) pairs.push("SP", "PS");
+  return pairs;
+}
+
+export interface BlockOptions {
+  pairs: readonly Pair[];
+  filter: ParamFilter;
+  strategy: Strategy;
+  /** Train examples per GEMM call. */
+  trainBlock: number;
+  /** Bytes a single ORT call may use for materialized rows and Gram matrices. */
+  workBytes: number;
+}
+
+/** Kernel block per pair: float64 [nTrain·C, nEval·C] (row = train example·C + output, col likewise). */
+export type Block = Partial<Record<Pair, Float64Array>>;
+
+/** Output rows per materialize call for a linear layer, from the work budget (≥ 1, ≤ dOut, ≤ 2^24 entries). */
+export function sliceRows(dIn: number, dOut: number, rowsPerSide: number, signed: boolean, workBytes: number): number {
+  // Per row: MatMul output and its reshape, plus sign(G) and the stacked [G; sign G] copy when signs are needed.
+  const bytesPerOutRow = 4 * dIn * rowsPerSide * (signed ? 6 : 3);
+  const s = Math.floor(workBytes / bytesPerOutRow);
+  return Math.max(1, Math.min(dOut, s, Math.floor(MAX_EXACT_COLUMNS / dIn) || 1));
+}
+
+/** FLOPs of the Gram-trick sgd contraction of one linear layer for an A×B block (KERNELS.md §4.2). */
+export function gramCost(A: number, Ta: number, B: number, Tb: number, C: number, dIn: number, dOut: number): number {
+  return 2 * A * Ta * B * Tb * (dIn + C * C * dOut + C * C);
+}
+
+/** FLOPs of materializing and contracting one linear layer's sgd kernel (KERNELS.md §4.1). */
+export function materializeCost(
+  A: number,
+  Ta: number,
+  B: number,
+  Tb: number,
+  C: number,
+  dIn: number,
+  dOut: number,
+  alreadyMaterialized: boolean,
+): number {
+  const contract = 2 * A * C * B * C * dIn * dOut;
+  return alreadyMaterialized ? contract : contract + 2 * C * dIn * dOut * (A * Ta + B * Tb);
+}
+
+function addInto(dst: Float64Array, src: Float32Array, rows: number, cols: number, row0: number, ldDst: number): void {
+  for (let r = 0; r < rows; r++) {
+    const d = (row0 + r) * ldDst;
+    const s = r * cols;
+    for (let k = 0; k < cols; k++) dst[d + k] += src[s + k];
+  }
+}
+
+/** Dense per-example gradients (included linear biases and dense params) concatenated: [C, Dd] per example. */
+function densePack(ex: ExampleGradFactors, filter: ParamFilter): { data: Float32Array; width: number } {
+  const parts: { values: Float32Array; size: number }[] = [];
+  for (const l of ex.linears)
+    if (l.bias && includeParam(l.bias, filter)) parts.push({ values: biasGrad(l, ex.C), size: l.dOut });
+  for (const d of ex.dense) if (includeParam(d.param, filter)) parts.push({ values: d.values, size: d.size });
+  const width = parts.reduce((a, p) => a + p.size, 0);
+  const data = new Float32Array(ex.C * width);
+  for (let c = 0; c < ex.C; c++) {
+    let off = c * width;
+    for (const p of parts) {
+      data.set(p.values.subarray(c * p.size, (c + 1) * p.size), off);
+      off += p.size;
+    }
+  }
+  return { data, width };
+}
+
+async function denseBlock(
+  train: readonly ExampleGradFactors[],
+  evals: readonly ExampleGradFactors[],
+  C: number,
+  opts: BlockOptions,
+  out: Block,
+): Promise<void> {
+  const trPacks = train.map((ex) => densePack(ex, opts.filter));
+  const evPacks = evals.map((ex) => densePack(ex, opts.filter));
+  const width = trPacks[0].width;
+  if (width === 0) return;
+  const R = train.length * C;
+  const Q = evals.length * C;
+  for (let k0 = 0; k0 < width; k0 += MAX_EXACT_COLUMNS) {
+    const k1 = Math.min(width, k0 + MAX_EXACT_COLUMNS);
+    const w = k1 - k0;
+    const gather = (packs: typeof trPacks) => {
+      const m = new Float32Array(packs.length * C * w);
+      packs.forEach((p, n) => {
+        for (let c = 0; c < C; c++) m.set(p.data.subarray(c * width + k0, c * width + k1), (n * C + c) * w);
+      });
+      return m;
+    };
+    const res = await contractDense(gather(trPacks), R, gather(evPacks), Q, w, opts.pairs);
+    for (const p of opts.pairs) addInto(out[p]!, res[p]!, R, Q, 0, Q);
+  }
+}
+
+/** Σ over rows two examples share of ⟨v_a[c, row], v_b[c', row]⟩ for each pair (sparse embeddings, KERNELS.md §3). */
+function sparsePair(a: SparseRowsGrad, b: SparseRowsGrad, C: number, acc: Float64Array): void {
+  const w = a.width;
+  const na = a.rows.length;
+  const nb = b.rows.length;
+  let i = 0;
+  let j = 0;
+  while (i < na && j < nb) {
+    if (a.rows[i] < b.rows[j]) i++;
+    else if (a.rows[i] > b.rows[j]) j++;
+    else {
+      for (let c = 0; c < C; c++) {
+        const oa = (c * na + i) * w;
+        for (let c2 = 0; c2 < C; c2++) {
+          const ob = (c2 * nb + j) * w;
+          let pp = 0;
+          let ss = 0;
+          let sp = 0;
+          let ps = 0;
+          for (let k = 0; k < w; k++) {
+            const x = a.values[oa + k];
+            const y = b.values[ob + k];
+            const sx = Math.sign(x);
+            const sy = Math.sign(y);
+            pp += x * y;
+            ss += sx * sy;
+            sp += sx * y;
+            ps += x * sy;
+          }
+          const base = (c * C + c2) * 4;
+          acc[base] += pp;
+          acc[base + 1] += ss;
+          acc[base + 2] += sp;
+          acc[base + 3] += ps;
+        }
+      }
+      i++;
+      j++;
+    }
+  }
+}
+
+function sparseBlock(
+  train: readonly ExampleGradFactors[],
+  evals: readonly ExampleGradFactors[],
+  C: number,
+  opts: BlockOptions,
+  out: Block,
+): void {
+  const tensors = train[0].sparse.map((s, k) => ({ k, s })).filter(({ s }) => includeParam(s.param, opts.filter));
+  if (tensors.length === 0) return;
+  const Q = evals.length * C;
+  const acc = new Float64Array(C * C * 4);
+  const slot: Record<Pair, number> = { PP: 0, SS: 1, SP: 2, PS: 3 };
+  train.forEach((ta, a) => {
+    evals.forEach((eb, b) => {
+      acc.fill(0);
+      for (const { k } of tensors) sparsePair(ta.sparse[k], eb.sparse[k], C, acc);
+      for (const p of opts.pairs) {
+        const dst = out[p]!;
+        for (let c = 0; c < C; c++)
+          for (let c2 = 0; c2 < C; c2++) dst[(a * C + c) * Q + b * C + c2] += acc[(c * C + c2) * 4 + slot[p]];
+      }
+    });
+  });
+}
+
+async function linearBlock(
+  train: readonly ExampleGradFactors[],
+  evals: readonly ExampleGradFactors[],
+  l: number,
+  C: number,
+  opts: BlockOptions,
+  out: Block,
+): Promise<void> {
+  const { dIn, dOut, weight } = train[0].linears[l];
+  if (!includeParam(weight, opts.filter)) return;
+  const Q = evals.length * C;
+  const B = evals.length;
+  let Tb = 1;
+  for (const e of evals) Tb = Math.max(Tb, e.linears[l].T);
+  for (let a0 = 0; a0 < train.length; a0 += opts.trainBlock) {
+    const trs = train.slice(a0, a0 + opts.trainBlock);
+    const A = trs.length;
+    let Ta = 1;
+    for (const e of trs) Ta = Math.max(Ta, e.linears[l].T);
+    const signPairs = opts.pairs.filter((p) => p !== "PP");
+    const wantPP = opts.pairs.includes("PP");
+    let gram = false;
+    if (wantPP && opts.strategy !== "materialize") {
+      const gramBytes = 4 * A * Ta * B * Tb * (1 + 2 * C * C);
+      const fits = gramBytes <= opts.workBytes;
+      if (opts.strategy === "gram") gram = true;
+      else
+        gram =
+          fits &&
+          gramCost(A, Ta, B, Tb, C, dIn, dOut) < materializeCost(A, Ta, B, Tb, C, dIn, dOut, signPairs.length > 0);
+    }
+    if (gram) {
+      const k = await contractGram(packLinear(trs, l, 0, dOut, C), packLinear(evals, l, 0, dOut, C), C, dIn, dOut);
+      addInto(out.PP!, k, A * C, Q, a0 * C, Q);
+    }
+    const matPairs = gram ? signPairs : opts.pairs;
+    if (matPairs.length === 0) continue;
+    const s = sliceRows(dIn, dOut, (A + B) * C, signPairs.length > 0, opts.workBytes);
+    for (let s0 = 0; s0 < dOut; s0 += s) {
+      const s1 = Math.min(dOut, s0 + s);
+      const res = await contractMaterialized(
+        packLinear(trs, l, s0, s1, C),
+        packLinear(evals, l, s0, s1, C),
+        C,
+        s1 - s0,
+        dIn,
+        matPairs,
+      );
+      for (const p of matPairs) addInto(out[p]!, res[p]!, A * C, Q, a0 * C, Q);
+    }
+  }
+}
+
+/**
+ * Exact kernels between all train examples and one block of eval examples, from factored gradients:
+ * linear weights (materialized or Gram), dense and bias gradients (one GEMM), sparse rows (shared rows only).
+ * Contributions are summed across tensors in float64.
+ */
+export async function contractBlock(
+  train: readonly ExampleGradFactors[],
+  evals: readonly ExampleGradFactors[],
+  opts: BlockOptions,
+): Promise<Block> {
+  const C = train[0].C;
+  const out: Block = {};
+  for (const p of opts.pairs) out[p] = new Float64Array(train.length * C * evals.length * C);
+  if (evals.length === 0) return out;
+  for (let l = 0; l < train[0].linears.length; l++) await linearBlock(train, evals, l, C, opts, out);
+  await denseBlock(train, evals, C, opts, out);
+  sparseBlock(train, evals, C, opts, out);
+  return out;
+}

@@ -1,0 +1,159 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ExampleGradFactors } from "../model/grad-factors.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
+import type { FactorSource } from "./types.ts";
+
+type Arr = Float32Array | Float64Array | Int32Array;
+const MAGIC = "ENTKBIN1";
+const TYPES = { f32: Float32Array, f64: Float64Array, i32: Int32Array } as const;
+type TypeName = keyof typeof TYPES;
+
+function typeName(a: Arr): TypeName {
+  return a instanceof Float32Array ? "f32" : a instanceof Float64Array ? "f64" : "i32";
+}
+
+export function sha256(...parts: (string | Uint8Array)[]): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest("hex");
+}
+
+/**
+ * A self-checking container: magic, header length, JSON header, 8-byte-aligned arrays, then the SHA-256 of all of
+ * it. Written atomically; a file whose checksum does not match is treated as absent (never trusted).
+ */
+export function encodeContainer(header: object, arrays: readonly Arr[]): Uint8Array {
+  const meta = { header, arrays: arrays.map((a) => ({ type: typeName(a), length: a.length })) };
+  const json = new TextEncoder().encode(JSON.stringify(meta));
+  const pad = (n: number) => (8 - (n % 8)) % 8;
+  let size = 8 + 4 + json.length + pad(12 + json.length);
+  for (const a of arrays) size += a.byteLength + pad(a.byteLength);
+  const buf = new Uint8Array(size + 32);
+  buf.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(buf.buffer).setUint32(8, json.length, true);
+  buf.set(json, 12);
+  let off = 12 + json.length + pad(12 + json.length);
+  for (const a of arrays) {
+    buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
+    off += a.byteLength + pad(a.byteLength);
+  }
+  buf.set(createHash("sha256").update(buf.subarray(0, size)).digest(), size);
+  return buf;
+}
+
+/** Decode a container; undefined when the file is truncated, foreign or corrupt. */
+export function decodeContainer(buf: Uint8Array): { header: unknown; arrays: Arr[] } | undefined {
+  if (buf.length < 44 || new TextDecoder().decode(buf.subarray(0, 8)) !== MAGIC) return undefined;
+  const size = buf.length - 32;
+  const digest = createHash("sha256").update(buf.subarray(0, size)).digest();
+  if (!digest.equals(buf.subarray(size))) return undefined;
+  const len = new DataView(buf.buffer, buf.byteOffset).getUint32(8, true);
+  const meta = JSON.parse(new TextDecoder().decode(buf.subarray(12, 12 + len))) as {
+    header: unknown;
+    arrays: { type: TypeName; length: number }[];
+  };
+  const pad = (n: number) => (8 - (n % 8)) % 8;
+  let off = 12 + len + pad(12 + len);
+  const arrays = meta.arrays.map(({ type, length }) => {
+    const C = TYPES[type];
+    const bytes = length * C.BYTES_PER_ELEMENT;
+    // Copy (Buffer#slice would alias Node's shared pool) so the array is aligned and owns its memory.
+    const a = new C(Uint8Array.prototype.slice.call(buf, off, off + bytes).buffer);
+    off += bytes + pad(bytes);
+    return a;
+  });
+  return { header: meta.header, arrays };
+}
+
+export function readContainer(path: string): { header: unknown; arrays: Arr[] } | undefined {
+  if (!existsSync(path)) return undefined;
+  return decodeContainer(readFileSync(path));
+}
+
+/** Serialize one example's factors; arrays shared between layers (q/k/v inputs) are stored once. */
+export function encodeFactors(ex: ExampleGradFactors): Uint8Array {
+  const arrays: Arr[] = [];
+  const index = new Map<Arr, number>();
+  const ref = (a: Arr) => {
+    let i = index.get(a);
+    if (i === undefined) {
+      i = arrays.push(a) - 1;
+      index.set(a, i);
+    }
+    return i;
+  };
+  const header = {
+    C: ex.C,
+    zero: ex.zero,
+    linears: ex.linears.map(({ X, delta, ...rest }) => ({ ...rest, X: ref(X), delta: ref(delta) })),
+    dense: ex.dense.map(({ values, ...rest }) => ({ ...rest, values: ref(values) })),
+    sparse: ex.sparse.map(({ rows, values, ...rest }) => ({ ...rest, rows: ref(rows), values: ref(values) })),
+  };
+  return encodeContainer(header, arrays);
+}
+
+export function decodeFactors(buf: Uint8Array): ExampleGradFactors | undefined {
+  const c = decodeContainer(buf);
+  if (!c) return undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: the header is the JSON written by encodeFactors
+  const h = c.header as any;
+  const a = c.arrays;
+  return {
+    C: h.C,
+    zero: h.zero,
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    linears: h.linears.map((l: any) => ({ ...l, X: a[l.X], delta: a[l.delta] })),
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    dense: h.dense.map((d: any) => ({ ...d, values: a[d.values] })),
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    sparse: h.sparse.map((s: any) => ({ ...s, rows: a[s.rows], values: a[s.values] })),
+  };
+}
+
+/** Content hash of one example's factors (used as its cache key when the caller gives none). */
+export function factorsKey(ex: ExampleGradFactors): string {
+  return sha256(encodeFactors(ex));
+}
+
+/**
+ * Wrap a keyed source so each example's factors are computed once and read from `<dir>/<key>.factors` afterwards
+ * (e.g. the test set, identical for every seed, is differentiated once per task). Contiguous runs of missing
+ * examples are computed together.
+ */
+export function cachedFactorSource(src: FactorSource, dir: string): FactorSource & { hits: number } {
+  const keys = src.keys;
+  if (!keys) throw new Error("cachedFactorSource: the source has no per-example keys");
+  const path = (i: number) => join(dir, `${keys[i]}.factors`);
+  const out = {
+    size: src.size,
+    tokens: src.tokens,
+    keys,
+    hits: 0,
+    async load(start: number, end: number): Promise<ExampleGradFactors[]> {
+      const res: (ExampleGradFactors | undefined)[] = [];
+      for (let i = start; i < end; i++) {
+        const f = existsSync(path(i)) ? decodeFactors(readFileSync(path(i))) : undefined;
+        if (f) out.hits++;
+        res.push(f);
+      }
+      for (let i = 0; i < res.length; ) {
+        if (res[i]) {
+          i++;
+          continue;
+        }
+        let j = i;
+        while (j < res.length && !res[j]) j++;
+        const got = await src.load(start + i, start + j);
+        for (let k = i; k < j; k++) {
+          res[k] = got[k - i];
+          await writeFileAtomic(path(start + k), encodeFactors(got[k - i]));
+        }
+        i = j;
+      }
+      return res as ExampleGradFactors[];
+    },
+  };
+  return out;
+}

@@ -1,0 +1,327 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ExampleGradFactors, ParamInfo } from "../model/grad-factors.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
+import { progressBar } from "../util/progress.ts";
+import { type Block, contractBlock, PAIR_KERNEL, pairsFor } from "./block.ts";
+import { encodeContainer, factorsKey, readContainer, sha256 } from "./cache.ts";
+import { checkStructure, factorBytes, maxTokens } from "./factors.ts";
+import type { Pair } from "./ort-graphs.ts";
+import { gradDim, includeParam } from "./params.ts";
+import { defaultMemoryBytes, type KernelPlan, planKernels } from "./plan.ts";
+import type { FactorInput, FactorSource, Formula, KernelName, ParamFilter, Strategy } from "./types.ts";
+
+export interface KernelOptions {
+  formulas: readonly Formula[];
+  filter?: ParamFilter;
+  /** Memory budget in bytes (default: half the RAM). */
+  memoryBytes?: number;
+  strategy?: Strategy;
+  /** Where finished kernel blocks are kept so a rerun or an interrupted run resumes (no caching when absent). */
+  cacheDir?: string;
+  /** Upper bound on eval examples per block (default 128). */
+  maxEvalBlock?: number;
+  /** Model parameters, to report `grad_dim`. */
+  params?: readonly ParamInfo[];
+  quiet?: boolean;
+  /** Override planned block sizes (tests, tuning); the memory check still runs first. */
+  planOverride?: Partial<Pick<KernelPlan, "evalBlock" | "trainBlock" | "workBytes">>;
+}
+
+export interface KernelResult {
+  /** Outputs per example (1 in binary mode). */
+  C: number;
+  nTrain: number;
+  /** Examples per split ("train" first, then the eval splits). */
+  sizes: Record<string, number>;
+  /** float64 [n_train, C, n_split, C] per split and kernel. */
+  kernels: Record<string, Partial<Record<KernelName, Float64Array>>>;
+  gradDim?: number;
+  plan: KernelPlan;
+  timings: { gradients_s: number; contraction_s: number; total_s: number };
+  /** Kernel blocks read from the cache vs computed. */
+  blocks: { cached: number; computed: number };
+}
+
+function asSource(input: FactorInput): FactorSource {
+  if (!Array.isArray(input)) return input;
+  return { size: input.length, load: async (s, e) => input.slice(s, e) };
+}
+
+/** Per-example cache keys: the source's own, or content hashes of in-memory factors; undefined = no caching. */
+function keysOf(input: FactorInput): readonly string[] | undefined {
+  return Array.isArray(input) ? input.map(factorsKey) : input.keys;
+}
+
+/**
+ * Exact eNTKs (KERNELS.md) between the train set and itself and each eval split, for every requested formula,
+ * from one set of per-example gradient factors. Train factors stay resident; eval factors stream in blocks sized by
+ * `memoryBytes`, each block contracted against all train examples and discarded. Finished blocks are cached.
+ */
+export async function computeKernels(
+  train: FactorInput,
+  evalSets: Record<string, FactorInput>,
+  opts: KernelOptions,
+): Promise<KernelResult> {
+  const t0 = performance.now();
+  if (opts.formulas.length === 0) throw new Error("computeKernels: no formulas requested");
+  if ("train" in evalSets) throw new Error('computeKernels: "train" is always computed; do not pass it as an eval set');
+  const f = opts.filter ?? {};
+  // Normalized so that equal subsets give equal cache keys ({} and { onlyBiases: false } alike).
+  const filter: ParamFilter = {
+    excludeEmbeddings: !!f.excludeEmbeddings,
+    excludeHead: !!f.excludeHead,
+    onlyBiases: !!f.onlyBiases,
+  };
+  const pairs = pairsFor(opts.formulas);
+  const trainSrc = asSource(train);
+  if (trainSrc.size === 0) throw new Error("computeKernels: the train set is empty");
+  let gradientsMs = 0;
+  let contractionMs = 0;
+
+  const timed = async <T>(f: () => Promise<T>): Promise<T> => {
+    const s = performance.now();
+    const r = await f();
+    gradientsMs += performance.now() - s;
+    return r;
+  };
+
+  const evalSrcs = Object.entries(evalSets).map(([name, input]) => ({ name, src: asSource(input), input }));
+
+  // A finished run with the same inputs is assembled from its cached blocks without computing any gradient.
+  const manifest = opts.cacheDir ? manifestPath(opts.cacheDir, trainSrc, evalSrcs, pairs, filter) : undefined;
+  if (manifest) {
+    const done = fromManifest(manifest, opts.cacheDir!, trainSrc, evalSrcs, pairs, filter);
+    if (done) {
+      done.gradDim = opts.params ? gradDim(opts.params, filter) : undefined;
+      done.timings.total_s = (performance.now() - t0) / 1000;
+      return done;
+    }
+  }
+  const maxLen = (src: FactorSource, fallback: number) => {
+    let t = fallback;
+    if (src.tokens) for (let i = 0; i < src.size; i++) t = Math.max(t, src.tokens[i]);
+    return t;
+  };
+  /** Plan from the factors seen so far; train bytes extrapolated by token count when not all are loaded. */
+  const makePlan = (seen: ExampleGradFactors[]) => {
+    const perToken = Math.max(...seen.map((ex) => factorBytes(ex) / Math.max(1, maxTokens([ex]))));
+    const seenBytes = seen.reduce((a, ex) => a + factorBytes(ex), 0);
+    let trainBytes = seenBytes;
+    if (seen.length < trainSrc.size) {
+      const tk = trainSrc.tokens;
+      trainBytes = tk
+        ? Math.ceil(perToken * Array.from(tk).reduce((a, b) => a + b, 0))
+        : Math.ceil((seenBytes / seen.length) * trainSrc.size);
+    }
+    let evalT = Math.max(1, maxTokens(seen));
+    for (const { src } of evalSrcs) evalT = maxLen(src, evalT);
+    const maxDIn = Math.max(1, ...seen[0].linears.filter((l) => includeParam(l.weight, filter)).map((l) => l.dIn));
+    return planKernels({
+      nTrain: trainSrc.size,
+      trainBytes,
+      evalExampleBytes: Math.ceil(perToken * evalT),
+      nEval: Math.max(trainSrc.size, ...evalSrcs.map((e) => e.src.size)),
+      C: seen[0].C,
+      maxDIn,
+      memoryBytes: opts.memoryBytes ?? defaultMemoryBytes(),
+      // What the process holds besides these factors (model weights, ORT sessions, Node) counts against the budget.
+      baselineBytes: Math.max(0, process.memoryUsage().rss - seenBytes),
+      maxEvalBlock: opts.maxEvalBlock,
+    });
+  };
+
+  // Phase 1: train factors, resident. The budget is checked after the first chunk, before the bulk of the work.
+  const bar = progressBar("gradients", trainSrc.size, { quiet: opts.quiet, unit: "ex" });
+  const trainEx: ExampleGradFactors[] = [];
+  const step = 8;
+  try {
+    for (let s = 0; s < trainSrc.size; s += step) {
+      const e = Math.min(trainSrc.size, s + step);
+      const got = await timed(() => trainSrc.load(s, e));
+      trainEx.push(...got);
+      if (s === 0) makePlan(trainEx);
+      bar.tick(got.length);
+    }
+  } finally {
+    bar.stop();
+  }
+  for (const [i, ex] of trainEx.entries()) checkStructure(trainEx[0], ex, `train example ${i}`);
+  const C = trainEx[0].C;
+  const planned = makePlan(trainEx);
+  const plan: KernelPlan = { ...planned, ...opts.planOverride };
+
+  const trainKeys = opts.cacheDir ? keysOf(train) : undefined;
+  const blockOpts = {
+    pairs,
+    filter,
+    strategy: opts.strategy ?? "auto",
+    trainBlock: plan.trainBlock,
+    workBytes: plan.workBytes,
+  };
+  const result: KernelResult = {
+    C,
+    nTrain: trainEx.length,
+    sizes: {},
+    kernels: {},
+    gradDim: opts.params ? gradDim(opts.params, filter) : undefined,
+    plan,
+    timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
+    blocks: { cached: 0, computed: 0 },
+  };
+
+  const splits = [
+    { name: "train", src: asSource(trainEx), keys: trainKeys },
+    ...evalSrcs.map((e) => ({ name: e.name, src: e.src, keys: opts.cacheDir ? keysOf(e.input) : undefined })),
+  ];
+  const total = splits.reduce((a, s) => a + s.src.size, 0);
+  const cbar = progressBar("contraction", total, { quiet: opts.quiet, unit: "ex" });
+  for (const split of splits) {
+    const n = split.src.size;
+    const K: Partial<Record<Pair, Float64Array>> = {};
+    for (const p of pairs) K[p] = new Float64Array(trainEx.length * C * n * C);
+    for (let b0 = 0; b0 < n; b0 += plan.evalBlock) {
+      const b1 = Math.min(n, b0 + plan.evalBlock);
+      const file =
+        trainKeys && split.keys && opts.cacheDir
+          ? blockFile(opts.cacheDir, C, pairs, filter, trainKeys, split.keys.slice(b0, b1))
+          : undefined;
+      let block = file ? readBlock(file, pairs) : undefined;
+      if (block) result.blocks.cached++;
+      else {
+        const evals = split.name === "train" ? trainEx.slice(b0, b1) : await timed(() => split.src.load(b0, b1));
+        for (const [i, ex] of evals.entries()) checkStructure(trainEx[0], ex, `${split.name} example ${b0 + i}`);
+        const s = performance.now();
+        block = await contractBlock(trainEx, evals, blockOpts);
+        contractionMs += performance.now() - s;
+        result.blocks.computed++;
+        if (file)
+          await writeFileAtomic(
+            file,
+            encodeContainer(
+              { pairs },
+              pairs.map((p) => block![p]!),
+            ),
+          );
+      }
+      scatterBlock(K, block, pairs, trainEx.length * C, n * C, b0 * C, (b1 - b0) * C);
+      cbar.tick(b1 - b0);
+    }
+    result.sizes[split.name] = n;
+    result.kernels[split.name] = Object.fromEntries(pairs.map((p) => [PAIR_KERNEL[p], K[p]!]));
+  }
+  cbar.stop();
+  if (manifest) {
+    const m: Manifest = { v: 1, C, nTrain: trainEx.length, evalBlock: plan.evalBlock, sizes: result.sizes, plan };
+    await writeFileAtomic(manifest, JSON.stringify(m));
+  }
+  result.timings = {
+    gradients_s: gradientsMs / 1000,
+    contraction_s: contractionMs / 1000,
+    total_s: (performance.now() - t0) / 1000,
+  };
+  return result;
+}
+
+function readBlock(file: string, pairs: readonly Pair[]): Block | undefined {
+  const c = readContainer(file);
+  if (!c) return undefined;
+  const stored = (c.header as { pairs: Pair[] }).pairs;
+  if (JSON.stringify(stored) !== JSON.stringify(pairs)) return undefined;
+  return Object.fromEntries(pairs.map((p, i) => [p, c.arrays[i] as Float64Array]));
+}
+
+/** Copy a [R, q] block into columns [col0, col0 + q) of the [R, Q] kernels. */
+function scatterBlock(
+  K: Partial<Record<Pair, Float64Array>>,
+  block: Block,
+  pairs: readonly Pair[],
+  R: number,
+  Q: number,
+  col0: number,
+  q: number,
+): void {
+  for (const p of pairs) {
+    const dst = K[p]!;
+    const src = block[p]!;
+    for (let r = 0; r < R; r++) dst.set(src.subarray(r * q, (r + 1) * q), r * Q + col0);
+  }
+}
+
+function blockFile(
+  dir: string,
+  C: number,
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+  trainKeys: readonly string[],
+  evalKeys: readonly string[],
+): string {
+  return join(dir, `${sha256(JSON.stringify({ v: 1, C, pairs, filter, train: trainKeys, eval: evalKeys }))}.kblock`);
+}
+
+interface Manifest {
+  v: 1;
+  C: number;
+  nTrain: number;
+  evalBlock: number;
+  sizes: Record<string, number>;
+  plan: KernelPlan;
+}
+
+type NamedSource = { name: string; src: FactorSource };
+
+/** Where a whole run's manifest lives; undefined unless every source carries per-example keys. */
+function manifestPath(
+  dir: string,
+  train: FactorSource,
+  evals: readonly NamedSource[],
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+): string | undefined {
+  if (!train.keys || evals.some((e) => !e.src.keys)) return undefined;
+  const ev = Object.fromEntries(evals.map((e) => [e.name, e.src.keys]));
+  return join(dir, `${sha256(JSON.stringify({ v: 1, pairs, filter, train: train.keys, ev }))}.run.json`);
+}
+
+/** Assemble a finished run from its manifest and blocks; undefined if anything is missing or corrupt. */
+function fromManifest(
+  path: string,
+  dir: string,
+  train: FactorSource,
+  evals: readonly NamedSource[],
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+): KernelResult | undefined {
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(path, "utf8")) as Manifest;
+  } catch {
+    return undefined;
+  }
+  const trainKeys = train.keys!;
+  const result: KernelResult = {
+    C: m.C,
+    nTrain: m.nTrain,
+    sizes: {},
+    kernels: {},
+    plan: m.plan,
+    timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
+    blocks: { cached: 0, computed: 0 },
+  };
+  for (const { name, src } of [{ name: "train", src: train }, ...evals]) {
+    const n = src.size;
+    if (m.sizes[name] !== n) return undefined;
+    const K: Partial<Record<Pair, Float64Array>> = {};
+    for (const p of pairs) K[p] = new Float64Array(m.nTrain * m.C * n * m.C);
+    for (let b0 = 0; b0 < n; b0 += m.evalBlock) {
+      const b1 = Math.min(n, b0 + m.evalBlock);
+      const block = readBlock(blockFile(dir, m.C, pairs, filter, trainKeys, src.keys!.slice(b0, b1)), pairs);
+      if (!block) return undefined;
+      result.blocks.cached++;
+      scatterBlock(K, block, pairs, m.nTrain * m.C, n * m.C, b0 * m.C, (b1 - b0) * m.C);
+    }
+    result.sizes[name] = n;
+    result.kernels[name] = Object.fromEntries(pairs.map((p) => [PAIR_KERNEL[p], K[p]!]));
+  }
+  return result;
+}

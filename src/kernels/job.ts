@@ -1,0 +1,130 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { readSplit } from "../data/readers.ts";
+import { loadModel } from "../model/load.ts";
+import { createPromptModel } from "../model/prompt-model.ts";
+import type { Device } from "../model/runtime/providers.ts";
+import type { PromptInput } from "../model/types.ts";
+import { taskEncoder } from "../prompts/encode.ts";
+import { loadTask } from "../prompts/task.ts";
+import type { EncodedExample } from "../prompts/template.ts";
+import { loadTokenizer } from "../tokenizer/load.ts";
+import { progressBar } from "../util/progress.ts";
+import { cachedFactorSource } from "./cache.ts";
+import { computeKernels } from "./compute.ts";
+import { modelFactorSource } from "./model-source.ts";
+import { type KernelMeta, type SplitRecord, writeKernelOutputs } from "./output.ts";
+import type { FactorSource, Formula, ParamFilter, Strategy } from "./types.ts";
+
+export interface KernelJobOptions {
+  /** Model directory or Hugging Face repo id. */
+  model: string;
+  revision?: string;
+  offline?: boolean;
+  /** Task name (bundled) or task .json path. */
+  task: string;
+  /** k-shot split directory holding the task's train/dev/test files. */
+  splitDir: string;
+  formulas: Formula[];
+  binary?: boolean;
+  filter?: ParamFilter;
+  evalSplits?: ("dev" | "test")[];
+  /** Use only the first N examples of each eval split. */
+  limitEval?: number;
+  memoryBytes?: number;
+  device?: Device;
+  strategy?: Strategy;
+  out: string;
+  /** Cache root (default $ENTK_CACHE_DIR or ~/.cache/entk); `false` disables caching. */
+  cacheDir?: string | false;
+  quiet?: boolean;
+  /** The flags as given, recorded in meta.json. */
+  flags?: Record<string, unknown>;
+}
+
+/** Default cache root shared by all runs, so the test set is differentiated once per task and model. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.ENTK_CACHE_DIR || join(homedir(), ".cache", "entk");
+}
+
+/**
+ * `entk kernel` as a library call: load the task split and the model, encode the prompts, compute initial logits
+ * and all requested kernels from one gradient pass, and write the output directory (README "Kernel output layout").
+ */
+export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
+  const t0 = performance.now();
+  const task = loadTask(o.task);
+  if (o.binary && task.labels.length !== 2)
+    throw new Error(`--binary needs a task with 2 labels; ${task.name} has ${task.labels.length}`);
+  const weights = await loadModel(o.model, { revision: o.revision, offline: o.offline });
+  const tok = await loadTokenizer(weights.source.dir);
+  const enc = taskEncoder(tok, task);
+  const splits: Record<string, EncodedExample[]> = {};
+  for (const split of ["train", ...(o.evalSplits ?? ["dev", "test"])] as const) {
+    let exs = readSplit(o.splitDir, task.data, split, task.labels).examples;
+    if (split !== "train" && o.limitEval !== undefined) exs = exs.slice(0, o.limitEval);
+    splits[split] = exs.map((e) => enc.encode(e));
+  }
+  const binary = o.binary ?? false;
+  const model = createPromptModel(weights, enc.labelWordIds, { binary, device: o.device });
+  const loadS = (performance.now() - t0) / 1000;
+
+  const modelKey = { weightsHash: weights.hash, labelWordIds: enc.labelWordIds, binary };
+  const cacheRoot = o.cacheDir === false ? undefined : (o.cacheDir ?? defaultCacheDir());
+  const source = (xs: PromptInput[]): FactorSource => {
+    const src = modelFactorSource(model, xs, modelKey);
+    return cacheRoot ? cachedFactorSource(src, join(cacheRoot, "factors")) : src;
+  };
+
+  const t1 = performance.now();
+  const records: Record<string, SplitRecord> = {};
+  const bar = progressBar(
+    "logits",
+    Object.values(splits).reduce((a, s) => a + s.length, 0),
+    {
+      quiet: o.quiet,
+      unit: "ex",
+    },
+  );
+  for (const [name, xs] of Object.entries(splits)) {
+    const logits = xs.length ? Float32Array.from(await model.logits(xs)) : new Float32Array();
+    bar.tick(xs.length);
+    records[name] = {
+      inputs: xs.map((x) => ({ input_ids: x.inputIds, mask_pos: x.maskPos, label: x.label })),
+      logits,
+    };
+  }
+  bar.stop();
+  const logitsS = (performance.now() - t1) / 1000;
+
+  const evalSets = Object.fromEntries(
+    Object.entries(splits)
+      .filter(([n]) => n !== "train")
+      .map(([n, xs]) => [n, source(xs)]),
+  );
+  const result = await computeKernels(source(splits.train), evalSets, {
+    formulas: o.formulas,
+    filter: o.filter,
+    memoryBytes: o.memoryBytes,
+    strategy: o.strategy,
+    cacheDir: cacheRoot ? join(cacheRoot, "kernel-blocks") : undefined,
+    params: model.params(),
+    quiet: o.quiet,
+  });
+  return writeKernelOutputs(
+    o.out,
+    result,
+    records,
+    {
+      task: task.name,
+      template: task.template,
+      label_word_ids: enc.labelWordIds,
+      binary,
+      model: { id: weights.source.repoId ?? o.model, revision: weights.source.revision, weights_hash: weights.hash },
+      flags: o.flags ?? {},
+      timings: { load_s: loadS, logits_s: logitsS },
+      cache: { blocks_cached: result.blocks.cached, blocks_computed: result.blocks.computed },
+    },
+    o.formulas,
+  );
+}

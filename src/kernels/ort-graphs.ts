@@ -1,0 +1,247 @@
+import onnxProto from "onnx-proto";
+import * as ort from "onnxruntime-node";
+import { defaultThreads } from "../model/runtime/providers.ts";
+
+const { onnx } = onnxProto;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
+const { INT, INTS } = onnx.AttributeProto.AttributeType;
+
+/**
+ * A contraction pair: which variant of the train side (first letter) meets which of the eval side (second):
+ * P = plain gradient, S = sign(gradient). PP = sgd, SS = signgd, SP = asymmetric_signgd, PS = its flipped kernel.
+ */
+export type Pair = "PP" | "SS" | "SP" | "PS";
+
+type Node = { opType: string; input: string[]; output: string[]; attribute?: object[] };
+
+function valueInfo(name: string, elemType: number, rank: number) {
+  const dim = Array.from({ length: rank }, (_, i) => ({ dimParam: `${name}_${i}` }));
+  return { name, type: { tensorType: { elemType, shape: { dim } } } };
+}
+
+function encode(name: string, nodes: Node[], inputs: object[], outputs: object[], inits: object[] = []): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: "entk",
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: { name, node: nodes, input: inputs, output: outputs, initializer: inits },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+const gemmT = (a: string, b: string, out: string): Node => ({
+  opType: "Gemm",
+  input: [a, b],
+  output: [out],
+  attribute: [{ name: "transB", type: INT, i: 1 }],
+});
+
+/** Variants each side needs, in P, S order. */
+function variants(pairs: readonly Pair[], side: 0 | 1): ("P" | "S")[] {
+  return (["P", "S"] as const).filter((v) => pairs.some((p) => p[side] === v));
+}
+
+/**
+ * Stack both variants of a side into one matrix and run a single larger GEMM when every resulting block is wanted
+ * (all three formulas: [P; S] × [P; S]ᵀ) — larger GEMMs run faster than four thin ones; otherwise one GEMM per pair.
+ */
+function stacked(pairs: readonly Pair[]): boolean {
+  const n = variants(pairs, 0).length * variants(pairs, 1).length;
+  return n > 1 && n === pairs.length;
+}
+
+/** Gemm(train variant, eval variant)ᵀ per pair; sign() applied in-graph to whichever side needs it. */
+function pairNodes(tr: string, ev: string, pairs: readonly Pair[]): { nodes: Node[]; outputs: object[] } {
+  const nodes: Node[] = [];
+  const name = (base: string, v: string) => (v === "S" ? `${base}_S` : base);
+  for (const [side, base] of [
+    [0, tr],
+    [1, ev],
+  ] as const)
+    if (variants(pairs, side).includes("S")) nodes.push({ opType: "Sign", input: [base], output: [`${base}_S`] });
+  if (stacked(pairs)) {
+    for (const base of [tr, ev])
+      nodes.push({
+        opType: "Concat",
+        input: [base, `${base}_S`],
+        output: [`${base}_PS`],
+        attribute: [{ name: "axis", type: INT, i: 0 }],
+      });
+    nodes.push(gemmT(`${tr}_PS`, `${ev}_PS`, "K_all"));
+    return { nodes, outputs: [valueInfo("K_all", FLOAT, 2)] };
+  }
+  for (const p of pairs) nodes.push(gemmT(name(tr, p[0]), name(ev, p[1]), `K_${p}`));
+  return { nodes, outputs: pairs.map((p) => valueInfo(`K_${p}`, FLOAT, 2)) };
+}
+
+/** Inputs trG [R, D], evG [Q, D] (already materialized rows) → K_pair [R, Q]. */
+function denseGraph(pairs: readonly Pair[]): Uint8Array {
+  const { nodes, outputs } = pairNodes("trG", "evG", pairs);
+  return encode("entk_dense_contract", nodes, [valueInfo("trG", FLOAT, 2), valueInfo("evG", FLOAT, 2)], outputs);
+}
+
+/**
+ * Materialize-and-contract (KERNELS.md §4.1): for each side, G = Δᵀ X per example and output, i.e.
+ * D [N, C, T, s] (a slice of s output rows), X [N, T, dIn] → G [N·C, s·dIn]; then Gemm per pair.
+ */
+function materializeGraph(pairs: readonly Pair[]): Uint8Array {
+  const nodes: Node[] = [];
+  const inputs: object[] = [];
+  for (const side of ["tr", "ev"]) {
+    inputs.push(valueInfo(`${side}D`, FLOAT, 4), valueInfo(`${side}X`, FLOAT, 3), valueInfo(`${side}Shape`, INT64, 1));
+    nodes.push(
+      {
+        opType: "Transpose",
+        input: [`${side}D`],
+        output: [`${side}Dt`],
+        attribute: [{ name: "perm", type: INTS, ints: [0, 1, 3, 2] }],
+      },
+      { opType: "Unsqueeze", input: [`${side}X`, "axis1"], output: [`${side}X4`] },
+      { opType: "MatMul", input: [`${side}Dt`, `${side}X4`], output: [`${side}G4`] },
+      { opType: "Reshape", input: [`${side}G4`, `${side}Shape`], output: [`${side}G`] },
+    );
+  }
+  const tail = pairNodes("trG", "evG", pairs);
+  const axis1 = { name: "axis1", dataType: INT64, dims: [1], int64Data: [1] };
+  return encode("entk_materialize_contract", [...nodes, ...tail.nodes], inputs, tail.outputs, [axis1]);
+}
+
+/**
+ * Gram trick (KERNELS.md §4.2), sgd only: ⟨Δ_aᵀX_a, Δ_bᵀX_b⟩ = Σ_{t,s} (X_a X_bᵀ)_{ts} (Δ_a Δ_bᵀ)_{ts}.
+ * Inputs trX [A·Ta, dIn], trD [A·C·Ta, dOut], evX [B·Tb, dIn], evD [B·C·Tb, dOut] (zero-padded tokens),
+ * gxShape = [A,1,Ta,B,1,Tb], gdShape = [A,C,Ta,B,C,Tb] → K_PP [A,C,B,C].
+ */
+function gramGraph(): Uint8Array {
+  const nodes: Node[] = [
+    gemmT("trX", "evX", "GX"),
+    gemmT("trD", "evD", "GD"),
+    { opType: "Reshape", input: ["GX", "gxShape"], output: ["GX6"] },
+    { opType: "Reshape", input: ["GD", "gdShape"], output: ["GD6"] },
+    { opType: "Mul", input: ["GX6", "GD6"], output: ["P6"] },
+    {
+      opType: "ReduceSum",
+      input: ["P6", "axes25"],
+      output: ["K_PP"],
+      attribute: [{ name: "keepdims", type: INT, i: 0 }],
+    },
+  ];
+  const inputs = [
+    ...["trX", "trD", "evX", "evD"].map((n) => valueInfo(n, FLOAT, 2)),
+    valueInfo("gxShape", INT64, 1),
+    valueInfo("gdShape", INT64, 1),
+  ];
+  const axes = { name: "axes25", dataType: INT64, dims: [2], int64Data: [2, 5] };
+  return encode("entk_gram_contract", nodes, inputs, [valueInfo("K_PP", FLOAT, 4)], [axes]);
+}
+
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
+  let s = sessions.get(key);
+  if (!s) {
+    s = ort.InferenceSession.create(build(), {
+      executionProviders: ["cpu"],
+      intraOpNumThreads: defaultThreads(),
+      logSeverityLevel: 3,
+    });
+    sessions.set(key, s);
+  }
+  return s;
+}
+
+const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
+const i64 = (dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(dims.map(BigInt)), [dims.length]);
+
+/** Run a pair graph; each pair's [R, Q] block (cut out of the stacked product when stacked). */
+async function runPairs(
+  s: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  pairs: readonly Pair[],
+  R: number,
+  Q: number,
+): Promise<Partial<Record<Pair, Float32Array>>> {
+  const out = await s.run(feeds);
+  const res: Partial<Record<Pair, Float32Array>> = {};
+  if (!stacked(pairs)) {
+    for (const p of pairs) res[p] = out[`K_${p}`].data as Float32Array;
+    return res;
+  }
+  const all = out.K_all.data as Float32Array;
+  const cols = 2 * Q;
+  for (const p of pairs) {
+    const r0 = p[0] === "S" ? R : 0;
+    const c0 = p[1] === "S" ? Q : 0;
+    const blk = new Float32Array(R * Q);
+    for (let r = 0; r < R; r++) blk.set(all.subarray((r0 + r) * cols + c0, (r0 + r) * cols + c0 + Q), r * Q);
+    res[p] = blk;
+  }
+  return res;
+}
+
+/** trG [R, D] · evG [Q, D]ᵀ per pair → [R, Q] float32 each. */
+export async function contractDense(
+  trG: Float32Array,
+  R: number,
+  evG: Float32Array,
+  Q: number,
+  D: number,
+  pairs: readonly Pair[],
+): Promise<Partial<Record<Pair, Float32Array>>> {
+  const s = await session(`dense:${pairs.join(",")}`, () => denseGraph(pairs));
+  return runPairs(s, { trG: f32(trG, [R, D]), evG: f32(evG, [Q, D]) }, pairs, R, Q);
+}
+
+/** One side of a materialize call: Δ slice [N, C, T, s] and X [N, T, dIn]. */
+export interface FactorBlock {
+  N: number;
+  T: number;
+  D: Float32Array;
+  X: Float32Array;
+}
+
+/** Materialize both sides' G = Δᵀ X rows in-graph and contract: → [A·C, B·C] per pair. */
+export async function contractMaterialized(
+  tr: FactorBlock,
+  ev: FactorBlock,
+  C: number,
+  s: number,
+  dIn: number,
+  pairs: readonly Pair[],
+): Promise<Partial<Record<Pair, Float32Array>>> {
+  const sess = await session(`mat:${pairs.join(",")}`, () => materializeGraph(pairs));
+  return runPairs(
+    sess,
+    {
+      trD: f32(tr.D, [tr.N, C, tr.T, s]),
+      trX: f32(tr.X, [tr.N, tr.T, dIn]),
+      trShape: i64([tr.N * C, s * dIn]),
+      evD: f32(ev.D, [ev.N, C, ev.T, s]),
+      evX: f32(ev.X, [ev.N, ev.T, dIn]),
+      evShape: i64([ev.N * C, s * dIn]),
+    },
+    pairs,
+    tr.N * C,
+    ev.N * C,
+  );
+}
+
+/** Gram-trick sgd contraction of two factor blocks (full dOut): → [A, C, B, C] float32. */
+export async function contractGram(
+  tr: FactorBlock,
+  ev: FactorBlock,
+  C: number,
+  dIn: number,
+  dOut: number,
+): Promise<Float32Array> {
+  const sess = await session("gram", gramGraph);
+  const out = await sess.run({
+    trX: f32(tr.X, [tr.N * tr.T, dIn]),
+    trD: f32(tr.D, [tr.N * C * tr.T, dOut]),
+    evX: f32(ev.X, [ev.N * ev.T, dIn]),
+    evD: f32(ev.D, [ev.N * C * ev.T, dOut]),
+    gxShape: i64([tr.N, 1, tr.T, ev.N, 1, ev.T]),
+    gdShape: i64([tr.N, C, tr.T, ev.N, C, ev.T]),
+  });
+  return out.K_PP.data as Float32Array;
+}
