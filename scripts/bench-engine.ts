@@ -10,12 +10,12 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { usedParams } from "../src/model/arch/names.ts";
 import { Graph } from "../src/model/graph/graph.ts";
 import { matmul } from "../src/model/graph/ops.ts";
 import { createPromptModel } from "../src/model/prompt-model.ts";
 import { type Device, defaultThreads } from "../src/model/runtime/providers.ts";
 import { getSession, ort, releaseSessions } from "../src/model/runtime/session.ts";
+import { parameterSpecs } from "../src/model/weights/params.ts";
 import type { LoadedWeights, ModelConfig, TensorRef } from "../src/model/weights/types.ts";
 
 const arg = (name: string, def: string) => {
@@ -53,7 +53,7 @@ function writeWeights(dir: string): LoadedWeights {
   const tensors = new Map<string, TensorRef>();
   let offset = 0;
   let s = 12345;
-  for (const [name, shape] of usedParams(cfg)) {
+  for (const { name, shape } of parameterSpecs(cfg)) {
     const n = shape.reduce((p, v) => p * v, 1);
     const a = new Float32Array(n);
     if (/LayerNorm\.weight$|layer_norm\.weight$/.test(name)) a.fill(1);

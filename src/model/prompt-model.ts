@@ -4,7 +4,6 @@
  * Eval mode (no dropout). Inputs are batched internally (sorted by length, padded; results in input order).
  */
 
-import { modelNames, usedParams } from "./arch/names.ts";
 import {
   type BuiltGraph,
   buildFactorsGraph,
@@ -22,6 +21,7 @@ import type { Tensor } from "./graph/tensor.ts";
 import type { Device } from "./runtime/providers.ts";
 import { getSession, ort } from "./runtime/session.ts";
 import type { PromptInput } from "./types.ts";
+import { modelNames, parameterSpecs } from "./weights/params.ts";
 import type { LoadedWeights, ModelConfig } from "./weights/types.ts";
 
 export interface PromptModelOptions {
@@ -167,7 +167,7 @@ export function createPromptModel(
     );
 
   const paramInfos: ParamInfo[] = (() => {
-    const used = usedParams(cfg);
+    const used = new Map(parameterSpecs(cfg).map((s) => [s.name, s.shape]));
     const order = [...used.keys(), ...[...weights.tensors.keys()].filter((n) => !used.has(n))];
     return order.map((name) => {
       const shape = weights.tensors.get(name)?.shape ?? used.get(name)!;
@@ -378,7 +378,7 @@ export function createTrainableModel(
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}`;
   validateWeights(weights);
   const params = new Map<string, Float32Array | Float64Array>();
-  for (const name of usedParams(cfg).keys()) {
+  for (const { name } of parameterSpecs(cfg)) {
     const ref = weights.tensors.get(name)!;
     const data = ref.data ?? readTensor(ref);
     params.set(name, dtype === "float64" ? Float64Array.from(data) : data.slice());

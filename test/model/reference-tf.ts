@@ -5,8 +5,8 @@
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
-import { modelNames } from "../../src/model/arch/names.ts";
 import type { PromptInput } from "../../src/model/types.ts";
+import { modelNames } from "../../src/model/weights/params.ts";
 import type { LoadedWeights } from "../../src/model/weights/types.ts";
 
 await tf.setBackend("cpu");

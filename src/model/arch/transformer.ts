@@ -6,8 +6,8 @@ import type { Graph } from "../graph/graph.ts";
 import { gelu, layerNorm } from "../graph/nn.ts";
 import { add, gather, linear, matmul, mul, reshape, softmax, squeeze, transpose, unsqueeze } from "../graph/ops.ts";
 import type { Tensor } from "../graph/tensor.ts";
+import type { LayerNames, ModelNames } from "../weights/params.ts";
 import type { ModelConfig } from "../weights/types.ts";
-import type { LayerNames, ModelNames } from "./names.ts";
 
 /** Looks a parameter up by its HF name (an initializer, or a graph input in training graphs). */
 export type Params = (name: string) => Tensor;
