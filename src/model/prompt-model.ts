@@ -124,12 +124,27 @@ export function lengthBatches(inputs: PromptInput[], size: number): number[][] {
 
 type Arr = Float32Array | Float64Array;
 
-/** Slice example b's unpadded token rows out of a [lead..., B, Tp, d] output (lead = C for cotangents). */
-function tokenRows(a: Arr, lead: number, B: number, Tp: number, d: number, b: number, T: number): Float32Array {
-  const out = new Float32Array(lead * T * d);
+/**
+ * Slice example b's unpadded token rows out of a [lead..., B, Tp, d] output (lead = C for cotangents); `cols`
+ * keeps only columns [start, end) of the last axis.
+ */
+function tokenRows(
+  a: Arr,
+  lead: number,
+  B: number,
+  Tp: number,
+  d: number,
+  b: number,
+  T: number,
+  cols: [number, number] = [0, d],
+): Float32Array {
+  const [c0, c1] = cols;
+  const w = c1 - c0;
+  const out = new Float32Array(lead * T * w);
   for (let c = 0; c < lead; c++) {
     const src = (c * B + b) * Tp * d;
-    out.set(a.subarray(src, src + T * d), c * T * d);
+    if (w === d) out.set(a.subarray(src, src + T * d), c * T * d);
+    else for (let t = 0; t < T; t++) out.set(a.subarray(src + t * d + c0, src + t * d + c1), (c * T + t) * w);
   }
   return out;
 }
@@ -224,7 +239,8 @@ export function createPromptModel(
     const linears: LinearFactor[] = layout.linears.map((l) => {
       const tokenwise = l.x.shape.length === 3; // [B, Tp, d] (encoder) or [B, d] (head, at the mask only)
       const dIn = l.x.shape[l.x.shape.length - 1] as number;
-      const dOut = l.delta.shape[l.delta.shape.length - 1] as number;
+      const dFull = l.delta.shape[l.delta.shape.length - 1] as number;
+      const cols: [number, number] = l.cols ?? [0, dFull];
       const rowsT = tokenwise ? T : 1;
       const TpEff = tokenwise ? Tp : 1;
       return {
@@ -232,9 +248,9 @@ export function createPromptModel(
         ...(l.bias ? { bias: l.bias } : {}),
         T: rowsT,
         dIn,
-        dOut,
+        dOut: cols[1] - cols[0],
         X: inputRows(l.x, TpEff, dIn, rowsT),
-        delta: tokenRows(get(l.delta), C, B, TpEff, dOut, b, rowsT),
+        delta: tokenRows(get(l.delta), C, B, TpEff, dFull, b, rowsT, cols),
       };
     });
     const dense = layout.norms.flatMap((n) => [

@@ -37,7 +37,8 @@ export interface FactorLayout {
   f: Tensor;
   /** Cotangent of the embedding sum, [C, batch, seq, H] (word/position/type embedding rows). */
   embDelta: Tensor;
-  linears: { weight: string; bias?: string; x: Tensor; delta: Tensor }[];
+  /** `cols`: the layer's columns of `delta`'s last axis when it shares a fused projection (Q, K, V). */
+  linears: { weight: string; bias?: string; x: Tensor; delta: Tensor; cols?: [number, number] }[];
   norms: { weight: string; bias: string; dGamma: Tensor; dBeta: Tensor }[];
   /** h̃ [batch, H]: ∂z_w/∂D[w] (decoder rows). */
   maskFeature: Tensor;
@@ -159,6 +160,7 @@ export function buildFactorsGraph(spec: PromptGraphSpec): BuiltGraph & { layout:
     bias: keyBiases.has(l.bias) ? undefined : l.bias,
     x: l.x,
     delta: linDeltas[i],
+    ...(l.cols ? { cols: l.cols } : {}),
   }));
   const norms = taps.norms.map((n, i) => {
     const d = normDeltas[i]; // [C, batch, (seq,) H]

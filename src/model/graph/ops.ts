@@ -430,6 +430,33 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   return out;
 }
 
+/**
+ * Split along an axis of static size into parts of the given sizes. VJP: the parts' cotangents concatenated back
+ * (zeros for parts without one) — one Concat, not a zero-padded copy per part summed.
+ */
+export function split(x: Tensor, axis: number, sizes: number[]): Tensor[] {
+  const g = G(x);
+  const a = normAxis(axis, x.shape.length);
+  if (x.shape[a] !== sizes.reduce((s, v) => s + v, 0))
+    throw new Error(`split: sizes ${sizes.join("+")} do not add up to axis ${axis} of ${shapeStr(x.shape)}`);
+  const outs = g.node(
+    "Split",
+    [x, g.constant(sizes, [sizes.length], "int64")],
+    sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === a ? n : d)) })),
+    { axis: int(a) },
+  );
+  g.record([x], outs, (ds) => {
+    const some = ds.find((d) => d !== undefined)!;
+    const parts = ds.map(
+      (d, i) =>
+        d ??
+        one(g, "Expand", [g.scalar(0, x.dtype), cotShape(some, outs[i])], x.dtype, [some.shape[0], ...outs[i].shape]),
+    );
+    return [one(g, "Concat", parts, x.dtype, [some.shape[0], ...x.shape], { axis: int(a + 1) })];
+  });
+  return outs;
+}
+
 // ---------- reductions ----------
 
 export function reduceSum(x: Tensor, axes: number[], keepdims = true): Tensor {

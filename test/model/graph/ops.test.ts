@@ -71,6 +71,14 @@ describe("per-op VJPs equal float64 central finite differences (C = 2 stacked co
       ],
       (a, b) => op.concat([op.mul(a, a), b], 1),
     ],
+    [
+      "split (unequal parts, one unused)",
+      [[2, 7]],
+      (a) => {
+        const [p, q] = op.split(op.mul(a, a), 1, [2, 3, 2]);
+        return op.concat([op.mul(p, 2), q], 1);
+      },
+    ],
     ["reduceSum keepdims", [[2, 3, 4]], (a) => op.mul(op.reduceSum(a, [1], true), a)],
     ["reduceSum drop", [[2, 3, 4]], (a) => op.reduceSum(op.mul(a, a), [0, 2], false)],
     ["reduceMean", [[2, 3, 4]], (a) => op.mul(op.reduceMean(a, [-1], true), a)],
