@@ -135,7 +135,7 @@ try {
     return { inputIds: ids, maskPos: T / 2 };
   });
   const fwd = createPromptModel(weights, [1000, 2000], { device, threads, batchSize: N_EX });
-  const jac = createPromptModel(weights, [1000, 2000], { device, threads, batchSize: 8 });
+  const jac = createPromptModel(weights, [1000, 2000], { device, threads }); // default batching (token budget)
   // The CPU is shared with other work whose load changes by the second: every measured run is bracketed by
   // MatMul probes, its ratio taken against their mean, and the median ratio over the reps reported (wall times:
   // best of the reps). A warm-up run of each first (session creation, first-run allocations).

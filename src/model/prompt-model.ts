@@ -29,7 +29,11 @@ export interface PromptModelOptions {
   binary?: boolean;
   device?: Device;
   threads?: number;
-  /** Examples per graph run (default 16 for logits, 8 for gradient factors). */
+  /**
+   * Most examples per graph run. Default: as many as fit a budget of padded tokens per run — 2048 for logits,
+   * 1024 for gradient factors (32 examples of 32 tokens; larger GEMMs run faster, while the factors' outputs
+   * grow with the batch's tokens, so long prompts get smaller batches).
+   */
   batchSize?: number;
   /** float64 graphs for gradient checks (default float32). */
   dtype?: FloatType;
@@ -114,11 +118,27 @@ export function makeBatch(xs: PromptInput[], cfg: ModelConfig, dtype: FloatType)
   };
 }
 
-/** Batches of indices, sorted by length so that padding is small; results are put back in input order. */
-export function lengthBatches(inputs: PromptInput[], size: number): number[][] {
-  const order = inputs.map((_, i) => i).sort((a, b) => inputs[a].inputIds.length - inputs[b].inputIds.length || a - b);
+/** Padded tokens per graph run when no batchSize is given (see PromptModelOptions.batchSize). */
+export const TOKEN_BUDGET = { logits: 2048, factors: 1024 } as const;
+
+/**
+ * Batches of indices, sorted by length so that padding is small: at most `size` examples and at most `maxTokens`
+ * padded tokens (examples × longest length) each, a longer single example alone. Results go back in input order.
+ */
+export function lengthBatches(inputs: PromptInput[], size: number, maxTokens = Infinity): number[][] {
+  const len = (i: number) => inputs[i].inputIds.length;
+  const order = inputs.map((_, i) => i).sort((a, b) => len(a) - len(b) || a - b);
   const out: number[][] = [];
-  for (let i = 0; i < order.length; i += size) out.push(order.slice(i, i + size));
+  let cur: number[] = [];
+  for (const i of order) {
+    // Sorted ascending: example i is the longest of the batch it joins.
+    if (cur.length > 0 && (cur.length >= size || (cur.length + 1) * len(i) > maxTokens)) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(i);
+  }
+  if (cur.length > 0) out.push(cur);
   return out;
 }
 
@@ -202,7 +222,11 @@ export function createPromptModel(
     logitsGraph ??= buildLogitsGraph(spec);
     const s = await session("logits", logitsGraph);
     const out = new Float64Array(inputs.length * C);
-    for (const idx of lengthBatches(inputs, opts.batchSize ?? 16)) {
+    for (const idx of lengthBatches(
+      inputs,
+      opts.batchSize ?? Infinity,
+      opts.batchSize ? Infinity : TOKEN_BUDGET.logits,
+    )) {
       const batch = makeBatch(
         idx.map((i) => inputs[i]),
         cfg,
@@ -301,7 +325,11 @@ export function createPromptModel(
     const g = factorsGraph;
     const s = await session("factors", g);
     const out: ExampleGradFactors[] = new Array(inputs.length);
-    for (const idx of lengthBatches(inputs, opts.batchSize ?? 8)) {
+    for (const idx of lengthBatches(
+      inputs,
+      opts.batchSize ?? Infinity,
+      opts.batchSize ? Infinity : TOKEN_BUDGET.factors,
+    )) {
       const xs = idx.map((i) => inputs[i]);
       const batch = makeBatch(xs, cfg, dtype);
       const B = xs.length;
