@@ -145,8 +145,8 @@ export function lengthBatches(inputs: PromptInput[], size: number, maxTokens = I
 type Arr = Float32Array | Float64Array;
 
 /**
- * Slice example b's unpadded token rows out of a [lead..., B, Tp, d] output (lead = C for cotangents); `cols`
- * keeps only columns [start, end) of the last axis.
+ * Example b's unpadded token rows of a [lead..., B, Tp, d] output (lead = C for cotangents); `cols` keeps only
+ * columns [start, end) of the last axis. Contiguous rows come back as a view sharing the output's buffer.
  */
 function tokenRows(
   a: Arr,
@@ -160,6 +160,8 @@ function tokenRows(
 ): Float32Array {
   const [c0, c1] = cols;
   const w = c1 - c0;
+  // One contiguous block (inputs X, or C = 1): a view into the run's output, no copy.
+  if (lead === 1 && w === d && a instanceof Float32Array) return a.subarray(b * Tp * d, (b * Tp + T) * d);
   const out = new Float32Array(lead * T * w);
   for (let c = 0; c < lead; c++) {
     const src = (c * B + b) * Tp * d;
