@@ -29,6 +29,8 @@ export interface PromptModelOptions {
   binary?: boolean;
   device?: Device;
   threads?: number;
+  /** Idle ORT threads spin-wait (see RuntimeOptions.spinning; default false). */
+  spinning?: boolean;
   /**
    * Most examples per graph run. Default: as many as fit a budget of padded tokens per run — 2048 for logits,
    * 1024 for gradient factors (32 examples of 32 tokens; larger GEMMs run faster, while the factors' outputs
@@ -189,6 +191,7 @@ export function createPromptModel(
   const rt = {
     device: opts.device,
     threads: opts.threads,
+    spinning: opts.spinning,
     optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
   };
   const names = modelNames(cfg);
@@ -362,6 +365,8 @@ export function createPromptModel(
 export interface TrainableModelOptions {
   device?: Device;
   threads?: number;
+  /** Idle ORT threads spin-wait (see RuntimeOptions.spinning; default false). */
+  spinning?: boolean;
   /** float64 graphs for gradient checks (then `params` holds Float64Arrays). */
   dtype?: FloatType;
 }
@@ -419,6 +424,7 @@ export function createTrainableModel(
   const rt = {
     device: opts.device,
     threads: opts.threads,
+    spinning: opts.spinning,
     optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
   };
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}`;
