@@ -15,6 +15,7 @@ import {
   softmax,
   split,
   squeeze,
+  sum,
   transpose,
   unsqueeze,
 } from "../graph/ops.ts";
@@ -119,11 +120,14 @@ function selfAttention(ctx: Ctx, l: LayerNames, h: Tensor, i: number): Tensor {
   return ctx.drop(lin(ctx, l.attnOut, attended), `layer${i}.attn_out`);
 }
 
-/** One post-LN transformer layer: h₁ = LN(h + Attn(h)); h₂ = LN(h₁ + W₂ gelu(W₁ h₁)). */
+/**
+ * One post-LN transformer layer: h₁ = LN(h + Attn(h)); h₂ = LN(h₁ + W₂ gelu(W₁ h₁)). Residuals are `sum`, not
+ * `add`: see ops.ts on ORT's slow SkipLayerNormalization.
+ */
 function layer(ctx: Ctx, l: LayerNames, h: Tensor, i: number): Tensor {
-  const h1 = norm(ctx, l.attnNorm, add(selfAttention(ctx, l, h, i), h));
+  const h1 = norm(ctx, l.attnNorm, sum(selfAttention(ctx, l, h, i), h));
   const ffn = lin(ctx, l.out, gelu(lin(ctx, l.inter, h1)));
-  return norm(ctx, l.outNorm, add(ctx.drop(ffn, `layer${i}.ffn_out`), h1));
+  return norm(ctx, l.outNorm, sum(ctx.drop(ffn, `layer${i}.ffn_out`), h1));
 }
 
 /**

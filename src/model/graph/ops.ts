@@ -93,6 +93,19 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   return out;
 }
 
+/**
+ * x + y for operands of one shape, as ONNX Sum. For residual connections before a LayerNorm: ORT fuses
+ * Add → LayerNormalization into SkipLayerNormalization, whose CPU kernel (ORT 1.30) took 3.2 ms on [1024, 768]
+ * where Sum + LayerNormalization take ≈ 0.35 ms; Sum keeps that fusion away.
+ */
+export function sum(x: Tensor, y: Tensor): Tensor {
+  if (shapeStr(x.shape) !== shapeStr(y.shape))
+    throw new Error(`sum: operands must have one shape, got ${shapeStr(x.shape)} and ${shapeStr(y.shape)}`);
+  const out = one(G(x), "Sum", [x, y], x.dtype, x.shape);
+  G(x).record([x, y], [out], ([d], need) => [need[0] ? d : undefined, need[1] ? d : undefined]);
+  return out;
+}
+
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b);
   const out = one(G(x), "Sub", [x, y], x.dtype, broadcastShapes(x.shape, y.shape));

@@ -21,6 +21,14 @@ describe("per-op VJPs equal float64 central finite differences (C = 2 stacked co
       ],
       (a, b) => op.add(a, b),
     ],
+    [
+      "sum (same shapes)",
+      [
+        [2, 3],
+        [2, 3],
+      ],
+      (a, b) => op.mul(op.sum(a, b), a),
+    ],
     ["sub with broadcasting", [[4], [2, 3, 4]], (a, b) => op.sub(a, b)],
     [
       "mul with broadcasting",
