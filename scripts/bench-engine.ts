@@ -25,7 +25,7 @@ const arg = (name: string, def: string) => {
 };
 const threads = Number(arg("threads", String(defaultThreads())));
 const device = arg("device", "cpu") as Device;
-const reps = Number(arg("reps", "3"));
+const reps = Number(arg("reps", "5"));
 /** Fewer layers for a quick smoke run; the benchmark proper is 12. */
 const layers = Number(arg("layers", "12"));
 
