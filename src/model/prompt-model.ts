@@ -4,7 +4,6 @@
  * Eval mode (no dropout). Inputs are batched internally (sorted by length, padded; results in input order).
  */
 
-import { modelNames, usedParams } from "./arch/names.ts";
 import {
   type BuiltGraph,
   buildFactorsGraph,
@@ -22,6 +21,7 @@ import type { Tensor } from "./graph/tensor.ts";
 import type { Device } from "./runtime/providers.ts";
 import { getSession, ort } from "./runtime/session.ts";
 import type { PromptInput } from "./types.ts";
+import { modelNames, parameterSpecs } from "./weights/params.ts";
 import type { LoadedWeights, ModelConfig } from "./weights/types.ts";
 
 export interface PromptModelOptions {
@@ -29,7 +29,13 @@ export interface PromptModelOptions {
   binary?: boolean;
   device?: Device;
   threads?: number;
-  /** Examples per graph run (default 16 for logits, 8 for gradient factors). */
+  /** Idle ORT threads spin-wait (see RuntimeOptions.spinning; default false). */
+  spinning?: boolean;
+  /**
+   * Most examples per graph run. Default: as many as fit a budget of padded tokens per run — 2048 for logits,
+   * 1024 for gradient factors (32 examples of 32 tokens; larger GEMMs run faster, while the factors' outputs
+   * grow with the batch's tokens, so long prompts get smaller batches).
+   */
   batchSize?: number;
   /** float64 graphs for gradient checks (default float32). */
   dtype?: FloatType;
@@ -114,22 +120,55 @@ export function makeBatch(xs: PromptInput[], cfg: ModelConfig, dtype: FloatType)
   };
 }
 
-/** Batches of indices, sorted by length so that padding is small; results are put back in input order. */
-export function lengthBatches(inputs: PromptInput[], size: number): number[][] {
-  const order = inputs.map((_, i) => i).sort((a, b) => inputs[a].inputIds.length - inputs[b].inputIds.length || a - b);
+/** Padded tokens per graph run when no batchSize is given (see PromptModelOptions.batchSize). */
+export const TOKEN_BUDGET = { logits: 2048, factors: 1024 } as const;
+
+/**
+ * Batches of indices, sorted by length so that padding is small: at most `size` examples and at most `maxTokens`
+ * padded tokens (examples × longest length) each, a longer single example alone. Results go back in input order.
+ */
+export function lengthBatches(inputs: PromptInput[], size: number, maxTokens = Infinity): number[][] {
+  const len = (i: number) => inputs[i].inputIds.length;
+  const order = inputs.map((_, i) => i).sort((a, b) => len(a) - len(b) || a - b);
   const out: number[][] = [];
-  for (let i = 0; i < order.length; i += size) out.push(order.slice(i, i + size));
+  let cur: number[] = [];
+  for (const i of order) {
+    // Sorted ascending: example i is the longest of the batch it joins.
+    if (cur.length > 0 && (cur.length >= size || (cur.length + 1) * len(i) > maxTokens)) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(i);
+  }
+  if (cur.length > 0) out.push(cur);
   return out;
 }
 
 type Arr = Float32Array | Float64Array;
 
-/** Slice example b's unpadded token rows out of a [lead..., B, Tp, d] output (lead = C for cotangents). */
-function tokenRows(a: Arr, lead: number, B: number, Tp: number, d: number, b: number, T: number): Float32Array {
-  const out = new Float32Array(lead * T * d);
+/**
+ * Example b's unpadded token rows of a [lead..., B, Tp, d] output (lead = C for cotangents); `cols` keeps only
+ * columns [start, end) of the last axis. Contiguous rows come back as a view sharing the output's buffer.
+ */
+function tokenRows(
+  a: Arr,
+  lead: number,
+  B: number,
+  Tp: number,
+  d: number,
+  b: number,
+  T: number,
+  cols: [number, number] = [0, d],
+): Float32Array {
+  const [c0, c1] = cols;
+  const w = c1 - c0;
+  // One contiguous block (inputs X, or C = 1): a view into the run's output, no copy.
+  if (lead === 1 && w === d && a instanceof Float32Array) return a.subarray(b * Tp * d, (b * Tp + T) * d);
+  const out = new Float32Array(lead * T * w);
   for (let c = 0; c < lead; c++) {
     const src = (c * B + b) * Tp * d;
-    out.set(a.subarray(src, src + T * d), c * T * d);
+    if (w === d) out.set(a.subarray(src, src + T * d), c * T * d);
+    else for (let t = 0; t < T; t++) out.set(a.subarray(src + t * d + c0, src + t * d + c1), (c * T + t) * w);
   }
   return out;
 }
@@ -152,6 +191,7 @@ export function createPromptModel(
   const rt = {
     device: opts.device,
     threads: opts.threads,
+    spinning: opts.spinning,
     optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
   };
   const names = modelNames(cfg);
@@ -167,7 +207,7 @@ export function createPromptModel(
     );
 
   const paramInfos: ParamInfo[] = (() => {
-    const used = usedParams(cfg);
+    const used = new Map(parameterSpecs(cfg).map((s) => [s.name, s.shape]));
     const order = [...used.keys(), ...[...weights.tensors.keys()].filter((n) => !used.has(n))];
     return order.map((name) => {
       const shape = weights.tensors.get(name)?.shape ?? used.get(name)!;
@@ -187,7 +227,11 @@ export function createPromptModel(
     logitsGraph ??= buildLogitsGraph(spec);
     const s = await session("logits", logitsGraph);
     const out = new Float64Array(inputs.length * C);
-    for (const idx of lengthBatches(inputs, opts.batchSize ?? 16)) {
+    for (const idx of lengthBatches(
+      inputs,
+      opts.batchSize ?? Infinity,
+      opts.batchSize ? Infinity : TOKEN_BUDGET.logits,
+    )) {
       const batch = makeBatch(
         idx.map((i) => inputs[i]),
         cfg,
@@ -224,7 +268,8 @@ export function createPromptModel(
     const linears: LinearFactor[] = layout.linears.map((l) => {
       const tokenwise = l.x.shape.length === 3; // [B, Tp, d] (encoder) or [B, d] (head, at the mask only)
       const dIn = l.x.shape[l.x.shape.length - 1] as number;
-      const dOut = l.delta.shape[l.delta.shape.length - 1] as number;
+      const dFull = l.delta.shape[l.delta.shape.length - 1] as number;
+      const cols: [number, number] = l.cols ?? [0, dFull];
       const rowsT = tokenwise ? T : 1;
       const TpEff = tokenwise ? Tp : 1;
       return {
@@ -232,9 +277,9 @@ export function createPromptModel(
         ...(l.bias ? { bias: l.bias } : {}),
         T: rowsT,
         dIn,
-        dOut,
+        dOut: cols[1] - cols[0],
         X: inputRows(l.x, TpEff, dIn, rowsT),
-        delta: tokenRows(get(l.delta), C, B, TpEff, dOut, b, rowsT),
+        delta: tokenRows(get(l.delta), C, B, TpEff, dFull, b, rowsT, cols),
       };
     });
     const dense = layout.norms.flatMap((n) => [
@@ -285,7 +330,11 @@ export function createPromptModel(
     const g = factorsGraph;
     const s = await session("factors", g);
     const out: ExampleGradFactors[] = new Array(inputs.length);
-    for (const idx of lengthBatches(inputs, opts.batchSize ?? 8)) {
+    for (const idx of lengthBatches(
+      inputs,
+      opts.batchSize ?? Infinity,
+      opts.batchSize ? Infinity : TOKEN_BUDGET.factors,
+    )) {
       const xs = idx.map((i) => inputs[i]);
       const batch = makeBatch(xs, cfg, dtype);
       const B = xs.length;
@@ -316,6 +365,8 @@ export function createPromptModel(
 export interface TrainableModelOptions {
   device?: Device;
   threads?: number;
+  /** Idle ORT threads spin-wait (see RuntimeOptions.spinning; default false). */
+  spinning?: boolean;
   /** float64 graphs for gradient checks (then `params` holds Float64Arrays). */
   dtype?: FloatType;
 }
@@ -373,12 +424,13 @@ export function createTrainableModel(
   const rt = {
     device: opts.device,
     threads: opts.threads,
+    spinning: opts.spinning,
     optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
   };
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}`;
   validateWeights(weights);
   const params = new Map<string, Float32Array | Float64Array>();
-  for (const name of usedParams(cfg).keys()) {
+  for (const { name } of parameterSpecs(cfg)) {
     const ref = weights.tensors.get(name)!;
     const data = ref.data ?? readTensor(ref);
     params.set(name, dtype === "float64" ? Float64Array.from(data) : data.slice());

@@ -5,9 +5,10 @@
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
-import { modelNames } from "../../src/model/arch/names.ts";
 import type { PromptInput } from "../../src/model/types.ts";
+import { modelNames } from "../../src/model/weights/params.ts";
 import type { LoadedWeights } from "../../src/model/weights/types.ts";
+import { refValues } from "./weights/helpers.ts";
 
 await tf.setBackend("cpu");
 
@@ -69,7 +70,7 @@ export function tfPromptF(w: LoadedWeights, p: P, x: PromptInput, labelIds: numb
 
 export function tfParams(w: LoadedWeights): P {
   const p: P = {};
-  for (const [name, t] of w.tensors) p[name] = tf.tensor(t.data!, t.shape, "float32");
+  for (const [name, t] of w.tensors) p[name] = tf.tensor(refValues(t), t.shape, "float32");
   return p;
 }
 

@@ -1,5 +1,5 @@
 /** Tiny random RoBERTa/BERT weights in memory (the loader on the weights branch produces the same type). */
-import { usedParams } from "../../src/model/arch/names.ts";
+import { parameterSpecs } from "../../src/model/weights/params.ts";
 import type { LoadedWeights, ModelConfig, TensorRef } from "../../src/model/weights/types.ts";
 import { rand } from "./graph/harness.ts";
 
@@ -25,7 +25,8 @@ export function tinyConfig(arch: "roberta" | "bert", over: Partial<ModelConfig> 
 export function tinyWeights(config: ModelConfig, seed = 1, extra: Record<string, number[]> = {}): LoadedWeights {
   const tensors = new Map<string, TensorRef>();
   let k = 0;
-  for (const [name, shape] of [...usedParams(config), ...Object.entries(extra)]) {
+  const specs = parameterSpecs(config).map((s): [string, number[]] => [s.name, s.shape]);
+  for (const [name, shape] of [...specs, ...Object.entries(extra)]) {
     const n = shape.reduce((p, v) => p * v, 1);
     const isNormW = /LayerNorm\.weight$|layer_norm\.weight$/.test(name);
     const scale = shape.length === 2 ? 0.6 : 0.3;

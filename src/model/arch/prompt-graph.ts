@@ -12,8 +12,8 @@ import { grad } from "../graph/autodiff.ts";
 import { Graph } from "../graph/graph.ts";
 import { exp, log, matmul, mul, neg, reduceMaxConst, reduceMean, reduceSum, sub } from "../graph/ops.ts";
 import type { DType, Tensor } from "../graph/tensor.ts";
+import { modelNames, parameterSpecs } from "../weights/params.ts";
 import type { LoadedWeights, TensorRef } from "../weights/types.ts";
-import { modelNames, usedParams } from "./names.ts";
 import { type Dropout, type EncoderInputs, noDropout, type Params, promptLogits } from "./transformer.ts";
 
 export type FloatType = "float32" | "float64";
@@ -37,7 +37,8 @@ export interface FactorLayout {
   f: Tensor;
   /** Cotangent of the embedding sum, [C, batch, seq, H] (word/position/type embedding rows). */
   embDelta: Tensor;
-  linears: { weight: string; bias?: string; x: Tensor; delta: Tensor }[];
+  /** `cols`: the layer's columns of `delta`'s last axis when it shares a fused projection (Q, K, V). */
+  linears: { weight: string; bias?: string; x: Tensor; delta: Tensor; cols?: [number, number] }[];
   norms: { weight: string; bias: string; dGamma: Tensor; dBeta: Tensor }[];
   /** h̃ [batch, H]: ∂z_w/∂D[w] (decoder rows). */
   maskFeature: Tensor;
@@ -49,7 +50,7 @@ export interface FactorLayout {
 
 /** Check that the weights hold every parameter f uses with the shape the config implies. */
 export function validateWeights(weights: LoadedWeights): void {
-  for (const [name, shape] of usedParams(weights.config)) {
+  for (const { name, shape } of parameterSpecs(weights.config)) {
     const t = weights.tensors.get(name);
     if (!t) throw new Error(`weights lack parameter ${name} (shape [${shape.join(", ")}])`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
@@ -159,6 +160,7 @@ export function buildFactorsGraph(spec: PromptGraphSpec): BuiltGraph & { layout:
     bias: keyBiases.has(l.bias) ? undefined : l.bias,
     x: l.x,
     delta: linDeltas[i],
+    ...(l.cols ? { cols: l.cols } : {}),
   }));
   const norms = taps.norms.map((n, i) => {
     const d = normDeltas[i]; // [C, batch, (seq,) H]
@@ -168,7 +170,7 @@ export function buildFactorsGraph(spec: PromptGraphSpec): BuiltGraph & { layout:
     const dBeta = tokenAxes.length ? reduceSum(d, tokenAxes, false) : d;
     return { weight: n.weight, bias: n.bias, dGamma, dBeta };
   });
-  const used = new Set(usedParams(spec.weights.config).keys());
+  const used = new Set(parameterSpecs(spec.weights.config).map((s) => s.name));
   const zero = [...keyBiases, ...[...spec.weights.tensors.keys()].filter((n) => !used.has(n))];
   const layout: FactorLayout = { f, embDelta, linears, norms, maskFeature: taps.maskFeature, outJacobian: J, zero };
   const outs = dedupe([

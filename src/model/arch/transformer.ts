@@ -4,10 +4,24 @@
  */
 import type { Graph } from "../graph/graph.ts";
 import { gelu, layerNorm } from "../graph/nn.ts";
-import { add, gather, linear, matmul, mul, reshape, softmax, squeeze, transpose, unsqueeze } from "../graph/ops.ts";
+import {
+  add,
+  concat,
+  gather,
+  linear,
+  matmul,
+  mul,
+  reshape,
+  softmax,
+  split,
+  squeeze,
+  sum,
+  transpose,
+  unsqueeze,
+} from "../graph/ops.ts";
 import type { Tensor } from "../graph/tensor.ts";
+import type { LayerNames, ModelNames } from "../weights/params.ts";
 import type { ModelConfig } from "../weights/types.ts";
-import type { LayerNames, ModelNames } from "./names.ts";
 
 /** Looks a parameter up by its HF name (an initializer, or a graph input in training graphs). */
 export type Params = (name: string) => Tensor;
@@ -20,6 +34,8 @@ export interface LinearTap {
   bias: string;
   x: Tensor;
   y: Tensor;
+  /** This layer's columns [start, end) of `y`'s last axis when it is part of a fused projection (Q, K, V). */
+  cols?: [number, number];
 }
 export interface NormTap {
   weight: string;
@@ -67,25 +83,51 @@ function norm(ctx: Ctx, names: { weight: string; bias: string }, x: Tensor): Ten
   return y;
 }
 
+/**
+ * Q, K and V as one Linear over the stacked weights [3H, H]: one GEMM forward and one backward (the input
+ * cotangent Δ_q W_q + Δ_k W_k + Δ_v W_v in a single product), each layer's factors its own columns of the output.
+ */
+function qkv(ctx: Ctx, l: LayerNames, h: Tensor): Tensor[] {
+  const parts = [l.query, l.key, l.value];
+  const H = ctx.cfg.hiddenSize;
+  const w = concat(
+    parts.map((n) => ctx.p(n.weight)),
+    0,
+  );
+  const b = concat(
+    parts.map((n) => ctx.p(n.bias)),
+    0,
+  );
+  const y = linear(h, w, b);
+  parts.forEach((n, j) => {
+    ctx.taps.linears.push({ ...n, x: h, y, cols: [j * H, (j + 1) * H] });
+  });
+  return split(y, -1, [H, H, H]);
+}
+
 /** Multi-head self-attention with padded keys masked: softmax(Q Kᵀ/√d_h + mask) V, then the output dense. */
 function selfAttention(ctx: Ctx, l: LayerNames, h: Tensor, i: number): Tensor {
   const nh = ctx.cfg.numAttentionHeads;
   const dh = ctx.cfg.hiddenSize / nh;
   const heads = (t: Tensor) => reshape(t, [0, 0, nh, dh]); // [b, s, nh, dh]
-  const q = transpose(heads(lin(ctx, l.query, h)), [0, 2, 1, 3]); // [b, nh, s, dh]
-  const kT = transpose(heads(lin(ctx, l.key, h)), [0, 2, 3, 1]); // [b, nh, dh, s]
-  const v = transpose(heads(lin(ctx, l.value, h)), [0, 2, 1, 3]);
+  const [qh, kh, vh] = qkv(ctx, l, h);
+  const q = transpose(heads(qh), [0, 2, 1, 3]); // [b, nh, s, dh]
+  const kT = transpose(heads(kh), [0, 2, 3, 1]); // [b, nh, dh, s]
+  const v = transpose(heads(vh), [0, 2, 1, 3]);
   const scores = add(matmul(mul(q, 1 / Math.sqrt(dh)), kT), ctx.inp.attnBias);
   const probs = ctx.drop(softmax(scores), `layer${i}.attn_probs`);
   const attended = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [0, 0, ctx.cfg.hiddenSize]);
   return ctx.drop(lin(ctx, l.attnOut, attended), `layer${i}.attn_out`);
 }
 
-/** One post-LN transformer layer: h₁ = LN(h + Attn(h)); h₂ = LN(h₁ + W₂ gelu(W₁ h₁)). */
+/**
+ * One post-LN transformer layer: h₁ = LN(h + Attn(h)); h₂ = LN(h₁ + W₂ gelu(W₁ h₁)). Residuals are `sum`, not
+ * `add`: see ops.ts on ORT's slow SkipLayerNormalization.
+ */
 function layer(ctx: Ctx, l: LayerNames, h: Tensor, i: number): Tensor {
-  const h1 = norm(ctx, l.attnNorm, add(selfAttention(ctx, l, h, i), h));
+  const h1 = norm(ctx, l.attnNorm, sum(selfAttention(ctx, l, h, i), h));
   const ffn = lin(ctx, l.out, gelu(lin(ctx, l.inter, h1)));
-  return norm(ctx, l.outNorm, add(ctx.drop(ffn, `layer${i}.ffn_out`), h1));
+  return norm(ctx, l.outNorm, sum(ctx.drop(ffn, `layer${i}.ffn_out`), h1));
 }
 
 /**

@@ -24,6 +24,9 @@ export const float = (value: number): Attr => ({ kind: "float", value });
 export const ints = (value: number[]): Attr => ({ kind: "ints", value });
 
 /** Where an external-data file is written into the model: a location string, or null to inline its bytes. */
+/** The ModelProto fields every entk graph shares: IR version 8, default-domain opset 17. */
+export const MODEL_HEADER = { irVersion: 8, producerName: "entk", opsetImport: [{ domain: "", version: 17 }] };
+
 export type Locate = (path: string) => string | null;
 
 type TypedData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
@@ -175,9 +178,7 @@ export class Graph implements GraphLike {
     });
     if (new Set(outNames).size !== outNames.length) throw new Error("a graph output is listed twice");
     const model = onnx.ModelProto.create({
-      irVersion: 8,
-      producerName: "entk",
-      opsetImport: [{ domain: "", version: 17 }],
+      ...MODEL_HEADER,
       graph: {
         name: "entk",
         node: [...this.nodes, ...extra].map((n) => ({

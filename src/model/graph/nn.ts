@@ -1,4 +1,5 @@
 /** Composite layers built from the primitive ops (autodiff follows the primitives). */
+import type { Graph } from "./graph.ts";
 import { abs, add, div, erfOp, exp, mul, neg, normalize, sign, sub } from "./ops.ts";
 import type { Tensor } from "./tensor.ts";
 
@@ -24,12 +25,29 @@ export function erf(x: Tensor): Tensor {
   return mul(sign(x), sub(1, erfc));
 }
 
+/** x·(1 + erf(x/√2))·0.5 in the node order of HF's ONNX export, which ORT fuses into one Gelu kernel. */
+function geluNodes(x: Tensor): Tensor {
+  return mul(mul(x, add(erf(div(x, Math.SQRT2)), 1)), 0.5);
+}
+
+/** GELU′(x) = Φ(x) + x·φ(x) = 0.5·(1 + erf(x/√2)) + x·exp(−x²/2)/√(2π). */
+function geluDerivative(x: Tensor): Tensor {
+  const cdf = mul(add(erf(div(x, Math.SQRT2)), 1), 0.5);
+  return add(cdf, mul(x, mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI))));
+}
+
 /**
- * GELU, erf form (HF "gelu"): x·(1 + erf(x/√2))·0.5, written in the node order of HF's ONNX export so that
- * ORT fuses it into one Gelu kernel in forward-only graphs.
+ * GELU, erf form (HF "gelu"). float32: its own VJP dx = δ ⊙ GELU′(x), GELU′ computed once without the C axis
+ * (one multiply per cotangent instead of a chain through every primitive), and the forward nodes only feed each
+ * other, so ORT fuses them into one Gelu kernel even in backward graphs. float64 (gradient checks): autodiff
+ * through the primitives of the erf fit, so that finite differences of the same graph check it exactly.
  */
 export function gelu(x: Tensor): Tensor {
-  return mul(mul(x, add(erf(div(x, Math.SQRT2)), 1)), 0.5);
+  if (x.dtype !== "float32") return geluNodes(x);
+  const g = x.graph as Graph;
+  const y = g.untaped(() => geluNodes(x));
+  g.record([x], [y], ([d]) => [mul(d!, geluDerivative(x))]);
+  return y;
 }
 
 /** LayerNorm over the last axis: γ ⊙ x̂ + β. Returns x̂ too (its γ-gradient is Σ δ ⊙ x̂, KERNELS.md §3). */

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
+import { MODEL_HEADER } from "../graph/graph.ts";
 
 /** The execution providers entk knows how to select with `--device`. */
 export const DEVICES = ["cpu", "cuda", "webgpu"] as const;
@@ -28,9 +29,7 @@ const { onnx } = onnxProto;
 function probeModel(): Uint8Array {
   const tensorType = { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 1 }] } };
   const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: "entk",
-    opsetImport: [{ domain: "", version: 17 }],
+    ...MODEL_HEADER,
     graph: {
       name: "probe",
       node: [{ opType: "Identity", input: ["x"], output: ["y"] }],

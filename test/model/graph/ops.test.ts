@@ -21,6 +21,14 @@ describe("per-op VJPs equal float64 central finite differences (C = 2 stacked co
       ],
       (a, b) => op.add(a, b),
     ],
+    [
+      "sum (same shapes)",
+      [
+        [2, 3],
+        [2, 3],
+      ],
+      (a, b) => op.mul(op.sum(a, b), a),
+    ],
     ["sub with broadcasting", [[4], [2, 3, 4]], (a, b) => op.sub(a, b)],
     [
       "mul with broadcasting",
@@ -71,6 +79,14 @@ describe("per-op VJPs equal float64 central finite differences (C = 2 stacked co
       ],
       (a, b) => op.concat([op.mul(a, a), b], 1),
     ],
+    [
+      "split (unequal parts, one unused)",
+      [[2, 7]],
+      (a) => {
+        const [p, q] = op.split(op.mul(a, a), 1, [2, 3, 2]);
+        return op.concat([op.mul(p, 2), q], 1);
+      },
+    ],
     ["reduceSum keepdims", [[2, 3, 4]], (a) => op.mul(op.reduceSum(a, [1], true), a)],
     ["reduceSum drop", [[2, 3, 4]], (a) => op.reduceSum(op.mul(a, a), [0, 2], false)],
     ["reduceMean", [[2, 3, 4]], (a) => op.mul(op.reduceMean(a, [-1], true), a)],
@@ -111,5 +127,36 @@ describe("per-op VJPs equal float64 central finite differences (C = 2 stacked co
       return op.mul(frozen, a);
     });
     expect(bad).toBeGreaterThan(1e-3);
+  });
+});
+
+describe("float32 GELU (its own VJP: δ ⊙ GELU′(x))", () => {
+  it("equals tfjs autodiff of the erf-form GELU", async () => {
+    const tf = await import("@tensorflow/tfjs-core");
+    await import("@tensorflow/tfjs-backend-cpu");
+    await import("@tensorflow/tfjs-core/dist/register_all_gradients.js");
+    await tf.setBackend("cpu");
+    const { Graph } = await import("../../../src/model/graph/graph.ts");
+    const { grad } = await import("../../../src/model/graph/autodiff.ts");
+    const ort = await import("onnxruntime-node");
+    const n = 64;
+    const g = new Graph("float32");
+    const x = g.input("x", "float32", [n]);
+    const u = g.input("u", "float32", [2, n]);
+    const y = gelu(x);
+    const [dx] = grad([y], [u], [x]);
+    const s = await ort.InferenceSession.create(g.toModel([y, dx]));
+    const xv = Float32Array.from(rand(n, 3, 4)); // x ∈ (−4, 4): both tails and the curved middle
+    const uv = Float32Array.from(rand(2 * n, 4));
+    const r = await s.run({ x: new ort.Tensor("float32", xv, [n]), u: new ort.Tensor("float32", uv, [2, n]) });
+    const got = r[s.outputNames[1]].data as Float32Array;
+    const tfGelu = (t: import("@tensorflow/tfjs-core").Tensor) =>
+      tf.mul(tf.mul(t, 0.5), tf.add(tf.erf(tf.div(t, Math.SQRT2)), 1));
+    const d = tf.grad(tfGelu)(tf.tensor1d(xv)).dataSync();
+    let worst = 0;
+    for (let c = 0; c < 2; c++)
+      for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(got[c * n + i] - uv[c * n + i] * d[i]));
+    expect(worst).toBeLessThan(2e-6);
+    await s.release();
   });
 });

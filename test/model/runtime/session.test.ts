@@ -24,12 +24,16 @@ function tiny(): () => { build: (l: (p: string) => string) => Uint8Array; extern
 }
 
 describe("runtime", () => {
-  it("caches one session per graph signature, device and thread count", async () => {
+  it("caches one session per graph signature, device, thread count and spinning", async () => {
     const a = await getSession("sig-a", tiny(), { threads: 1 });
     const b = await getSession("sig-a", tiny(), { threads: 1 });
     const c = await getSession("sig-a", tiny(), { threads: 2 });
+    const d = await getSession("sig-a", tiny(), { threads: 1, spinning: true });
     expect(b).toBe(a);
     expect(c).not.toBe(a);
+    expect(d).not.toBe(a);
+    const rd = await d.run({ x: new ort.Tensor("float32", new Float32Array([5, 6]), [2]) });
+    expect(Array.from(rd[d.outputNames[0]].data as Float32Array)).toEqual([6, 7]);
     const r = await a.run({ x: new ort.Tensor("float32", new Float32Array([1, 2]), [2]) });
     expect(Array.from(r[a.outputNames[0]].data as Float32Array)).toEqual([2, 3]);
   });
