@@ -53,6 +53,11 @@ describe("task readers", () => {
     expect(m.examples.length).toBe(408);
     // Quoting disabled: the leading quote is a literal character.
     expect(m.examples[0].texts[1].startsWith('" The foodservice')).toBe(true);
+    // cr's test set holds LM-BFF's whitespace-only rows ("0, " at line 769); they are data, not errors.
+    const cr = loadTask("cr");
+    const c = readCsv("../shared/datasets/original/cr/test.csv", cr.data, cr.labels);
+    expect(c.examples.length).toBe(2000);
+    expect(c.examples[768].texts).toEqual([" "]);
     const ag = loadTask("ag_news");
     const a = readCsv("../shared/datasets/original/ag_news/test.csv", ag.data, ag.labels);
     expect(a.examples.length).toBe(7600);
@@ -84,7 +89,7 @@ describe("task readers", () => {
     const t = loadTask("RTE");
     const p = file(
       "bad.tsv",
-      "index\ts1\ts2\tlabel\n0\ta\tb\tentailment\n1\ta\tb\n2\ta\tb\tmaybe\n3\t \tb\tentailment\n",
+      "index\ts1\ts2\tlabel\n0\ta\tb\tentailment\n1\ta\tb\n2\ta\tb\tmaybe\n3\t\tb\tentailment\n",
     );
     expect(() => readTsv(p, t.data, t.labels)).toThrow(
       /bad\.tsv:3: expected at least 4 tab-separated columns, got 3.*--skip-bad-rows/,
@@ -95,6 +100,8 @@ describe("task readers", () => {
     expect(r.skipped).toBe(3);
     expect(skipped[1]).toMatch(/bad\.tsv:4: unknown label "maybe" \(expected one of entailment, not_entailment\)/);
     expect(skipped[2]).toMatch(/bad\.tsv:5: empty text in column 1/);
+    const ws = readTsv(file("ws.tsv", "index\ts1\ts2\tlabel\n0\t \tb\tentailment\n"), t.data, t.labels);
+    expect(ws.examples[0].texts).toEqual([" ", "b"]);
     const c = loadTask("mr");
     const pc = file("bad.csv", "0,fine\n7,what\n");
     expect(() => readCsv(pc, c.data, c.labels)).toThrow(/bad\.csv:2: unknown label "7"/);
