@@ -31,6 +31,18 @@ export {
   resplitCr,
   swapSst2,
 } from "./data/index.ts";
+export {
+  accuracy,
+  argmaxRows,
+  classificationMetrics,
+  f1Binary,
+  type MetricName,
+  metricForTask,
+  metricRecord,
+  predictLabels,
+  type ScoredMetrics,
+  scoreMetrics,
+} from "./data/metrics.ts";
 export { canonicalJson, contentKey } from "./experiments/canonical.ts";
 export {
   ConfigError,
@@ -204,7 +216,6 @@ export { clipCoefficient, clipGradNorm, globalGradNorm } from "./training/clip.t
 export { engineModelFactory } from "./training/engine-model.ts";
 export { evaluate, predict } from "./training/evaluate.ts";
 export { hfCheckpointIO, materializeParams, TOKENIZER_FILES, tensorValues } from "./training/hf-checkpoint.ts";
-export { accuracy, argmaxRows, classificationMetrics, f1Binary, type MetricName } from "./training/metrics.ts";
 export {
   createOptimizer,
   NO_DECAY,

@@ -17,6 +17,18 @@ export {
   type KShotTask,
 } from "./kshot.ts";
 export { columnIndex, type DataLayout, parseDataLayout } from "./layout.ts";
+export {
+  accuracy,
+  argmaxRows,
+  classificationMetrics,
+  f1Binary,
+  type MetricName,
+  metricForTask,
+  metricRecord,
+  predictLabels,
+  type ScoredMetrics,
+  scoreMetrics,
+} from "./metrics.ts";
 export { MT19937 } from "./mt19937.ts";
 export {
   type Example,

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { metricRecord } from "../data/metrics.ts";
 import { runKernelJob } from "../kernels/job.ts";
 import { FORMULAS, type Formula } from "../kernels/types.ts";
 import { loadTask } from "../prompts/task.ts";
@@ -22,7 +23,7 @@ export function parseKernelMethod(method: string): { formula: Formula; solver: S
 /** acc (and f1 when the task reports it) of one split: the numbers a result record carries, all in [0, 1]. */
 export function recordMetrics(m: SplitMetrics | undefined, where: string): Record<string, number> {
   if (!m) throw new Error(`${where}: the solver returned no metrics`);
-  return m.f1 === undefined ? { acc: m.acc } : { acc: m.acc, f1: m.f1 };
+  return metricRecord(m);
 }
 
 const boolOpt = (v: unknown) => v === true;

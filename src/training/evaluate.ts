@@ -1,4 +1,4 @@
-import { argmaxRows, classificationMetrics, type MetricName } from "./metrics.ts";
+import { argmaxRows, classificationMetrics, type MetricName } from "../data/metrics.ts";
 import type { FinetuneModel, LabeledExample } from "./types.ts";
 
 /** Eval-mode predictions (argmax of the label-word logits) for `examples`, in batches of `batchSize`. */

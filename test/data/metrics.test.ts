@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import {
+  accuracy,
+  argmaxRows,
+  classificationMetrics,
+  f1Binary,
+  metricForTask,
+  metricRecord,
+  predictLabels,
+  scoreMetrics,
+} from "../../src/data/metrics.ts";
+import { taskInfo } from "../../src/report/tasks.ts";
+import * as solverMetrics from "../../src/solvers/metrics.ts";
+import * as trainingMetrics from "../../src/training/metrics.ts";
+
+describe("shared metrics (REFERENCE §1.2)", () => {
+  it("argmax over label words with ties to the first; binary p > 0 → 1, p = 0 → 0", () => {
+    const scores = Float64Array.from([0.1, 0.7, 0.2, 0.5, 0.5, 0.1, -1, -1, -1, 0, 0, 3]);
+    expect([...predictLabels(scores, 4, 3)]).toEqual([1, 0, 0, 2]);
+    expect([...predictLabels(Float64Array.from([0.3, 0, -0.2, 1e-300]), 4, 1)]).toEqual([1, 0, 0, 1]);
+    expect(() => predictLabels(Float64Array.from([1, 2]), 3, 1)).toThrow(/2 scores for 3×1/);
+  });
+
+  it("accuracy and binary F1 (positive = label index 1) on hand-made predictions", () => {
+    const labels = [1, 0, 1, 1, 0, 0, 1, 0];
+    const pred = [1, 1, 0, 1, 0, 0, 1, 1];
+    // TP = 3, FP = 2, FN = 1: F1 = 6 / 9; 5 of 8 correct.
+    expect(accuracy(pred, labels)).toBe(5 / 8);
+    expect(f1Binary(pred, labels)).toBeCloseTo(6 / 9, 15);
+    expect(f1Binary([0, 0], [0, 0])).toBe(0);
+    expect(f1Binary([0, 0], [1, 1])).toBe(0);
+    expect(scoreMetrics(Int32Array.from(pred), Int32Array.from(labels), "f1")).toEqual({
+      metric: "f1",
+      score: 6 / 9,
+      acc: 5 / 8,
+      f1: 6 / 9,
+    });
+    expect(() => accuracy([1], [1, 0])).toThrow(/1 predictions for 2 labels/);
+  });
+
+  it("picks F1 for MRPC and QQP, accuracy otherwise, unless meta.json says", () => {
+    expect(metricForTask("MRPC")).toBe("f1");
+    expect(metricForTask("qqp")).toBe("f1");
+    expect(metricForTask("GLUE-SST-2")).toBe("acc");
+    expect(metricForTask("sst-5")).toBe("acc");
+    expect(metricForTask(undefined)).toBe("acc");
+    expect(metricForTask("SST-2", "f1")).toBe("f1");
+    expect(() => metricForTask("SST-2", "auc")).toThrow(/metric must be "acc" or "f1"/);
+  });
+
+  it("argmaxRows keeps ties on the first index and rejects a ragged score array", () => {
+    expect([...argmaxRows([1, 2, 3, 3, 0, -1], 2)]).toEqual([1, 0, 0]);
+    expect([...argmaxRows(Float64Array.from([-0.5, -0.5, -0.5]), 3)]).toEqual([0]);
+    expect(() => argmaxRows([1, 2, 3], 2)).toThrow(/3 scores are not a multiple of C = 2/);
+  });
+
+  it("scoreMetrics, metricRecord and classificationMetrics agree on acc-only and F1 tasks", () => {
+    const labels = [1, 0, 0, 1];
+    const pred = [1, 1, 0, 0];
+    expect(scoreMetrics(pred, labels, "acc")).toEqual({ metric: "acc", score: 0.5, acc: 0.5 });
+    expect(metricRecord(scoreMetrics(pred, labels, "acc"))).toEqual({ acc: 0.5 });
+    expect(classificationMetrics(pred, labels, "f1")).toEqual({ acc: 0.5, f1: 0.5 });
+    expect(() => accuracy([], [])).toThrow(/no examples/);
+  });
+
+  it("is the one implementation behind the solver, trainer and report views", () => {
+    expect(solverMetrics.evaluate).toBe(scoreMetrics);
+    expect(solverMetrics.predictLabels).toBe(predictLabels);
+    expect(solverMetrics.metricForTask).toBe(metricForTask);
+    expect(trainingMetrics.argmaxRows).toBe(argmaxRows);
+    expect(trainingMetrics.classificationMetrics).toBe(classificationMetrics);
+    expect(trainingMetrics.f1Binary).toBe(f1Binary);
+    expect(taskInfo("MRPC").metric).toBe("f1");
+    expect(taskInfo("qqp").metric).toBe("f1");
+    expect(taskInfo("SST-5").metric).toBe("acc");
+    expect(taskInfo("my-task").metric).toBe("acc");
+  });
+});
