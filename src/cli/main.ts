@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { ENTK_VERSION } from "../version.ts";
+import { EXIT_USAGE } from "./args.ts";
 import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
@@ -11,8 +12,7 @@ import { registerRun } from "./commands/run.ts";
 import { registerSolve } from "./commands/solve.ts";
 import { registerSweep } from "./commands/sweep.ts";
 
-/** Exit code for usage errors (unknown command or flag, bad flag value), as in most Unix tools. */
-export const EXIT_USAGE = 2;
+export { EXIT_USAGE };
 
 export function buildProgram(): Command {
   const program = new Command("entk")

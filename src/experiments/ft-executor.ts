@@ -1,11 +1,10 @@
 import { join } from "node:path";
-import { loadTask } from "../prompts/task.ts";
 import { engineModelFactory } from "../training/engine-model.ts";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../training/optimizers.ts";
 import { type FinetuneModelFactory, runFinetune } from "../training/run.ts";
 import type { Executor } from "./executor.ts";
 import type { HyperValue } from "./jobs.ts";
-import { ensureSplit } from "./splits.ts";
+import { jobSplit } from "./splits.ts";
 
 /** `ft:<optimizer>` → the optimizer, validated. */
 export function parseFtMethod(method: string): OptimizerKind {
@@ -30,15 +29,7 @@ export function ftExecutor(createModel: FinetuneModelFactory = engineModelFactor
   return async (job, ctx) => {
     const optimizer = parseFtMethod(job.method);
     const h = job.hyperparameters;
-    const task = loadTask(job.task);
-    const splitDir = await ensureSplit({
-      task,
-      k: job.k,
-      seed: job.seed,
-      data: job.data,
-      splitsRoot: join(ctx.cacheDir, "splits"),
-    });
-    ctx.signal.throwIfAborted();
+    const { task, splitDir } = await jobSplit(job, ctx);
     ctx.log(`${job.task} k=${job.k} seed=${job.seed} ${job.method}: fine-tuning on ${splitDir}`);
     const evalEvery = h.evalEvery === "epoch" ? "epoch" : num(h, "evalEvery", job.method);
     const r = await runFinetune({

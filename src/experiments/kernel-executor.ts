@@ -2,13 +2,12 @@ import { join } from "node:path";
 import { metricRecord } from "../data/metrics.ts";
 import { runKernelJob } from "../kernels/job.ts";
 import { FORMULAS, type Formula } from "../kernels/types.ts";
-import { loadTask } from "../prompts/task.ts";
 import type { SplitMetrics } from "../solvers/solve.ts";
 import { solveKernelDir } from "../solvers/solve.ts";
 import { SOLVER_NAMES, type SolverName } from "../solvers/types.ts";
 import type { Executor } from "./executor.ts";
 import { gridPoints } from "./jobs.ts";
-import { ensureSplit } from "./splits.ts";
+import { jobSplit } from "./splits.ts";
 
 /** `kernel:<formula>:<solver>` → its two parts, validated. */
 export function parseKernelMethod(method: string): { formula: Formula; solver: SolverName } {
@@ -37,15 +36,7 @@ const boolOpt = (v: unknown) => v === true;
 export const kernelExecutor: Executor = async (job, ctx) => {
   const { formula, solver } = parseKernelMethod(job.method);
   const h = job.hyperparameters;
-  const task = loadTask(job.task);
-  const splitDir = await ensureSplit({
-    task,
-    k: job.k,
-    seed: job.seed,
-    data: job.data,
-    splitsRoot: join(ctx.cacheDir, "splits"),
-  });
-  ctx.signal.throwIfAborted();
+  const { splitDir } = await jobSplit(job, ctx);
   const kernelDir = join(ctx.workDir, "kernels");
   const filter = {
     excludeEmbeddings: boolOpt(h.excludeEmbeddings),

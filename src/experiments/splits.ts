@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { generateKShot } from "../data/kshot.ts";
-import type { TaskDef } from "../prompts/task.ts";
+import { loadTask, type TaskDef } from "../prompts/task.ts";
 import type { SplitMode } from "./config.ts";
+import type { JobContext } from "./executor.ts";
+import type { Job } from "./jobs.ts";
 
 export interface SplitRequest {
   task: TaskDef;
@@ -52,4 +54,18 @@ export async function ensureSplit(r: SplitRequest): Promise<string> {
     tasks: [{ name: task.name, layout: task.data }],
   });
   return dir;
+}
+
+/** A job's task and k-shot split directory (ensureSplit, generating into the group's `ctx.cacheDir/splits`). */
+export async function jobSplit(job: Job, ctx: JobContext): Promise<{ task: TaskDef; splitDir: string }> {
+  const task = loadTask(job.task);
+  const splitDir = await ensureSplit({
+    task,
+    k: job.k,
+    seed: job.seed,
+    data: job.data,
+    splitsRoot: join(ctx.cacheDir, "splits"),
+  });
+  ctx.signal.throwIfAborted();
+  return { task, splitDir };
 }

@@ -4,43 +4,12 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { fetchDatasets, LMBFF_DATASETS_URL } from "../../data/fetch.ts";
 import { DEFAULT_SEEDS, generateKShot, KSHOT_MODES, type KShotMode, type KShotTask } from "../../data/kshot.ts";
 import { listTasks, loadTask } from "../../prompts/task.ts";
+import { intArg, listArg, seedArg, taskFromFlag } from "../args.ts";
 
 export const SST2_NAMING_NOTE = `SST-2 naming: "SST-2" is LM-BFF's original/SST-2 (6,920 sentence-level train examples; LM-BFF's
 official 16-shot splits and md5s come from it). "GLUE-SST-2" is the same task and prompt on GLUE's files
 (67,349 phrases), the kernel paper's "SST-2": its download script renames GLUE-SST-2 to SST-2, which
 \`entk data fetch --kernel-paper\` does too (after it, the SST-2 folder holds GLUE's files).`;
-
-/** Report a usage error (bad flag value) from inside an action: printed by commander, exit code 2. */
-export function usageError(cmd: Command, message: string): never {
-  cmd.error(`error: ${message}`, { exitCode: 2, code: "entk.usage" });
-  throw new Error(message); // unreachable: cmd.error throws (exitOverride) or exits
-}
-
-/** Load a task named on the command line; an unknown name is a usage error. */
-export function taskFromFlag(cmd: Command, name: string) {
-  try {
-    return loadTask(name);
-  } catch (err) {
-    const msg = (err as Error).message;
-    if (/^unknown task|^task file .* not found/.test(msg)) usageError(cmd, msg);
-    throw err;
-  }
-}
-
-export function parsePositiveInt(flag: string) {
-  return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) < 1)
-      throw new InvalidArgumentError(`${flag} must be a positive integer, got "${v}"`);
-    return Number(v);
-  };
-}
-
-function parseSeeds(v: string): number[] {
-  const parts = v.split(",").map((s) => s.trim());
-  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) > 0xffffffff))
-    throw new InvalidArgumentError(`--seeds must be comma-separated integers in [0, 2^32-1], got "${v}"`);
-  return parts.map(Number);
-}
 
 /** `--tasks all` = every bundled task whose original train file is in the data dir. */
 function resolveSplitTasks(cmd: Command, spec: string, dataDir: string): { tasks: KShotTask[]; missing: string[] } {
@@ -77,8 +46,8 @@ export function registerData(program: Command): void {
     .command("split")
     .description("Generate k-shot splits byte-identical to LM-BFF's tools/generate_k_shot_data.py.")
     .option("--data-dir <dir>", "LM-BFF's original/ folder", "data/original")
-    .option("--k <n>", "examples per label in train (and in dev)", parsePositiveInt("--k"), 16)
-    .option("--seeds <list>", "comma-separated seeds", parseSeeds, [...DEFAULT_SEEDS])
+    .option("--k <n>", "examples per label in train (and in dev)", intArg(1), 16)
+    .option("--seeds <list>", "comma-separated seeds", listArg(seedArg, "seeds"), [...DEFAULT_SEEDS])
     .addOption(new Option("--mode <mode>", "split mode").choices([...KSHOT_MODES]).default("k-shot"))
     .option("--tasks <list>", "comma-separated task names (case-insensitive) or 'all'", "all")
     .option("--out <dir>", "output root; files go to <out>/<mode>/<TASK>/<k>-<seed>/", "data")

@@ -1,47 +1,26 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
-import { overrideTask, parseMapping } from "../../prompts/task.ts";
+import { type Command, Option } from "commander";
 import { engineModelFactory } from "../../training/engine-model.ts";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../../training/optimizers.ts";
 import { type FinetuneModelFactory, runFinetune } from "../../training/run.ts";
 import type { FinetuneResult } from "../../training/trainer.ts";
-import { taskFromFlag, usageError } from "./data.ts";
+import {
+  addTaskOverrideOptions,
+  intArg,
+  numberArg,
+  seedArg,
+  type TaskOverrideFlags,
+  taskWithOverrides,
+} from "../args.ts";
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected an integer >= 1, got "${v}"`);
-  return n;
-}
-
-function nonNegInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected an integer >= 0, got "${v}"`);
-  return n;
-}
-
-function nonNegNumber(v: string): number {
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || n < 0)
-    throw new InvalidArgumentError(`expected a number >= 0, got "${v}"`);
-  return n;
-}
+const positiveInt = intArg(1);
+const nonNegInt = intArg(0);
+const nonNegNumber = numberArg(0);
 
 function evalEveryArg(v: string): number | "epoch" {
   return v === "epoch" ? "epoch" : positiveInt(v);
 }
 
-function sentLimitArg(v: string): number | null {
-  if (v === "none") return null;
-  return nonNegInt(v);
-}
-
-function seedArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
-    throw new InvalidArgumentError(`expected an integer in [0, 2^32), got "${v}"`);
-  return n;
-}
-
-interface FinetuneCliOpts {
+interface FinetuneCliOpts extends TaskOverrideFlags {
   task: string;
   splitDir: string;
   model: string;
@@ -57,11 +36,6 @@ interface FinetuneCliOpts {
   evalBatchSize: number;
   snapshotEvery?: number;
   limitTest?: number;
-  template?: string;
-  mapping?: string;
-  maxLength?: number;
-  firstSentLimit?: number | null;
-  otherSentLimit?: number | null;
   skipBadRows?: boolean;
   out: string;
   fresh?: boolean;
@@ -91,7 +65,7 @@ export function formatFinetuneResult(r: FinetuneResult): string {
  * (default: the engine's; tests may pass their own).
  */
 export function registerFinetune(program: Command, createModel: FinetuneModelFactory = engineModelFactory()): void {
-  program
+  const command = program
     .command("finetune")
     .description(
       "prompt-based fine-tuning (SGD, SignGD or AdamW) with dev-based checkpoint selection; writes OUT/best " +
@@ -127,34 +101,14 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
         "resume snapshot every n steps (default: after each dev evaluation)",
       ).argParser(positiveInt),
     )
-    .addOption(new Option("--limit-test <n>", "evaluate only the first n test examples").argParser(positiveInt))
-    .option("--template <t>", "override the task's template (LM-BFF syntax)")
-    .option("--mapping <m>", "override the label words, e.g. \"{'0':'terrible','1':'great'}\"")
-    .addOption(new Option("--max-length <n>", "override the max length").argParser(positiveInt))
-    .addOption(
-      new Option("--first-sent-limit <n>", "override the first-sentence limit (or none)").argParser(sentLimitArg),
-    )
-    .addOption(
-      new Option("--other-sent-limit <n>", "override the other-sentence limit (or none)").argParser(sentLimitArg),
-    )
+    .addOption(new Option("--limit-test <n>", "evaluate only the first n test examples").argParser(positiveInt));
+  addTaskOverrideOptions(command)
     .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--fresh", "start over, discarding a snapshot or finished result in OUT")
     .option("--json", "print the result record as JSON")
     .option("--quiet", "no progress bar")
     .action(async (o: FinetuneCliOpts, cmd: Command) => {
-      let mapping: Record<string, string> | undefined;
-      try {
-        mapping = o.mapping === undefined ? undefined : parseMapping(o.mapping);
-      } catch (err) {
-        usageError(cmd, (err as Error).message);
-      }
-      const task = overrideTask(taskFromFlag(cmd, o.task), {
-        template: o.template,
-        mapping,
-        maxLength: o.maxLength,
-        firstSentLimit: o.firstSentLimit,
-        otherSentLimit: o.otherSentLimit,
-      });
+      const task = taskWithOverrides(cmd, o.task, o);
       // Ctrl-C / SIGTERM: finish the current step, snapshot it, exit with an error (rerun the command to resume).
       const ac = new AbortController();
       const stop = () => ac.abort();

@@ -4,26 +4,14 @@ import { parseBytes } from "../../kernels/plan.ts";
 import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels/types.ts";
 import { DEVICES, type Device } from "../../model/runtime/providers.ts";
 import { hfOffline } from "../../util/hf-cache.ts";
+import { choiceListArg, intArg } from "../args.ts";
 
-function parseFormulas(v: string): Formula[] {
-  const fs = v.split(",").map((s) => s.trim());
-  for (const f of fs)
-    if (!(FORMULAS as readonly string[]).includes(f))
-      throw new InvalidArgumentError(`unknown formula "${f}" (expected a comma list of ${FORMULAS.join(", ")}).`);
-  return [...new Set(fs)] as Formula[];
-}
-
-function parseEvalSplits(v: string): ("dev" | "test")[] {
-  const ss = v.split(",").map((s) => s.trim());
-  for (const s of ss)
-    if (s !== "dev" && s !== "test") throw new InvalidArgumentError(`unknown split "${s}" (expected dev and/or test).`);
-  return [...new Set(ss)] as ("dev" | "test")[];
-}
-
-function parseCount(v: string): number {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError("expected a non-negative integer.");
-  return Number(v);
-}
+const EVAL_SPLITS = ["dev", "test"] as const;
+const unique =
+  <T>(parse: (v: string) => T[]) =>
+  (v: string) => [...new Set(parse(v))];
+const parseFormulas = unique(choiceListArg(FORMULAS, "formula"));
+const parseEvalSplits = unique(choiceListArg(EVAL_SPLITS, "split"));
 
 function parseMemory(v: string): number {
   try {
@@ -69,7 +57,7 @@ export function registerKernel(program: Command): void {
     .option("--exclude-head", "leave out the MLM head (lm_head.*, BERT cls.*)")
     .option("--only-biases", 'only parameters whose name contains "bias"')
     .option("--eval-splits <list>", "eval splits: dev,test", parseEvalSplits, ["dev", "test"] as ("dev" | "test")[])
-    .option("--limit-eval <n>", "use the first N examples of each eval split", parseCount)
+    .option("--limit-eval <n>", "use the first N examples of each eval split", intArg(1))
     .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", parseMemory)
     .addOption(new Option("--device <device>", "execution provider").choices(DEVICES).default("cpu"))
     .addOption(new Option("--strategy <s>", "contraction strategy").choices(STRATEGIES).default("auto"))

@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { pullModel } from "../../model/hub/pull.ts";
 import { resolveCachedModel } from "../../model/hub/resolve.ts";
 import { initModel } from "../../model/init/init.ts";
@@ -6,12 +6,7 @@ import { ARCHS, type Arch, PRESETS, type Preset } from "../../model/init/presets
 import { loadModel } from "../../model/load.ts";
 import type { LoadedCheckpoint } from "../../model/weights/checkpoint.ts";
 import { hfOffline } from "../../util/hf-cache.ts";
-
-function parseSeed(v: string): number {
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
-    throw new InvalidArgumentError("expected a non-negative integer.");
-  return Number(v);
-}
+import { intArg } from "../args.ts";
 
 /** A JSON-friendly summary of loaded weights (`entk model info`). */
 export function describeWeights(w: LoadedCheckpoint) {
@@ -66,7 +61,7 @@ export function registerModel(program: Command): void {
     )
     .addOption(new Option("--arch <arch>", "architecture").choices(ARCHS).makeOptionMandatory())
     .addOption(new Option("--preset <preset>", "size").choices(PRESETS).makeOptionMandatory())
-    .requiredOption("--seed <n>", "random seed (non-negative integer)", parseSeed)
+    .requiredOption("--seed <n>", "random seed (non-negative integer)", intArg(0))
     .requiredOption("--out <dir>", "output directory")
     .option("--force", "replace model files already in --out")
     .action(async (opts: { arch: Arch; preset: Preset; seed: number; out: string; force?: boolean }) => {

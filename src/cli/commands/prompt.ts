@@ -1,22 +1,13 @@
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { type Example, readGeneric, readSplit } from "../../data/readers.ts";
 import { decodeForDisplay } from "../../prompts/display.ts";
 import { taskEncoder } from "../../prompts/encode.ts";
-import { overrideTask, parseMapping } from "../../prompts/task.ts";
 import { encodePieces } from "../../prompts/template.ts";
 import { loadTokenizer } from "../../tokenizer/load.ts";
-import { parsePositiveInt, SST2_NAMING_NOTE, taskFromFlag, usageError } from "./data.ts";
+import { addTaskOverrideOptions, intArg, type TaskOverrideFlags, taskWithOverrides, usageError } from "../args.ts";
+import { SST2_NAMING_NOTE } from "./data.ts";
 
-function parseLimit(flag: string) {
-  return (v: string): number | null => {
-    if (v === "none") return null;
-    if (!/^\d+$/.test(v))
-      throw new InvalidArgumentError(`${flag} must be a non-negative integer or "none", got "${v}"`);
-    return Number(v);
-  };
-}
-
-interface ShowOpts {
+interface ShowOpts extends TaskOverrideFlags {
   task: string;
   model: string;
   splitDir?: string;
@@ -25,18 +16,13 @@ interface ShowOpts {
   textFields?: string;
   labelField?: string;
   n: number;
-  template?: string;
-  mapping?: string;
-  maxLength?: number;
-  firstSentLimit?: number | null;
-  otherSentLimit?: number | null;
   prompt: boolean;
   skipBadRows?: boolean;
 }
 
 export function registerPrompt(program: Command): void {
   const prompt = program.command("prompt").description("Inspect how a task's prompt encodes examples.");
-  prompt
+  const show = prompt
     .command("show")
     .description(
       "Print, for a few examples, the filled template, its token pieces, the mask position and the label-word ids.",
@@ -54,12 +40,8 @@ export function registerPrompt(program: Command): void {
     )
     .option("--text-fields <a,b>", "fields holding the sentences (with --data)")
     .option("--label-field <f>", "field holding the label (with --data)", "label")
-    .option("-n <count>", "number of examples", parsePositiveInt("-n"), 3)
-    .option("--template <t>", "override the template (LM-BFF syntax)")
-    .option("--mapping <m>", "override the label words, e.g. \"{'0':'terrible','1':'great'}\"")
-    .option("--max-length <n>", "override the max length", parsePositiveInt("--max-length"))
-    .option("--first-sent-limit <n>", "override the first-sentence limit (or none)", parseLimit("--first-sent-limit"))
-    .option("--other-sent-limit <n>", "override the other-sentence limit (or none)", parseLimit("--other-sent-limit"))
+    .option("-n <count>", "number of examples", intArg(1), 3);
+  addTaskOverrideOptions(show)
     .option("--no-prompt", "show the no-prompt encoding (<s> s0 </s> s1 </s>)")
     .option("--skip-bad-rows", "skip malformed rows with a counted warning instead of failing")
     .addHelpText("after", `\n${SST2_NAMING_NOTE}`)
@@ -68,20 +50,7 @@ export function registerPrompt(program: Command): void {
         usageError(cmd, `--split must be train, dev or test, got "${o.split}"`);
       if (!o.splitDir === !o.data) usageError(cmd, "give exactly one of --split-dir or --data");
       if (o.data && !o.textFields) usageError(cmd, "--data needs --text-fields (e.g. premise,hypothesis)");
-      let mapping: Record<string, string> | undefined;
-      try {
-        mapping = o.mapping === undefined ? undefined : parseMapping(o.mapping);
-      } catch (err) {
-        usageError(cmd, (err as Error).message);
-      }
-      let task = taskFromFlag(cmd, o.task);
-      task = overrideTask(task, {
-        template: o.template,
-        mapping,
-        maxLength: o.maxLength,
-        firstSentLimit: o.firstSentLimit,
-        otherSentLimit: o.otherSentLimit,
-      });
+      const task = taskWithOverrides(cmd, o.task, o);
       const tok = await loadTokenizer(o.model);
       const enc = taskEncoder(tok, task, { prompt: o.prompt });
       const readOpts = { skipBadRows: o.skipBadRows };

@@ -1,25 +1,10 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { SPLIT_MODES, type SplitMode } from "../../experiments/config.ts";
 import type { ResultRecord } from "../../experiments/records.ts";
 import { runOnce } from "../../experiments/run-once.ts";
+import { intArg, listArg, seedArg } from "../args.ts";
 
-function intArg(min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === "" || !Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`expected an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-}
-
-function methodsArg(v: string): string[] {
-  const ms = v
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
-  if (ms.length === 0) throw new InvalidArgumentError(`expected comma-separated methods, got "${v}"`);
-  return ms;
-}
+const methodsArg = listArg((s) => s, "methods");
 
 interface RunFlags {
   task: string;
@@ -58,7 +43,7 @@ export function registerRun(program: Command): void {
     )
     .requiredOption("--task <name>", "task name (prompts/<task>.json)")
     .requiredOption("--k <n>", "examples per label", intArg(1))
-    .requiredOption("--seed <n>", "split seed (also the fine-tuning seed)", intArg(0))
+    .requiredOption("--seed <n>", "split seed (also the fine-tuning seed)", seedArg)
     .requiredOption("--model <id|dir>", "model directory or Hugging Face repo id")
     .option("--revision <rev>", "model revision (Hub models)")
     .requiredOption(

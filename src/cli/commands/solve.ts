@@ -1,23 +1,10 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { resultPaths, type SolveOptions, type SplitMetrics, solveKernelDir } from "../../solvers/solve.ts";
 import { SOLVER_NAMES, type SolverName } from "../../solvers/types.ts";
+import { listArg, numberArg, usageError } from "../args.ts";
 
-function number(flag: string) {
-  return (v: string): number => {
-    const x = Number(v);
-    if (v.trim() === "" || !Number.isFinite(x)) throw new InvalidArgumentError(`${flag} expects a number, got "${v}"`);
-    return x;
-  };
-}
-
-function numberList(flag: string) {
-  return (v: string): number[] => {
-    const xs = v.split(",").map((s) => s.trim());
-    if (xs.some((s) => s === "" || !Number.isFinite(Number(s))))
-      throw new InvalidArgumentError(`${flag} expects comma-separated numbers (e.g. 0,1e-6,1e-4), got "${v}"`);
-    return xs.map(Number);
-  };
-}
+const number = numberArg();
+const numberList = listArg(number, "numbers (e.g. 0,1e-6,1e-4)");
 
 const fmt = (m: SplitMetrics | undefined, name: string) =>
   m ? `${name} ${m.metric} ${m.score.toFixed(4)}${m.metric === "f1" ? ` (acc ${m.acc.toFixed(4)})` : ""}` : undefined;
@@ -43,16 +30,16 @@ export function registerSolve(program: Command): void {
     .requiredOption("--kernels <dir>", "kernel directory (meta.json, kernel.<formula>.<split>.npy, labels, logits)")
     .requiredOption("--formula <name>", "kernel formula: sgd, signgd or asymmetric_signgd")
     .addOption(new Option("--solver <name>", "solver").choices([...SOLVER_NAMES]).makeOptionMandatory())
-    .option("--reg <r>", "regularization r: K + r·σ_max(K)·I (default 0)", number("--reg"))
-    .option("--reg-grid <list>", "comma-separated r values, chosen with --select-on dev", numberList("--reg-grid"))
+    .option("--reg <r>", "regularization r: K + r·σ_max(K)·I (default 0)", number)
+    .option("--reg-grid <list>", "comma-separated r values, chosen with --select-on dev", numberList)
     .addOption(new Option("--select-on <split>", "split that picks the grid value").choices(["dev"]))
-    .option("--gamma <g>", "asym: γ of the 2N system (default 1; a list is a grid)", numberList("--gamma"))
-    .option("--lambda <l>", "asym: prediction λ·ω + (1 − λ)·ν (default 0.5; a list is a grid)", numberList("--lambda"))
+    .option("--gamma <g>", "asym: γ of the 2N system (default 1; a list is a grid)", numberList)
+    .option("--lambda <l>", "asym: prediction λ·ω + (1 − λ)·ν (default 0.5; a list is a grid)", numberList)
     .option("--adjust-for-init", "fit y − f0/s and add f0/s back (lstsq, asym, svr)")
-    .option("--f0-scaling <s>", "s for --adjust-for-init (default 1; s ≤ 0 ignores f0)", number("--f0-scaling"))
+    .option("--f0-scaling <s>", "s for --adjust-for-init (default 1; s ≤ 0 ignores f0)", number)
     .option("--json", "print the result record as JSON")
     .action(async (flags: SolveFlags, cmd: Command) => {
-      const usage = (msg: string) => cmd.error(`error: ${msg}`, { exitCode: 2, code: "entk.usage" });
+      const usage = (msg: string) => usageError(cmd, msg);
       if (flags.reg !== undefined && flags.regGrid) usage("--reg and --reg-grid are mutually exclusive");
       const points = (flags.regGrid?.length ?? 1) * (flags.gamma?.length ?? 1) * (flags.lambda?.length ?? 1);
       if (points > 1 && flags.selectOn !== "dev")

@@ -4,6 +4,7 @@ import { expandJobs } from "../../experiments/jobs.ts";
 import { runSweep } from "../../experiments/runner.ts";
 import { parseShard, type Shard, selectShard } from "../../experiments/shard.ts";
 import { ResultsStore } from "../../experiments/store.ts";
+import { intArg } from "../args.ts";
 
 function shardArg(v: string): Shard {
   try {
@@ -13,11 +14,7 @@ function shardArg(v: string): Shard {
   }
 }
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected an integer >= 1, got "${v}"`);
-  return n;
-}
+const positiveInt = intArg(1);
 
 interface SweepOpts {
   shard?: Shard;
