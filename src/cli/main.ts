@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Help, type Option } from "commander";
 import { ENTK_VERSION } from "../version.ts";
 import { EXIT_USAGE } from "./args.ts";
 import { registerData } from "./commands/data.ts";
@@ -19,7 +19,14 @@ export function buildProgram(): Command {
     .description("Exact eNTKs of prompt-based masked language models, side by side with fine-tuning.")
     .version(ENTK_VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
-    .exitOverride();
+    .exitOverride()
+    // Inherited by every subcommand: mandatory options say so in --help (commander only shows defaults and choices).
+    .configureHelp({
+      optionDescription(this: Help, o: Option) {
+        const d = Help.prototype.optionDescription.call(this, o);
+        return o.mandatory ? `${d} (required)` : d;
+      },
+    });
   // In pipeline order, which is the order `entk --help` lists them.
   registerEnv(program);
   registerData(program);

@@ -42,7 +42,7 @@ describe("entk finetune", () => {
       expect(err.message).toMatch(re);
     };
     const base = ["--task", "QNLI", "--split-dir", SPLIT, "--model", "m", "--out", "o"];
-    await fail(base.slice(2), /required option '--task <name>' not specified/);
+    await fail(base.slice(2), /required option '--task <name\|file>' not specified/);
     await fail([...base, "--optimizer", "rmsprop"], /--optimizer.*Allowed choices are sgd, signgd, adam/);
     await fail([...base, "--lr", "fast"], /--lr.*expected a number >= 0, got "fast"/);
     await fail([...base, "--steps", "0"], /--steps.*expected an integer >= 1/);

@@ -39,15 +39,19 @@ function resolveSplitTasks(cmd: Command, spec: string, dataDir: string): { tasks
 export function registerData(program: Command): void {
   const data = program
     .command("data")
-    .description("Datasets: download LM-BFF's data and generate k-shot splits.")
+    .description("datasets: download LM-BFF's data and generate k-shot splits")
     .addHelpText("after", `\n${SST2_NAMING_NOTE}`);
 
   data
     .command("split")
-    .description("Generate k-shot splits byte-identical to LM-BFF's tools/generate_k_shot_data.py.")
+    .description("generate k-shot splits byte-identical to LM-BFF's tools/generate_k_shot_data.py")
     .option("--data-dir <dir>", "LM-BFF's original/ folder", "data/original")
     .option("--k <n>", "examples per label in train (and in dev)", intArg(1), 16)
-    .option("--seeds <list>", "comma-separated seeds", listArg(seedArg, "seeds"), [...DEFAULT_SEEDS])
+    .addOption(
+      new Option("--seeds <list>", "comma-separated seeds")
+        .argParser(listArg(seedArg, "seeds"))
+        .default([...DEFAULT_SEEDS], DEFAULT_SEEDS.join(",")),
+    )
     .addOption(new Option("--mode <mode>", "split mode").choices([...KSHOT_MODES]).default("k-shot"))
     .option("--tasks <list>", "comma-separated task names (case-insensitive) or 'all'", "all")
     .option("--out <dir>", "output root; files go to <out>/<mode>/<TASK>/<k>-<seed>/", "data")
@@ -81,11 +85,11 @@ export function registerData(program: Command): void {
 
   data
     .command("fetch")
-    .description("Download LM-BFF's datasets.tar (resumable), verify it, and extract original/.")
+    .description("download LM-BFF's datasets.tar (resumable), verify it and extract original/")
     .option("--out <dir>", "folder that receives original/ (and datasets.tar)", "data")
     .option("--url <url>", "datasets.tar URL", LMBFF_DATASETS_URL)
     .option("--tar <file>", "use a local datasets.tar instead of downloading")
-    .option("--md5 <hex>", "expected md5 of datasets.tar", (v: string) => {
+    .option("--md5 <hex>", "expected md5 of datasets.tar (default: not checked)", (v: string) => {
       if (!/^[0-9a-fA-F]{32}$/.test(v)) throw new InvalidArgumentError(`--md5 must be 32 hex digits, got "${v}"`);
       return v;
     })

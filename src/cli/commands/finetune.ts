@@ -71,9 +71,13 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
       "prompt-based fine-tuning (SGD, SignGD or AdamW) with dev-based checkpoint selection; writes OUT/best " +
         "(Hugging Face layout), OUT/curve.jsonl, OUT/result.json; an interrupted run resumes from OUT/state.snap",
     )
-    .requiredOption("--task <name>", "task name (prompts/<task>.json) or path to a task .json")
+    .summary("prompt-based fine-tuning baseline (SGD, SignGD or AdamW)")
+    .requiredOption(
+      "--task <name|file>",
+      "task name (case-insensitive, e.g. SST-2, GLUE-SST-2, MNLI) or task .json file",
+    )
     .requiredOption("--split-dir <dir>", "k-shot split directory with the task's train/dev/test files")
-    .requiredOption("--model <id|dir>", "model directory or Hugging Face repo id")
+    .requiredOption("--model <dir|repo-id>", "model directory or Hugging Face repo id")
     .requiredOption("--out <dir>", "output directory")
     .addOption(new Option("--optimizer <name>", "optimizer").choices(OPTIMIZER_KINDS).default("adam"))
     .addOption(new Option("--lr <x>", "peak learning rate").argParser(nonNegNumber).default(5e-5))
@@ -101,7 +105,9 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
         "resume snapshot every n steps (default: after each dev evaluation)",
       ).argParser(positiveInt),
     )
-    .addOption(new Option("--limit-test <n>", "evaluate only the first n test examples").argParser(positiveInt));
+    .addOption(
+      new Option("--limit-test <n>", "evaluate only the first n test examples (default: all)").argParser(positiveInt),
+    );
   addTaskOverrideOptions(command)
     .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--fresh", "start over, discarding a snapshot or finished result in OUT")

@@ -46,26 +46,44 @@ interface KernelFlags {
 export function registerKernel(program: Command): void {
   program
     .command("kernel")
-    .description("compute exact eNTKs (sgd, signgd, asymmetric_signgd) of a prompt MLM on a k-shot split")
+    .description(
+      "compute exact eNTKs (sgd, signgd, asymmetric_signgd) of a prompt MLM on a k-shot split; writes kernels, " +
+        "labels and initial logits to OUT (README: Kernel output layout)",
+    )
+    .summary("compute exact eNTKs of a prompt MLM on a k-shot split")
     .requiredOption("--model <dir|repo-id>", "model directory or Hugging Face repo id")
     .option("--revision <rev>", "Hub revision (with a repo id)")
-    .requiredOption("--task <name|file>", "task name (e.g. GLUE-SST-2) or task .json")
+    .requiredOption(
+      "--task <name|file>",
+      "task name (case-insensitive, e.g. SST-2, GLUE-SST-2, MNLI) or task .json file",
+    )
     .requiredOption("--split-dir <dir>", "k-shot split directory (train/dev/test files)")
-    .option("--formulas <list>", `comma list of ${FORMULAS.join(", ")}`, parseFormulas, ["sgd"] as Formula[])
+    .addOption(
+      new Option("--formulas <list>", `comma list of ${FORMULAS.join(", ")}`)
+        .argParser(parseFormulas)
+        .default(["sgd"] as Formula[], "sgd"),
+    )
     .option("--binary", "f = f₁ − f₀ (C = 1), as --binary_classification")
     .option("--exclude-embeddings", 'leave out parameters whose name contains "embed"')
     .option("--exclude-head", "leave out the MLM head (lm_head.*, BERT cls.*)")
     .option("--only-biases", 'only parameters whose name contains "bias"')
-    .option("--eval-splits <list>", "eval splits: dev,test", parseEvalSplits, ["dev", "test"] as ("dev" | "test")[])
-    .option("--limit-eval <n>", "use the first N examples of each eval split", intArg(1))
+    .addOption(
+      new Option("--eval-splits <list>", "comma list of dev, test")
+        .argParser(parseEvalSplits)
+        .default(["dev", "test"] as ("dev" | "test")[], "dev,test"),
+    )
+    .option("--limit-eval <n>", "use only the first n examples of each eval split (default: all)", intArg(1))
     .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", parseMemory)
     .addOption(new Option("--device <device>", "execution provider").choices(DEVICES).default("cpu"))
     .addOption(new Option("--strategy <s>", "contraction strategy").choices(STRATEGIES).default("auto"))
-    .option("--cache-dir <dir>", `cache for gradient factors and kernel blocks (default ${defaultCacheDir()})`)
+    .option(
+      "--cache-dir <dir>",
+      `cache for gradient factors and kernel blocks (default: ${defaultCacheDir()}, or $ENTK_CACHE_DIR)`,
+    )
     .option("--no-cache", "do not read or write the cache")
     .option("--offline", "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)")
     .requiredOption("--out <dir>", "output directory")
-    .option("--quiet", "no progress bars")
+    .option("--quiet", "no progress bar")
     .action(async (o: KernelFlags) => {
       const meta = await runKernelJob({
         model: o.model,

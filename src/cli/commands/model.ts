@@ -30,7 +30,7 @@ export function describeWeights(w: LoadedCheckpoint) {
 }
 
 export function registerModel(program: Command): void {
-  const model = program.command("model").description("get model weights: pull from the Hub, make random ones, inspect");
+  const model = program.command("model").description("model weights: pull from the Hub, make random ones, inspect");
 
   model
     .command("pull")
@@ -61,7 +61,7 @@ export function registerModel(program: Command): void {
     )
     .addOption(new Option("--arch <arch>", "architecture").choices(ARCHS).makeOptionMandatory())
     .addOption(new Option("--preset <preset>", "size").choices(PRESETS).makeOptionMandatory())
-    .requiredOption("--seed <n>", "random seed (non-negative integer)", intArg(0))
+    .requiredOption("--seed <n>", "random seed (an integer >= 0)", intArg(0))
     .requiredOption("--out <dir>", "output directory")
     .option("--force", "replace model files already in --out")
     .action(async (opts: { arch: Arch; preset: Preset; seed: number; out: string; force?: boolean }) => {

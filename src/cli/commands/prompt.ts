@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { type Example, readGeneric, readSplit } from "../../data/readers.ts";
 import { decodeForDisplay } from "../../prompts/display.ts";
 import { taskEncoder } from "../../prompts/encode.ts";
@@ -21,19 +21,21 @@ interface ShowOpts extends TaskOverrideFlags {
 }
 
 export function registerPrompt(program: Command): void {
-  const prompt = program.command("prompt").description("Inspect how a task's prompt encodes examples.");
+  const prompt = program.command("prompt").description("inspect how a task's prompt encodes examples");
   const show = prompt
     .command("show")
     .description(
-      "Print, for a few examples, the filled template, its token pieces, the mask position and the label-word ids.",
+      "print, for a few examples, the filled template, its token pieces, the mask position and the label-word ids",
     )
     .requiredOption(
-      "--task <name|file.json>",
-      "task name (case-insensitive, e.g. SST-2, glue-sst-2, mnli) or task file",
+      "--task <name|file>",
+      "task name (case-insensitive, e.g. SST-2, GLUE-SST-2, MNLI) or task .json file",
     )
     .requiredOption("--model <dir>", "model directory (any folder with tokenizer.json)")
     .option("--split-dir <dir>", "k-shot split folder, e.g. data/k-shot/SST-2/16-13")
-    .option("--split <name>", "train, dev or test", "train")
+    .addOption(
+      new Option("--split <name>", "which split of --split-dir").choices(["train", "dev", "test"]).default("train"),
+    )
     .option(
       "--data <file>",
       "a JSON Lines / headered CSV file instead of --split-dir (with --text-fields, --label-field)",
@@ -46,8 +48,6 @@ export function registerPrompt(program: Command): void {
     .option("--skip-bad-rows", "skip malformed rows with a counted warning instead of failing")
     .addHelpText("after", `\n${SST2_NAMING_NOTE}`)
     .action(async (o: ShowOpts, cmd: Command) => {
-      if (!["train", "dev", "test"].includes(o.split))
-        usageError(cmd, `--split must be train, dev or test, got "${o.split}"`);
       if (!o.splitDir === !o.data) usageError(cmd, "give exactly one of --split-dir or --data");
       if (o.data && !o.textFields) usageError(cmd, "--data needs --text-fields (e.g. premise,hypothesis)");
       const task = taskWithOverrides(cmd, o.task, o);

@@ -41,11 +41,12 @@ export function registerRun(program: Command): void {
       "one task, k and seed through split → kernel → solve (and fine-tuning): one job per method, run as a " +
         "one-off sweep (same job keys and results store as `entk sweep`; finished jobs are not recomputed)",
     )
-    .requiredOption("--task <name>", "task name (prompts/<task>.json)")
+    .summary("one task, k and seed through split → kernel → solve (and fine-tuning)")
+    .requiredOption("--task <name>", "task name (case-insensitive, e.g. SST-2, GLUE-SST-2, MNLI)")
     .requiredOption("--k <n>", "examples per label", intArg(1))
     .requiredOption("--seed <n>", "split seed (also the fine-tuning seed)", seedArg)
-    .requiredOption("--model <id|dir>", "model directory or Hugging Face repo id")
-    .option("--revision <rev>", "model revision (Hub models)")
+    .requiredOption("--model <dir|repo-id>", "model directory or Hugging Face repo id")
+    .option("--revision <rev>", "Hub revision (with a repo id)")
     .requiredOption(
       "--methods <list>",
       "comma-separated methods: kernel:<sgd|signgd|asymmetric_signgd>:<lstsq|logistic|svc|svr|asym>[:key=value]... " +
@@ -62,7 +63,7 @@ export function registerRun(program: Command): void {
     .option("--limit-eval <n>", "use only the first n dev and test examples", intArg(1))
     .option("--out <dir>", "results store (records/, results.jsonl, jobs/, cache/)", "runs/entk-run")
     .option("--json", "print the result records as JSON Lines")
-    .option("--quiet", "no progress output")
+    .option("--quiet", "no progress output (job log lines)")
     .action(async (o: RunFlags) => {
       const ac = new AbortController();
       const stop = () => ac.abort();

@@ -26,17 +26,18 @@ interface SolveFlags {
 export function registerSolve(program: Command): void {
   program
     .command("solve")
-    .description("fit a kernel solver on a kernel directory written by `entk kernel`; write dev/test metrics")
+    .description("fit a kernel solver on a kernel directory written by `entk kernel`; writes dev/test metrics")
+    .summary("fit a kernel solver on an `entk kernel` directory; writes dev/test metrics")
     .requiredOption("--kernels <dir>", "kernel directory (meta.json, kernel.<formula>.<split>.npy, labels, logits)")
     .requiredOption("--formula <name>", "kernel formula: sgd, signgd or asymmetric_signgd")
     .addOption(new Option("--solver <name>", "solver").choices([...SOLVER_NAMES]).makeOptionMandatory())
-    .option("--reg <r>", "regularization r: K + r·σ_max(K)·I (default 0)", number)
+    .option("--reg <r>", "regularization r: K + r·σ_max(K)·I (default: 0)", number)
     .option("--reg-grid <list>", "comma-separated r values, chosen with --select-on dev", numberList)
     .addOption(new Option("--select-on <split>", "split that picks the grid value").choices(["dev"]))
-    .option("--gamma <g>", "asym: γ of the 2N system (default 1; a list is a grid)", numberList)
-    .option("--lambda <l>", "asym: prediction λ·ω + (1 − λ)·ν (default 0.5; a list is a grid)", numberList)
+    .option("--gamma <g>", "asym: γ of the 2N system; a list is a grid (default: 1)", numberList)
+    .option("--lambda <l>", "asym: prediction λ·ω + (1 − λ)·ν; a list is a grid (default: 0.5)", numberList)
     .option("--adjust-for-init", "fit y − f0/s and add f0/s back (lstsq, asym, svr)")
-    .option("--f0-scaling <s>", "s for --adjust-for-init (default 1; s ≤ 0 ignores f0)", number)
+    .option("--f0-scaling <s>", "s for --adjust-for-init; s ≤ 0 ignores f0 (default: 1)", number)
     .option("--json", "print the result record as JSON")
     .action(async (flags: SolveFlags, cmd: Command) => {
       const usage = (msg: string) => usageError(cmd, msg);

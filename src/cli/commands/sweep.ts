@@ -32,6 +32,7 @@ export function registerSweep(program: Command): void {
       "run a sweep config (JSON or YAML): tasks × k × seeds × methods, resumable and shardable; " +
         "results go to OUT/records/<job key>.jsonl (merged into OUT/results.jsonl when an unsharded run completes)",
     )
+    .summary("run a sweep config (tasks × k × seeds × methods), resumable and shardable")
     .argument("<config>", "sweep config file (.json, .yaml or .yml)")
     .addOption(
       new Option(
@@ -43,13 +44,13 @@ export function registerSweep(program: Command): void {
     .addOption(
       new Option(
         "--concurrency <n>",
-        "jobs run at once. Default 1: kernel and fine-tuning jobs are CPU-bound and each already uses every " +
-          "core through onnxruntime's intra-op threads, so running several at once only adds memory and contention",
+        "jobs run at once; kernel and fine-tuning jobs are CPU-bound and each already uses every core through " +
+          "onnxruntime's intra-op threads, so more than 1 only adds memory and contention",
       )
         .argParser(positiveInt)
         .default(1),
     )
-    .option("--out <dir>", "output directory (overrides the config's `out`)")
+    .option("--out <dir>", "output directory (default: the config's `out`)")
     .option("--fail-fast", "stop at the first failed job (default: run the rest, report failures at the end)")
     .option("--dry-run", "list the jobs (key, done or not) without running anything")
     .option("--quiet", "no progress bar")
