@@ -10,11 +10,14 @@ export {
 } from "./fetch.ts";
 export {
   DEFAULT_SEEDS,
+  formatTaskRows,
   generateKShot,
   KSHOT_MODES,
   type KShotMode,
   type KShotOptions,
   type KShotTask,
+  readTaskRows,
+  type TaskRows,
 } from "./kshot.ts";
 export { columnIndex, type DataLayout, parseDataLayout } from "./layout.ts";
 export {
@@ -41,3 +44,4 @@ export {
   readSplit,
   readTsv,
 } from "./readers.ts";
+export { EVAL_SUBSAMPLE_SEED, subsampleIndices, writeEvalSubsample } from "./subsample.ts";

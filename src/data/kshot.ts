@@ -68,6 +68,28 @@ function takeSlices<T>(groups: Map<string, T[]>, from: number, to: number): T[] 
   return out;
 }
 
+/** A task file's rows as LM-BFF's tools see them: tsv lines (terminators kept) after the header, or csv rows. */
+export interface TaskRows {
+  header: string[];
+  rows: string[] | (string | null)[][];
+}
+
+/** Read a task file in `layout`'s format (an original file or a split file: they share it). */
+export function readTaskRows(path: string, layout: DataLayout): TaskRows {
+  if (layout.format === "tsv") {
+    const lines = readLinesPython(path);
+    return layout.header ? { header: lines.slice(0, 1), rows: lines.slice(1) } : { header: [], rows: lines };
+  }
+  return { header: [], rows: parseCsv(readUtf8(path), path).map((r) => r.fields.map(pandasValue)) };
+}
+
+/** The text of a task file holding `rows` (as pandas' `to_csv` writes csv rows). */
+export function formatTaskRows(layout: DataLayout, { header, rows }: TaskRows): string {
+  return layout.format === "tsv"
+    ? header.join("") + (rows as string[]).join("")
+    : formatCsv(rows as (string | null)[][]);
+}
+
 interface LoadedTask {
   task: KShotTask;
   train: string[] | (string | null)[][];
@@ -78,22 +100,13 @@ interface LoadedTask {
 function loadTask(dataDir: string, task: KShotTask): LoadedTask {
   const { layout } = task;
   const dir = join(dataDir, layout.dir);
-  if (layout.format === "tsv") {
-    const split = (lines: string[]) => (layout.header ? [lines.slice(0, 1), lines.slice(1)] : [[], lines]);
-    const [header, train] = split(readLinesPython(join(dir, layout.original.train)));
-    const evals = layout.original.eval.map((f) => {
-      const [h, rows] = split(readLinesPython(join(dir, f)));
-      return { name: f.replaceAll("dev", "test"), rows, header: h };
-    });
-    return { task, train, header, evals };
-  }
-  const readRows = (f: string) => {
-    const p = join(dir, f);
-    return parseCsv(readUtf8(p), p).map((r) => r.fields.map(pandasValue));
-  };
-  const train = readRows(layout.original.train);
-  const evals = layout.original.eval.map((f) => ({ name: f, rows: readRows(f), header: [] }));
-  return { task, train, header: [], evals };
+  const { header, rows: train } = readTaskRows(join(dir, layout.original.train), layout);
+  const evals = layout.original.eval.map((f) => ({
+    // GLUE dev files (tsv) become the splits' test files.
+    name: layout.format === "tsv" ? f.replaceAll("dev", "test") : f,
+    ...readTaskRows(join(dir, f), layout),
+  }));
+  return { task, train, header, evals };
 }
 
 /** The label LM-BFF's sampler groups by: a tsv line's field of `line.strip()`, or a csv row's column. */
@@ -137,16 +150,14 @@ export async function generateKShot(opts: KShotOptions): Promise<string[]> {
         }
         await write(
           join(dir, ev.name),
-          layout.format === "tsv"
-            ? ev.header.join("") + (evRows as string[]).join("")
-            : formatCsv(evRows as (string | null)[][]),
+          formatTaskRows(layout, { header: ev.header, rows: evRows as TaskRows["rows"] }),
         );
       }
       const groups = groupByLabel(rows, samplerLabel(layout, join(opts.dataDir, layout.dir, layout.original.train)));
       const trainRows = takeSlices(groups, 0, opts.k);
       const devRows = takeSlices(groups, opts.k, devRate * opts.k);
       const fmt = (rs: (string | (string | null)[])[]) =>
-        layout.format === "tsv" ? header.join("") + (rs as string[]).join("") : formatCsv(rs as (string | null)[][]);
+        formatTaskRows(layout, { header, rows: rs as TaskRows["rows"] });
       await write(join(dir, layout.files.train), fmt(trainRows));
       await write(join(dir, layout.files.dev), fmt(devRows));
       opts.onDone?.(task.name, seed, dir);

@@ -22,7 +22,7 @@ function num(h: Record<string, HyperValue>, name: string, method: string): numbe
 
 /**
  * Fine-tuning job (`ft:<optimizer>`): the k-shot split as for kernels, then `runFinetune` in ctx.workDir/ft with
- * the job's seed as training seed (as LM-BFF does) and `limitEval` capping the test set; one record with the
+ * the job's seed as training seed (as LM-BFF does) (`limitEval`: on jobSplit's seeded dev/test subsample); one record with the
  * best-dev checkpoint's dev and test metrics. An interrupted job resumes from its snapshot in ctx.workDir.
  */
 export function ftExecutor(createModel: FinetuneModelFactory = engineModelFactory()): Executor {
@@ -47,7 +47,6 @@ export function ftExecutor(createModel: FinetuneModelFactory = engineModelFactor
       weightDecay: num(h, "weightDecay", job.method),
       maxGradNorm: num(h, "maxGradNorm", job.method),
       seed: job.seed,
-      limitTest: job.limits.limitEval,
       outDir: join(ctx.workDir, "ft"),
       signal: ctx.signal,
       quiet: true,

@@ -28,7 +28,8 @@ export function recordMetrics(m: SplitMetrics | undefined, where: string): Recor
 const boolOpt = (v: unknown) => v === true;
 
 /**
- * Kernel regression job: the k-shot split (existing or generated into the group's cache), the eNTK of one
+ * Kernel regression job: the k-shot split (existing or generated into the group's cache; with `limitEval`, its
+ * seeded dev/test subsample, see jobSplit), the eNTK of one
  * formula over train×{train, dev, test} with `runKernelJob` (gradient factors and kernel blocks cached in
  * ctx.cacheDir, so the test set is differentiated once per task and model), then the solver on every point of the
  * job's grid (`solveKernelDir`, which also writes results/ next to the kernels): one record per grid point.
@@ -52,7 +53,6 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     formulas: [formula],
     binary: boolOpt(h.binary),
     filter,
-    limitEval: job.limits.limitEval,
     out: kernelDir,
     cacheDir: join(ctx.cacheDir, "kernels"),
     quiet: true,

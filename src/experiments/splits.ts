@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { generateKShot } from "../data/kshot.ts";
+import { writeEvalSubsample } from "../data/subsample.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
+import { sha256Hex } from "./canonical.ts";
 import type { SplitMode } from "./config.ts";
 import type { JobContext } from "./executor.ts";
 import type { Job } from "./jobs.ts";
@@ -56,7 +58,26 @@ export async function ensureSplit(r: SplitRequest): Promise<string> {
   return dir;
 }
 
-/** A job's task and k-shot split directory (ensureSplit, generating into the group's `ctx.cacheDir/splits`). */
+/**
+ * The split in `splitDir` with dev and test cut to a seeded subsample of `limitEval` examples each
+ * (`subsampleIndices`: seed fixed, so every split seed keeps the same examples of the same test file), written
+ * once under `root/eval-<n>/<hash of splitDir>/` and reused.
+ */
+export async function limitEvalSplit(
+  splitDir: string,
+  task: TaskDef,
+  limitEval: number,
+  root: string,
+): Promise<string> {
+  const dir = join(root, `eval-${limitEval}`, sha256Hex(resolve(splitDir)).slice(0, 16));
+  if (!hasSplit(dir, task)) await writeEvalSubsample(splitDir, dir, task.data, limitEval);
+  return dir;
+}
+
+/**
+ * A job's task and k-shot split directory (ensureSplit, generating into the group's `ctx.cacheDir/splits`). With
+ * `limits.limitEval`, the directory of its limitEvalSplit: kernels and fine-tuning see the same eval examples.
+ */
 export async function jobSplit(job: Job, ctx: JobContext): Promise<{ task: TaskDef; splitDir: string }> {
   const task = loadTask(job.task);
   const splitDir = await ensureSplit({
@@ -67,5 +88,7 @@ export async function jobSplit(job: Job, ctx: JobContext): Promise<{ task: TaskD
     splitsRoot: join(ctx.cacheDir, "splits"),
   });
   ctx.signal.throwIfAborted();
-  return { task, splitDir };
+  const limit = job.limits.limitEval;
+  if (limit === undefined) return { task, splitDir };
+  return { task, splitDir: await limitEvalSplit(splitDir, task, limit, join(ctx.cacheDir, "splits")) };
 }

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ensureSplit, splitDirOf } from "../../src/experiments/splits.ts";
+import type { JobContext } from "../../src/experiments/executor.ts";
+import type { Job } from "../../src/experiments/jobs.ts";
+import { ensureSplit, jobSplit, splitDirOf } from "../../src/experiments/splits.ts";
 import { loadTask } from "../../src/prompts/task.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -52,5 +54,29 @@ describe("ensureSplit", () => {
     await expect(ensureSplit({ task, k: 16, seed: 87, data, splitsRoot: tmp })).rejects.toThrow(
       `no k-shot-1k-test split for RTE k=16 seed=87: neither ${join(DATA, "k-shot-1k-test/RTE/16-87")} nor ${join(DATA, "RTE/train.tsv")} (LM-BFF original/ layout) exists`,
     );
+  });
+
+  it("jobSplit with limitEval: a seeded dev/test subsample, the same test examples for every seed", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "entk-splits-"));
+    const ctx = { cacheDir, signal: new AbortController().signal } as JobContext;
+    const job = (seed: number, limitEval?: number) =>
+      ({ task: "mpqa", k: 4, seed, data: { dir: DATA, mode: "k-shot" }, limits: { limitEval } }) as Job;
+    const full = await jobSplit(job(13), ctx);
+    expect(full.splitDir).toBe(splitDirOf(join(cacheDir, "splits"), "k-shot", "mpqa", 4, 13));
+    const a = await jobSplit(job(13, 6), ctx);
+    const b = await jobSplit(job(21, 6), ctx);
+    expect(a.task.name).toBe("mpqa");
+    expect(a.splitDir.startsWith(join(cacheDir, "splits", "eval-6"))).toBe(true);
+    expect(b.splitDir).not.toBe(a.splitDir);
+    const lines = (dir: string, f: string) => readFileSync(join(dir, f), "utf8").trim().split("\n");
+    expect(lines(a.splitDir, "test.csv")).toHaveLength(6);
+    expect(lines(b.splitDir, "test.csv")).toEqual(lines(a.splitDir, "test.csv"));
+    expect(lines(a.splitDir, "dev.csv")).toHaveLength(6);
+    expect(lines(b.splitDir, "dev.csv")).not.toEqual(lines(a.splitDir, "dev.csv"));
+    expect(lines(a.splitDir, "train.csv")).toEqual(lines(full.splitDir, "train.csv"));
+    // Reused, not rewritten.
+    const mtime = statSync(join(a.splitDir, "test.csv")).mtimeMs;
+    expect((await jobSplit(job(13, 6), ctx)).splitDir).toBe(a.splitDir);
+    expect(statSync(join(a.splitDir, "test.csv")).mtimeMs).toBe(mtime);
   });
 });

@@ -60,7 +60,11 @@ export function registerRun(program: Command): void {
       "data/original",
     )
     .addOption(new Option("--mode <mode>", "k-shot split mode").choices([...SPLIT_MODES]).default("k-shot-1k-test"))
-    .option("--limit-eval <n>", "use only the first n dev and test examples", intArg(1))
+    .option(
+      "--limit-eval <n>",
+      "use a seeded subsample of n dev and n test examples, the same for every seed (default: all)",
+      intArg(1),
+    )
     .option("--out <dir>", "results store (records/, results.jsonl, jobs/, cache/)", "runs/entk-run")
     .option("--json", "print the result records as JSON Lines")
     .option("--quiet", "no progress output (job log lines)")
