@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { formatCsv, pandasValue, parseCsv } from "./csv.ts";
 import { columnIndex, type DataLayout } from "./layout.ts";
 import { MT19937 } from "./mt19937.ts";
+import { readText } from "./readers.ts";
 
 export const KSHOT_MODES = ["k-shot", "k-shot-10x", "k-shot-1k-test"] as const;
 export type KShotMode = (typeof KSHOT_MODES)[number];
@@ -34,18 +34,9 @@ export interface KShotOptions {
   onDone?: (task: string, seed: number, dir: string) => void;
 }
 
-function readUtf8(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === "ENOENT" ? `${path}: file not found` : `${path}: cannot read (${code})`);
-  }
-}
-
 /** Python text-mode `readlines()`: universal newlines become `\n`, each line keeps its terminator. */
 export function readLinesPython(path: string): string[] {
-  const text = readUtf8(path).replace(/\r\n?/g, "\n");
+  const text = readText(path).replace(/\r\n?/g, "\n");
   const lines = text.split(/(?<=\n)/);
   return lines.length === 1 && lines[0] === "" ? [] : lines;
 }
@@ -80,7 +71,7 @@ export function readTaskRows(path: string, layout: DataLayout): TaskRows {
     const lines = readLinesPython(path);
     return layout.header ? { header: lines.slice(0, 1), rows: lines.slice(1) } : { header: [], rows: lines };
   }
-  return { header: [], rows: parseCsv(readUtf8(path), path).map((r) => r.fields.map(pandasValue)) };
+  return { header: [], rows: parseCsv(readText(path), path).map((r) => r.fields.map(pandasValue)) };
 }
 
 /** The text of a task file holding `rows` (as pandas' `to_csv` writes csv rows). */

@@ -24,7 +24,8 @@ export interface ReadResult {
   skippedMessages: string[];
 }
 
-function readText(path: string): string {
+/** A UTF-8 text file; a missing or unreadable one is an error naming the path. */
+export function readText(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {

@@ -61,7 +61,7 @@ export async function ensureSplit(r: SplitRequest): Promise<string> {
 /**
  * The split in `splitDir` with dev and test cut to a seeded subsample of `limitEval` examples each
  * (`subsampleIndices`: seed fixed, so every split seed keeps the same examples of the same test file), written
- * once under `root/eval-<n>/<hash of splitDir>/` and reused.
+ * once under `root/<n>/<hash of splitDir>/` and reused.
  */
 export async function limitEvalSplit(
   splitDir: string,
@@ -69,7 +69,7 @@ export async function limitEvalSplit(
   limitEval: number,
   root: string,
 ): Promise<string> {
-  const dir = join(root, `eval-${limitEval}`, sha256Hex(resolve(splitDir)).slice(0, 16));
+  const dir = join(root, String(limitEval), sha256Hex(resolve(splitDir)).slice(0, 16));
   if (!hasSplit(dir, task)) await writeEvalSubsample(splitDir, dir, task.data, limitEval);
   return dir;
 }
@@ -90,5 +90,5 @@ export async function jobSplit(job: Job, ctx: JobContext): Promise<{ task: TaskD
   ctx.signal.throwIfAborted();
   const limit = job.limits.limitEval;
   if (limit === undefined) return { task, splitDir };
-  return { task, splitDir: await limitEvalSplit(splitDir, task, limit, join(ctx.cacheDir, "splits")) };
+  return { task, splitDir: await limitEvalSplit(splitDir, task, limit, join(ctx.cacheDir, "eval-subsamples")) };
 }

@@ -66,7 +66,7 @@ describe("ensureSplit", () => {
     const a = await jobSplit(job(13, 6), ctx);
     const b = await jobSplit(job(21, 6), ctx);
     expect(a.task.name).toBe("mpqa");
-    expect(a.splitDir.startsWith(join(cacheDir, "splits", "eval-6"))).toBe(true);
+    expect(a.splitDir.startsWith(join(cacheDir, "eval-subsamples", "6"))).toBe(true);
     expect(b.splitDir).not.toBe(a.splitDir);
     const lines = (dir: string, f: string) => readFileSync(join(dir, f), "utf8").trim().split("\n");
     expect(lines(a.splitDir, "test.csv")).toHaveLength(6);

@@ -11,6 +11,7 @@ import {
   type TaskOverrideFlags,
   taskWithOverrides,
 } from "../args.ts";
+import { formatPercentMetrics } from "../format.ts";
 
 const positiveInt = intArg(1);
 const nonNegInt = intArg(0);
@@ -43,12 +44,7 @@ interface FinetuneCliOpts extends TaskOverrideFlags {
   quiet?: boolean;
 }
 
-const fmt = (m: Record<string, number> | undefined) =>
-  m
-    ? Object.entries(m)
-        .map(([k, v]) => `${k} ${(100 * v).toFixed(2)}`)
-        .join(", ")
-    : "-";
+const fmt = formatPercentMetrics;
 
 export function formatFinetuneResult(r: FinetuneResult): string {
   return [

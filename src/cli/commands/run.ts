@@ -3,6 +3,7 @@ import { SPLIT_MODES, type SplitMode } from "../../experiments/config.ts";
 import type { ResultRecord } from "../../experiments/records.ts";
 import { runOnce } from "../../experiments/run-once.ts";
 import { intArg, listArg, seedArg } from "../args.ts";
+import { formatPercentMetrics } from "../format.ts";
 
 const methodsArg = listArg((s) => s, "methods");
 
@@ -21,10 +22,7 @@ interface RunFlags {
   quiet?: boolean;
 }
 
-const pct = (m: Record<string, number>) =>
-  Object.entries(m)
-    .map(([k, v]) => `${k} ${(100 * v).toFixed(2)}`)
-    .join(", ");
+const pct = formatPercentMetrics;
 
 function formatRecord(r: ResultRecord): string {
   const h = Object.entries(r.hyperparameters)
