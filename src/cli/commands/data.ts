@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { fetchDatasets, LMBFF_DATASETS_URL } from "../../data/fetch.ts";
+import { type FetchDatasetsOptions, fetchDatasets, LMBFF_DATASETS_URL } from "../../data/fetch.ts";
 import { DEFAULT_SEEDS, generateKShot, KSHOT_MODES, type KShotMode, type KShotTask } from "../../data/kshot.ts";
 import { listTasks, loadTask } from "../../prompts/task.ts";
 import { intArg, listArg, seedArg, taskFromFlag } from "../args.ts";
@@ -100,28 +100,10 @@ export function registerData(program: Command): void {
     .option("--force", "replace an existing <out>/original")
     .option("--quiet", "no progress bar")
     .addHelpText("after", `\n${SST2_NAMING_NOTE}`)
-    .action(
-      async (o: {
-        out: string;
-        url: string;
-        tar?: string;
-        md5?: string;
-        kernelPaper?: boolean;
-        force?: boolean;
-        quiet?: boolean;
-      }) => {
-        const target = await fetchDatasets({
-          outDir: o.out,
-          url: o.url,
-          tar: o.tar,
-          md5: o.md5,
-          kernelPaper: o.kernelPaper,
-          force: o.force,
-          quiet: o.quiet,
-        });
-        process.stdout.write(
-          `${target}${o.kernelPaper ? " (kernel-paper layout: SST-2 = GLUE files, CR re-split)" : ""}\n`,
-        );
-      },
-    );
+    .action(async ({ out, ...o }: Omit<FetchDatasetsOptions, "outDir"> & { out: string }) => {
+      const target = await fetchDatasets({ outDir: out, ...o });
+      process.stdout.write(
+        `${target}${o.kernelPaper ? " (kernel-paper layout: SST-2 = GLUE files, CR re-split)" : ""}\n`,
+      );
+    });
 }
