@@ -121,11 +121,12 @@ try {
 
   const step = async (s: number) => {
     const a = now();
-    const { grads } = await model.lossAndGrad(inputs, labels, { dropoutSeed: s });
+    const { grads, sparse } = await model.lossAndGrad(inputs, labels, { dropoutSeed: s });
     const b = now();
-    const coef = clipCoefficient(globalGradNorm(grads.values()), 1.0);
+    const all = [...grads.values(), ...[...(sparse?.values() ?? [])].map((g) => g.values)];
+    const coef = clipCoefficient(globalGradNorm(all), 1.0);
     const c = now();
-    opt.step(model.params, grads, 1e-5, coef);
+    opt.step(model.params, grads, 1e-5, coef, sparse);
     const d = now();
     return { fb: b - a, norm: c - b, update: d - c, total: d - a };
   };

@@ -1,3 +1,5 @@
+import type { SparseGrad } from "./types.ts";
+
 export type OptimizerKind = "sgd" | "signgd" | "adam";
 export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ["sgd", "signgd", "adam"];
 
@@ -17,13 +19,23 @@ export interface OptimizerOptions {
 }
 
 /**
- * An optimizer that updates the parameter arrays in place. Parameters without a gradient in `grads` are skipped,
- * as torch skips `p.grad is None`. `stateTensors` are the arrays to snapshot for resume (and restore in place).
+ * An optimizer that updates the parameter arrays in place. Parameters without a gradient in `grads` or `sparse`
+ * are skipped, as torch skips `p.grad is None`. `stateTensors` are the arrays to snapshot for resume (and restore
+ * in place).
  */
 export interface Optimizer {
   readonly kind: OptimizerKind;
-  /** One update at learning rate `lr` with gradients `gradScale · grads` (gradScale: the clipping factor). */
-  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale?: number): void;
+  /**
+   * One update at learning rate `lr` with gradients `gradScale · grads` (gradScale: the clipping factor).
+   * `sparse` gradients give the result of the dense update with zero rows outside `rows`, bit for bit.
+   */
+  step(
+    params: Map<string, Float32Array>,
+    grads: Map<string, Float32Array>,
+    lr: number,
+    gradScale?: number,
+    sparse?: Map<string, SparseGrad>,
+  ): void;
   stateTensors(): Map<string, Float32Array>;
   stateMeta(): { t: number };
   setStateMeta(m: { t: number }): void;
@@ -52,16 +64,59 @@ function checkScale(s: number): void {
   if (!(s > 0) || !Number.isFinite(s)) throw new Error(`optimizer: gradient scale must be finite and > 0, got ${s}`);
 }
 
-function paramsWithGrads(params: Map<string, Float32Array>, grads: Map<string, Float32Array>) {
-  const out: [string, Float32Array, Float32Array][] = [];
-  for (const [name, g] of grads) {
+/**
+ * An update of `n` consecutive elements: p[pOff + i] from g[gOff + i] (and the optimizer's state at pOff + i).
+ * Dense gradients are one call; a sparse gradient calls it per row, with an all-zero row for untouched rows, so
+ * both paths evaluate the very same expressions.
+ */
+type RangeUpdate = (p: Float32Array, pOff: number, g: Float32Array, gOff: number, n: number) => void;
+
+/** The updates of one step, by parameter: each (name, param, kernel) gets every gradient of that parameter. */
+function applyUpdates(
+  params: Map<string, Float32Array>,
+  grads: Map<string, Float32Array>,
+  sparse: Map<string, SparseGrad> | undefined,
+  kernel: (name: string, p: Float32Array) => { update: RangeUpdate; zeroRowsChange: boolean },
+): void {
+  const lookup = (name: string) => {
     const p = params.get(name);
     if (!p) throw new Error(`optimizer: gradient for unknown parameter '${name}'`);
+    return p;
+  };
+  const dense: [Float32Array, Float32Array, RangeUpdate][] = [];
+  for (const [name, g] of grads) {
+    const p = lookup(name);
     if (p.length !== g.length)
       throw new Error(`optimizer: gradient of '${name}' has ${g.length} elements, parameter has ${p.length}`);
-    out.push([name, p, g]);
+    dense.push([p, g, kernel(name, p).update]);
   }
-  return out;
+  const rowWise: [Float32Array, SparseGrad, ReturnType<typeof kernel>][] = [];
+  for (const [name, s] of sparse ?? []) {
+    if (grads.has(name)) throw new Error(`optimizer: '${name}' has both a dense and a sparse gradient`);
+    const p = lookup(name);
+    const w = s.width;
+    if (!(Number.isInteger(w) && w > 0 && p.length % w === 0))
+      throw new Error(`optimizer: sparse gradient of '${name}' has width ${w}, which does not divide ${p.length}`);
+    if (s.values.length !== s.rows.length * w)
+      throw new Error(
+        `optimizer: sparse gradient of '${name}' has ${s.values.length} values for ${s.rows.length} rows × ${w}`,
+      );
+    const numRows = p.length / w;
+    for (let k = 0; k < s.rows.length; k++)
+      if (!(s.rows[k] >= 0 && s.rows[k] < numRows && (k === 0 || s.rows[k] > s.rows[k - 1])))
+        throw new Error(`optimizer: sparse gradient of '${name}': rows must be increasing in [0, ${numRows})`);
+    rowWise.push([p, s, kernel(name, p)]);
+  }
+  for (const [p, g, update] of dense) update(p, 0, g, 0, p.length);
+  for (const [p, s, { update, zeroRowsChange }] of rowWise) {
+    const w = s.width;
+    const zeros = new Float32Array(w);
+    let k = 0;
+    for (let r = 0, n = p.length / w; r < n; r++) {
+      if (k < s.rows.length && s.rows[k] === r) update(p, r * w, s.values, k++ * w, w);
+      else if (zeroRowsChange) update(p, r * w, zeros, 0, w);
+    }
+  }
 }
 
 /**
@@ -78,20 +133,32 @@ class Sgd implements Optimizer {
   ) {
     this.kind = sign ? "signgd" : "sgd";
   }
-  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale = 1): void {
+  step(
+    params: Map<string, Float32Array>,
+    grads: Map<string, Float32Array>,
+    lr: number,
+    gradScale = 1,
+    sparse?: Map<string, SparseGrad>,
+  ): void {
     checkScale(gradScale);
     const lrg = lr * gradScale;
-    for (const [name, p, g] of paramsWithGrads(params, grads)) {
+    const sign = this.sign;
+    applyUpdates(params, grads, sparse, (name) => {
       const wd = usesWeightDecay(name) ? this.wd : 0;
-      const n = p.length;
-      if (this.sign) {
-        for (let i = 0; i < n; i++) p[i] -= lr * (Math.sign(g[i]) + wd * p[i]);
-      } else if (wd === 0) {
-        for (let i = 0; i < n; i++) p[i] -= lrg * g[i];
-      } else {
-        for (let i = 0; i < n; i++) p[i] -= lrg * g[i] + lr * wd * p[i];
-      }
-    }
+      const update: RangeUpdate = sign
+        ? (p, o, g, go, n) => {
+            for (let i = 0; i < n; i++) p[o + i] -= lr * (Math.sign(g[go + i]) + wd * p[o + i]);
+          }
+        : wd === 0
+          ? (p, o, g, go, n) => {
+              for (let i = 0; i < n; i++) p[o + i] -= lrg * g[go + i];
+            }
+          : (p, o, g, go, n) => {
+              for (let i = 0; i < n; i++) p[o + i] -= lrg * g[go + i] + lr * wd * p[o + i];
+            };
+      // A zero gradient without decay leaves θ as it is (θ − 0 = θ): untouched rows are skipped.
+      return { update, zeroRowsChange: wd !== 0 };
+    });
     this.t += 1;
   }
   stateTensors() {
@@ -129,27 +196,37 @@ class AdamW implements Optimizer {
       this.v.set(name, new Float32Array(p.length));
     }
   }
-  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale = 1): void {
+  step(
+    params: Map<string, Float32Array>,
+    grads: Map<string, Float32Array>,
+    lr: number,
+    gradScale = 1,
+    sparse?: Map<string, SparseGrad>,
+  ): void {
     checkScale(gradScale);
     const [b1, b2] = this.betas;
     const c1 = (1 - b1) * gradScale;
     const c2 = (1 - b2) * gradScale * gradScale;
     const eps = this.eps;
     this.t += 1;
+    // Bias corrections folded into one step size per step (the closed form above).
     const stepSize = (lr * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
-    for (const [name, p, g] of paramsWithGrads(params, grads)) {
+    applyUpdates(params, grads, sparse, (name) => {
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       const decay = usesWeightDecay(name) && this.wd > 0 ? lr * this.wd : 0;
-      const n = p.length;
-      for (let i = 0; i < n; i++) {
-        const gi = g[i];
-        const mi = (m[i] = b1 * m[i] + c1 * gi);
-        const vi = (v[i] = b2 * v[i] + c2 * gi * gi);
-        const pi = p[i] - (stepSize * mi) / (Math.sqrt(vi) + eps);
-        p[i] = pi - decay * pi;
-      }
-    }
+      const update: RangeUpdate = (p, o, g, go, n) => {
+        for (let i = o, j = go, end = o + n; i < end; i++, j++) {
+          const gi = g[j];
+          const mi = (m[i] = b1 * m[i] + c1 * gi);
+          const vi = (v[i] = b2 * v[i] + c2 * gi * gi);
+          const pi = p[i] - (stepSize * mi) / (Math.sqrt(vi) + eps);
+          p[i] = decay === 0 ? pi : pi - decay * pi;
+        }
+      };
+      // Untouched rows still move: their moments decay and θ follows m/(√v + ε).
+      return { update, zeroRowsChange: true };
+    });
   }
   stateTensors() {
     const out = new Map<string, Float32Array>();
