@@ -450,6 +450,23 @@ export function seededUniform(seed: number): () => number {
   };
 }
 
+/**
+ * Fill `m` with dropout multipliers (0 with probability p, else 1/(1−p)) from the mulberry32 stream whose state
+ * is `state.a`, advancing it: the same numbers as `seededUniform`, inlined (≈ 15M draws per roberta-base step).
+ */
+export function fillDropoutMask(state: { a: number }, m: Float32Array | Float64Array, p: number): void {
+  const keep = 1 / (1 - p);
+  let a = state.a;
+  for (let i = 0, n = m.length; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    m[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 < p ? 0 : keep;
+  }
+  state.a = a;
+}
+
 export function createTrainableModel(
   weights: LoadedWeights,
   labelWordIds: number[],
@@ -512,14 +529,14 @@ export function createTrainableModel(
       feeds[t.name] = new ort.Tensor(dtype, v, t.shape as number[]);
     }
     if (g.dropoutSites.length) {
-      const u = seededUniform(seed ?? 0);
+      const state = { a: (seed ?? 0) >>> 0 };
       for (const { site, mask } of g.dropoutSites) {
         const p = site.endsWith("attn_probs") ? cfg.attentionProbsDropoutProb : cfg.hiddenDropoutProb;
         const dims = mask.shape.map((d) =>
           d === "batch" ? B : d === "seq" ? batch.T : typeof d === "number" ? d : Number.NaN,
         );
         const m = new F(dims.reduce((a, v) => a * v, 1));
-        for (let i = 0; i < m.length; i++) m[i] = u() < p ? 0 : 1 / (1 - p);
+        fillDropoutMask(state, m, p);
         feeds[mask.name] = new ort.Tensor(dtype, m, dims);
       }
     }

@@ -1,6 +1,13 @@
 /** The training graph's row-sparse gradients (word embeddings, decoder) and its eval-only logits graph. */
 import { afterAll, describe, expect, it } from "vitest";
-import { createPromptModel, createTrainableModel, densifyRows, scatterRows } from "../../src/model/prompt-model.ts";
+import {
+  createPromptModel,
+  createTrainableModel,
+  densifyRows,
+  fillDropoutMask,
+  scatterRows,
+  seededUniform,
+} from "../../src/model/prompt-model.ts";
 import { releaseSessions } from "../../src/model/runtime/session.ts";
 import { modelNames } from "../../src/model/weights/params.ts";
 import { randomInputs, tinyConfig, tinyWeights } from "./tiny.ts";
@@ -17,6 +24,21 @@ describe("scatterRows", () => {
     expect(dense.length).toBe(18);
     expect(Array.from(dense.subarray(14, 16))).toEqual([101, 202]);
     expect(dense.reduce((a, v) => a + v, 0)).toBeCloseTo(0.75 + 30 + 303, 5);
+  });
+});
+
+describe("fillDropoutMask", () => {
+  it("draws the seededUniform stream, continuing across calls: 0 below p, else 1/(1 − p)", () => {
+    const u = seededUniform(12345);
+    const want = Array.from({ length: 1000 }, () => (u() < 0.3 ? 0 : 1 / 0.7));
+    const state = { a: 12345 };
+    const m = new Float64Array(1000);
+    fillDropoutMask(state, m.subarray(0, 333), 0.3);
+    fillDropoutMask(state, m.subarray(333), 0.3);
+    expect(Array.from(m)).toEqual(want);
+    const zeros = want.filter((v) => v === 0).length;
+    expect(zeros).toBeGreaterThan(240);
+    expect(zeros).toBeLessThan(360);
   });
 });
 
