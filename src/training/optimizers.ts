@@ -65,32 +65,32 @@ function checkScale(s: number): void {
 }
 
 /**
- * An update of `n` consecutive elements: p[pOff + i] from g[gOff + i] (and the optimizer's state at pOff + i).
- * Dense gradients are one call; a sparse gradient calls it per row, with an all-zero row for untouched rows, so
- * both paths evaluate the very same expressions.
+ * One parameter's update in a step. `dense(off, g)`: elements [off, off + g.length) with gradient g. `zero(off, n)`:
+ * elements [off, off + n) with gradient 0 — the same expressions as `dense` with g = 0 written in, so a sparse
+ * gradient gives the dense result bit for bit; absent when a zero gradient leaves θ and the state as they are.
  */
-type RangeUpdate = (p: Float32Array, pOff: number, g: Float32Array, gOff: number, n: number) => void;
+interface Kernel {
+  dense(off: number, g: Float32Array): void;
+  zero?(off: number, n: number): void;
+}
 
-/** The updates of one step, by parameter: each (name, param, kernel) gets every gradient of that parameter. */
+/** The updates of one step: `kernel(name, p)` for every parameter with a dense or a row-sparse gradient. */
 function applyUpdates(
   params: Map<string, Float32Array>,
   grads: Map<string, Float32Array>,
   sparse: Map<string, SparseGrad> | undefined,
-  kernel: (name: string, p: Float32Array) => { update: RangeUpdate; zeroRowsChange: boolean },
+  kernel: (name: string, p: Float32Array) => Kernel,
 ): void {
   const lookup = (name: string) => {
     const p = params.get(name);
     if (!p) throw new Error(`optimizer: gradient for unknown parameter '${name}'`);
     return p;
   };
-  const dense: [Float32Array, Float32Array, RangeUpdate][] = [];
   for (const [name, g] of grads) {
     const p = lookup(name);
     if (p.length !== g.length)
       throw new Error(`optimizer: gradient of '${name}' has ${g.length} elements, parameter has ${p.length}`);
-    dense.push([p, g, kernel(name, p).update]);
   }
-  const rowWise: [Float32Array, SparseGrad, ReturnType<typeof kernel>][] = [];
   for (const [name, s] of sparse ?? []) {
     if (grads.has(name)) throw new Error(`optimizer: '${name}' has both a dense and a sparse gradient`);
     const p = lookup(name);
@@ -105,36 +105,36 @@ function applyUpdates(
     for (let k = 0; k < s.rows.length; k++)
       if (!(s.rows[k] >= 0 && s.rows[k] < numRows && (k === 0 || s.rows[k] > s.rows[k - 1])))
         throw new Error(`optimizer: sparse gradient of '${name}': rows must be increasing in [0, ${numRows})`);
-    rowWise.push([p, s, kernel(name, p)]);
   }
-  for (const [p, g, update] of dense) update(p, 0, g, 0, p.length);
-  for (const [p, s, { update, zeroRowsChange }] of rowWise) {
+  for (const [name, g] of grads) kernel(name, lookup(name)).dense(0, g);
+  for (const [name, s] of sparse ?? []) {
+    const p = lookup(name);
+    const k = kernel(name, p);
     const w = s.width;
-    const zeros = new Float32Array(w);
-    let k = 0;
-    for (let r = 0, n = p.length / w; r < n; r++) {
-      if (k < s.rows.length && s.rows[k] === r) update(p, r * w, s.values, k++ * w, w);
-      else if (zeroRowsChange) update(p, r * w, zeros, 0, w);
-    }
+    // Untouched rows between touched ones form runs: one zero() call per run.
+    let next = 0; // first row not yet updated
+    s.rows.forEach((r, i) => {
+      if (r > next) k.zero?.(next * w, (r - next) * w);
+      k.dense(r * w, s.values.subarray(i * w, (i + 1) * w));
+      next = r + 1;
+    });
+    if (p.length > next * w) k.zero?.(next * w, p.length - next * w);
   }
 }
 
-/** The SGD/SignGD element update below over p[o, o + n) with gradient g[go, go + n). */
-function sgdRange(
-  p: Float32Array,
-  g: Float32Array,
-  o: number,
-  go: number,
-  n: number,
-  lr: number,
-  lrg: number,
-  wd: number,
-  sign: boolean,
-): void {
-  const end = o + n;
-  if (sign) for (let i = o, j = go; i < end; i++, j++) p[i] -= lr * (Math.sign(g[j]) + wd * p[i]);
-  else if (wd === 0) for (let i = o, j = go; i < end; i++, j++) p[i] -= lrg * g[j];
-  else for (let i = o, j = go; i < end; i++, j++) p[i] -= lrg * g[j] + lr * wd * p[i];
+/** The SGD/SignGD element update below on p with gradient g (same length). */
+function sgdDense(p: Float32Array, g: Float32Array, lr: number, lrg: number, wd: number, sign: boolean): void {
+  const n = p.length;
+  if (sign) for (let i = 0; i < n; i++) p[i] -= lr * (Math.sign(g[i]) + wd * p[i]);
+  else if (wd === 0) for (let i = 0; i < n; i++) p[i] -= lrg * g[i];
+  else for (let i = 0; i < n; i++) p[i] -= lrg * g[i] + lr * wd * p[i];
+}
+
+/** sgdDense with g = 0 (only called with wd ≠ 0: without decay a zero gradient changes nothing). */
+function sgdZero(p: Float32Array, lr: number, lrg: number, wd: number, sign: boolean): void {
+  const n = p.length;
+  if (sign) for (let i = 0; i < n; i++) p[i] -= lr * (Math.sign(0) + wd * p[i]);
+  else for (let i = 0; i < n; i++) p[i] -= lrg * 0 + lr * wd * p[i];
 }
 
 /**
@@ -161,11 +161,13 @@ class Sgd implements Optimizer {
     checkScale(gradScale);
     const lrg = lr * gradScale;
     const sign = this.sign;
-    applyUpdates(params, grads, sparse, (name) => {
+    applyUpdates(params, grads, sparse, (name, p) => {
       const wd = usesWeightDecay(name) ? this.wd : 0;
-      const update: RangeUpdate = (p, o, g, go, n) => sgdRange(p, g, o, go, n, lr, lrg, wd, sign);
-      // A zero gradient without decay leaves θ as it is (θ − 0 = θ): untouched rows are skipped.
-      return { update, zeroRowsChange: wd !== 0 };
+      const kernel: Kernel = {
+        dense: (off, g) => sgdDense(p.subarray(off, off + g.length), g, lr, lrg, wd, sign),
+      };
+      if (wd !== 0) kernel.zero = (off, n) => sgdZero(p.subarray(off, off + n), lr, lrg, wd, sign);
+      return kernel;
     });
     this.t += 1;
   }
@@ -180,28 +182,37 @@ class Sgd implements Optimizer {
   }
 }
 
-/** The AdamW element update below over p[o, o + n) with gradient g[go, go + n) (a plain function: V8 keeps it fast). */
-function adamRange(
-  p: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  g: Float32Array,
-  o: number,
-  go: number,
-  n: number,
-  b1: number,
-  b2: number,
-  c1: number,
-  c2: number,
-  stepSize: number,
-  eps: number,
-  decay: number,
-): void {
-  const end = o + n;
-  for (let i = o, j = go; i < end; i++, j++) {
-    const gi = g[j];
+/** AdamW's constants for one step (see the class below). */
+interface AdamStep {
+  b1: number;
+  b2: number;
+  c1: number;
+  c2: number;
+  stepSize: number;
+  eps: number;
+  decay: number;
+}
+
+/** The AdamW element update below on p, m, v with gradient g (all the same length). */
+function adamDense(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, k: AdamStep): void {
+  const { b1, b2, c1, c2, stepSize, eps, decay } = k;
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
     const mi = (m[i] = b1 * m[i] + c1 * gi);
     const vi = (v[i] = b2 * v[i] + c2 * gi * gi);
+    const pi = p[i] - (stepSize * mi) / (Math.sqrt(vi) + eps);
+    p[i] = pi - decay * pi;
+  }
+}
+
+/** adamDense with g = 0: the moments decay and θ still moves by m/(√v + ε). */
+function adamZero(p: Float32Array, m: Float32Array, v: Float32Array, k: AdamStep): void {
+  const { b1, b2, c1, c2, stepSize, eps, decay } = k;
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    const mi = (m[i] = b1 * m[i] + c1 * 0);
+    const vi = (v[i] = b2 * v[i] + c2 * 0 * 0);
     const pi = p[i] - (stepSize * mi) / (Math.sqrt(vi) + eps);
     p[i] = pi - decay * pi;
   }
@@ -246,14 +257,23 @@ class AdamW implements Optimizer {
     this.t += 1;
     // Bias corrections folded into one step size per step (the closed form above).
     const stepSize = (lr * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
-    applyUpdates(params, grads, sparse, (name) => {
+    applyUpdates(params, grads, sparse, (name, p) => {
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
-      const decay = usesWeightDecay(name) && this.wd > 0 ? lr * this.wd : 0;
-      const update: RangeUpdate = (p, o, g, go, n) =>
-        adamRange(p, m, v, g, o, go, n, b1, b2, c1, c2, stepSize, eps, decay);
-      // Untouched rows still move: their moments decay and θ follows m/(√v + ε).
-      return { update, zeroRowsChange: true };
+      const k: AdamStep = {
+        b1,
+        b2,
+        c1,
+        c2,
+        stepSize,
+        eps,
+        decay: usesWeightDecay(name) && this.wd > 0 ? lr * this.wd : 0,
+      };
+      const view = (a: Float32Array, off: number, n: number) => a.subarray(off, off + n);
+      return {
+        dense: (off, g) => adamDense(view(p, off, g.length), view(m, off, g.length), view(v, off, g.length), g, k),
+        zero: (off, n) => adamZero(view(p, off, n), view(m, off, n), view(v, off, n), k),
+      };
     });
   }
   stateTensors() {
