@@ -107,9 +107,12 @@ export { type LoadModelOptions, loadModel } from "./model/load.ts";
 export {
   createPromptModel,
   createTrainableModel,
+  densifyRows,
   type LossAndGrad,
   type PromptModel,
   type PromptModelOptions,
+  type SparseRows,
+  scatterRows,
   type TrainableModel,
   type TrainableModelOptions,
 } from "./model/prompt-model.ts";
@@ -231,6 +234,12 @@ export { EpochSampler, type SamplerState } from "./training/sampler.ts";
 export { linearWarmupFactor } from "./training/schedule.ts";
 export { type FinetuneData, loadFinetuneData } from "./training/task-data.ts";
 export { type CurvePoint, type FinetuneOptions, type FinetuneResult, finetune } from "./training/trainer.ts";
-export type { CheckpointIO, FinetuneLossAndGrad, FinetuneModel, LabeledExample } from "./training/types.ts";
+export type {
+  CheckpointIO,
+  FinetuneLossAndGrad,
+  FinetuneModel,
+  LabeledExample,
+  SparseGrad,
+} from "./training/types.ts";
 export { hfHubCacheDir, hfOffline } from "./util/hf-cache.ts";
 export { ENTK_VERSION } from "./version.ts";

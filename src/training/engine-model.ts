@@ -3,12 +3,13 @@ import type { FinetuneModelFactory } from "./run.ts";
 
 /**
  * The engine's trainable prompt model (src/model: cross-entropy over the C label-word logits at the mask,
- * dropout from config.json with masks drawn from the step's seed, dense gradients of every used parameter) as
+ * dropout from config.json with masks drawn from the step's seed, dense gradients of every used parameter but
+ * the word embeddings and the decoder, whose gradients come as their touched rows) as
  * the training layer's FinetuneModel.
  */
 export function engineModelFactory(opts: TrainableModelOptions & { dtype?: "float32" } = {}): FinetuneModelFactory {
   return (weights, labelWordIds) => {
-    const m = createTrainableModel(weights, labelWordIds, opts);
+    const m = createTrainableModel(weights, labelWordIds, { ...opts, sparseGrads: true });
     return {
       numClasses: labelWordIds.length,
       params: m.params,

@@ -1,3 +1,5 @@
+import type { SparseGrad } from "./types.ts";
+
 export type OptimizerKind = "sgd" | "signgd" | "adam";
 export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ["sgd", "signgd", "adam"];
 
@@ -17,13 +19,23 @@ export interface OptimizerOptions {
 }
 
 /**
- * An optimizer that updates the parameter arrays in place. Parameters without a gradient in `grads` are skipped,
- * as torch skips `p.grad is None`. `stateTensors` are the arrays to snapshot for resume (and restore in place).
+ * An optimizer that updates the parameter arrays in place. Parameters without a gradient in `grads` or `sparse`
+ * are skipped, as torch skips `p.grad is None`. `stateTensors` are the arrays to snapshot for resume (and restore
+ * in place).
  */
 export interface Optimizer {
   readonly kind: OptimizerKind;
-  /** One update at learning rate `lr` with gradients `gradScale · grads` (gradScale: the clipping factor). */
-  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale?: number): void;
+  /**
+   * One update at learning rate `lr` with gradients `gradScale · grads` (gradScale: the clipping factor).
+   * `sparse` gradients give the result of the dense update with zero rows outside `rows`, bit for bit.
+   */
+  step(
+    params: Map<string, Float32Array>,
+    grads: Map<string, Float32Array>,
+    lr: number,
+    gradScale?: number,
+    sparse?: Map<string, SparseGrad>,
+  ): void;
   stateTensors(): Map<string, Float32Array>;
   stateMeta(): { t: number };
   setStateMeta(m: { t: number }): void;
@@ -52,16 +64,77 @@ function checkScale(s: number): void {
   if (!(s > 0) || !Number.isFinite(s)) throw new Error(`optimizer: gradient scale must be finite and > 0, got ${s}`);
 }
 
-function paramsWithGrads(params: Map<string, Float32Array>, grads: Map<string, Float32Array>) {
-  const out: [string, Float32Array, Float32Array][] = [];
-  for (const [name, g] of grads) {
+/**
+ * One parameter's update in a step. `dense(off, g)`: elements [off, off + g.length) with gradient g. `zero(off, n)`:
+ * elements [off, off + n) with gradient 0 — the same expressions as `dense` with g = 0 written in, so a sparse
+ * gradient gives the dense result bit for bit; absent when a zero gradient leaves θ and the state as they are.
+ */
+interface Kernel {
+  dense(off: number, g: Float32Array): void;
+  zero?(off: number, n: number): void;
+}
+
+/** The updates of one step: `kernel(name, p)` for every parameter with a dense or a row-sparse gradient. */
+function applyUpdates(
+  params: Map<string, Float32Array>,
+  grads: Map<string, Float32Array>,
+  sparse: Map<string, SparseGrad> | undefined,
+  kernel: (name: string, p: Float32Array) => Kernel,
+): void {
+  const lookup = (name: string) => {
     const p = params.get(name);
     if (!p) throw new Error(`optimizer: gradient for unknown parameter '${name}'`);
+    return p;
+  };
+  for (const [name, g] of grads) {
+    const p = lookup(name);
     if (p.length !== g.length)
       throw new Error(`optimizer: gradient of '${name}' has ${g.length} elements, parameter has ${p.length}`);
-    out.push([name, p, g]);
   }
-  return out;
+  for (const [name, s] of sparse ?? []) {
+    if (grads.has(name)) throw new Error(`optimizer: '${name}' has both a dense and a sparse gradient`);
+    const p = lookup(name);
+    const w = s.width;
+    if (!(Number.isInteger(w) && w > 0 && p.length % w === 0))
+      throw new Error(`optimizer: sparse gradient of '${name}' has width ${w}, which does not divide ${p.length}`);
+    if (s.values.length !== s.rows.length * w)
+      throw new Error(
+        `optimizer: sparse gradient of '${name}' has ${s.values.length} values for ${s.rows.length} rows × ${w}`,
+      );
+    const numRows = p.length / w;
+    for (let k = 0; k < s.rows.length; k++)
+      if (!(s.rows[k] >= 0 && s.rows[k] < numRows && (k === 0 || s.rows[k] > s.rows[k - 1])))
+        throw new Error(`optimizer: sparse gradient of '${name}': rows must be increasing in [0, ${numRows})`);
+  }
+  for (const [name, g] of grads) kernel(name, lookup(name)).dense(0, g);
+  for (const [name, s] of sparse ?? []) {
+    const p = lookup(name);
+    const k = kernel(name, p);
+    const w = s.width;
+    // Untouched rows between touched ones form runs: one zero() call per run.
+    let next = 0; // first row not yet updated
+    s.rows.forEach((r, i) => {
+      if (r > next) k.zero?.(next * w, (r - next) * w);
+      k.dense(r * w, s.values.subarray(i * w, (i + 1) * w));
+      next = r + 1;
+    });
+    if (p.length > next * w) k.zero?.(next * w, p.length - next * w);
+  }
+}
+
+/** The SGD/SignGD element update below on p with gradient g (same length). */
+function sgdDense(p: Float32Array, g: Float32Array, lr: number, lrg: number, wd: number, sign: boolean): void {
+  const n = p.length;
+  if (sign) for (let i = 0; i < n; i++) p[i] -= lr * (Math.sign(g[i]) + wd * p[i]);
+  else if (wd === 0) for (let i = 0; i < n; i++) p[i] -= lrg * g[i];
+  else for (let i = 0; i < n; i++) p[i] -= lrg * g[i] + lr * wd * p[i];
+}
+
+/** sgdDense with g = 0 (only called with wd ≠ 0: without decay a zero gradient changes nothing). */
+function sgdZero(p: Float32Array, lr: number, lrg: number, wd: number, sign: boolean): void {
+  const n = p.length;
+  if (sign) for (let i = 0; i < n; i++) p[i] -= lr * (Math.sign(0) + wd * p[i]);
+  else for (let i = 0; i < n; i++) p[i] -= lrg * 0 + lr * wd * p[i];
 }
 
 /**
@@ -78,20 +151,24 @@ class Sgd implements Optimizer {
   ) {
     this.kind = sign ? "signgd" : "sgd";
   }
-  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale = 1): void {
+  step(
+    params: Map<string, Float32Array>,
+    grads: Map<string, Float32Array>,
+    lr: number,
+    gradScale = 1,
+    sparse?: Map<string, SparseGrad>,
+  ): void {
     checkScale(gradScale);
     const lrg = lr * gradScale;
-    for (const [name, p, g] of paramsWithGrads(params, grads)) {
+    const sign = this.sign;
+    applyUpdates(params, grads, sparse, (name, p) => {
       const wd = usesWeightDecay(name) ? this.wd : 0;
-      const n = p.length;
-      if (this.sign) {
-        for (let i = 0; i < n; i++) p[i] -= lr * (Math.sign(g[i]) + wd * p[i]);
-      } else if (wd === 0) {
-        for (let i = 0; i < n; i++) p[i] -= lrg * g[i];
-      } else {
-        for (let i = 0; i < n; i++) p[i] -= lrg * g[i] + lr * wd * p[i];
-      }
-    }
+      const kernel: Kernel = {
+        dense: (off, g) => sgdDense(p.subarray(off, off + g.length), g, lr, lrg, wd, sign),
+      };
+      if (wd !== 0) kernel.zero = (off, n) => sgdZero(p.subarray(off, off + n), lr, lrg, wd, sign);
+      return kernel;
+    });
     this.t += 1;
   }
   stateTensors() {
@@ -102,6 +179,42 @@ class Sgd implements Optimizer {
   }
   setStateMeta(m: { t: number }) {
     this.t = m.t;
+  }
+}
+
+/** AdamW's constants for one step (see the class below). */
+interface AdamStep {
+  b1: number;
+  b2: number;
+  c1: number;
+  c2: number;
+  stepSize: number;
+  eps: number;
+  decay: number;
+}
+
+/** The AdamW element update below on p, m, v with gradient g (all the same length). */
+function adamDense(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, k: AdamStep): void {
+  const { b1, b2, c1, c2, stepSize, eps, decay } = k;
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const mi = (m[i] = b1 * m[i] + c1 * gi);
+    const vi = (v[i] = b2 * v[i] + c2 * gi * gi);
+    const pi = p[i] - (stepSize * mi) / (Math.sqrt(vi) + eps);
+    p[i] = pi - decay * pi;
+  }
+}
+
+/** adamDense with g = 0: the moments decay and θ still moves by m/(√v + ε). */
+function adamZero(p: Float32Array, m: Float32Array, v: Float32Array, k: AdamStep): void {
+  const { b1, b2, c1, c2, stepSize, eps, decay } = k;
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    const mi = (m[i] = b1 * m[i] + c1 * 0);
+    const vi = (v[i] = b2 * v[i] + c2 * 0 * 0);
+    const pi = p[i] - (stepSize * mi) / (Math.sqrt(vi) + eps);
+    p[i] = pi - decay * pi;
   }
 }
 
@@ -129,27 +242,39 @@ class AdamW implements Optimizer {
       this.v.set(name, new Float32Array(p.length));
     }
   }
-  step(params: Map<string, Float32Array>, grads: Map<string, Float32Array>, lr: number, gradScale = 1): void {
+  step(
+    params: Map<string, Float32Array>,
+    grads: Map<string, Float32Array>,
+    lr: number,
+    gradScale = 1,
+    sparse?: Map<string, SparseGrad>,
+  ): void {
     checkScale(gradScale);
     const [b1, b2] = this.betas;
     const c1 = (1 - b1) * gradScale;
     const c2 = (1 - b2) * gradScale * gradScale;
     const eps = this.eps;
     this.t += 1;
+    // Bias corrections folded into one step size per step (the closed form above).
     const stepSize = (lr * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
-    for (const [name, p, g] of paramsWithGrads(params, grads)) {
+    applyUpdates(params, grads, sparse, (name, p) => {
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
-      const decay = usesWeightDecay(name) && this.wd > 0 ? lr * this.wd : 0;
-      const n = p.length;
-      for (let i = 0; i < n; i++) {
-        const gi = g[i];
-        const mi = (m[i] = b1 * m[i] + c1 * gi);
-        const vi = (v[i] = b2 * v[i] + c2 * gi * gi);
-        const pi = p[i] - (stepSize * mi) / (Math.sqrt(vi) + eps);
-        p[i] = pi - decay * pi;
-      }
-    }
+      const k: AdamStep = {
+        b1,
+        b2,
+        c1,
+        c2,
+        stepSize,
+        eps,
+        decay: usesWeightDecay(name) && this.wd > 0 ? lr * this.wd : 0,
+      };
+      const view = (a: Float32Array, off: number, n: number) => a.subarray(off, off + n);
+      return {
+        dense: (off, g) => adamDense(view(p, off, g.length), view(m, off, g.length), view(v, off, g.length), g, k),
+        zero: (off, n) => adamZero(view(p, off, n), view(m, off, n), view(v, off, n), k),
+      };
+    });
   }
   stateTensors() {
     const out = new Map<string, Float32Array>();

@@ -220,14 +220,14 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     const examples = batch.indices.map((i) => o.train[i]);
     const lr = o.lr * linearWarmupFactor(step, warmupSteps, o.steps);
     const dropoutSeed = dropoutRng.nextU32();
-    const { loss, grads } = await model.lossAndGrad(
+    const { loss, grads, sparse } = await model.lossAndGrad(
       examples.map((e) => e.input),
       examples.map((e) => e.label),
       { dropoutSeed },
     );
     if (!Number.isFinite(loss)) throw new Error(`finetune: loss is ${loss} at step ${step + 1} (lr ${lr})`);
-    const gradNorm = globalGradNorm(grads.values());
-    optimizer.step(params, grads, lr, clipCoefficient(gradNorm, maxGradNorm));
+    const gradNorm = globalGradNorm([...grads.values(), ...[...(sparse?.values() ?? [])].map((s) => s.values)]);
+    optimizer.step(params, grads, lr, clipCoefficient(gradNorm, maxGradNorm), sparse);
     step += 1;
 
     const point: CurvePoint = { step, epoch: batch.epoch, loss, lr, grad_norm: gradNorm };

@@ -15,6 +15,19 @@ export interface FinetuneLossAndGrad {
    * enter the clipping norm, as torch does. The trainer may modify these arrays in place (clipping, sign).
    */
   grads: Map<string, Float32Array>;
+  /**
+   * Row-sparse gradients by parameter name (the word embeddings and the decoder: only the batch's tokens and the
+   * label words have nonzero rows). A parameter here is not in `grads`; its other rows have gradient exactly 0
+   * (they still get weight decay and, with AdamW, moment decay, exactly as a dense zero gradient would).
+   */
+  sparse?: Map<string, SparseGrad>;
+}
+
+/** A gradient that is zero outside `rows` (sorted, distinct row indices); `values` is [rows.length, width]. */
+export interface SparseGrad {
+  rows: Int32Array;
+  width: number;
+  values: Float32Array;
 }
 
 /**

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initModel } from "../../src/model/init/init.ts";
+import { densifyRows } from "../../src/model/prompt-model.ts";
 import { loadWeightsFromDir } from "../../src/model/weights/checkpoint.ts";
 import type { LoadedWeights } from "../../src/model/weights/types.ts";
 import { loadTask } from "../../src/prompts/task.ts";
@@ -44,11 +45,17 @@ describe("fine-tuning on the engine", () => {
     const p0 = new Map([...model.params].map(([k, a]) => [k, a.slice()]));
     const batch = new EpochSampler(data.train.length, 4, 11).next().indices.map((i) => data.train[i]);
     const dropoutSeed = new Rng(11, 2).nextU32();
-    const { grads } = await ref.lossAndGrad(
+    const { grads, sparse } = await ref.lossAndGrad(
       batch.map((e) => e.input),
       batch.map((e) => e.label),
       { dropoutSeed },
     );
+    // The word embeddings and the decoder come as touched rows; the update must equal the dense one.
+    expect([...(sparse?.keys() ?? [])].sort()).toEqual([
+      "lm_head.decoder.weight",
+      "roberta.embeddings.word_embeddings.weight",
+    ]);
+    for (const [name, s] of sparse ?? []) grads.set(name, densifyRows(s, model.params.get(name)!.length / s.width));
     expect(grads.size).toBe(model.params.size);
     let sq = 0;
     for (const g of grads.values()) for (const v of g) sq += v * v;

@@ -174,3 +174,81 @@ describe("gradient scale (the clipping factor folded into the update)", () => {
     });
   }
 });
+
+describe("row-sparse gradients (word embeddings, decoder): the dense update with zero rows, bit for bit", () => {
+  const W = 3;
+  const R = 6;
+  const rows = Int32Array.from([1, 4]);
+  // Step 0 touches rows 0 and 4, later steps 1 and 4: row 0 then moves by Adam's momentum alone; row 2 never.
+  const rowsAt = (t: number) => (t === 0 ? Int32Array.from([0, 4]) : rows);
+  const vals = [0.5, -2, 0.25, 1e-3, 0, -0.75];
+  const init = () =>
+    new Map([
+      ["emb.word_embeddings.weight", Float32Array.from({ length: R * W }, (_, i) => Math.sin(i + 1))],
+      ["dec.bias", Float32Array.from({ length: R * W }, (_, i) => Math.cos(i))],
+      ["enc.dense.weight", f32([0.3, -0.6])],
+    ]);
+  const denseOf = (v: number[], rows: Int32Array) => {
+    const g = new Float32Array(R * W);
+    rows.forEach((r, k) => {
+      g.set(v.slice(k * W, (k + 1) * W), r * W);
+    });
+    return g;
+  };
+  for (const kind of ["sgd", "signgd", "adam"] as const)
+    for (const wd of [0, 0.1]) {
+      it(`${kind}, weight decay ${wd}: 3 steps with clipping scale`, () => {
+        const a = init();
+        const b = init();
+        const oa = createOptimizer(kind, a, { weightDecay: wd });
+        const ob = createOptimizer(kind, b, { weightDecay: wd });
+        let row0AfterFirst = 0;
+        for (let t = 0; t < 3; t++) {
+          if (t === 1) row0AfterFirst = b.get("emb.word_embeddings.weight")![0];
+          const v = vals.map((x) => x * (t + 1));
+          const dense = new Map([
+            ["emb.word_embeddings.weight", denseOf(v, rowsAt(t))],
+            [
+              "dec.bias",
+              denseOf(
+                v.map((x) => -x),
+                rowsAt(t),
+              ),
+            ],
+            ["enc.dense.weight", f32([0.1 * t, -0.2])],
+          ]);
+          oa.step(a, dense, 0.01, 0.6);
+          const sparse = new Map([
+            ["emb.word_embeddings.weight", { rows: rowsAt(t), width: W, values: f32(v) }],
+            ["dec.bias", { rows: rowsAt(t), width: W, values: f32(v.map((x) => -x)) }],
+          ]);
+          ob.step(b, new Map([["enc.dense.weight", f32([0.1 * t, -0.2])]]), 0.01, 0.6, sparse);
+        }
+        for (const [n, p] of a) expect(b.get(n)).toEqual(p);
+        for (const [n, s] of oa.stateTensors()) expect(ob.stateTensors().get(n)).toEqual(s);
+        // Untouched rows: row 2 (never touched) moves only by weight decay.
+        const before = init().get("emb.word_embeddings.weight")!;
+        const after = b.get("emb.word_embeddings.weight")!;
+        expect(after[2 * W] !== before[2 * W]).toBe(wd > 0);
+        // Row 0, touched at the first step only, keeps moving under Adam (m ≠ 0) and under decay.
+        expect(after[0] !== row0AfterFirst).toBe(kind === "adam" || wd > 0);
+      });
+    }
+
+  it("rejects malformed sparse gradients clearly", () => {
+    const p = init();
+    const opt = createOptimizer("sgd", p);
+    const n = "emb.word_embeddings.weight";
+    const bad = (s: { rows: Int32Array; width: number; values: Float32Array }) => () =>
+      opt.step(p, new Map(), 0.1, 1, new Map([[n, s]]));
+    expect(bad({ rows: Int32Array.from([4, 1]), width: W, values: new Float32Array(6) })).toThrow(/increasing/);
+    expect(bad({ rows: Int32Array.from([6]), width: W, values: new Float32Array(3) })).toThrow(
+      /increasing in \[0, 6\)/,
+    );
+    expect(bad({ rows, width: W, values: new Float32Array(5) })).toThrow(/5 values for 2 rows × 3/);
+    expect(bad({ rows, width: 4, values: new Float32Array(8) })).toThrow(/width 4/);
+    expect(() =>
+      opt.step(p, new Map([[n, new Float32Array(18)]]), 0.1, 1, new Map([[n, { rows, width: W, values: f32(vals) }]])),
+    ).toThrow(/both a dense and a sparse/);
+  });
+});

@@ -188,20 +188,32 @@ function dedupe(ts: Tensor[]): Tensor[] {
   return ts.filter((t) => !seen.has(t.name) && seen.add(t.name));
 }
 
-/** Dropout sites of the encoder, in order, with the shape of their masks. */
-export interface TrainGraph extends BuiltGraph {
+/** A forward pass with the parameters as graph inputs (fed each run from live arrays) and optional dropout. */
+export interface ParamInputGraph extends BuiltGraph {
   paramInputs: Map<string, Tensor>;
-  labels: Tensor;
+  /** Dropout sites of the encoder, in order, with the shape of their masks. */
   dropoutSites: { site: string; mask: Tensor }[];
-  loss: Tensor;
-  grads: Map<string, Tensor>;
 }
 
-export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean }): TrainGraph {
+/** Training graph: loss, logits, then the gradients (dense ones in `grads` order, then the sparse row cotangents). */
+export interface TrainGraph extends ParamInputGraph {
+  labels: Tensor;
+  loss: Tensor;
+  /** Dense gradients by parameter name (every parameter but the word embeddings and the decoder). */
+  grads: Map<string, Tensor>;
+  /**
+   * Sparse ones: the cotangent of the gathered rows, scatter-added into the touched rows outside the graph
+   * (a dense [V, H] gradient would be a 38.6M-float scatter, transpose and copy-out per step at roberta size).
+   * `ids`: "input_ids" (word embeddings, [batch, seq, H]) or "labels" (decoder rows of the label words, [K, H]).
+   */
+  sparse: { param: string; rows: Tensor; ids: "input_ids" | "label_words" }[];
+}
+
+function paramInputForward(spec: PromptGraphSpec, dropout: boolean) {
   validateWeights(spec.weights);
   const paramInputs = new Map<string, Tensor>();
   const dropoutSites: { site: string; mask: Tensor }[] = [];
-  const { g, inputs, logits } = forward(
+  const fw = forward(
     spec,
     (g) => (name) => {
       let t = paramInputs.get(name);
@@ -213,7 +225,7 @@ export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean 
       }
       return t;
     },
-    opts.dropout
+    dropout
       ? (g) => (x, site) => {
           const mask = g.input(`dropout.${site}`, spec.dtype, x.shape);
           dropoutSites.push({ site, mask });
@@ -221,6 +233,17 @@ export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean 
         }
       : undefined,
   );
+  return { ...fw, paramInputs, dropoutSites };
+}
+
+/** Eval-mode label-word logits [batch, K] with parameters as inputs: the forward only, no backward nodes. */
+export function buildEvalGraph(spec: PromptGraphSpec): ParamInputGraph {
+  const { g, inputs, logits, paramInputs, dropoutSites } = paramInputForward(spec, false);
+  return { graph: g, inputs, outputs: [logits], externalFiles: [], paramInputs, dropoutSites };
+}
+
+export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean }): TrainGraph {
+  const { g, inputs, logits, taps, names: mn, paramInputs, dropoutSites } = paramInputForward(spec, opts.dropout);
   const K = spec.labelWordIds.length;
   const labels = g.input("labels", spec.dtype, ["batch", K]);
   // Mean cross-entropy over the label-word logits. log-softmax = z − m − log Σ exp(z − m); the max m is a
@@ -229,14 +252,20 @@ export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean 
   const zs = sub(logits, m);
   const logp = sub(zs, log(reduceSum(exp(zs), [-1], true)));
   const loss = neg(reduceMean(reduceSum(mul(labels, logp), [-1], false), [0], false));
-  const names = [...paramInputs.keys()];
+  const sparseOf = new Map<string, { rows: Tensor; ids: "input_ids" | "label_words" }>([
+    [mn.wordEmb, { rows: taps.wordRows, ids: "input_ids" }],
+    [mn.decoder, { rows: taps.decoderRows, ids: "label_words" }],
+  ]);
+  const names = [...paramInputs.keys()].filter((n) => !sparseOf.has(n));
+  const sparseNames = [...sparseOf.keys()];
   const seed = g.constant([1], [1]);
   const gs = grad(
     [loss],
     [seed],
-    names.map((n) => paramInputs.get(n)!),
+    [...names.map((n) => paramInputs.get(n)!), ...sparseNames.map((n) => sparseOf.get(n)!.rows)],
   );
   const grads = new Map(names.map((n, i) => [n, gs[i]]));
+  const sparse = sparseNames.map((param, j) => ({ param, rows: gs[names.length + j], ids: sparseOf.get(param)!.ids }));
   return {
     graph: g,
     inputs,
@@ -247,5 +276,6 @@ export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean 
     dropoutSites,
     loss,
     grads,
+    sparse,
   };
 }

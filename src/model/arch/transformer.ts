@@ -51,6 +51,10 @@ export interface Taps {
   norms: NormTap[];
   /** The post-LayerNorm mask feature h̃ that the decoder rows multiply, [batch, H]. */
   maskFeature: Tensor;
+  /** The gathered word-embedding rows E[input_ids], [batch, seq, H] (its cotangent: sparse embedding rows). */
+  wordRows: Tensor;
+  /** The gathered decoder rows D[w] of the label words, [C, H] (its cotangent: sparse decoder rows). */
+  decoderRows: Tensor;
 }
 
 export interface EncoderInputs {
@@ -147,7 +151,8 @@ export function promptLogits(
   // Token-type ids are all 0 (not passed by the reference): add row 0 of the type table.
   const typeTable = p(names.typeEmb);
   const typeRow = gather(typeTable, (typeTable.graph as Graph).scalar(0, "int64"));
-  const emb = add(add(gather(p(names.wordEmb), inp.inputIds), gather(p(names.posEmb), inp.positionIds)), typeRow);
+  taps.wordRows = gather(p(names.wordEmb), inp.inputIds);
+  const emb = add(add(taps.wordRows, gather(p(names.posEmb), inp.positionIds)), typeRow);
   taps.emb = emb;
   let h = drop(norm(ctx, names.embNorm, emb), "embeddings");
   names.layers.forEach((l, i) => {
@@ -155,6 +160,7 @@ export function promptLogits(
   });
   const hMask = squeeze(matmul(unsqueeze(inp.maskOneHot, 1), h), 1); // [b, H]: the hidden state at <mask>
   taps.maskFeature = norm(ctx, names.headNorm, gelu(lin(ctx, names.headDense, hMask)));
-  const logits = linear(taps.maskFeature, gather(p(names.decoder), labelIds), gather(p(names.decoderBias), labelIds));
+  taps.decoderRows = gather(p(names.decoder), labelIds);
+  const logits = linear(taps.maskFeature, taps.decoderRows, gather(p(names.decoderBias), labelIds));
   return { logits, taps };
 }
