@@ -31,6 +31,7 @@ export {
   resplitCr,
   swapSst2,
 } from "./data/index.ts";
+export * as metrics from "./data/metrics.ts";
 export {
   accuracy,
   argmaxRows,
@@ -203,7 +204,6 @@ export {
   symEig,
   targetsFromLabels,
 } from "./solvers/index.ts";
-export * as metrics from "./solvers/metrics.ts";
 export {
   buildTokenizerFiles,
   bytesToUnicode,

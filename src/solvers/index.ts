@@ -1,4 +1,13 @@
 /** Kernel solvers (REFERENCE §5–6): estimators, metrics, the kernel-directory reader and `solveKernelDir`. */
+
+export {
+  accuracy,
+  f1Binary,
+  type MetricName,
+  metricForTask,
+  predictLabels,
+  scoreMetrics as evaluate,
+} from "../data/metrics.ts";
 export { type AsymModel, asymFit, asymPredict, asymSolver } from "./asym.ts";
 export { type SymEig, symEig } from "./eigen.ts";
 export { readSolverInputs, type SolverInputs, type SolverSplit, SPLITS, type SplitName } from "./kernel-dir.ts";
@@ -6,7 +15,6 @@ export { LOGISTIC_CS, type LogisticModel, logisticFit, logisticPredict, logistic
 export { type LstsqModel, lstsqFit, lstsqPredict, lstsqSolver } from "./lstsq.ts";
 export { defaultRcond, type LstsqSolution, PreparedSquare } from "./lstsq-core.ts";
 export { type Mat, mat } from "./matrix.ts";
-export { accuracy, evaluate, f1Binary, type MetricName, metricForTask, predictLabels } from "./metrics.ts";
 export {
   checkSolveOptions,
   type GridEntry,

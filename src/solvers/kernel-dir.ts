@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type MetricName, metricForTask } from "../data/metrics.ts";
 import { readNpy } from "../util/npy.ts";
 import { assertFinite, type Mat, mat } from "./matrix.ts";
-import { type MetricName, metricForTask } from "./metrics.ts";
 
 /** Splits a kernel directory may hold (train is required). */
 export const SPLITS = ["train", "dev", "test"] as const;

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { scoreMetrics as evaluate, type MetricName, predictLabels } from "../data/metrics.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { writeNpy } from "../util/npy.ts";
 import { ENTK_VERSION } from "../version.ts";
@@ -7,7 +8,6 @@ import { readSolverInputs, type SolverInputs, type SolverSplit, type SplitName }
 import { logisticSolver } from "./logistic.ts";
 import { lstsqSolver } from "./lstsq.ts";
 import { PreparedSquare } from "./lstsq-core.ts";
-import { evaluate, type MetricName, predictLabels } from "./metrics.ts";
 import { svcSolver, svrSolver } from "./svm.ts";
 import { targetsFromLabels } from "./targets.ts";
 import { DEFAULT_HYPER, type KernelSolver, SOLVER_NAMES, type SolverHyper, type SolverName } from "./types.ts";

@@ -1,8 +1,8 @@
+import type { MetricName } from "../data/metrics.ts";
 import { readSplit } from "../data/readers.ts";
 import { taskEncoder } from "../prompts/encode.ts";
 import type { TaskDef } from "../prompts/task.ts";
 import type { EntkTokenizer } from "../tokenizer/types.ts";
-import type { MetricName } from "./metrics.ts";
 import type { LabeledExample } from "./types.ts";
 
 export interface FinetuneData {

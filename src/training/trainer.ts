@@ -1,12 +1,12 @@
 import { appendFileSync, existsSync, readFileSync, statSync, truncateSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import type { MetricName } from "../data/metrics.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { progressBar } from "../util/progress.ts";
 import { loadCheckpointInto, replaceCheckpoint } from "./checkpoint-dir.ts";
 import { clipCoefficient, globalGradNorm } from "./clip.ts";
 import { evaluate } from "./evaluate.ts";
-import type { MetricName } from "./metrics.ts";
 import { createOptimizer, type OptimizerKind } from "./optimizers.ts";
 import { Rng } from "./rng.ts";
 import { EpochSampler, type SamplerState } from "./sampler.ts";
