@@ -43,15 +43,10 @@ function variants(pairs: readonly Pair[], side: 0 | 1): ("P" | "S")[] {
 }
 
 /**
- * Stack both variants of a side into one matrix and run a single larger GEMM when every resulting block is wanted
- * (all three formulas: [P; S] × [P; S]ᵀ) — larger GEMMs run faster than four thin ones; otherwise one GEMM per pair.
+ * One Gemm per pair, sign() applied in-graph to whichever side needs it. (Stacking [P; S] of each side into one
+ * larger Gemm was measured slower on this CPU: the Concat copies of the big materialized blocks cost more than the
+ * larger GEMM gains, and double the work space.)
  */
-function stacked(pairs: readonly Pair[]): boolean {
-  const n = variants(pairs, 0).length * variants(pairs, 1).length;
-  return n > 1 && n === pairs.length;
-}
-
-/** Gemm(train variant, eval variant)ᵀ per pair; sign() applied in-graph to whichever side needs it. */
 function pairNodes(tr: string, ev: string, pairs: readonly Pair[]): { nodes: Node[]; outputs: object[] } {
   const nodes: Node[] = [];
   const name = (base: string, v: string) => (v === "S" ? `${base}_S` : base);
@@ -60,17 +55,6 @@ function pairNodes(tr: string, ev: string, pairs: readonly Pair[]): { nodes: Nod
     [1, ev],
   ] as const)
     if (variants(pairs, side).includes("S")) nodes.push({ opType: "Sign", input: [base], output: [`${base}_S`] });
-  if (stacked(pairs)) {
-    for (const base of [tr, ev])
-      nodes.push({
-        opType: "Concat",
-        input: [base, `${base}_S`],
-        output: [`${base}_PS`],
-        attribute: [{ name: "axis", type: INT, i: 0 }],
-      });
-    nodes.push(gemmT(`${tr}_PS`, `${ev}_PS`, "K_all"));
-    return { nodes, outputs: [valueInfo("K_all", FLOAT, 2)] };
-  }
   for (const p of pairs) nodes.push(gemmT(name(tr, p[0]), name(ev, p[1]), `K_${p}`));
   return { nodes, outputs: pairs.map((p) => valueInfo(`K_${p}`, FLOAT, 2)) };
 }
@@ -144,6 +128,9 @@ function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSes
       executionProviders: ["cpu"],
       intraOpNumThreads: defaultThreads(),
       logSeverityLevel: 3,
+      // Spinning idle threads steal cycles from the other thread and from other processes on a shared machine;
+      // measured faster without (as in the engine's sessions).
+      extra: { session: { intra_op: { allow_spinning: "0" } } },
     });
     sessions.set(key, s);
   }
@@ -153,30 +140,14 @@ function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSes
 const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
 const i64 = (dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(dims.map(BigInt)), [dims.length]);
 
-/** Run a pair graph; each pair's [R, Q] block (cut out of the stacked product when stacked). */
+/** Run a pair graph: each pair's [R, Q] block. */
 async function runPairs(
   s: ort.InferenceSession,
   feeds: Record<string, ort.Tensor>,
   pairs: readonly Pair[],
-  R: number,
-  Q: number,
 ): Promise<Partial<Record<Pair, Float32Array>>> {
   const out = await s.run(feeds);
-  const res: Partial<Record<Pair, Float32Array>> = {};
-  if (!stacked(pairs)) {
-    for (const p of pairs) res[p] = out[`K_${p}`].data as Float32Array;
-    return res;
-  }
-  const all = out.K_all.data as Float32Array;
-  const cols = 2 * Q;
-  for (const p of pairs) {
-    const r0 = p[0] === "S" ? R : 0;
-    const c0 = p[1] === "S" ? Q : 0;
-    const blk = new Float32Array(R * Q);
-    for (let r = 0; r < R; r++) blk.set(all.subarray((r0 + r) * cols + c0, (r0 + r) * cols + c0 + Q), r * Q);
-    res[p] = blk;
-  }
-  return res;
+  return Object.fromEntries(pairs.map((p) => [p, out[`K_${p}`].data as Float32Array]));
 }
 
 /** trG [R, D] · evG [Q, D]ᵀ per pair → [R, Q] float32 each. */
@@ -189,7 +160,7 @@ export async function contractDense(
   pairs: readonly Pair[],
 ): Promise<Partial<Record<Pair, Float32Array>>> {
   const s = await session(`dense:${pairs.join(",")}`, () => denseGraph(pairs));
-  return runPairs(s, { trG: f32(trG, [R, D]), evG: f32(evG, [Q, D]) }, pairs, R, Q);
+  return runPairs(s, { trG: f32(trG, [R, D]), evG: f32(evG, [Q, D]) }, pairs);
 }
 
 /** One side of a materialize call: Δ slice [N, C, T, s] and X [N, T, dIn]. */
@@ -221,8 +192,6 @@ export async function contractMaterialized(
       evShape: i64([ev.N * C, s * dIn]),
     },
     pairs,
-    tr.N * C,
-    ev.N * C,
   );
 }
 
