@@ -43,20 +43,38 @@ function variants(pairs: readonly Pair[], side: 0 | 1): ("P" | "S")[] {
 }
 
 /**
- * One Gemm per pair, sign() applied in-graph to whichever side needs it. (Stacking [P; S] of each side into one
- * larger Gemm was measured slower on this CPU: the Concat copies of the big materialized blocks cost more than the
- * larger GEMM gains, and double the work space.)
+ * Which Gemms a pair set needs: one per eval variant, against the train variants paired with it. When both train
+ * variants meet the same eval variant, the train side is stacked [P; S] (a Concat of the small train block only) so
+ * the large eval block is read once per eval variant: all three formulas take two Gemms [P; S]·evPᵀ and [P; S]·evSᵀ
+ * instead of four. (Stacking the eval side too was measured slower: its Concat copies the big block.)
  */
+function gemmsFor(pairs: readonly Pair[]): { train: ("P" | "S")[]; ev: "P" | "S"; out: string }[] {
+  return variants(pairs, 1).map((ev) => {
+    const train = variants(pairs, 0).filter((t) => pairs.includes(`${t}${ev}` as Pair));
+    return { train, ev, out: `K_${train.join("")}_${ev}` };
+  });
+}
+
+/** The Gemms of gemmsFor, sign() applied in-graph to whichever side needs it. */
 function pairNodes(tr: string, ev: string, pairs: readonly Pair[]): { nodes: Node[]; outputs: object[] } {
   const nodes: Node[] = [];
-  const name = (base: string, v: string) => (v === "S" ? `${base}_S` : base);
   for (const [side, base] of [
     [0, tr],
     [1, ev],
   ] as const)
     if (variants(pairs, side).includes("S")) nodes.push({ opType: "Sign", input: [base], output: [`${base}_S`] });
-  for (const p of pairs) nodes.push(gemmT(name(tr, p[0]), name(ev, p[1]), `K_${p}`));
-  return { nodes, outputs: pairs.map((p) => valueInfo(`K_${p}`, FLOAT, 2)) };
+  const gemms = gemmsFor(pairs);
+  const name = (base: string, v: string) => (v === "S" ? `${base}_S` : base);
+  if (gemms.some((g) => g.train.length === 2))
+    nodes.push({
+      opType: "Concat",
+      input: [tr, `${tr}_S`],
+      output: [`${tr}_PS`],
+      attribute: [{ name: "axis", type: INT, i: 0 }],
+    });
+  for (const g of gemms)
+    nodes.push(gemmT(g.train.length === 2 ? `${tr}_PS` : name(tr, g.train[0]), name(ev, g.ev), g.out));
+  return { nodes, outputs: gemms.map((g) => valueInfo(g.out, FLOAT, 2)) };
 }
 
 /** Inputs trG [R, D], evG [Q, D] (already materialized rows) → K_pair [R, Q]. */
@@ -140,14 +158,23 @@ function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSes
 const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
 const i64 = (dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(dims.map(BigInt)), [dims.length]);
 
-/** Run a pair graph: each pair's [R, Q] block. */
+/** Run a pair graph: each pair's [R, Q] block (a view into the stacked output when stacked). */
 async function runPairs(
   s: ort.InferenceSession,
   feeds: Record<string, ort.Tensor>,
   pairs: readonly Pair[],
+  R: number,
+  Q: number,
 ): Promise<Partial<Record<Pair, Float32Array>>> {
   const out = await s.run(feeds);
-  return Object.fromEntries(pairs.map((p) => [p, out[`K_${p}`].data as Float32Array]));
+  const res: Partial<Record<Pair, Float32Array>> = {};
+  for (const g of gemmsFor(pairs)) {
+    const data = out[g.out].data as Float32Array;
+    g.train.forEach((t, i) => {
+      res[`${t}${g.ev}` as Pair] = data.subarray(i * R * Q, (i + 1) * R * Q);
+    });
+  }
+  return res;
 }
 
 /** trG [R, D] · evG [Q, D]ᵀ per pair → [R, Q] float32 each. */
@@ -160,7 +187,7 @@ export async function contractDense(
   pairs: readonly Pair[],
 ): Promise<Partial<Record<Pair, Float32Array>>> {
   const s = await session(`dense:${pairs.join(",")}`, () => denseGraph(pairs));
-  return runPairs(s, { trG: f32(trG, [R, D]), evG: f32(evG, [Q, D]) }, pairs);
+  return runPairs(s, { trG: f32(trG, [R, D]), evG: f32(evG, [Q, D]) }, pairs, R, Q);
 }
 
 /** One side of a materialize call: Δ slice [N, C, T, s] and X [N, T, dIn]. */
@@ -192,6 +219,8 @@ export async function contractMaterialized(
       evShape: i64([ev.N * C, s * dIn]),
     },
     pairs,
+    tr.N * C,
+    ev.N * C,
   );
 }
 
