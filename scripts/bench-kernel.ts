@@ -5,7 +5,8 @@
  * offline, so prompts are random ids with the token counts roberta-base gives the GLUE-SST-2 sentences
  * (≈ 1.2 BPE tokens per word + the template's 6 tokens; train/dev from train.tsv, test = dev.tsv).
  * Prints wall time per phase, peak RSS, achieved GFLOP/s of the contraction and the reference algorithm's pass
- * count; the last line is one JSON object with total_s, peak_rss_gb and gflops.
+ * count, and a plain-Gemm probe before and after with the load average; the last line is one JSON object with
+ * total_s, peak_rss_gb and gflops.
  *
  * `--synthetic` skips the engine and contracts random roberta-base-shaped factors (token counts from the same
  * sentences), to time the contraction phase alone.
@@ -13,10 +14,11 @@
  *   npx tsx scripts/bench-kernel.ts [--memory 8GB] [--limit-test N] [--strategy auto|materialize|gram] [--synthetic]
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { computeKernels } from "../src/kernels/compute.ts";
 import { modelFactorSource } from "../src/kernels/model-source.ts";
+import { contractDense } from "../src/kernels/ort-graphs.ts";
 import { parseBytes } from "../src/kernels/plan.ts";
 import type { FactorSource } from "../src/kernels/types.ts";
 import type { ExampleGradFactors } from "../src/model/grad-factors.ts";
@@ -166,6 +168,24 @@ function source(Ts: number[], seed0: number): FactorSource {
   return { size: Ts.length, tokens: Ts, load: async (s, e) => Ts.slice(s, e).map((T, i) => example(seed0 + s + i, T)) };
 }
 
+/**
+ * Load probe: best of 3 plain Gemms [64, 2^19]·[128, 2^19]ᵀ (a contraction-like shape) on the same runtime, run
+ * before and after the job, so a slow run on a shared machine can be told apart from a slow algorithm.
+ */
+async function gemmProbe(): Promise<number> {
+  const [R, Q, D] = [64, 128, 2 ** 19];
+  const a = fill(R * D, 7);
+  const b = fill(Q * D, 8);
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    await contractDense(a, R, b, Q, D, ["PP"]);
+    best = Math.min(best, performance.now() - t);
+  }
+  return (2 * R * Q * D) / best / 1e6;
+}
+
+const probeBefore = await gemmProbe();
 const limitTest = Number(arg("--limit-test", "872"));
 const memoryBytes = parseBytes(arg("--memory", "8GB"));
 const strategy = arg("--strategy", "auto") as "auto";
@@ -229,6 +249,7 @@ if (process.argv.includes("--synthetic")) {
   console.log(`plan: eval block ${res.plan.evalBlock}, train block ${res.plan.trainBlock}; grad_dim ${res.gradDim}`);
 }
 const total = (performance.now() - t0) / 1000;
+const probeAfter = await gemmProbe();
 // sgd, signgd, asymmetric and its flipped kernel: four train×eval contractions over the linear weights.
 const flops = 2 * (32 * C) * (nEval * C) * linearParams * 4;
 const gflops = flops / phases.contraction_s / 1e9;
@@ -237,6 +258,11 @@ const peak = process.resourceUsage().maxRSS / 2 ** 20;
 // the flipped asymmetric kernel with the roles swapped on dev and test; signgd takes jacrev of both sides.
 const refPasses = 32 * C * nEval * 2 + (nEval - 32) * C * 32;
 for (const [k, v] of Object.entries(phases)) console.log(`${k.padEnd(22)} ${v.toFixed(1)}`);
+console.log(
+  `Gemm probe: ${probeBefore.toFixed(1)} GFLOP/s before, ${probeAfter.toFixed(1)} after (load: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")})`,
+);
 console.log(`contraction: ${gflops.toFixed(1)} GFLOP/s over ${(flops / 1e12).toFixed(1)} TFLOP`);
 console.log(
   `total ${total.toFixed(1)} s, peak RSS ${peak.toFixed(2)} GB, reference JVP passes for this job: ${refPasses}`,
@@ -248,6 +274,8 @@ console.log(
     ...phases,
     peak_rss_gb: peak,
     gflops,
+    gemm_probe_gflops: [probeBefore, probeAfter],
+    load_avg: loadavg(),
     reference_passes: refPasses,
     n_eval: nEval,
   }),

@@ -37,8 +37,8 @@ export type Block = Partial<Record<Pair, Float64Array>>;
 
 /** Output rows per materialize call for a linear layer, from the work budget (≥ 1, ≤ dOut, ≤ 2^24 entries). */
 export function sliceRows(dIn: number, dOut: number, rowsPerSide: number, signed: boolean, workBytes: number): number {
-  // Per row: MatMul output and its reshape, plus sign(G) and the stacked [G; sign G] copy when signs are needed.
-  const bytesPerOutRow = 4 * dIn * rowsPerSide * (signed ? 6 : 3);
+  // Per row: MatMul output and its reshape, plus sign(G) when signs are needed (one spare copy of margin).
+  const bytesPerOutRow = 4 * dIn * rowsPerSide * (signed ? 4 : 3);
   const s = Math.floor(workBytes / bytesPerOutRow);
   return Math.max(1, Math.min(dOut, s, Math.floor(MAX_EXACT_COLUMNS / dIn) || 1));
 }

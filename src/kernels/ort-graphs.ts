@@ -43,36 +43,38 @@ function variants(pairs: readonly Pair[], side: 0 | 1): ("P" | "S")[] {
 }
 
 /**
- * Stack both variants of a side into one matrix and run a single larger GEMM when every resulting block is wanted
- * (all three formulas: [P; S] × [P; S]ᵀ) — larger GEMMs run faster than four thin ones; otherwise one GEMM per pair.
+ * Which Gemms a pair set needs: one per eval variant, against the train variants paired with it. When both train
+ * variants meet the same eval variant, the train side is stacked [P; S] (a Concat of the small train block only) so
+ * the large eval block is read once per eval variant: all three formulas take two Gemms [P; S]·evPᵀ and [P; S]·evSᵀ
+ * instead of four. (Stacking the eval side too was measured slower: its Concat copies the big block.)
  */
-function stacked(pairs: readonly Pair[]): boolean {
-  const n = variants(pairs, 0).length * variants(pairs, 1).length;
-  return n > 1 && n === pairs.length;
+function gemmsFor(pairs: readonly Pair[]): { train: ("P" | "S")[]; ev: "P" | "S"; out: string }[] {
+  return variants(pairs, 1).map((ev) => {
+    const train = variants(pairs, 0).filter((t) => pairs.includes(`${t}${ev}` as Pair));
+    return { train, ev, out: `K_${train.join("")}_${ev}` };
+  });
 }
 
-/** Gemm(train variant, eval variant)ᵀ per pair; sign() applied in-graph to whichever side needs it. */
+/** The Gemms of gemmsFor, sign() applied in-graph to whichever side needs it. */
 function pairNodes(tr: string, ev: string, pairs: readonly Pair[]): { nodes: Node[]; outputs: object[] } {
   const nodes: Node[] = [];
-  const name = (base: string, v: string) => (v === "S" ? `${base}_S` : base);
   for (const [side, base] of [
     [0, tr],
     [1, ev],
   ] as const)
     if (variants(pairs, side).includes("S")) nodes.push({ opType: "Sign", input: [base], output: [`${base}_S`] });
-  if (stacked(pairs)) {
-    for (const base of [tr, ev])
-      nodes.push({
-        opType: "Concat",
-        input: [base, `${base}_S`],
-        output: [`${base}_PS`],
-        attribute: [{ name: "axis", type: INT, i: 0 }],
-      });
-    nodes.push(gemmT(`${tr}_PS`, `${ev}_PS`, "K_all"));
-    return { nodes, outputs: [valueInfo("K_all", FLOAT, 2)] };
-  }
-  for (const p of pairs) nodes.push(gemmT(name(tr, p[0]), name(ev, p[1]), `K_${p}`));
-  return { nodes, outputs: pairs.map((p) => valueInfo(`K_${p}`, FLOAT, 2)) };
+  const gemms = gemmsFor(pairs);
+  const name = (base: string, v: string) => (v === "S" ? `${base}_S` : base);
+  if (gemms.some((g) => g.train.length === 2))
+    nodes.push({
+      opType: "Concat",
+      input: [tr, `${tr}_S`],
+      output: [`${tr}_PS`],
+      attribute: [{ name: "axis", type: INT, i: 0 }],
+    });
+  for (const g of gemms)
+    nodes.push(gemmT(g.train.length === 2 ? `${tr}_PS` : name(tr, g.train[0]), name(ev, g.ev), g.out));
+  return { nodes, outputs: gemms.map((g) => valueInfo(g.out, FLOAT, 2)) };
 }
 
 /** Inputs trG [R, D], evG [Q, D] (already materialized rows) → K_pair [R, Q]. */
@@ -144,6 +146,9 @@ function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSes
       executionProviders: ["cpu"],
       intraOpNumThreads: defaultThreads(),
       logSeverityLevel: 3,
+      // Spinning idle threads steal cycles from the other thread and from other processes on a shared machine;
+      // measured faster without (as in the engine's sessions).
+      extra: { session: { intra_op: { allow_spinning: "0" } } },
     });
     sessions.set(key, s);
   }
@@ -153,7 +158,7 @@ function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSes
 const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
 const i64 = (dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(dims.map(BigInt)), [dims.length]);
 
-/** Run a pair graph; each pair's [R, Q] block (cut out of the stacked product when stacked). */
+/** Run a pair graph: each pair's [R, Q] block (a view into the stacked output when stacked). */
 async function runPairs(
   s: ort.InferenceSession,
   feeds: Record<string, ort.Tensor>,
@@ -163,18 +168,11 @@ async function runPairs(
 ): Promise<Partial<Record<Pair, Float32Array>>> {
   const out = await s.run(feeds);
   const res: Partial<Record<Pair, Float32Array>> = {};
-  if (!stacked(pairs)) {
-    for (const p of pairs) res[p] = out[`K_${p}`].data as Float32Array;
-    return res;
-  }
-  const all = out.K_all.data as Float32Array;
-  const cols = 2 * Q;
-  for (const p of pairs) {
-    const r0 = p[0] === "S" ? R : 0;
-    const c0 = p[1] === "S" ? Q : 0;
-    const blk = new Float32Array(R * Q);
-    for (let r = 0; r < R; r++) blk.set(all.subarray((r0 + r) * cols + c0, (r0 + r) * cols + c0 + Q), r * Q);
-    res[p] = blk;
+  for (const g of gemmsFor(pairs)) {
+    const data = out[g.out].data as Float32Array;
+    g.train.forEach((t, i) => {
+      res[`${t}${g.ev}` as Pair] = data.subarray(i * R * Q, (i + 1) * R * Q);
+    });
   }
   return res;
 }

@@ -73,6 +73,29 @@ describe("computeKernels on synthetic factors", () => {
     expectClose(a.kernels.dev.sgd!, bruteKernel(tr, dev, false, false));
   });
 
+  it("each formula alone (its own Gemm set: stacked train side or not) equals brute force", async () => {
+    const tr = trainSet();
+    const dev = devSet();
+    const want = {
+      sgd: bruteKernel(tr, dev, false, false),
+      signgd: bruteKernel(tr, dev, true, true),
+      asymmetric_signgd: bruteKernel(tr, dev, true, false),
+      asymmetric_signgd_flipped: bruteKernel(tr, dev, false, true),
+    };
+    for (const formulas of [["sgd"], ["signgd"], ["asymmetric_signgd"], ["sgd", "asymmetric_signgd"]] as const) {
+      const res = await computeKernels(
+        tr,
+        { dev },
+        { formulas: [...formulas], strategy: "materialize", memoryBytes: 2 ** 30, quiet: true },
+      );
+      const got = res.kernels.dev;
+      const names = Object.keys(got).sort();
+      const expected = formulas.flatMap((f) => (f === "asymmetric_signgd" ? [f, `${f}_flipped`] : [f])).sort();
+      expect(names).toEqual(expected);
+      for (const k of names) expectClose(got[k as keyof typeof got]!, want[k as keyof typeof want]);
+    }
+  });
+
   it("sgd train–train is symmetric PSD; flipped train–train is the transpose; signgd diagonal counts nonzeros", async () => {
     const tr = trainSet();
     const res = await computeKernels(tr, {}, { formulas: [...ALL], memoryBytes: 2 ** 30, quiet: true });
