@@ -44,4 +44,4 @@ export {
   readSplit,
   readTsv,
 } from "./readers.ts";
-export { EVAL_SUBSAMPLE_SEED, subsampleIndices, writeEvalSubsample } from "./subsample.ts";
+export { EVAL_SUBSAMPLE_SEED, subsample, subsampleIndices, writeEvalSubsample } from "./subsample.ts";

@@ -25,6 +25,11 @@ export function subsampleIndices(total: number, n: number, seed = EVAL_SUBSAMPLE
     .sort((a, b) => a - b);
 }
 
+/** The `subsampleIndices` subsample of `items` (file order kept): what every `--limit-eval`/`--limit-test` uses. */
+export function subsample<T>(items: readonly T[], n: number, seed = EVAL_SUBSAMPLE_SEED): T[] {
+  return subsampleIndices(items.length, n, seed).map((i) => items[i]);
+}
+
 /**
  * A copy of the k-shot split in `srcDir` whose dev and test files keep only a `subsampleIndices` subsample of n
  * rows each (headers kept, train copied as is), written atomically to `dstDir`. Returns the number of dev and test

@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { readSplit } from "../data/readers.ts";
+import { subsample } from "../data/subsample.ts";
 import { loadModel } from "../model/load.ts";
 import { createPromptModel } from "../model/prompt-model.ts";
 import type { Device } from "../model/runtime/providers.ts";
@@ -62,7 +63,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const splits: Record<string, EncodedExample[]> = {};
   for (const split of ["train", ...(o.evalSplits ?? ["dev", "test"])] as const) {
     let exs = readSplit(o.splitDir, task.data, split, task.labels).examples;
-    if (split !== "train" && o.limitEval !== undefined) exs = exs.slice(0, o.limitEval);
+    if (split !== "train" && o.limitEval !== undefined) exs = subsample(exs, o.limitEval);
     splits[split] = exs.map((e) => enc.encode(e));
   }
   const binary = o.binary ?? false;

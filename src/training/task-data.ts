@@ -1,5 +1,6 @@
 import type { MetricName } from "../data/metrics.ts";
 import { readSplit } from "../data/readers.ts";
+import { subsample } from "../data/subsample.ts";
 import { taskEncoder } from "../prompts/encode.ts";
 import type { TaskDef } from "../prompts/task.ts";
 import type { EntkTokenizer } from "../tokenizer/types.ts";
@@ -16,8 +17,8 @@ export interface FinetuneData {
 
 /**
  * Read and prompt-encode the train/dev/test files of one k-shot split directory with the task's template and
- * label words (the prompt-based FT input of REFERENCE §7.1). `limitTest` keeps only the first N test examples
- * (quick runs; the test file order is fixed, so the subset is too).
+ * label words (the prompt-based FT input of REFERENCE §7.1). `limitTest` keeps a seeded subsample of N test
+ * examples (`subsample` in src/data: the same N and file give the same examples for every seed).
  */
 export function loadFinetuneData(
   task: TaskDef,
@@ -31,7 +32,7 @@ export function loadFinetuneData(
       skipBadRows: opts.skipBadRows,
       onSkip: opts.onSkip,
     });
-    const examples = limit !== undefined ? all.slice(0, limit) : all;
+    const examples = limit !== undefined ? subsample(all, limit) : all;
     if (examples.length === 0)
       throw new Error(`${splitDir}: the ${split} file ${task.data.files[split]} has no examples`);
     return examples.map((e) => {

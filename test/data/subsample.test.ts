@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { generateKShot } from "../../src/data/kshot.ts";
 import { readSplit } from "../../src/data/readers.ts";
-import { subsampleIndices, writeEvalSubsample } from "../../src/data/subsample.ts";
+import { subsample, subsampleIndices, writeEvalSubsample } from "../../src/data/subsample.ts";
 import { loadTask } from "../../src/prompts/task.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -18,6 +18,8 @@ describe("seeded eval subsample", () => {
     expect(subsampleIndices(1000, 10)).toEqual([27, 231, 298, 306, 553, 672, 706, 859, 971, 993]);
     expect(subsampleIndices(3, 5)).toEqual([0, 1, 2]);
     expect(subsampleIndices(1000, 10, 1)).not.toEqual(subsampleIndices(1000, 10));
+    // The item-level form (what `entk kernel --limit-eval` and `entk finetune --limit-test` use) picks those rows.
+    expect(subsample([..."abcdefghijklmnopqrst"], 5)).toEqual(["b", "i", "k", "s", "t"]);
     expect(() => subsampleIndices(10, 0)).toThrow(/integer >= 1, got 0/);
   });
 

@@ -102,7 +102,10 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
       ).argParser(positiveInt),
     )
     .addOption(
-      new Option("--limit-test <n>", "evaluate only the first n test examples (default: all)").argParser(positiveInt),
+      new Option(
+        "--limit-test <n>",
+        "evaluate a seeded subsample of n test examples, the same for every seed (default: all)",
+      ).argParser(positiveInt),
     );
   addTaskOverrideOptions(command)
     .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")

@@ -72,7 +72,11 @@ export function registerKernel(program: Command): void {
         .argParser(parseEvalSplits)
         .default(["dev", "test"] as ("dev" | "test")[], "dev,test"),
     )
-    .option("--limit-eval <n>", "use only the first n examples of each eval split (default: all)", intArg(1))
+    .option(
+      "--limit-eval <n>",
+      "use a seeded subsample of n examples of each eval split, the same for every seed (default: all)",
+      intArg(1),
+    )
     .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", parseMemory)
     .addOption(new Option("--device <device>", "execution provider").choices(DEVICES).default("cpu"))
     .addOption(new Option("--strategy <s>", "contraction strategy").choices(STRATEGIES).default("auto"))
