@@ -1,18 +1,10 @@
 import { includeParam } from "../../src/kernels/params.ts";
 import type { ParamFilter } from "../../src/kernels/types.ts";
 import type { ExampleGradFactors, ParamInfo } from "../../src/model/grad-factors.ts";
+import { seededUniform } from "../../src/model/prompt-model.ts";
 
-/** Deterministic PRNG (mulberry32) so fixtures are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the engine's mulberry32) so fixtures are reproducible. */
+export const rng = seededUniform;
 
 export const DIMS = { h: 6, ff: 10, vocab: 23, pos: 16 };
 
