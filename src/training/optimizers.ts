@@ -1,3 +1,4 @@
+import { type AdamStep, AdamWKernel } from "./simd/adamw-kernel.ts";
 import type { SparseGrad } from "./types.ts";
 
 export type OptimizerKind = "sgd" | "signgd" | "adam";
@@ -182,42 +183,6 @@ class Sgd implements Optimizer {
   }
 }
 
-/** AdamW's constants for one step (see the class below). */
-interface AdamStep {
-  b1: number;
-  b2: number;
-  c1: number;
-  c2: number;
-  stepSize: number;
-  eps: number;
-  decay: number;
-}
-
-/** The AdamW element update below on p, m, v with gradient g (all the same length). */
-function adamDense(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, k: AdamStep): void {
-  const { b1, b2, c1, c2, stepSize, eps, decay } = k;
-  const n = p.length;
-  for (let i = 0; i < n; i++) {
-    const gi = g[i];
-    const mi = (m[i] = b1 * m[i] + c1 * gi);
-    const vi = (v[i] = b2 * v[i] + c2 * gi * gi);
-    const pi = p[i] - (stepSize * mi) / (Math.sqrt(vi) + eps);
-    p[i] = pi - decay * pi;
-  }
-}
-
-/** adamDense with g = 0: the moments decay and θ still moves by m/(√v + ε). */
-function adamZero(p: Float32Array, m: Float32Array, v: Float32Array, k: AdamStep): void {
-  const { b1, b2, c1, c2, stepSize, eps, decay } = k;
-  const n = p.length;
-  for (let i = 0; i < n; i++) {
-    const mi = (m[i] = b1 * m[i] + c1 * 0);
-    const vi = (v[i] = b2 * v[i] + c2 * 0 * 0);
-    const pi = p[i] - (stepSize * mi) / (Math.sqrt(vi) + eps);
-    p[i] = pi - decay * pi;
-  }
-}
-
 /**
  * transformers.AdamW (4.4.2, correct_bias = True), per element, at step t:
  *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²
@@ -229,6 +194,13 @@ class AdamW implements Optimizer {
   private t = 0;
   private m = new Map<string, Float32Array>();
   private v = new Map<string, Float32Array>();
+  private simd = new AdamWKernel();
+  /**
+   * Per row-sparse parameter, the rows whose moments may be nonzero. The others (rows that never had a gradient:
+   * most of the vocabulary) have m = v = 0, where the update reduces to the weight decay alone, exactly.
+   * Derived state: rebuilt from m and v after a restore.
+   */
+  private live = new Map<string, Uint8Array>();
   constructor(
     params: Map<string, Float32Array>,
     private wd: number,
@@ -251,30 +223,57 @@ class AdamW implements Optimizer {
   ): void {
     checkScale(gradScale);
     const [b1, b2] = this.betas;
-    const c1 = (1 - b1) * gradScale;
-    const c2 = (1 - b2) * gradScale * gradScale;
-    const eps = this.eps;
     this.t += 1;
-    // Bias corrections folded into one step size per step (the closed form above).
-    const stepSize = (lr * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
+    const base = {
+      b1,
+      b2,
+      c1: (1 - b1) * gradScale,
+      c2: (1 - b2) * gradScale * gradScale,
+      // Bias corrections folded into one step size per step (the closed form above).
+      stepSize: (lr * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t),
+      eps: this.eps,
+    };
     applyUpdates(params, grads, sparse, (name, p) => {
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
-      const k: AdamStep = {
-        b1,
-        b2,
-        c1,
-        c2,
-        stepSize,
-        eps,
-        decay: usesWeightDecay(name) && this.wd > 0 ? lr * this.wd : 0,
-      };
-      const view = (a: Float32Array, off: number, n: number) => a.subarray(off, off + n);
+      const k: AdamStep = { ...base, decay: usesWeightDecay(name) && this.wd > 0 ? lr * this.wd : 0 };
+      const at = (off: number, n: number) => [p, m, v].map((a) => a.subarray(off, off + n)) as Float32Array[];
       return {
-        dense: (off, g) => adamDense(view(p, off, g.length), view(m, off, g.length), view(v, off, g.length), g, k),
-        zero: (off, n) => adamZero(view(p, off, n), view(m, off, n), view(v, off, n), k),
+        dense: (off, g) => {
+          const [pp, mm, vv] = at(off, g.length);
+          this.simd.step(pp, mm, vv, g, k);
+        },
+        zero: (off, n) => {
+          const w = sparse!.get(name)!.width;
+          const live = this.liveRows(name, w);
+          // Runs of rows with the same state: live rows take the full update with g = 0, the others the decay.
+          for (let r = off / w, end = (off + n) / w; r < end; ) {
+            let q = r + 1;
+            while (q < end && live[q] === live[r]) q++;
+            const [pp, mm, vv] = at(r * w, (q - r) * w);
+            if (live[r]) this.simd.step(pp, mm, vv, undefined, k);
+            else if (k.decay !== 0) this.simd.decay(pp, k.decay);
+            r = q;
+          }
+        },
       };
     });
+    for (const [name, s] of sparse ?? []) {
+      const live = this.liveRows(name, s.width);
+      for (const r of s.rows) live[r] = 1;
+    }
+  }
+  /** The live-row flags of `name` (rows of `width`), computed from m and v when not yet known. */
+  private liveRows(name: string, width: number): Uint8Array {
+    let live = this.live.get(name);
+    if (!live) {
+      const m = this.m.get(name)!;
+      const v = this.v.get(name)!;
+      live = new Uint8Array(m.length / width);
+      for (let i = 0; i < m.length; i++) if (m[i] !== 0 || v[i] !== 0) live[Math.floor(i / width)] = 1;
+      this.live.set(name, live);
+    }
+    return live;
   }
   stateTensors() {
     const out = new Map<string, Float32Array>();
@@ -287,5 +286,7 @@ class AdamW implements Optimizer {
   }
   setStateMeta(m: { t: number }) {
     this.t = m.t;
+    // The moments were restored in place: the live rows are recomputed from them.
+    this.live.clear();
   }
 }

@@ -235,6 +235,28 @@ describe("row-sparse gradients (word embeddings, decoder): the dense update with
       });
     }
 
+  it("adam restored from its state tensors continues bit for bit (rows with momentum found again)", () => {
+    const sparseAt = (t: number) =>
+      new Map([
+        ["emb.word_embeddings.weight", { rows: rowsAt(t), width: W, values: f32(vals.map((x) => x * (t + 1))) }],
+      ]);
+    const a = init();
+    const oa = createOptimizer("adam", a, { weightDecay: 0.1 });
+    oa.step(a, new Map(), 0.01, 1, sparseAt(0));
+    const b = new Map([...a].map(([n, p]) => [n, p.slice()]));
+    const ob = createOptimizer("adam", b, { weightDecay: 0.1 });
+    for (const [n, s] of oa.stateTensors()) ob.stateTensors().get(n)!.set(s);
+    ob.setStateMeta(oa.stateMeta());
+    for (let t = 1; t < 3; t++) {
+      oa.step(a, new Map(), 0.01, 1, sparseAt(t));
+      ob.step(b, new Map(), 0.01, 1, sparseAt(t));
+    }
+    expect(b.get("emb.word_embeddings.weight")).toEqual(a.get("emb.word_embeddings.weight"));
+    for (const [n, s] of oa.stateTensors()) expect(ob.stateTensors().get(n)).toEqual(s);
+    // Row 0 had a gradient before the restore only: it kept moving by its momentum in the restored copy too.
+    expect(ob.stateTensors().get("m:emb.word_embeddings.weight")![0]).not.toBe(0);
+  });
+
   it("rejects malformed sparse gradients clearly", () => {
     const p = init();
     const opt = createOptimizer("sgd", p);
