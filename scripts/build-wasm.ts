@@ -10,7 +10,7 @@ import wabtInit from "wabt";
 
 /** The .wat sources and the TypeScript module each one compiles into. */
 export const WASM_SOURCES = [
-  { wat: "src/training/simd/adamw.wat", ts: "src/training/simd/adamw-wasm.ts", name: "ADAMW_WASM" },
+  { wat: "src/training/simd/updates.wat", ts: "src/training/simd/updates-wasm.ts", name: "UPDATES_WASM" },
 ] as const;
 
 /** The TypeScript module embedding the binary of the .wat at `watPath` as the base64 constant `name`. */

@@ -1,4 +1,4 @@
-import { type AdamStep, AdamWKernel } from "./simd/adamw-kernel.ts";
+import { type AdamStep, type SgdStep, SimdUpdates } from "./simd/update-kernels.ts";
 import type { SparseGrad } from "./types.ts";
 
 export type OptimizerKind = "sgd" | "signgd" | "adam";
@@ -123,21 +123,6 @@ function applyUpdates(
   }
 }
 
-/** The SGD/SignGD element update below on p with gradient g (same length). */
-function sgdDense(p: Float32Array, g: Float32Array, lr: number, lrg: number, wd: number, sign: boolean): void {
-  const n = p.length;
-  if (sign) for (let i = 0; i < n; i++) p[i] -= lr * (Math.sign(g[i]) + wd * p[i]);
-  else if (wd === 0) for (let i = 0; i < n; i++) p[i] -= lrg * g[i];
-  else for (let i = 0; i < n; i++) p[i] -= lrg * g[i] + lr * wd * p[i];
-}
-
-/** sgdDense with g = 0 (only called with wd ≠ 0: without decay a zero gradient changes nothing). */
-function sgdZero(p: Float32Array, lr: number, lrg: number, wd: number, sign: boolean): void {
-  const n = p.length;
-  if (sign) for (let i = 0; i < n; i++) p[i] -= lr * (Math.sign(0) + wd * p[i]);
-  else for (let i = 0; i < n; i++) p[i] -= lrg * 0 + lr * wd * p[i];
-}
-
 /**
  * torch.optim.SGD without momentum: d = g + λθ (L2-style decay), θ ← θ − lr·d. With `sign`, g is first replaced by
  * sign(g) (SignGD-FT: `--optimizer sgd --optimizer_variant signgd`, sign taken after clipping, which a positive
@@ -146,6 +131,7 @@ function sgdZero(p: Float32Array, lr: number, lrg: number, wd: number, sign: boo
 class Sgd implements Optimizer {
   readonly kind: OptimizerKind;
   private t = 0;
+  private simd = new SimdUpdates();
   constructor(
     private wd: number,
     private sign: boolean,
@@ -160,14 +146,10 @@ class Sgd implements Optimizer {
     sparse?: Map<string, SparseGrad>,
   ): void {
     checkScale(gradScale);
-    const lrg = lr * gradScale;
-    const sign = this.sign;
     applyUpdates(params, grads, sparse, (name, p) => {
-      const wd = usesWeightDecay(name) ? this.wd : 0;
-      const kernel: Kernel = {
-        dense: (off, g) => sgdDense(p.subarray(off, off + g.length), g, lr, lrg, wd, sign),
-      };
-      if (wd !== 0) kernel.zero = (off, n) => sgdZero(p.subarray(off, off + n), lr, lrg, wd, sign);
+      const k: SgdStep = { scale: gradScale, wd: usesWeightDecay(name) ? this.wd : 0, lr, sign: this.sign };
+      const kernel: Kernel = { dense: (off, g) => this.simd.sgd(p.subarray(off, off + g.length), g, k) };
+      if (k.wd !== 0) kernel.zero = (off, n) => this.simd.sgd(p.subarray(off, off + n), undefined, k);
       return kernel;
     });
     this.t += 1;
@@ -194,7 +176,7 @@ class AdamW implements Optimizer {
   private t = 0;
   private m = new Map<string, Float32Array>();
   private v = new Map<string, Float32Array>();
-  private simd = new AdamWKernel();
+  private simd = new SimdUpdates();
   /**
    * Per row-sparse parameter, the rows whose moments may be nonzero. The others (rows that never had a gradient:
    * most of the vocabulary) have m = v = 0, where the update reduces to the weight decay alone, exactly.
@@ -241,7 +223,7 @@ class AdamW implements Optimizer {
       return {
         dense: (off, g) => {
           const [pp, mm, vv] = at(off, g.length);
-          this.simd.step(pp, mm, vv, g, k);
+          this.simd.adamw(pp, mm, vv, g, k);
         },
         zero: (off, n) => {
           const w = sparse!.get(name)!.width;
@@ -251,7 +233,7 @@ class AdamW implements Optimizer {
             let q = r + 1;
             while (q < end && live[q] === live[r]) q++;
             const [pp, mm, vv] = at(r * w, (q - r) * w);
-            if (live[r]) this.simd.step(pp, mm, vv, undefined, k);
+            if (live[r]) this.simd.adamw(pp, mm, vv, undefined, k);
             else if (k.decay !== 0) this.simd.decay(pp, k.decay);
             r = q;
           }

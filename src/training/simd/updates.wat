@@ -1,5 +1,5 @@
-;; AdamW's element update in float32, four lanes at a time (WebAssembly SIMD), as torch computes it in fp32.
-;; Compiled into adamw-wasm.ts by scripts/build-wasm.ts; the test suite checks that the two agree.
+;; The optimizers' element updates in float32, four lanes at a time (WebAssembly SIMD), as torch computes them in
+;; fp32. Compiled into updates-wasm.ts by scripts/build-wasm.ts; the test suite checks that the two agree.
 ;; Pointers are byte offsets into the module's memory, 16-byte aligned; n is an element count.
 (module
   (memory (export "memory") 1)
@@ -77,6 +77,51 @@
         (local.set $ps (f32.load (i32.add (local.get $p) (local.get $o))))
         (f32.store (i32.add (local.get $p) (local.get $o))
                    (f32.sub (local.get $ps) (f32.mul (local.get $d) (local.get $ps))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $sloop))))
+
+  ;; SGD / SignGD (torch.optim.SGD, no momentum): ĝ = sign(g) if $sign else c·g;  p ← p − lr·(ĝ + λp)
+  ;; (c = the clipping scale, λ = the weight decay; sign(0) = 0)
+  (func (export "sgd")
+    (param $p i32) (param $g i32) (param $n i32) (param $c f32) (param $wd f32) (param $lr f32) (param $sign i32)
+    (local $o i32) (local $end i32)
+    (local $C v128) (local $W v128) (local $L v128) (local $ONE v128) (local $SEL v128)
+    (local $gv v128) (local $pv v128) (local $hv v128)
+    (local $gs f32) (local $ps f32) (local $hs f32)
+    (local.set $C (f32x4.splat (local.get $c)))
+    (local.set $W (f32x4.splat (local.get $wd)))
+    (local.set $L (f32x4.splat (local.get $lr)))
+    (local.set $ONE (f32x4.splat (f32.const 1)))
+    (local.set $SEL (i32x4.splat (i32.sub (i32.const 0) (i32.ne (local.get $sign) (i32.const 0)))))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $vdone
+      (loop $vloop
+        (br_if $vdone (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $pv (v128.load (i32.add (local.get $p) (local.get $o))))
+        (local.set $hv (v128.bitselect
+          (f32x4.sub (v128.and (f32x4.gt (local.get $gv) (f32x4.splat (f32.const 0))) (local.get $ONE))
+                     (v128.and (f32x4.lt (local.get $gv) (f32x4.splat (f32.const 0))) (local.get $ONE)))
+          (f32x4.mul (local.get $C) (local.get $gv))
+          (local.get $SEL)))
+        (v128.store (i32.add (local.get $p) (local.get $o))
+          (f32x4.sub (local.get $pv)
+                     (f32x4.mul (local.get $L) (f32x4.add (local.get $hv) (f32x4.mul (local.get $W) (local.get $pv))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $vloop)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $sdone
+      (loop $sloop
+        (br_if $sdone (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $ps (f32.load (i32.add (local.get $p) (local.get $o))))
+        (local.set $hs (select
+          (f32.convert_i32_s (i32.sub (f32.gt (local.get $gs) (f32.const 0)) (f32.lt (local.get $gs) (f32.const 0))))
+          (f32.mul (local.get $c) (local.get $gs))
+          (local.get $sign)))
+        (f32.store (i32.add (local.get $p) (local.get $o))
+          (f32.sub (local.get $ps)
+                   (f32.mul (local.get $lr) (f32.add (local.get $hs) (f32.mul (local.get $wd) (local.get $ps))))))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
         (br $sloop))))
 )
