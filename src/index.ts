@@ -44,7 +44,6 @@ export {
   type ScoredMetrics,
   scoreMetrics,
 } from "./data/metrics.ts";
-export { canonicalJson, contentKey } from "./experiments/canonical.ts";
 export {
   ConfigError,
   configHash,
@@ -233,7 +232,13 @@ export { type FinetuneModelFactory, type RunFinetuneOptions, runFinetune } from 
 export { EpochSampler, type SamplerState } from "./training/sampler.ts";
 export { linearWarmupFactor } from "./training/schedule.ts";
 export { type FinetuneData, loadFinetuneData } from "./training/task-data.ts";
-export { type CurvePoint, type FinetuneOptions, type FinetuneResult, finetune } from "./training/trainer.ts";
+export {
+  type CurvePoint,
+  type FinetuneHyperparams,
+  type FinetuneOptions,
+  type FinetuneResult,
+  finetune,
+} from "./training/trainer.ts";
 export type {
   CheckpointIO,
   FinetuneLossAndGrad,
@@ -241,5 +246,6 @@ export type {
   LabeledExample,
   SparseGrad,
 } from "./training/types.ts";
+export { canonicalJson, contentKey } from "./util/canonical.ts";
 export { hfHubCacheDir, hfOffline } from "./util/hf-cache.ts";
 export { ENTK_VERSION } from "./version.ts";

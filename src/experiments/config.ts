@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
-import { canonicalJson, contentKey } from "./canonical.ts";
+import { canonicalJson, contentKey } from "../util/canonical.ts";
 
 export const KERNEL_FORMULAS = ["sgd", "signgd", "asymmetric_signgd"] as const;
 export const KERNEL_SOLVERS = ["lstsq", "logistic", "svc", "svr", "asym"] as const;

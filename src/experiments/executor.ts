@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { sha256Hex } from "./canonical.ts";
+import { sha256Hex } from "../util/canonical.ts";
 import { gridPoints, type HyperValue, type Job, methodKind } from "./jobs.ts";
 import type { ResultRecord } from "./records.ts";
 

@@ -1,4 +1,4 @@
-import { contentKey } from "./canonical.ts";
+import { contentKey } from "../util/canonical.ts";
 import type { SplitMode, SweepConfig } from "./config.ts";
 
 export type HyperValue = number | string | boolean;

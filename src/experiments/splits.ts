@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { generateKShot } from "../data/kshot.ts";
 import { writeEvalSubsample } from "../data/subsample.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
-import { sha256Hex } from "./canonical.ts";
+import { sha256Hex } from "../util/canonical.ts";
 import type { SplitMode } from "./config.ts";
 import type { JobContext } from "./executor.ts";
 import type { Job } from "./jobs.ts";

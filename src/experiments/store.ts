@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
-import { canonicalJson } from "./canonical.ts";
+import { canonicalJson } from "../util/canonical.ts";
 import { type ResultRecord, recordProblem } from "./records.ts";
 
 /**

@@ -1,5 +1,5 @@
-import { canonicalJson } from "../experiments/canonical.ts";
 import type { ResultRecord } from "../experiments/records.ts";
+import { canonicalJson } from "../util/canonical.ts";
 import { rowMethod } from "./methods.ts";
 import { taskInfo } from "./tasks.ts";
 

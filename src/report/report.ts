@@ -1,7 +1,7 @@
 import { basename, dirname, join } from "node:path";
-import { canonicalJson } from "../experiments/canonical.ts";
 import type { ResultRecord } from "../experiments/records.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { canonicalJson } from "../util/canonical.ts";
 import { aggregate, type Cell, formatMeanStd } from "./aggregate.ts";
 import { buildManifest, manifestMarkdown, type ReportManifest } from "./manifest.ts";
 import { methodInfo } from "./methods.ts";

@@ -3,6 +3,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { MetricName } from "../data/metrics.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { canonicalJson } from "../util/canonical.ts";
 import { progressBar } from "../util/progress.ts";
 import { loadCheckpointInto, replaceCheckpoint } from "./checkpoint-dir.ts";
 import { clipCoefficient, globalGradNorm } from "./clip.ts";
@@ -14,27 +15,38 @@ import { linearWarmupFactor } from "./schedule.ts";
 import { openSnapshot, writeSnapshot } from "./snapshot.ts";
 import type { CheckpointIO, FinetuneModel, LabeledExample } from "./types.ts";
 
-export interface FinetuneOptions {
-  model: FinetuneModel;
-  train: LabeledExample[];
-  dev: LabeledExample[];
-  test?: LabeledExample[];
+/** A run's hyperparameters as its result record reports them (defaults filled in). */
+export interface FinetuneHyperparams {
   optimizer: OptimizerKind;
   lr: number;
   batchSize: number;
   /** Number of optimizer steps (the reference's max_steps; see `finetune` on its extra lr-0 step). */
   steps: number;
   /** Evaluate dev every N steps (default 100), or at each epoch end ("epoch", the reference's behaviour). */
-  evalEvery?: number | "epoch";
-  warmupSteps?: number;
-  weightDecay?: number;
+  evalEvery: number | "epoch";
+  /** Linear warmup steps (default 0). */
+  warmupSteps: number;
+  /** Weight decay (default 0), on all but biases and LayerNorm weights. */
+  weightDecay: number;
   /** Global gradient-norm clip (default 1.0; 0 disables). */
-  maxGradNorm?: number;
-  betas?: [number, number];
-  eps?: number;
+  maxGradNorm: number;
   seed: number;
   /** Dev selection metric: acc, or f1 (positive class 1) for MRPC/QQP. */
   metric: MetricName;
+}
+
+/** The hyperparameters with defaults. */
+type Defaulted = "evalEvery" | "warmupSteps" | "weightDecay" | "maxGradNorm";
+
+export interface FinetuneOptions
+  extends Omit<FinetuneHyperparams, Defaulted>,
+    Partial<Pick<FinetuneHyperparams, Defaulted>> {
+  model: FinetuneModel;
+  train: LabeledExample[];
+  dev: LabeledExample[];
+  test?: LabeledExample[];
+  betas?: [number, number];
+  eps?: number;
   evalBatchSize?: number;
   /** Output directory: curve.jsonl, best/ (checkpoint), state.snap (resume snapshot), result.json. */
   outDir: string;
@@ -61,18 +73,8 @@ export interface CurvePoint {
   dev?: Record<string, number>;
 }
 
-export interface FinetuneResult extends Record<string, unknown> {
+export interface FinetuneResult extends FinetuneHyperparams, Record<string, unknown> {
   method: string;
-  optimizer: OptimizerKind;
-  lr: number;
-  batchSize: number;
-  steps: number;
-  evalEvery: number | "epoch";
-  warmupSteps: number;
-  weightDecay: number;
-  maxGradNorm: number;
-  seed: number;
-  metric: MetricName;
   /** Step whose parameters were kept (best dev metric, first one on ties). */
   bestStep: number;
   /** Dev and test metrics of the best checkpoint, reloaded from disk. */
@@ -114,27 +116,28 @@ interface SnapshotMeta {
  * one with another configuration is an error unless `fresh`.
  */
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
-  const evalEvery = o.evalEvery ?? 100;
-  const warmupSteps = o.warmupSteps ?? 0;
-  const weightDecay = o.weightDecay ?? 0;
-  const maxGradNorm = o.maxGradNorm ?? 1.0;
-  const evalBatchSize = o.evalBatchSize ?? 8;
-  validate(o, evalEvery, warmupSteps);
-  const { model, outDir } = o;
-  const params = model.params;
-  const config: Record<string, unknown> = {
+  const hp: FinetuneHyperparams = {
     optimizer: o.optimizer,
     lr: o.lr,
     batchSize: o.batchSize,
     steps: o.steps,
-    evalEvery,
-    warmupSteps,
-    weightDecay,
-    maxGradNorm,
-    betas: o.betas ?? [0.9, 0.999],
-    eps: o.eps ?? 1e-8,
+    evalEvery: o.evalEvery ?? 100,
+    warmupSteps: o.warmupSteps ?? 0,
+    weightDecay: o.weightDecay ?? 0,
+    maxGradNorm: o.maxGradNorm ?? 1.0,
     seed: o.seed,
     metric: o.metric,
+  };
+  const { evalEvery, warmupSteps, weightDecay, maxGradNorm } = hp;
+  const evalBatchSize = o.evalBatchSize ?? 8;
+  validate(o, evalEvery, warmupSteps);
+  const { model, outDir } = o;
+  const params = model.params;
+  // The run's identity for resume (compared as canonical JSON).
+  const config: Record<string, unknown> = {
+    ...hp,
+    betas: o.betas ?? [0.9, 0.999],
+    eps: o.eps ?? 1e-8,
     nTrain: o.train.length,
     nDev: o.dev.length,
     nTest: o.test?.length ?? 0,
@@ -254,16 +257,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const result: FinetuneResult = {
     ...(o.record ?? {}),
     method: `ft:${o.optimizer}`,
-    optimizer: o.optimizer,
-    lr: o.lr,
-    batchSize: o.batchSize,
-    steps: o.steps,
-    evalEvery,
-    warmupSteps,
-    weightDecay,
-    maxGradNorm,
-    seed: o.seed,
-    metric: o.metric,
+    ...hp,
     bestStep: best.step,
     dev: await evaluate(model, o.dev, o.metric, evalBatchSize),
     ...(o.test ? { test: await evaluate(model, o.test, o.metric, evalBatchSize) } : {}),
@@ -298,7 +292,7 @@ function validate(o: FinetuneOptions, evalEvery: number | "epoch", warmupSteps: 
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 function diffKeys(a: unknown, b: Record<string, unknown>): string {

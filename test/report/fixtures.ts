@@ -1,4 +1,4 @@
-import { contentKey } from "../../src/experiments/canonical.ts";
+import { contentKey } from "../../src/util/canonical.ts";
 import { RECORD_SCHEMA, type ResultRecord } from "../../src/experiments/records.ts";
 
 /** A hand-made result record (only what the report reads matters). */

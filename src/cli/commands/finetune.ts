@@ -1,8 +1,8 @@
 import { type Command, Option } from "commander";
 import { engineModelFactory } from "../../training/engine-model.ts";
-import { OPTIMIZER_KINDS, type OptimizerKind } from "../../training/optimizers.ts";
+import { OPTIMIZER_KINDS } from "../../training/optimizers.ts";
 import { type FinetuneModelFactory, runFinetune } from "../../training/run.ts";
-import type { FinetuneResult } from "../../training/trainer.ts";
+import type { FinetuneHyperparams, FinetuneResult } from "../../training/trainer.ts";
 import {
   addTaskOverrideOptions,
   intArg,
@@ -21,19 +21,10 @@ function evalEveryArg(v: string): number | "epoch" {
   return v === "epoch" ? "epoch" : positiveInt(v);
 }
 
-interface FinetuneCliOpts extends TaskOverrideFlags {
+interface FinetuneCliOpts extends TaskOverrideFlags, Omit<FinetuneHyperparams, "metric"> {
   task: string;
   splitDir: string;
   model: string;
-  optimizer: OptimizerKind;
-  lr: number;
-  batchSize: number;
-  steps: number;
-  evalEvery: number | "epoch";
-  warmupSteps: number;
-  weightDecay: number;
-  maxGradNorm: number;
-  seed: number;
   evalBatchSize: number;
   snapshotEvery?: number;
   limitTest?: number;

@@ -1,25 +1,15 @@
 import { type Command, Option } from "commander";
 import { SPLIT_MODES, type SplitMode } from "../../experiments/config.ts";
 import type { ResultRecord } from "../../experiments/records.ts";
-import { runOnce } from "../../experiments/run-once.ts";
+import { type RunOnceOptions, runOnce } from "../../experiments/run-once.ts";
 import { intArg, listArg, seedArg } from "../args.ts";
 import { formatPercentMetrics } from "../format.ts";
 
 const methodsArg = listArg((s) => s, "methods");
 
-interface RunFlags {
-  task: string;
-  k: number;
-  seed: number;
-  model: string;
-  revision?: string;
-  methods: string[];
-  dataDir: string;
+interface RunFlags extends Omit<RunOnceOptions, "mode" | "signal" | "executor" | "log"> {
   mode: SplitMode;
-  limitEval?: number;
-  out: string;
   json?: boolean;
-  quiet?: boolean;
 }
 
 const pct = formatPercentMetrics;
