@@ -12,6 +12,7 @@
  * sentences), to time the contraction phase alone.
  *
  *   npx tsx scripts/bench-kernel.ts [--memory 8GB] [--limit-test N] [--strategy auto|materialize|gram] [--synthetic]
+ *     [--work 512MiB] [--eval-block N]   (tuning: fix these instead of planning them)
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -189,6 +190,11 @@ const probeBefore = await gemmProbe();
 const limitTest = Number(arg("--limit-test", "872"));
 const memoryBytes = parseBytes(arg("--memory", "8GB"));
 const strategy = arg("--strategy", "auto") as "auto";
+// Tuning only: fix the work space per ORT call / the eval block instead of planning them (the budget check still runs).
+const planOverride = {
+  ...(process.argv.includes("--work") ? { workBytes: parseBytes(arg("--work", ""), "--work") } : {}),
+  ...(process.argv.includes("--eval-block") ? { evalBlock: Number(arg("--eval-block", "")) } : {}),
+};
 const formulas = ["sgd", "signgd", "asymmetric_signgd"] as const;
 const linearParams = L * (4 * H * H + 2 * H * FF) + H * H;
 const t0 = performance.now();
@@ -202,7 +208,7 @@ if (process.argv.includes("--synthetic")) {
   const res = await computeKernels(
     source(trainT, 1),
     { dev: source(devT, 100), test: source(testT, 1000) },
-    { formulas: [...formulas], memoryBytes, strategy },
+    { formulas: [...formulas], memoryBytes, strategy, planOverride },
   );
   phases = { factors_synthetic_s: res.timings.gradients_s, contraction_s: res.timings.contraction_s };
   plan = res.plan;
@@ -239,7 +245,7 @@ if (process.argv.includes("--synthetic")) {
   const res = await computeKernels(
     modelFactorSource(model, sets.train, key),
     { dev: modelFactorSource(model, sets.dev, key), test: modelFactorSource(model, sets.test, key) },
-    { formulas: [...formulas], memoryBytes, strategy, params: model.params() },
+    { formulas: [...formulas], memoryBytes, strategy, params: model.params(), planOverride },
   );
   phases = {
     setup_s: (t1 - t0) / 1000,
