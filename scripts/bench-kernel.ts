@@ -6,12 +6,13 @@
  * (≈ 1.2 BPE tokens per word + the template's 6 tokens; train/dev from train.tsv, test = dev.tsv).
  * Prints wall time per phase, peak RSS, achieved GFLOP/s of the contraction and the reference algorithm's pass
  * count, and a plain-Gemm probe before and after with the load average; the last line is one JSON object with
- * total_s, peak_rss_gb and gflops.
+ * total_s, peak_rss_gb, memory_budget_gb (sizes in 2^30 bytes, as `--memory 8GB` means) and gflops.
  *
  * `--synthetic` skips the engine and contracts random roberta-base-shaped factors (token counts from the same
  * sentences), to time the contraction phase alone.
  *
  *   npx tsx scripts/bench-kernel.ts [--memory 8GB] [--limit-test N] [--strategy auto|materialize|gram] [--synthetic]
+ *     [--work 512MiB] [--eval-block N]   (tuning: fix these instead of planning them)
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -19,7 +20,7 @@ import { join } from "node:path";
 import { computeKernels } from "../src/kernels/compute.ts";
 import { modelFactorSource } from "../src/kernels/model-source.ts";
 import { contractDense } from "../src/kernels/ort-graphs.ts";
-import { parseBytes } from "../src/kernels/plan.ts";
+import { type KernelPlan, parseBytes } from "../src/kernels/plan.ts";
 import type { FactorSource } from "../src/kernels/types.ts";
 import type { ExampleGradFactors } from "../src/model/grad-factors.ts";
 import { initModel } from "../src/model/init/init.ts";
@@ -189,11 +190,17 @@ const probeBefore = await gemmProbe();
 const limitTest = Number(arg("--limit-test", "872"));
 const memoryBytes = parseBytes(arg("--memory", "8GB"));
 const strategy = arg("--strategy", "auto") as "auto";
+// Tuning only: fix the work space per ORT call / the eval block instead of planning them (the budget check still runs).
+const planOverride = {
+  ...(process.argv.includes("--work") ? { workBytes: parseBytes(arg("--work", ""), "--work") } : {}),
+  ...(process.argv.includes("--eval-block") ? { evalBlock: Number(arg("--eval-block", "")) } : {}),
+};
 const formulas = ["sgd", "signgd", "asymmetric_signgd"] as const;
 const linearParams = L * (4 * H * H + 2 * H * FF) + H * H;
 const t0 = performance.now();
 let phases: Record<string, number>;
 let nEval: number;
+let plan: KernelPlan;
 if (process.argv.includes("--synthetic")) {
   const trainT = lengths("train.tsv", 32);
   const devT = lengths("train.tsv", 32, 32);
@@ -201,9 +208,10 @@ if (process.argv.includes("--synthetic")) {
   const res = await computeKernels(
     source(trainT, 1),
     { dev: source(devT, 100), test: source(testT, 1000) },
-    { formulas: [...formulas], memoryBytes, strategy },
+    { formulas: [...formulas], memoryBytes, strategy, planOverride },
   );
   phases = { factors_synthetic_s: res.timings.gradients_s, contraction_s: res.timings.contraction_s };
+  plan = res.plan;
   nEval = 32 + 32 + testT.length;
   console.log(`plan: eval block ${res.plan.evalBlock}, train block ${res.plan.trainBlock}`);
 } else {
@@ -237,7 +245,7 @@ if (process.argv.includes("--synthetic")) {
   const res = await computeKernels(
     modelFactorSource(model, sets.train, key),
     { dev: modelFactorSource(model, sets.dev, key), test: modelFactorSource(model, sets.test, key) },
-    { formulas: [...formulas], memoryBytes, strategy, params: model.params() },
+    { formulas: [...formulas], memoryBytes, strategy, params: model.params(), planOverride },
   );
   phases = {
     setup_s: (t1 - t0) / 1000,
@@ -246,6 +254,7 @@ if (process.argv.includes("--synthetic")) {
     contraction_s: res.timings.contraction_s,
   };
   nEval = 32 + 32 + sets.test.length;
+  plan = res.plan;
   console.log(`plan: eval block ${res.plan.evalBlock}, train block ${res.plan.trainBlock}; grad_dim ${res.gradDim}`);
 }
 const total = (performance.now() - t0) / 1000;
@@ -265,7 +274,7 @@ console.log(
 );
 console.log(`contraction: ${gflops.toFixed(1)} GFLOP/s over ${(flops / 1e12).toFixed(1)} TFLOP`);
 console.log(
-  `total ${total.toFixed(1)} s, peak RSS ${peak.toFixed(2)} GB, reference JVP passes for this job: ${refPasses}`,
+  `total ${total.toFixed(1)} s, peak RSS ${peak.toFixed(2)} GiB (budget ${(memoryBytes / 2 ** 30).toFixed(2)} GiB), reference JVP passes for this job: ${refPasses}`,
 );
 console.log(
   JSON.stringify({
@@ -273,10 +282,12 @@ console.log(
     total_s: total,
     ...phases,
     peak_rss_gb: peak,
+    memory_budget_gb: memoryBytes / 2 ** 30,
     gflops,
     gemm_probe_gflops: [probeBefore, probeAfter],
     load_avg: loadavg(),
     reference_passes: refPasses,
     n_eval: nEval,
+    plan: { eval_block: plan.evalBlock, train_block: plan.trainBlock, work_bytes: plan.workBytes, parts: plan.parts },
   }),
 );

@@ -5,7 +5,9 @@ import { writeFileAtomic } from "../util/atomic.ts";
 import { progressBar } from "../util/progress.ts";
 import { type Block, contractBlock, PAIR_KERNEL, pairsFor } from "./block.ts";
 import { encodeContainer, factorsKey, readContainer, sha256 } from "./cache.ts";
-import { checkStructure, factorBytes, maxTokens } from "./factors.ts";
+import { checkStructure, factorBytes, maxTokens, retainedBytes } from "./factors.ts";
+import { collectGarbage } from "./gc.ts";
+import { memtrace } from "./memtrace.ts";
 import type { Pair } from "./ort-graphs.ts";
 import { gradDim, includeParam } from "./params.ts";
 import { defaultMemoryBytes, type KernelPlan, planKernels } from "./plan.ts";
@@ -103,44 +105,59 @@ export async function computeKernels(
     if (src.tokens) for (let i = 0; i < src.size; i++) t = Math.max(t, src.tokens[i]);
     return t;
   };
-  /** Plan from the factors seen so far; train bytes extrapolated by token count when not all are loaded. */
-  const makePlan = (seen: ExampleGradFactors[]) => {
+  /**
+   * Plan from the train factors loaded so far, after a collection so the RSS holds no garbage. Train bytes are
+   * what those factors keep alive (padding included), extrapolated by token count when not all are loaded yet.
+   */
+  const makePlan = async (seen: ExampleGradFactors[]) => {
+    await collectGarbage();
     const perToken = Math.max(...seen.map((ex) => factorBytes(ex) / Math.max(1, maxTokens([ex]))));
-    const seenBytes = seen.reduce((a, ex) => a + factorBytes(ex), 0);
+    const seenBytes = retainedBytes(seen);
     let trainBytes = seenBytes;
     if (seen.length < trainSrc.size) {
       const tk = trainSrc.tokens;
+      const sum = (n: number) =>
+        Array.from(tk ?? [], Number)
+          .slice(0, n)
+          .reduce((a, b) => a + b, 0);
       trainBytes = tk
-        ? Math.ceil(perToken * Array.from(tk).reduce((a, b) => a + b, 0))
+        ? Math.ceil((seenBytes * sum(trainSrc.size)) / Math.max(1, sum(seen.length)))
         : Math.ceil((seenBytes / seen.length) * trainSrc.size);
     }
     let evalT = Math.max(1, maxTokens(seen));
     for (const { src } of evalSrcs) evalT = maxLen(src, evalT);
     const maxDIn = Math.max(1, ...seen[0].linears.filter((l) => includeParam(l.weight, filter)).map((l) => l.dIn));
-    return planKernels({
+    const input = {
       nTrain: trainSrc.size,
       trainBytes,
+      // Views into padded engine outputs keep at most the longest eval length's rows per example.
       evalExampleBytes: Math.ceil(perToken * evalT),
       nEval: Math.max(trainSrc.size, ...evalSrcs.map((e) => e.src.size)),
       C: seen[0].C,
       maxDIn,
       memoryBytes: opts.memoryBytes ?? defaultMemoryBytes(),
-      // What the process holds besides these factors (model weights, ORT sessions, Node) counts against the budget.
+      // What the process holds besides these factors (model weights, ORT sessions and arenas, Node) counts too.
       baselineBytes: Math.max(0, process.memoryUsage().rss - seenBytes),
       maxEvalBlock: opts.maxEvalBlock,
-    });
+    };
+    memtrace(`plan input ${JSON.stringify(input)}`);
+    return planKernels(input);
   };
 
   // Phase 1: train factors, resident. The budget is checked after the first chunk, before the bulk of the work.
   const bar = progressBar("gradients", trainSrc.size, { quiet: opts.quiet, unit: "ex" });
   const trainEx: ExampleGradFactors[] = [];
+  // The first chunk is one full engine call (32 examples of ≤ 32 tokens fill its token budget), so the engine's
+  // activation arena has its working size when the baseline is measured; then smaller steps for the progress bar.
+  const firstChunk = 32;
   const step = 8;
   try {
-    for (let s = 0; s < trainSrc.size; s += step) {
-      const e = Math.min(trainSrc.size, s + step);
+    for (let s = 0; s < trainSrc.size; s = s === 0 ? firstChunk : s + step) {
+      const e = Math.min(trainSrc.size, s === 0 ? firstChunk : s + step);
       const got = await timed(() => trainSrc.load(s, e));
       trainEx.push(...got);
-      if (s === 0) makePlan(trainEx);
+      memtrace(`train factors ${e}`);
+      if (s === 0) await makePlan(trainEx);
       bar.tick(got.length);
     }
   } finally {
@@ -148,8 +165,9 @@ export async function computeKernels(
   }
   for (const [i, ex] of trainEx.entries()) checkStructure(trainEx[0], ex, `train example ${i}`);
   const C = trainEx[0].C;
-  const planned = makePlan(trainEx);
+  const planned = await makePlan(trainEx);
   const plan: KernelPlan = { ...planned, ...opts.planOverride };
+  memtrace(`planned ${JSON.stringify(plan)}`);
 
   const trainKeys = opts.cacheDir ? keysOf(train) : undefined;
   const blockOpts = {
@@ -170,6 +188,40 @@ export async function computeKernels(
     blocks: { cached: 0, computed: 0 },
   };
 
+  /**
+   * One eval block's kernels: from the cache, or loaded and contracted. Its own function so that the factors die
+   * with its frame: a suspended async loop keeps stale locals alive, which kept the previous block resident while
+   * the next one loaded (measured +1.5 GB).
+   */
+  const blockAt = async (split: (typeof splits)[number], b0: number, b1: number): Promise<Block> => {
+    const file =
+      trainKeys && split.keys && opts.cacheDir
+        ? blockFile(opts.cacheDir, C, pairs, filter, trainKeys, split.keys.slice(b0, b1))
+        : undefined;
+    const cached = file ? readBlock(file, pairs) : undefined;
+    if (cached) {
+      result.blocks.cached++;
+      return cached;
+    }
+    const evals = split.name === "train" ? trainEx.slice(b0, b1) : await timed(() => split.src.load(b0, b1));
+    memtrace(`${split.name} ${b0}-${b1} factors`);
+    for (const [i, ex] of evals.entries()) checkStructure(trainEx[0], ex, `${split.name} example ${b0 + i}`);
+    const s = performance.now();
+    const block = await contractBlock(trainEx, evals, blockOpts);
+    contractionMs += performance.now() - s;
+    result.blocks.computed++;
+    memtrace(`${split.name} ${b0}-${b1} contracted`);
+    if (file)
+      await writeFileAtomic(
+        file,
+        encodeContainer(
+          { pairs },
+          pairs.map((p) => block[p]!),
+        ),
+      );
+    return block;
+  };
+
   const splits = [
     { name: "train", src: asSource(trainEx), keys: trainKeys },
     ...evalSrcs.map((e) => ({ name: e.name, src: e.src, keys: opts.cacheDir ? keysOf(e.input) : undefined })),
@@ -182,28 +234,11 @@ export async function computeKernels(
     for (const p of pairs) K[p] = new Float64Array(trainEx.length * C * n * C);
     for (let b0 = 0; b0 < n; b0 += plan.evalBlock) {
       const b1 = Math.min(n, b0 + plan.evalBlock);
-      const file =
-        trainKeys && split.keys && opts.cacheDir
-          ? blockFile(opts.cacheDir, C, pairs, filter, trainKeys, split.keys.slice(b0, b1))
-          : undefined;
-      let block = file ? readBlock(file, pairs) : undefined;
-      if (block) result.blocks.cached++;
-      else {
-        const evals = split.name === "train" ? trainEx.slice(b0, b1) : await timed(() => split.src.load(b0, b1));
-        for (const [i, ex] of evals.entries()) checkStructure(trainEx[0], ex, `${split.name} example ${b0 + i}`);
-        const s = performance.now();
-        block = await contractBlock(trainEx, evals, blockOpts);
-        contractionMs += performance.now() - s;
-        result.blocks.computed++;
-        if (file)
-          await writeFileAtomic(
-            file,
-            encodeContainer(
-              { pairs },
-              pairs.map((p) => block![p]!),
-            ),
-          );
-      }
+      // The previous block's factors are unreferenced by now (they lived only in blockAt's frame); collect them
+      // before the next block loads so that two blocks are never resident together.
+      await collectGarbage();
+      memtrace(`${split.name} ${b0} after gc`);
+      const block = await blockAt(split, b0, b1);
       scatterBlock(K, block, pairs, trainEx.length * C, n * C, b0 * C, (b1 - b0) * C);
       cbar.tick(b1 - b0);
     }

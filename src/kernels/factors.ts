@@ -44,6 +44,33 @@ export function factorBytes(ex: ExampleGradFactors): number {
   return n;
 }
 
+/**
+ * Bytes the examples actually keep alive: each distinct underlying buffer once. Factors from the engine are views
+ * into its padded per-batch outputs, so this exceeds the sum of `factorBytes` by the padding.
+ */
+export function retainedBytes(exs: readonly ExampleGradFactors[]): number {
+  const seen = new Set<ArrayBufferLike>();
+  let n = 0;
+  const add = (a: Float32Array | Int32Array) => {
+    if (!seen.has(a.buffer)) {
+      seen.add(a.buffer);
+      n += a.buffer.byteLength;
+    }
+  };
+  for (const ex of exs) {
+    for (const l of ex.linears) {
+      add(l.X);
+      add(l.delta);
+    }
+    for (const d of ex.dense) add(d.values);
+    for (const s of ex.sparse) {
+      add(s.values);
+      add(s.rows);
+    }
+  }
+  return n;
+}
+
 /** The longest sequence among the examples' linear factors (0 when there are none). */
 export function maxTokens(exs: readonly ExampleGradFactors[]): number {
   let t = 0;

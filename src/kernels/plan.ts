@@ -26,6 +26,16 @@ export interface KernelPlan {
   /** Bytes left for the materialized rows / Gram matrices of one ORT call. */
   workBytes: number;
   memoryBytes: number;
+  /** What the plan counts against `memoryBytes` (bytes); their sum is at most the budget. */
+  parts?: {
+    baseline: number;
+    train: number;
+    /** evalBlock × the largest eval example's factors. */
+    evalBlock: number;
+    /** The contraction sessions' arena: ARENA_FACTOR × workBytes. */
+    arena: number;
+    reserve: number;
+  };
 }
 
 /** Default memory budget: half the machine's RAM. */
@@ -34,7 +44,21 @@ export function defaultMemoryBytes(): number {
 }
 
 /** Largest work space one ORT call gets (materialized rows of both sides, signs, Gram matrices). */
-export const MAX_WORK_BYTES = 2 ** 30;
+export const MAX_WORK_BYTES = 2 ** 29;
+
+/**
+ * Resident bytes of onnxruntime's CPU arena per byte of one contraction call's work space. The arena grows by
+ * regions of doubling size and never shrinks (measured on the roberta-base bench, memory patterns off: 0.86 GB
+ * resident after calls of up to 512 MiB); the rest is a margin for its fragmentation over a long run.
+ */
+export const ARENA_FACTOR = 2;
+
+/**
+ * Kept free for what is not counted: garbage between collections (engine outputs already copied out), the
+ * allocator's freed but unreturned pages, kernel accumulators. A fraction of the budget, at least RESERVE_MIN.
+ */
+export const RESERVE_FRACTION = 1 / 16;
+export const RESERVE_MIN = 2 ** 27;
 
 const fmt = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
@@ -54,27 +78,41 @@ function minWorkBytes(C: number, maxDIn: number): number {
 }
 
 /**
- * Choose block sizes so that resident train factors + one eval block of factors + one call's work space stay within
- * `memoryBytes` (KERNELS.md §5). Peak memory then does not depend on the number of eval examples. Throws, naming
- * the need, when even the smallest workable block does not fit.
+ * Choose block sizes so that everything resident at once stays within `memoryBytes` (KERNELS.md §5): the baseline
+ * (model, engine sessions and their arenas, runtime — measured), the train factors, one eval block of factors, the
+ * contraction arena (ARENA_FACTOR × one call's work space) and a reserve. Peak memory then does not depend on the
+ * number of eval examples. Throws, naming the parts, when even one eval example with the smallest work space does
+ * not fit.
  */
 export function planKernels(p: PlanInput): KernelPlan {
   const minWork = minWorkBytes(p.C, p.maxDIn);
   const base = p.baselineBytes ?? 0;
-  const need = base + p.trainBytes + p.evalExampleBytes + minWork;
+  const reserve = Math.max(RESERVE_MIN, Math.floor(p.memoryBytes * RESERVE_FRACTION));
+  const minArena = Math.ceil(ARENA_FACTOR * minWork);
+  const need = base + p.trainBytes + reserve + p.evalExampleBytes + minArena;
   if (need > p.memoryBytes)
     throw new Error(
       `--memory ${fmt(p.memoryBytes)} is too small: ${base > 0 ? `the model and runtime already use ${fmt(base)}, ` : ""}` +
         `the ${p.nTrain} train examples' gradient factors take ` +
-        `${fmt(p.trainBytes)}, one eval example ${fmt(p.evalExampleBytes)}, and the smallest contraction block ` +
-        `${fmt(minWork)} (at least ${fmt(need)} in all)`,
+        `${fmt(p.trainBytes)}, one eval example ${fmt(p.evalExampleBytes)}, the smallest contraction work space ` +
+        `${fmt(minArena)} and the reserve ${fmt(reserve)} (at least ${fmt(need)} in all)`,
     );
-  const avail = p.memoryBytes - base - p.trainBytes;
+  const free = p.memoryBytes - base - p.trainBytes - reserve;
+  // A quarter of what is free (but at least the minimum, at most the cap) for the work space, so its arena takes at
+  // most half and eval blocks the rest. Larger calls gain little GEMM speed but cost page faults on fresh memory.
+  const workBytes = Math.floor(
+    Math.max(minWork, Math.min(MAX_WORK_BYTES, free / 4, (free - p.evalExampleBytes) / ARENA_FACTOR)),
+  );
+  const arena = Math.ceil(ARENA_FACTOR * workBytes);
   const maxBlock = Math.max(1, Math.min(p.nEval, p.maxEvalBlock ?? 128));
-  const evalBlock = Math.max(1, Math.min(maxBlock, Math.floor(avail / 2 / Math.max(1, p.evalExampleBytes))));
-  // Capped: larger calls gain little GEMM speed but cost page faults on fresh memory.
-  const workBytes = Math.min(MAX_WORK_BYTES, avail - evalBlock * p.evalExampleBytes);
+  const evalBlock = Math.max(1, Math.min(maxBlock, Math.floor((free - arena) / Math.max(1, p.evalExampleBytes))));
   const perExampleRow = 4 * p.maxDIn * p.C * 6;
   const trainBlock = Math.max(1, Math.min(p.nTrain, Math.floor(workBytes / perExampleRow) - evalBlock));
-  return { evalBlock, trainBlock, workBytes, memoryBytes: p.memoryBytes };
+  return {
+    evalBlock,
+    trainBlock,
+    workBytes,
+    memoryBytes: p.memoryBytes,
+    parts: { baseline: base, train: p.trainBytes, evalBlock: evalBlock * p.evalExampleBytes, arena, reserve },
+  };
 }

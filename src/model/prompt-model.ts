@@ -195,6 +195,8 @@ export function createPromptModel(
     threads: opts.threads,
     spinning: opts.spinning,
     optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
+    // Every batch has its own shape: no per-shape memory plans (RuntimeOptions.memPattern).
+    memPattern: false,
   };
   const names = modelNames(cfg);
   const H = cfg.hiddenSize;

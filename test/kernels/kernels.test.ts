@@ -221,13 +221,27 @@ describe("computeKernels on synthetic factors", () => {
     }
   });
 
-  it("says the budget is too small before contracting anything", async () => {
+  it("says the budget is too small after the first chunk, before contracting or differentiating the rest", async () => {
     const tr = trainSet();
+    const dev = devSet();
+    const loads: string[] = [];
+    const counted = (name: string, exs: ExampleGradFactors[]): FactorSource => ({
+      size: exs.length,
+      load: async (s, e) => {
+        loads.push(`${name}:${s}-${e}`);
+        return exs.slice(s, e);
+      },
+    });
     await expect(
-      computeKernels(tr, { dev: devSet() }, { formulas: ["sgd"], memoryBytes: 5000, quiet: true }),
+      computeKernels(
+        counted("train", tr),
+        { dev: counted("dev", dev) },
+        { formulas: ["sgd"], memoryBytes: 5000, quiet: true },
+      ),
     ).rejects.toThrow(
-      /--memory .* is too small: the model and runtime already use .* MiB, the 4 train examples' gradient factors take/,
+      /--memory .* is too small: the model and runtime already use .* MiB, the 4 train examples' gradient factors take .*, one eval example .*, the smallest contraction work space .* and the reserve 128\.0 MiB/,
     );
+    expect(loads).toEqual(["train:0-4"]);
   });
 
   it("caches finished blocks: a rerun is a cache hit, an interrupted run resumes, corrupt blocks are recomputed", async () => {

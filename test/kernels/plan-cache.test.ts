@@ -9,30 +9,56 @@ import {
   encodeContainer,
   encodeFactors,
 } from "../../src/kernels/cache.ts";
-import { parseBytes, planKernels } from "../../src/kernels/plan.ts";
+import { ARENA_FACTOR, MAX_WORK_BYTES, parseBytes, planKernels, RESERVE_FRACTION } from "../../src/kernels/plan.ts";
 import { syntheticExample } from "./synthetic.ts";
 
 describe("planner", () => {
   const base = { nTrain: 32, trainBytes: 1e9, evalExampleBytes: 3e7, nEval: 872, C: 2, maxDIn: 3072 };
-  it("keeps train factors + one eval block + work space within the budget, independent of the eval count", () => {
+  const sum = (p: ReturnType<typeof planKernels>) => Object.values(p.parts!).reduce((a, b) => a + b, 0);
+  it("counts train factors, one eval block, the contraction arena and a reserve, independent of the eval count", () => {
     const p = planKernels({ ...base, memoryBytes: 4e9 });
-    expect(p.evalBlock).toBe(50); // half of the 3 GB left after the train factors, 30 MB each
-    expect(base.trainBytes + p.evalBlock * base.evalExampleBytes + p.workBytes).toBeLessThanOrEqual(4e9);
+    // Reserve 4e9/16 = 2.5e8; free 4e9 − 1e9 − 2.5e8 = 2.75e9; work = the 512 MiB cap (< free/4), arena twice that;
+    // eval block ⌊(2.75e9 − 2^30) / 3e7⌋ = 55.
+    expect(ARENA_FACTOR).toBe(2);
+    expect(p.workBytes).toBe(MAX_WORK_BYTES);
+    expect(p.parts).toEqual({
+      baseline: 0,
+      train: 1e9,
+      evalBlock: 55 * 3e7,
+      arena: 2 * MAX_WORK_BYTES,
+      reserve: 4e9 * RESERVE_FRACTION,
+    });
+    expect(p.evalBlock).toBe(55);
+    expect(sum(p)).toBeLessThanOrEqual(4e9);
     const q = planKernels({ ...base, nEval: 100_000, memoryBytes: 4e9 });
     expect(q).toEqual(p);
-    // Memory the model and runtime already hold counts against the budget.
-    expect(planKernels({ ...base, memoryBytes: 4e9, baselineBytes: 1e9 }).evalBlock).toBe(33);
+  });
+  it("counts the measured baseline and shrinks the work space when memory is tight", () => {
+    // free = 4e9 − 1e9 − 1e9 − 2.5e8 = 1.75e9: work = free/4 = 4.375e8, arena 8.75e8, block ⌊8.75e8 / 3e7⌋ = 29.
+    const p = planKernels({ ...base, memoryBytes: 4e9, baselineBytes: 1e9 });
+    expect(p.workBytes).toBe(4.375e8);
+    expect(p.parts!.arena).toBe(8.75e8);
+    expect(p.evalBlock).toBe(29);
+    expect(sum(p)).toBeLessThanOrEqual(4e9);
     expect(() => planKernels({ ...base, memoryBytes: 2e9, baselineBytes: 1e9 })).toThrow(
       /the model and runtime already use 953\.7 MiB/,
     );
-    const tight = planKernels({ ...base, memoryBytes: 1.2e9 });
-    expect(tight.evalBlock).toBe(3);
+    // Reserve = the 128 MiB minimum; free 1.3e9 − 1e9 − 2^27 = 165782272: work free/4, arena free/2, 2 examples.
+    const tight = planKernels({ ...base, memoryBytes: 1.3e9 });
+    expect(tight.workBytes).toBe(165782272 / 4);
+    expect(tight.evalBlock).toBe(2);
     expect(tight.trainBlock).toBe(32);
+    expect(sum(tight)).toBeLessThanOrEqual(1.3e9);
   });
   it("refuses a budget below the smallest workable block, naming the sizes", () => {
-    expect(() => planKernels({ ...base, memoryBytes: 1.01e9 })).toThrow(
-      /--memory 963\.2 MiB is too small: the 32 train examples' gradient factors take 953\.7 MiB, one eval example 28\.6 MiB/,
+    // Need 1e9 + 3e7 + 2·(4·3072·2·2·6) + 2^27 = 1164807552 bytes.
+    expect(() => planKernels({ ...base, memoryBytes: 1164807551 })).toThrow(
+      /--memory 1110\.8 MiB is too small: the 32 train examples' gradient factors take 953\.7 MiB, one eval example 28\.6 MiB, the smallest contraction work space 0\.6 MiB and the reserve 128\.0 MiB \(at least 1110\.8 MiB in all\)/,
     );
+    // At exactly the need: one eval example and the smallest work space (one output row per side).
+    const least = planKernels({ ...base, memoryBytes: 1164807552 });
+    expect([least.evalBlock, least.workBytes]).toEqual([1, 4 * 3072 * 2 * 2 * 6]);
+    expect(sum(least)).toBe(1164807552);
   });
   it("parses sizes and rejects garbage with the flag named", () => {
     expect(parseBytes("8GB")).toBe(8 * 2 ** 30);

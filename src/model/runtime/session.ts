@@ -26,6 +26,13 @@ export interface RuntimeOptions {
    * otherwise idle machine spinning may save a little wake-up latency.
    */
   spinning?: boolean;
+  /**
+   * ORT's memory pattern (default true): per input shape, plan all intermediates as one block and cache that plan.
+   * Graphs run with ever-changing shapes (length-sorted batches) fill the arena with blocks of every shape seen;
+   * false allocates tensor by tensor from the arena instead — measured on the roberta-base factors graph over
+   * SST-2 batches: peak RSS 4.45 GB instead of 5.64 GB, same speed.
+   */
+  memPattern?: boolean;
 }
 
 /** A graph ready to serialize: the model bytes and the files its external initializers point into. */
@@ -61,6 +68,7 @@ function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptio
     graphOptimizationLevel: opts.optimization ?? "all",
     logSeverityLevel: 3,
     extra: { session: { intra_op: { allow_spinning: opts.spinning ? "1" : "0" } } },
+    enableMemPattern: opts.memPattern ?? true,
   };
 }
 
@@ -108,7 +116,7 @@ export async function getSession(
 ): Promise<ort.InferenceSession> {
   const device = opts.device ?? "cpu";
   await checkDevice(device);
-  const full = `${key}|${device}|${opts.threads ?? defaultThreads()}|${opts.optimization ?? "all"}|${opts.spinning ?? false}`;
+  const full = `${key}|${device}|${opts.threads ?? defaultThreads()}|${opts.optimization ?? "all"}|${opts.spinning ?? false}|${opts.memPattern ?? true}`;
   let s = sessions.get(full);
   if (!s) {
     s = createSession(model(), opts);
