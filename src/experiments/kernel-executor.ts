@@ -56,6 +56,7 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     out: kernelDir,
     cacheDir: join(ctx.cacheDir, "kernels"),
     quiet: true,
+    signal: ctx.signal,
     flags: { ...filter, binary: boolOpt(h.binary), limitEval: job.limits.limitEval, job: job.key },
   });
   ctx.signal.throwIfAborted();

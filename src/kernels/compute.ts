@@ -26,6 +26,8 @@ export interface KernelOptions {
   /** Model parameters, to report `grad_dim`. */
   params?: readonly ParamInfo[];
   quiet?: boolean;
+  /** Stop at the next block (Ctrl-C in a sweep): blocks finished so far stay in the cache, so a rerun resumes. */
+  signal?: AbortSignal;
   /** Override planned block sizes (tests, tuning); the memory check still runs first. */
   planOverride?: Partial<Pick<KernelPlan, "evalBlock" | "trainBlock" | "workBytes">>;
 }
@@ -154,6 +156,7 @@ export async function computeKernels(
   try {
     for (let s = 0; s < trainSrc.size; s = s === 0 ? firstChunk : s + step) {
       const e = Math.min(trainSrc.size, s === 0 ? firstChunk : s + step);
+      opts.signal?.throwIfAborted();
       const got = await timed(() => trainSrc.load(s, e));
       trainEx.push(...got);
       memtrace(`train factors ${e}`);
@@ -238,6 +241,7 @@ export async function computeKernels(
       // before the next block loads so that two blocks are never resident together.
       await collectGarbage();
       memtrace(`${split.name} ${b0} after gc`);
+      opts.signal?.throwIfAborted();
       const block = await blockAt(split, b0, b1);
       scatterBlock(K, block, pairs, trainEx.length * C, n * C, b0 * C, (b1 - b0) * C);
       cbar.tick(b1 - b0);

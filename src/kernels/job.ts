@@ -15,6 +15,7 @@ import { cachedFactorSource } from "./cache.ts";
 import { computeKernels } from "./compute.ts";
 import { modelFactorSource } from "./model-source.ts";
 import { type KernelMeta, type SplitRecord, writeKernelOutputs } from "./output.ts";
+import { checkBudgetUpFront, defaultMemoryBytes } from "./plan.ts";
 import type { FactorSource, Formula, ParamFilter, Strategy } from "./types.ts";
 
 export interface KernelJobOptions {
@@ -30,7 +31,7 @@ export interface KernelJobOptions {
   binary?: boolean;
   filter?: ParamFilter;
   evalSplits?: ("dev" | "test")[];
-  /** Use only the first N examples of each eval split. */
+  /** Use a seeded subsample of N examples of each eval split (the same for every seed; `subsample`). */
   limitEval?: number;
   memoryBytes?: number;
   device?: Device;
@@ -39,6 +40,8 @@ export interface KernelJobOptions {
   /** Cache root (default $ENTK_CACHE_DIR or ~/.cache/entk); `false` disables caching. */
   cacheDir?: string | false;
   quiet?: boolean;
+  /** Stop at the next gradient chunk or kernel block (finished blocks stay cached). */
+  signal?: AbortSignal;
   /** The flags as given, recorded in meta.json. */
   flags?: Record<string, unknown>;
 }
@@ -68,6 +71,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   }
   const binary = o.binary ?? false;
   const model = createPromptModel(weights, enc.labelWordIds, { binary, device: o.device });
+  checkBudgetUpFront(o.memoryBytes ?? defaultMemoryBytes(), process.memoryUsage().rss);
   const loadS = (performance.now() - t0) / 1000;
 
   const modelKey = { weightsHash: weights.hash, labelWordIds: enc.labelWordIds, binary };
@@ -88,6 +92,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
     },
   );
   for (const [name, xs] of Object.entries(splits)) {
+    o.signal?.throwIfAborted();
     const logits = xs.length ? Float32Array.from(await model.logits(xs)) : new Float32Array();
     bar.tick(xs.length);
     records[name] = {
@@ -111,6 +116,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
     cacheDir: cacheRoot ? join(cacheRoot, "kernel-blocks") : undefined,
     params: model.params(),
     quiet: o.quiet,
+    signal: o.signal,
   });
   return writeKernelOutputs(
     o.out,

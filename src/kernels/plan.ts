@@ -72,6 +72,18 @@ export function parseBytes(text: string, what = "--memory"): number {
   return Math.floor(Number(m[1]) * mult);
 }
 
+/**
+ * Refuse, before any example is processed, a budget that does not even cover what the process holds once the model
+ * is loaded. The exact check (planKernels) follows the first engine call, when the runtime's working memory is known.
+ */
+export function checkBudgetUpFront(memoryBytes: number, heldBytes: number): void {
+  if (heldBytes >= memoryBytes)
+    throw new Error(
+      `--memory ${fmt(memoryBytes)} is too small: the model and runtime already use ${fmt(heldBytes)} ` +
+        "before any example is processed",
+    );
+}
+
 /** Per ORT call, the least work space: one output row of G = Δᵀ X (with its copies, see sliceRows) per side. */
 function minWorkBytes(C: number, maxDIn: number): number {
   return 4 * maxDIn * 2 * C * 6;

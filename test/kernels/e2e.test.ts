@@ -3,7 +3,7 @@
  * autodiff gradients (test/model/reference-tf.ts) contracted by brute force — and vs dense gradient rows from the
  * engine's `materialize`; cache hit on rerun; binary mode; parameter subsets; usage errors.
  */
-import { mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -112,6 +112,21 @@ function maxRelErr(got: Float64Array, want: Float64Array): number {
 async function kernelCli(out: string, ...extra: string[]): Promise<number> {
   const argv = ["--model", modelDir, "--task", "GLUE-SST-2", "--split-dir", splitDir, "--out", out, "--quiet"];
   return main(["node", "entk", "kernel", ...argv, "--cache-dir", join(root, "cache"), ...extra]);
+}
+
+/** What `fn` writes to stderr, captured instead of printed. */
+async function captureStderr<T>(fn: () => Promise<T>): Promise<{ value: T; err: string }> {
+  const err: string[] = [];
+  const orig = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string) => {
+    err.push(String(s));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { value: await fn(), err: err.join("") };
+  } finally {
+    process.stderr.write = orig;
+  }
 }
 
 beforeAll(async () => {
@@ -262,14 +277,8 @@ describe("entk kernel end to end (tiny roberta)", () => {
   it("rejects bad flags with exit code 2 and missing files with a message naming them", async () => {
     expect(await kernelCli(join(root, "x"), "--formulas", "sgd,ntk")).toBe(2);
     expect(await kernelCli(join(root, "x"), "--memory", "lots")).toBe(2);
-    const err: string[] = [];
-    const orig = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => {
-      err.push(String(s));
-      return true;
-    }) as typeof process.stderr.write;
-    try {
-      const rc = await main([
+    const { value: rc, err } = await captureStderr(() =>
+      main([
         "node",
         "entk",
         "kernel",
@@ -283,11 +292,17 @@ describe("entk kernel end to end (tiny roberta)", () => {
         join(root, "x"),
         "--quiet",
         "--no-cache",
-      ]);
-      expect(rc).toBe(1);
-    } finally {
-      process.stderr.write = orig;
-    }
-    expect(err.join("")).toMatch(/nope\/train\.tsv: file not found/);
+      ]),
+    );
+    expect(rc).toBe(1);
+    expect(err).toMatch(/nope\/train\.tsv: file not found/);
+  });
+
+  it("refuses a budget below what the loaded model holds before computing anything", async () => {
+    const out = join(root, "small-budget");
+    const { value: rc, err } = await captureStderr(() => kernelCli(out, "--memory", "1MB", "--no-cache"));
+    expect(rc).toBe(1);
+    expect(err).toMatch(/--memory 1\.0 MiB is too small: the model and runtime already use .* MiB before any example/);
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -244,6 +244,35 @@ describe("computeKernels on synthetic factors", () => {
     expect(loads).toEqual(["train:0-4"]);
   });
 
+  it("stops at the next block when its signal aborts; the rerun resumes from the blocks already cached", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "entk-kabort-"));
+    try {
+      const tr = trainSet();
+      const dev = devSet();
+      const ac = new AbortController();
+      let devLoads = 0;
+      const keyed = (name: string, exs: ExampleGradFactors[]): FactorSource => ({
+        size: exs.length,
+        keys: exs.map((_, i) => `${name}-${i}`),
+        load: async (s, e) => {
+          if (name === "dev" && ++devLoads === 2) ac.abort(); // while the second dev block is computed
+          return exs.slice(s, e);
+        },
+      });
+      const opts = { formulas: [...ALL], memoryBytes: 2 ** 30, maxEvalBlock: 2, cacheDir: dir, quiet: true };
+      await expect(
+        computeKernels(keyed("tr", tr), { dev: keyed("dev", dev) }, { ...opts, signal: ac.signal }),
+      ).rejects.toThrow(/abort/i);
+      expect(devLoads).toBe(2); // the third dev block never started
+      const resumed = await computeKernels(keyed("tr", tr), { dev: keyed("dev", dev) }, opts);
+      // train: 2 blocks, dev: 4; the two train blocks and the two dev blocks finished before the abort are reused.
+      expect(resumed.blocks).toEqual({ cached: 4, computed: 2 });
+      expectBrute(resumed, "dev", tr, dev);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("caches finished blocks: a rerun is a cache hit, an interrupted run resumes, corrupt blocks are recomputed", async () => {
     const dir = mkdtempSync(join(tmpdir(), "entk-kcache-"));
     try {
