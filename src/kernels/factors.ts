@@ -22,26 +22,38 @@ export function checkStructure(ref: ExampleGradFactors, ex: ExampleGradFactors, 
     fail("sparse parameter list");
 }
 
-/** Bytes held by one example's factors (arrays shared between layers, e.g. q/k/v inputs, counted once). */
-export function factorBytes(ex: ExampleGradFactors): number {
-  const seen = new Set<Float32Array>();
+/** Every array an example's factors hold (an array shared between layers, e.g. q/k/v inputs, comes once per use). */
+function* factorArrays(ex: ExampleGradFactors): Generator<Float32Array | Int32Array> {
+  for (const l of ex.linears) yield* [l.X, l.delta];
+  for (const d of ex.dense) yield d.values;
+  for (const s of ex.sparse) yield* [s.values, s.rows];
+}
+
+/** Sum of `bytes(key)` over distinct `key(a)` of the arrays. */
+function distinctBytes<K>(
+  arrays: Iterable<Float32Array | Int32Array>,
+  key: (a: Float32Array | Int32Array) => K,
+  bytes: (a: Float32Array | Int32Array) => number,
+): number {
+  const seen = new Set<K>();
   let n = 0;
-  const add = (a: Float32Array) => {
-    if (!seen.has(a)) {
-      seen.add(a);
-      n += a.byteLength;
+  for (const a of arrays) {
+    const k = key(a);
+    if (!seen.has(k)) {
+      seen.add(k);
+      n += bytes(a);
     }
-  };
-  for (const l of ex.linears) {
-    add(l.X);
-    add(l.delta);
-  }
-  for (const d of ex.dense) add(d.values);
-  for (const s of ex.sparse) {
-    add(s.values);
-    n += s.rows.byteLength;
   }
   return n;
+}
+
+/** Bytes held by one example's factors (arrays shared between layers counted once). */
+export function factorBytes(ex: ExampleGradFactors): number {
+  return distinctBytes(
+    factorArrays(ex),
+    (a) => a,
+    (a) => a.byteLength,
+  );
 }
 
 /**
@@ -49,26 +61,11 @@ export function factorBytes(ex: ExampleGradFactors): number {
  * into its padded per-batch outputs, so this exceeds the sum of `factorBytes` by the padding.
  */
 export function retainedBytes(exs: readonly ExampleGradFactors[]): number {
-  const seen = new Set<ArrayBufferLike>();
-  let n = 0;
-  const add = (a: Float32Array | Int32Array) => {
-    if (!seen.has(a.buffer)) {
-      seen.add(a.buffer);
-      n += a.buffer.byteLength;
-    }
-  };
-  for (const ex of exs) {
-    for (const l of ex.linears) {
-      add(l.X);
-      add(l.delta);
-    }
-    for (const d of ex.dense) add(d.values);
-    for (const s of ex.sparse) {
-      add(s.values);
-      add(s.rows);
-    }
-  }
-  return n;
+  return distinctBytes(
+    exs.flatMap((ex) => [...factorArrays(ex)]),
+    (a) => a.buffer,
+    (a) => a.buffer.byteLength,
+  );
 }
 
 /** The longest sequence among the examples' linear factors (0 when there are none). */
