@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../../src/util/canonical.ts";
 import { parseSweepConfig, validateSweepConfig } from "../../src/experiments/config.ts";
 import { expandJobs, gridPoints } from "../../src/experiments/jobs.ts";
 import { parseShard, selectShard } from "../../src/experiments/shard.ts";
+import { canonicalJson } from "../../src/util/canonical.ts";
 
 const cfg = (over: Record<string, unknown> = {}) =>
   validateSweepConfig({

@@ -1,5 +1,5 @@
-import { contentKey } from "../../src/util/canonical.ts";
 import { RECORD_SCHEMA, type ResultRecord } from "../../src/experiments/records.ts";
+import { contentKey } from "../../src/util/canonical.ts";
 
 /** A hand-made result record (only what the report reads matters). */
 export function rec(

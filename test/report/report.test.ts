@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { contentKey } from "../../src/util/canonical.ts";
 import { paperTable } from "../../src/report/paper.ts";
 import { renderReport, writeReport } from "../../src/report/report.ts";
 import { escapeXml } from "../../src/report/svg.ts";
+import { contentKey } from "../../src/util/canonical.ts";
 import { handExample } from "./fixtures.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/entk.js", import.meta.url));
