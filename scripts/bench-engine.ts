@@ -13,6 +13,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Graph } from "../src/model/graph/graph.ts";
 import { matmul } from "../src/model/graph/ops.ts";
+import { presetConfig } from "../src/model/init/presets.ts";
 import { createPromptModel } from "../src/model/prompt-model.ts";
 import { type Device, defaultThreads } from "../src/model/runtime/providers.ts";
 import { getSession, ort, releaseSessions } from "../src/model/runtime/session.ts";
@@ -30,18 +31,8 @@ const reps = Number(arg("reps", "5"));
 const layers = Number(arg("layers", "12"));
 
 const cfg: ModelConfig = {
-  modelType: "roberta",
-  vocabSize: 50265,
-  hiddenSize: 768,
+  ...presetConfig("roberta", "roberta-base-shape", 50265),
   numHiddenLayers: layers,
-  numAttentionHeads: 12,
-  intermediateSize: 3072,
-  maxPositionEmbeddings: 514,
-  typeVocabSize: 1,
-  layerNormEps: 1e-5,
-  padTokenId: 1,
-  hiddenDropoutProb: 0.1,
-  attentionProbsDropoutProb: 0.1,
 };
 const N_EX = 32;
 const T = 32;

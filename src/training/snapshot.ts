@@ -1,6 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { open } from "node:fs/promises";
+import { writeFloat32, writeStreamAtomic } from "../util/atomic.ts";
 
 /**
  * Training-state snapshot file: "ENTKSNP1", a uint32 LE header length, a JSON header
@@ -18,24 +17,14 @@ export async function writeSnapshot(path: string, meta: unknown, tensors: Map<st
   head.write(MAGIC, 0, "latin1");
   head.writeUInt32LE(Buffer.byteLength(header), 8);
   head.write(header, 12, "utf8");
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const fh = await open(tmp, "w");
-  try {
-    await fh.write(head);
-    for (const a of tensors.values()) {
-      // Write in ≤ 256 MiB pieces (one write call is limited to 2 GiB).
-      const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-      for (let o = 0; o < bytes.length; o += 1 << 28)
-        await fh.write(bytes.subarray(o, Math.min(bytes.length, o + (1 << 28))));
-    }
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-  } catch (err) {
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeStreamAtomic(
+    path,
+    async (fh) => {
+      await fh.write(head);
+      for (const a of tensors.values()) await writeFloat32(fh, a);
+    },
+    { fsync: true },
+  );
 }
 
 export interface SnapshotReader {

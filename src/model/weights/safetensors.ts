@@ -1,8 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
 import { endianness } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { writeFloat32, writeStreamAtomic } from "../../util/atomic.ts";
 
 /**
  * The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header length N,
@@ -214,27 +212,18 @@ export async function writeSafetensors(
 ): Promise<void> {
   if (endianness() !== "LE") throw new SafetensorsError("writeSafetensors: big-endian hosts are not supported");
   const header = encodeHeader(tensors, metadata);
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const fh = await open(tmp, "w");
-  try {
+  await writeStreamAtomic(path, async (fh) => {
     await fh.write(header);
     for (const t of tensors) {
       const n = t.shape.reduce((a, b) => a * b, 1);
       let written = 0;
       const chunks = t.data instanceof Float32Array ? [t.data] : t.data();
       for (const c of chunks) {
-        await fh.write(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+        await writeFloat32(fh, c);
         written += c.length;
       }
       if (written !== n)
         throw new SafetensorsError(`writeSafetensors: tensor "${t.name}" [${t.shape}] got ${written} of ${n} values`);
     }
-    await fh.close();
-    await rename(tmp, path);
-  } catch (err) {
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  });
 }

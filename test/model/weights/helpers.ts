@@ -1,7 +1,6 @@
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TensorRef } from "../../../src/model/weights/types.ts";
 
 const made: string[] = [];
 
@@ -137,17 +136,5 @@ export function rawF32(map: Map<string, { shape: number[]; values: Float32Array 
     .map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, bytes: f32Bytes(t.values) }));
 }
 
-/** Read a TensorRef's values: in-memory data, or the external bytes straight from the file. */
-export function refValues(ref: TensorRef): Float32Array {
-  if (ref.data) return ref.data;
-  if (!ref.external) throw new Error(`${ref.name}: neither data nor external`);
-  const { path, offset, length } = ref.external;
-  const buf = Buffer.alloc(length);
-  const fd = openSync(path, "r");
-  try {
-    readSync(fd, buf, 0, length, offset);
-  } finally {
-    closeSync(fd);
-  }
-  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + length));
-}
+/** A TensorRef's values: in-memory data, or the external bytes straight from the file. */
+export { readTensor as refValues } from "../../../src/model/arch/prompt-graph.ts";
