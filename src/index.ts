@@ -1,49 +1,7 @@
 /** entk public library API. The CLI (src/cli) is a thin shell over what is exported here. */
 
-export {
-  columnIndex,
-  type DataLayout,
-  DEFAULT_SEEDS,
-  downloadFile,
-  type Example,
-  extractTar,
-  type FetchDatasetsOptions,
-  type FieldMapping,
-  fetchDatasets,
-  formatCsv,
-  generateKShot,
-  KSHOT_MODES,
-  type KShotMode,
-  type KShotOptions,
-  type KShotTask,
-  LMBFF_DATASETS_URL,
-  MT19937,
-  minColumns,
-  PANDAS_NA,
-  parseCsv,
-  parseDataLayout,
-  type ReadOptions,
-  type ReadResult,
-  readCsv,
-  readGeneric,
-  readSplit,
-  readTsv,
-  resplitCr,
-  swapSst2,
-} from "./data/index.ts";
+export * from "./data/index.ts";
 export * as metrics from "./data/metrics.ts";
-export {
-  accuracy,
-  argmaxRows,
-  classificationMetrics,
-  f1Binary,
-  type MetricName,
-  metricForTask,
-  metricRecord,
-  predictLabels,
-  type ScoredMetrics,
-  scoreMetrics,
-} from "./data/metrics.ts";
 export {
   ConfigError,
   configHash,
