@@ -71,7 +71,8 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   }
   const binary = o.binary ?? false;
   const model = createPromptModel(weights, enc.labelWordIds, { binary, device: o.device });
-  checkBudgetUpFront(o.memoryBytes ?? defaultMemoryBytes(), process.memoryUsage().rss);
+  const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
+  checkBudgetUpFront(memoryBytes, process.memoryUsage().rss);
   const loadS = (performance.now() - t0) / 1000;
 
   const modelKey = { weightsHash: weights.hash, labelWordIds: enc.labelWordIds, binary };
@@ -111,7 +112,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const result = await computeKernels(source(splits.train), evalSets, {
     formulas: o.formulas,
     filter: o.filter,
-    memoryBytes: o.memoryBytes,
+    memoryBytes,
     strategy: o.strategy,
     cacheDir: cacheRoot ? join(cacheRoot, "kernel-blocks") : undefined,
     params: model.params(),
