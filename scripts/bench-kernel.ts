@@ -263,7 +263,7 @@ const probeAfter = await gemmProbe();
 const flops = 2 * (32 * C) * (nEval * C) * linearParams * 4;
 const gflops = flops / phases.contraction_s / 1e9;
 const peak = process.resourceUsage().maxRSS / 2 ** 20;
-// Reference (REFERENCE §5): one JVP per (train example, output, eval example) for sgd and for asymmetric, plus
+// Reference (docs/protocol.md §5): one JVP per (train example, output, eval example) for sgd and for asymmetric, plus
 // the flipped asymmetric kernel with the roles swapped on dev and test; signgd takes jacrev of both sides.
 const refPasses = 32 * C * nEval * 2 + (nEval - 32) * C * 32;
 for (const [k, v] of Object.entries(phases)) console.log(`${k.padEnd(22)} ${v.toFixed(1)}`);

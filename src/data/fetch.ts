@@ -122,7 +122,7 @@ export async function swapSst2(originalDir: string): Promise<void> {
 
 /**
  * The kernel paper's CR re-split (`process.py` with 1000 → 250 test examples per class). Its `process.py` was
- * not inspected (REFERENCE §1.3): this assumes LM-BFF's split is "the first 1,000 lines of each class are the
+ * not inspected (docs/protocol.md §1.3): this assumes LM-BFF's split is "the first 1,000 lines of each class are the
  * test set", so each class in file order is test rows then train rows, and takes the first `perClass` of each
  * class as the new test set and the rest as train, classes in order of first appearance.
  */

@@ -1,7 +1,7 @@
 import { int, intArray, noUnknownKeys, type Obj, obj, str, strArray } from "./validate.ts";
 
 /**
- * How a task's files look on disk (REFERENCE §1.3). Column indices may be negative: -1 = the last column.
+ * How a task's files look on disk (docs/protocol.md §1.3). Column indices may be negative: -1 = the last column.
  * `files` names the train/dev/test files inside a k-shot split directory; `original` names the files of the
  * LM-BFF `original/<dir>/` layout (each `eval` file becomes a test file in the splits, `dev` → `test`).
  */

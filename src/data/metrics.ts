@@ -1,5 +1,5 @@
 /**
- * The prediction rule and metrics of REFERENCE §1.2, used by the solvers, the trainer, the experiments and the
+ * The prediction rule and metrics of docs/protocol.md §1.2, used by the solvers, the trainer, the experiments and the
  * report: accuracy, and binary F1 with positive class = label index 1 for MRPC and QQP.
  */
 

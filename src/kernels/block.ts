@@ -43,12 +43,12 @@ export function sliceRows(dIn: number, dOut: number, rowsPerSide: number, signed
   return Math.max(1, Math.min(dOut, s, Math.floor(MAX_EXACT_COLUMNS / dIn) || 1));
 }
 
-/** FLOPs of the Gram-trick sgd contraction of one linear layer for an A×B block (KERNELS.md §4.2). */
+/** FLOPs of the Gram-trick sgd contraction of one linear layer for an A×B block (docs/kernels.md §4.2). */
 export function gramCost(A: number, Ta: number, B: number, Tb: number, C: number, dIn: number, dOut: number): number {
   return 2 * A * Ta * B * Tb * (dIn + C * C * dOut + C * C);
 }
 
-/** FLOPs of materializing and contracting one linear layer's sgd kernel (KERNELS.md §4.1). */
+/** FLOPs of materializing and contracting one linear layer's sgd kernel (docs/kernels.md §4.1). */
 export function materializeCost(
   A: number,
   Ta: number,
@@ -117,7 +117,7 @@ async function denseBlock(
   }
 }
 
-/** Σ over rows two examples share of ⟨v_a[c, row], v_b[c', row]⟩ for each pair (sparse embeddings, KERNELS.md §3). */
+/** Σ over rows two examples share of ⟨v_a[c, row], v_b[c', row]⟩ for each pair (sparse embeddings, docs/kernels.md §3). */
 function sparsePair(a: SparseRowsGrad, b: SparseRowsGrad, C: number, acc: Float64Array): void {
   const w = a.width;
   const na = a.rows.length;

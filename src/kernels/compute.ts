@@ -58,7 +58,7 @@ function keysOf(input: FactorInput): readonly string[] | undefined {
 }
 
 /**
- * Exact eNTKs (KERNELS.md) between the train set and itself and each eval split, for every requested formula,
+ * Exact eNTKs (docs/kernels.md) between the train set and itself and each eval split, for every requested formula,
  * from one set of per-example gradient factors. Train factors stay resident; eval factors stream in blocks sized by
  * `memoryBytes`, each block contracted against all train examples and discarded. Finished blocks are cached.
  */

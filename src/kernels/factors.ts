@@ -77,7 +77,7 @@ export function maxTokens(exs: readonly ExampleGradFactors[]): number {
 
 /**
  * Zero-padded block of one linear layer for examples `exs`, output rows [s0, s1): D [N, C, T, s1−s0], X [N, T, dIn].
- * Padded tokens get zero cotangent and zero input, so they add nothing (KERNELS.md §3).
+ * Padded tokens get zero cotangent and zero input, so they add nothing (docs/kernels.md §3).
  */
 export function packLinear(
   exs: readonly ExampleGradFactors[],

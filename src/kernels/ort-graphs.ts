@@ -84,7 +84,7 @@ function denseGraph(pairs: readonly Pair[]): Uint8Array {
 }
 
 /**
- * Materialize-and-contract (KERNELS.md §4.1): for each side, G = Δᵀ X per example and output, i.e.
+ * Materialize-and-contract (docs/kernels.md §4.1): for each side, G = Δᵀ X per example and output, i.e.
  * D [N, C, T, s] (a slice of s output rows), X [N, T, dIn] → G [N·C, s·dIn]; then Gemm per pair.
  */
 function materializeGraph(pairs: readonly Pair[]): Uint8Array {
@@ -110,7 +110,7 @@ function materializeGraph(pairs: readonly Pair[]): Uint8Array {
 }
 
 /**
- * Gram trick (KERNELS.md §4.2), sgd only: ⟨Δ_aᵀX_a, Δ_bᵀX_b⟩ = Σ_{t,s} (X_a X_bᵀ)_{ts} (Δ_a Δ_bᵀ)_{ts}.
+ * Gram trick (docs/kernels.md §4.2), sgd only: ⟨Δ_aᵀX_a, Δ_bᵀX_b⟩ = Σ_{t,s} (X_a X_bᵀ)_{ts} (Δ_a Δ_bᵀ)_{ts}.
  * Inputs trX [A·Ta, dIn], trD [A·C·Ta, dOut], evX [B·Tb, dIn], evD [B·C·Tb, dOut] (zero-padded tokens),
  * gxShape = [A,1,Ta,B,1,Tb], gdShape = [A,C,Ta,B,C,Tb] → K_PP [A,C,B,C].
  */

@@ -6,7 +6,7 @@ function isHead(name: string): boolean {
   return name.includes("head") || name.startsWith("cls.");
 }
 
-/** Whether a parameter takes part in the kernel under the reference's subset flags (REFERENCE §4). */
+/** Whether a parameter takes part in the kernel under the reference's subset flags (docs/protocol.md §4). */
 export function includeParam(name: string, filter: ParamFilter = {}): boolean {
   if (filter.excludeEmbeddings && name.includes("embed")) return false;
   if (filter.excludeHead && isHead(name)) return false;

@@ -90,7 +90,7 @@ function minWorkBytes(C: number, maxDIn: number): number {
 }
 
 /**
- * Choose block sizes so that everything resident at once stays within `memoryBytes` (KERNELS.md §5): the baseline
+ * Choose block sizes so that everything resident at once stays within `memoryBytes` (docs/kernels.md §5): the baseline
  * (model, engine sessions and their arenas, runtime — measured), the train factors, one eval block of factors, the
  * contraction arena (ARENA_FACTOR × one call's work space) and a reserve. Peak memory then does not depend on the
  * number of eval examples. Throws, naming the parts, when even one eval example with the smallest work space does

@@ -1,6 +1,6 @@
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
 
-/** The kernel formulas of ../shared/docs/KERNELS.md §1 (REFERENCE §5). */
+/** The kernel formulas of docs/kernels.md §1 (docs/protocol.md §5). */
 export const FORMULAS = ["sgd", "signgd", "asymmetric_signgd"] as const;
 export type Formula = (typeof FORMULAS)[number];
 

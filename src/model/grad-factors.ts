@@ -1,5 +1,5 @@
 /**
- * Per-example gradient information in factored form (../shared/docs/KERNELS.md §3). This is the contract between
+ * Per-example gradient information in factored form (docs/kernels.md §3). This is the contract between
  * the engine (src/model), which produces it from one reverse pass per example, and the kernels (src/kernels),
  * which contract it. All arrays are float32, row-major, and unpadded (T = the example's true token count).
  * Treat them as read-only: an array may be a view into a buffer shared with other examples of the same batch.

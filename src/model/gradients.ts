@@ -1,4 +1,4 @@
-/** Dense gradient rows from factored per-example gradients (KERNELS.md §3). */
+/** Dense gradient rows from factored per-example gradients (docs/kernels.md §3). */
 import type { ExampleGradFactors, ParamInfo } from "./grad-factors.ts";
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The prompt-based masked LM as entk's kernels and trainers see it: f(x) = the label-word logits at <mask>
- * (REFERENCE §4; binary mode f = z[w₁] − z[w₀]), its per-example gradients in factored form, and dense rows.
+ * (docs/protocol.md §4; binary mode f = z[w₁] − z[w₀]), its per-example gradients in factored form, and dense rows.
  * Eval mode (no dropout). Inputs are batched internally (sorted by length, padded; results in input order).
  */
 
@@ -290,7 +290,7 @@ export function createPromptModel(
       { param: n.weight, size: H, values: tokenRows(get(n.dGamma), C, B, 1, H, b, 1) },
       { param: n.bias, size: H, values: tokenRows(get(n.dBeta), C, B, 1, H, b, 1) },
     ]);
-    // Embedding rows: row v of a table gets Σ_{t: id_t = v} δ_emb[t] (KERNELS.md §3).
+    // Embedding rows: row v of a table gets Σ_{t: id_t = v} δ_emb[t] (docs/kernels.md §3).
     const embD = tokenRows(get(layout.embDelta), C, B, Tp, H, b, T);
     const batchPos = makeBatch([x], cfg, "float32").feeds.position_ids.data as BigInt64Array;
     const rowsOf = (ids: number[], param: string, numRows: number): SparseRowsGrad => {

@@ -4,12 +4,12 @@ import { fileURLToPath } from "node:url";
 import { type DataLayout, parseDataLayout } from "../data/layout.ts";
 import { int, noUnknownKeys, type Obj, obj, optInt, str, strArray } from "../data/validate.ts";
 
-/** One task definition, `prompts/<task>.json` (REFERENCE §1). */
+/** One task definition, `prompts/<task>.json` (docs/protocol.md §1). */
 export interface TaskDef {
   /** LM-BFF's directory name (`SST-2`, `sst-5`, `ag_news`, `MNLI`, ...); also the output folder name. */
   name: string;
   description: string;
-  /** LM-BFF template syntax (REFERENCE §2), e.g. `*cls**sent_0*_It_was*mask*.*sep+*`. */
+  /** LM-BFF template syntax (docs/protocol.md §2), e.g. `*cls**sent_0*_It_was*mask*.*sep+*`. */
   template: string;
   /** Label → label word (used with a leading space). */
   mapping: Record<string, string>;

@@ -7,7 +7,7 @@ export interface EncodedExample {
   label: number;
 }
 
-/** A parsed template piece (REFERENCE §2). */
+/** A parsed template piece (docs/protocol.md §2). */
 export type Piece =
   | { kind: "cls" | "mask" | "sep" | "sep+"; raw: string }
   | { kind: "label"; raw: string; index: number }
@@ -104,7 +104,7 @@ function sentenceText(text: string, p: Extract<Piece, { kind: "sent" }>): string
 }
 
 /**
- * Resolve label words to ids (REFERENCE §2 "Label words"): a word not starting with `<`, `[`, `.` or `,` must
+ * Resolve label words to ids (docs/protocol.md §2 "Label words"): a word not starting with `<`, `[`, `.` or `,` must
  * tokenize (with a leading space) to exactly one token; the others are raw vocabulary entries. Order = `labels`.
  */
 export function resolveLabelWords(tok: EntkTokenizer, mapping: Record<string, string>, labels: string[]): number[] {

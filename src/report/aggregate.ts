@@ -50,7 +50,7 @@ export function meanStd(xs: number[]): { mean: number; std: number } {
 }
 
 /**
- * REFERENCE §1.2 (gather_result.py): for each (k, method, task) and seed, the configuration with the best dev
+ * docs/protocol.md §1.2 (gather_result.py): for each (k, method, task) and seed, the configuration with the best dev
  * metric (ties: the first in a stable order of method, hyperparameters, job key); then mean and population std
  * of its test metric over seeds.
  */

@@ -10,7 +10,7 @@ interface PaperTable {
 
 let cached: PaperTable | undefined;
 
-/** The paper's Table 2 (REFERENCE §8), from src/report/paper-table2.json. */
+/** The paper's Table 2 (docs/protocol.md §8), from src/report/paper-table2.json. */
 export function paperTable(): PaperTable {
   cached ??= JSON.parse(readFileSync(new URL("./paper-table2.json", import.meta.url), "utf8")) as PaperTable;
   return cached;

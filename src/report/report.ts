@@ -12,7 +12,7 @@ import { type TaskInfo, taskInfo } from "./tasks.ts";
 export interface ReportOptions {
   /** Markdown path; charts (`<name>-k<k>.svg`) and `<name>.manifest.json` are written next to it. */
   out: string;
-  /** Add the paper's Table 2 numbers (REFERENCE §8) and our difference. */
+  /** Add the paper's Table 2 numbers (docs/protocol.md §8) and our difference. */
   reference?: "paper";
   poolSolvers?: boolean;
   title?: string;

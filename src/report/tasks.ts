@@ -4,7 +4,7 @@ import { type MetricName, metricForTask } from "../data/metrics.ts";
 export interface TaskInfo {
   column: string;
   group: "single" | "pair" | "other";
-  /** acc, or binary F1 (positive class = label index 1) for MRPC and QQP (REFERENCE §1.2). */
+  /** acc, or binary F1 (positive class = label index 1) for MRPC and QQP (docs/protocol.md §1.2). */
   metric: MetricName;
   /** The column of the paper's Table 2 this task is comparable with, if any. */
   paper?: string;
@@ -13,7 +13,7 @@ export interface TaskInfo {
 
 // Task names are LM-BFF's directory names, matched case-insensitively. The kernel paper's "SST-2" is GLUE's
 // (it swaps GLUE-SST-2 into SST-2), so `GLUE-SST-2` is compared with the paper; LM-BFF's sentence-level SST-2
-// is shown in its own column without a paper number. The paper's CR is a 250-per-class re-split (REFERENCE §1.3).
+// is shown in its own column without a paper number. The paper's CR is a 250-per-class re-split (docs/protocol.md §1.3).
 const TASKS: Record<string, Omit<TaskInfo, "order" | "metric">> = {
   "glue-sst-2": { column: "SST-2", group: "single", paper: "SST-2" },
   "sst-2": { column: "SST-2 (LM-BFF)", group: "single" },

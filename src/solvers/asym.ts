@@ -5,7 +5,7 @@ import { regularizationShift } from "./regularization.ts";
 import type { FitInput, KernelSolver, PredictInput, SolverHyper } from "./types.ts";
 
 /**
- * The asymmetric solver for A-SignGD kernels (REFERENCE §6 "asym"; AsymLS-SVM without biases, He et al. 2022).
+ * The asymmetric solver for A-SignGD kernels (docs/protocol.md §6 "asym"; AsymLS-SVM without biases, He et al. 2022).
  *
  * λ: the reference reads `kernel_lambda` but never declares it, so it crashes. entk declares `--lambda`, default
  * 0.5: the equal-weight average of the two dual predictors, the only value that favours neither side of the

@@ -1,4 +1,4 @@
-/** Kernel solvers (REFERENCE §5–6): estimators, metrics, the kernel-directory reader and `solveKernelDir`. */
+/** Kernel solvers (docs/protocol.md §5–6): estimators, metrics, the kernel-directory reader and `solveKernelDir`. */
 
 export {
   accuracy,

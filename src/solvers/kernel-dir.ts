@@ -8,7 +8,7 @@ import { assertFinite, type Mat, mat } from "./matrix.ts";
 export const SPLITS = ["train", "dev", "test"] as const;
 export type SplitName = (typeof SPLITS)[number];
 
-/** One split of a kernel directory, reshaped as the solvers see it (REFERENCE §5 "Reshape before solving"). */
+/** One split of a kernel directory, reshaped as the solvers see it (docs/protocol.md §5 "Reshape before solving"). */
 export interface SolverSplit {
   name: SplitName;
   /** Number of examples in the split. */

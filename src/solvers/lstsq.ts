@@ -30,7 +30,7 @@ export function addF0(out: Float64Array, f0: Float64Array | undefined): Float64A
   return out.map((v, i) => v + f0[i]);
 }
 
-/** α = (K + r·σ_max·I)⁺ (y − f0), minimum norm (REFERENCE §6 lstsq). */
+/** α = (K + r·σ_max·I)⁺ (y − f0), minimum norm (docs/protocol.md §6 lstsq). */
 export function lstsqFit(train: FitInput, hyper: Pick<SolverHyper, "reg">): LstsqModel {
   const prep = train.prepared ?? new PreparedSquare(train.K);
   const shift = regularizationShift(prep, hyper.reg);

@@ -2,7 +2,7 @@ import type { PreparedSquare } from "./lstsq-core.ts";
 import { type Mat, mat } from "./matrix.ts";
 
 /**
- * The reference's regularization (REFERENCE §6): K ← K + r·σ_max(K)·I for r ≠ 0, σ_max the largest singular
+ * The reference's regularization (docs/protocol.md §6): K ← K + r·σ_max(K)·I for r ≠ 0, σ_max the largest singular
  * value. Returns the shift r·σ_max added to the diagonal (0 when r = 0).
  */
 export function regularizationShift(prep: PreparedSquare, r: number): number {

@@ -33,7 +33,7 @@ export interface SolveOptions {
   /** Pick the grid point with the best dev metric (ties → the first in grid order: reg, then γ, then λ). */
   selectOn?: "dev";
   adjustForInit?: boolean;
-  /** s in y − f0/s (REFERENCE §4); s ≤ 0 ignores f0, as the reference does. Default 1. */
+  /** s in y − f0/s (docs/protocol.md §4); s ≤ 0 ignores f0, as the reference does. Default 1. */
   f0Scaling?: number;
 }
 
@@ -218,7 +218,7 @@ export function solveKernels(kd: SolverInputs, opts: SolveOptions): SolveOutput 
   return { result, predictions: best!.preds };
 }
 
-/** Mean of (out − y)² over all outputs (REFERENCE §6 lstsq/asym/svr/svc loss). */
+/** Mean of (out − y)² over all outputs (docs/protocol.md §6 lstsq/asym/svr/svc loss). */
 export function meanSquaredError(out: Float64Array, y: Float64Array): number {
   let s = 0;
   for (let i = 0; i < y.length; i++) s += (out[i] - y[i]) ** 2;

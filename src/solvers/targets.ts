@@ -1,5 +1,5 @@
 /**
- * Regression targets as the reference builds them (REFERENCE §4–5): binary mode → y = 2·label − 1 ∈ {−1, +1}
+ * Regression targets as the reference builds them (docs/protocol.md §4–5): binary mode → y = 2·label − 1 ∈ {−1, +1}
  * (one per example); multi-class → one-hot {0, 1}, flattened example-major (row n·C + c).
  */
 export function targetsFromLabels(labels: Int32Array, C: number, binary: boolean, source = "labels"): Float64Array {

@@ -1,7 +1,7 @@
 import type { PreparedSquare } from "./lstsq-core.ts";
 import type { Mat } from "./matrix.ts";
 
-/** Hyperparameters shared by the solvers (REFERENCE §6 defaults: reg 0, γ 1; λ is entk's, see asym.ts). */
+/** Hyperparameters shared by the solvers (docs/protocol.md §6 defaults: reg 0, γ 1; λ is entk's, see asym.ts). */
 export interface SolverHyper {
   /** Regularization r: K ← K + r·σ_max(K)·I. */
   reg: number;

@@ -6,7 +6,7 @@ import { writeFileAtomic } from "../util/atomic.ts";
  * the label words of the 14 tasks plus CoLA/STS-B, and the words of the LM-BFF templates.
  */
 export const SYNTHETIC_PROMPT_WORDS: readonly string[] = [
-  // label words (REFERENCE §1.1)
+  // label words (docs/protocol.md §1.1)
   "terrible",
   "bad",
   "okay",

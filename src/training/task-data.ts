@@ -17,7 +17,7 @@ export interface FinetuneData {
 
 /**
  * Read and prompt-encode the train/dev/test files of one k-shot split directory with the task's template and
- * label words (the prompt-based FT input of REFERENCE §7.1). `limitTest` keeps a seeded subsample of N test
+ * label words (the prompt-based FT input of docs/protocol.md §7.1). `limitTest` keeps a seeded subsample of N test
  * examples (`subsample` in src/data: the same N and file give the same examples for every seed).
  */
 export function loadFinetuneData(

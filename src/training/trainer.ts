@@ -96,7 +96,7 @@ interface SnapshotMeta {
 }
 
 /**
- * Prompt-based fine-tuning following the reference trainer (REFERENCE §7.1): shuffled mini-batches, per step
+ * Prompt-based fine-tuning following the reference trainer (docs/protocol.md §7.1): shuffled mini-batches, per step
  * loss/grad with dropout, global-norm clipping, an SGD / SignGD / AdamW step at the linear-warmup lr, dev
  * evaluation every `evalEvery` steps or at epoch ends keeping the strictly best checkpoint, then the best
  * checkpoint is reloaded and evaluated on dev and test.

@@ -12,7 +12,7 @@ import {
 import { taskInfo } from "../../src/report/tasks.ts";
 import * as solvers from "../../src/solvers/index.ts";
 
-describe("shared metrics (REFERENCE §1.2)", () => {
+describe("shared metrics (docs/protocol.md §1.2)", () => {
   it("argmax over label words with ties to the first; binary p > 0 → 1, p = 0 → 0", () => {
     const scores = Float64Array.from([0.1, 0.7, 0.2, 0.5, 0.5, 0.1, -1, -1, -1, 0, 0, 3]);
     expect([...predictLabels(scores, 4, 3)]).toEqual([1, 0, 0, 2]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MT19937 } from "../../src/data/mt19937.ts";
 
-// Test vectors from numpy's legacy RandomState (REFERENCE §3, MANIFEST.md).
+// Test vectors from numpy's legacy RandomState (docs/protocol.md §3, MANIFEST.md).
 describe("MT19937 / numpy legacy RandomState", () => {
   it("seed(42) first three uint32", () => {
     const m = new MT19937(42);

@@ -2,7 +2,7 @@
  * Checkpoints on disk → loadModel → createPromptModel, against the independent tfjs forward and autodiff:
  * (a) `model init` output (tiny RoBERTa and BERT, weights referenced in place as ONNX external data);
  * (b) a safetensors file written byte by byte in this test that lacks the decoder weight, so the loader's
- *     fallback (an untied copy of the word embeddings, REFERENCE §4) is what runs.
+ *     fallback (an untied copy of the word embeddings, docs/protocol.md §4) is what runs.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { initModel } from "../../src/model/init/init.ts";
@@ -43,7 +43,7 @@ for (const arch of ["roberta", "bert"] as const) {
       return ids[0];
     };
     const labels = [word("terrible"), word("great")];
-    // "<s> sentence It was <mask> . </s>" (template of SST-2, REFERENCE §2), prompts of different lengths.
+    // "<s> sentence It was <mask> . </s>" (template of SST-2, docs/protocol.md §2), prompts of different lengths.
     const inputs: PromptInput[] = SENTENCES.map((s) => {
       const ids = [tok.clsId, ...tok.encode(`${s} It was`), tok.maskId];
       const maskPos = ids.length - 1;
@@ -109,7 +109,7 @@ for (const arch of ["roberta", "bert"] as const) {
       tinyConfigJson(arch),
       stored.map(([name, t]) => ({ name, dtype: "F32", shape: t.shape, bytes: f32Bytes(t.data) })),
     );
-    // The oracle's weights: in memory, with the decoder set to the word embeddings by hand (REFERENCE §4).
+    // The oracle's weights: in memory, with the decoder set to the word embeddings by hand (docs/protocol.md §4).
     const tensors = new Map<string, TensorRef>();
     for (const [name, t] of values)
       tensors.set(name, { name, shape: t.shape, data: name === decoder ? values.get(wordEmb)!.data : t.data });

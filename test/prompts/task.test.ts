@@ -17,7 +17,7 @@ describe("bundled task definitions", () => {
     }
   });
 
-  it("label order follows the processors, not the mapping (REFERENCE §1.1)", () => {
+  it("label order follows the processors, not the mapping (docs/protocol.md §1.1)", () => {
     expect(loadTask("qnli").labels).toEqual(["entailment", "not_entailment"]);
     expect(loadTask("RTE").mapping).toEqual({ not_entailment: "No", entailment: "Yes" });
     expect(loadTask("mnli").labels).toEqual(["contradiction", "entailment", "neutral"]);

@@ -5,7 +5,7 @@ import { handExample, rec } from "./fixtures.ts";
 const find = (cells: ReturnType<typeof aggregate>, method: string, task: string) =>
   cells.find((c) => c.method === method && c.task === task);
 
-describe("aggregation (REFERENCE §1.2)", () => {
+describe("aggregation (docs/protocol.md §1.2)", () => {
   it("picks the best dev configuration per seed (F1 for MRPC, ties → first) and averages test over seeds", () => {
     const cells = aggregate(handExample());
     expect(cells.length).toBe(3);

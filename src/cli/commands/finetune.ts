@@ -48,7 +48,7 @@ export function formatFinetuneResult(r: FinetuneResult): string {
 }
 
 /**
- * `entk finetune`: prompt-based fine-tuning baseline (REFERENCE §7.1). `createModel` builds the trainable model
+ * `entk finetune`: prompt-based fine-tuning baseline (docs/protocol.md §7.1). `createModel` builds the trainable model
  * (default: the engine's; tests may pass their own).
  */
 export function registerFinetune(program: Command, createModel: FinetuneModelFactory = engineModelFactory()): void {

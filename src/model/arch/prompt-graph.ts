@@ -2,7 +2,7 @@
  * The three graphs of a prompt model, all from the same forward pass (transformer.ts):
  * - "logits": f(x) for a padded batch ([batch, C]; binary: [batch, 1] = z[w₁] − z[w₀]);
  * - "factors": f(x) plus, from ONE backward pass with C stacked one-hot seeds, everything the factored
- *   gradients of KERNELS.md §3 need (linear inputs X and output cotangents Δ, LayerNorm γ/β gradients, the
+ *   gradients of docs/kernels.md §3 need (linear inputs X and output cotangents Δ, LayerNorm γ/β gradients, the
  *   embedding-sum cotangent, the mask feature);
  * - "train": mean cross-entropy over the C label-word logits with dropout masks and parameters as inputs,
  *   returning the loss and the dense gradient of every parameter.
@@ -165,7 +165,7 @@ export function buildFactorsGraph(spec: PromptGraphSpec): BuiltGraph & { layout:
   const norms = taps.norms.map((n, i) => {
     const d = normDeltas[i]; // [C, batch, (seq,) H]
     const tokenAxes = Array.from({ length: d.shape.length - 3 }, (_, j) => j + 2);
-    // ∂f/∂γ = Σ_t δ_t ⊙ x̂_t, ∂f/∂β = Σ_t δ_t (KERNELS.md §3)
+    // ∂f/∂γ = Σ_t δ_t ⊙ x̂_t, ∂f/∂β = Σ_t δ_t (docs/kernels.md §3)
     const dGamma = tokenAxes.length ? reduceSum(mul(d, n.xhat), tokenAxes, false) : mul(d, n.xhat);
     const dBeta = tokenAxes.length ? reduceSum(d, tokenAxes, false) : d;
     return { weight: n.weight, bias: n.bias, dGamma, dBeta };

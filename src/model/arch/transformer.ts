@@ -1,6 +1,6 @@
 /**
  * The RoBERTa/BERT encoder and the prompt MLM head, written as the forward pass of the paper (HF semantics,
- * REFERENCE §4). Every intermediate the gradient factors need is returned in `taps`.
+ * docs/protocol.md §4). Every intermediate the gradient factors need is returned in `taps`.
  */
 import type { Graph } from "../graph/graph.ts";
 import { gelu, layerNorm } from "../graph/nn.ts";

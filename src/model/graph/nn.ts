@@ -50,7 +50,7 @@ export function gelu(x: Tensor): Tensor {
   return y;
 }
 
-/** LayerNorm over the last axis: γ ⊙ x̂ + β. Returns x̂ too (its γ-gradient is Σ δ ⊙ x̂, KERNELS.md §3). */
+/** LayerNorm over the last axis: γ ⊙ x̂ + β. Returns x̂ too (its γ-gradient is Σ δ ⊙ x̂, docs/kernels.md §3). */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): { y: Tensor; xhat: Tensor } {
   const xhat = normalize(x, eps);
   return { y: add(mul(xhat, gamma), beta), xhat };

@@ -254,7 +254,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /**
  * y = x Wᵀ + b with W [dOut, dIn] (the PyTorch/HF layout). Its own VJP so that the weight gradient is one GEMM
- * over all rows: ∂W = Σ_rows Δᵀ x (KERNELS.md §3), not a per-batch product reduced afterwards.
+ * over all rows: ∂W = Σ_rows Δᵀ x (docs/kernels.md §3), not a per-batch product reduced afterwards.
  */
 export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
   const g = G(x);

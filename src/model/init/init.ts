@@ -27,7 +27,7 @@ export interface InitOptions {
  * How `model init` draws each parameter (HF `_init_weights` with initializer_range 0.02):
  *  - embeddings and linear weights ~ N(0, σ²); the padding row of the word (and RoBERTa position) embeddings = 0;
  *  - biases = 0, LayerNorm γ = 1, β = 0;
- *  - the decoder weight is drawn independently of the word embeddings (untied, REFERENCE §4).
+ *  - the decoder weight is drawn independently of the word embeddings (untied, docs/protocol.md §4).
  * The tiny preset uses σ = 0.1 and also draws biases ~ N(0, σ²) and γ ~ 1 + N(0, σ²), so gradient tests exercise
  * every parameter and a 16-wide model is visibly nonlinear.
  */

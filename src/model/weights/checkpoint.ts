@@ -149,7 +149,7 @@ function toTensorRef(spec: ParamSpec, loc: Located, notes: string[]): TensorRef 
 
 /**
  * Load and validate the prompt-MLM weights of a Hugging Face model directory (config.json + model.safetensors or
- * a sharded index). REFERENCE §4: the decoder weight is its own parameter — when the checkpoint lacks it, it
+ * a sharded index). docs/protocol.md §4: the decoder weight is its own parameter — when the checkpoint lacks it, it
  * references the word-embedding bytes under its own name; `*.decoder.bias` is the same parameter as the head bias.
  */
 export async function loadWeightsFromDir(
@@ -189,7 +189,7 @@ export async function loadWeightsFromDir(
       tensors.set(spec.name, toTensorRef(spec, loc, notes));
       used.add(spec.name);
     } else if (spec.name === head.decoderWeight && e) {
-      // Its own parameter (REFERENCE §4), initialized from the word-embedding bytes; kept in state-dict order.
+      // Its own parameter (docs/protocol.md §4), initialized from the word-embedding bytes; kept in state-dict order.
       tensors.set(spec.name, {
         name: spec.name,
         shape: [...e.shape],

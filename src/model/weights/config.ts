@@ -87,7 +87,7 @@ export function parseModelConfig(raw: unknown, source = "config.json"): ModelCon
     fail(`hidden_size (${config.hiddenSize}) must be a multiple of num_attention_heads (${config.numAttentionHeads})`);
   if (config.padTokenId >= config.vocabSize)
     fail(`pad_token_id (${config.padTokenId}) must be < vocab_size (${config.vocabSize})`);
-  // RoBERTa positions start at pad_token_id + 1 (REFERENCE §4), so the table must have room beyond it.
+  // RoBERTa positions start at pad_token_id + 1 (docs/protocol.md §4), so the table must have room beyond it.
   if (mt === "roberta" && config.maxPositionEmbeddings <= config.padTokenId + 1)
     fail(
       `max_position_embeddings (${config.maxPositionEmbeddings}) must exceed pad_token_id + 1 = ` +

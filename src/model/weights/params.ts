@@ -40,7 +40,7 @@ export interface ModelNames {
   layers: LayerNames[];
   headDense: WeightBias;
   headNorm: WeightBias;
-  /** The untied decoder weight [vocab, hidden] (REFERENCE §4). */
+  /** The untied decoder weight [vocab, hidden] (docs/protocol.md §4). */
   decoder: string;
   /** The decoder bias [vocab] (`lm_head.bias` ≡ `lm_head.decoder.bias`). */
   decoderBias: string;
@@ -53,7 +53,7 @@ export function basePrefix(config: ModelConfig): string {
   return config.modelType;
 }
 
-/** Names of the MLM head parts (REFERENCE §4: dense → GELU → LayerNorm → decoder + bias). */
+/** Names of the MLM head parts (docs/protocol.md §4: dense → GELU → LayerNorm → decoder + bias). */
 export function headNames(config: ModelConfig) {
   const root = config.modelType === "roberta" ? "lm_head" : "cls.predictions";
   return {
@@ -138,7 +138,7 @@ export function parameterSpecs(config: ModelConfig): ParamSpec[] {
 
 /**
  * Parameters a checkpoint may carry that the prompt MLM does not need (pooler; BERT's next-sentence head).
- * They are validated and kept when present (ModelForPromptFinetuning owns a pooler, REFERENCE §4), never required.
+ * They are validated and kept when present (ModelForPromptFinetuning owns a pooler, docs/protocol.md §4), never required.
  */
 export function optionalParameterSpecs(config: ModelConfig): ParamSpec[] {
   const H = config.hiddenSize;
