@@ -28,7 +28,7 @@ function groups(cfg: ModelConfig): Record<string, string[]> {
   };
 }
 
-function direction(cfg: ModelConfig, names: string[], seed: number, sizes: Map<string, number>) {
+function direction(names: string[], seed: number, sizes: Map<string, number>) {
   return new Map(names.map((name, k) => [name, rand(sizes.get(name)!, seed + 17 * k)]));
 }
 
@@ -43,7 +43,7 @@ for (const preset of ["tiny", "small"] as const) {
 
     for (const [kind, names] of [...Object.entries(groups(cfg)), ["all", all] as [string, string[]]]) {
       it(`${kind}: float64 J·v equals central finite differences of f(θ₀ + εv)`, async () => {
-        const v = direction(cfg, names, 100, sizes);
+        const v = direction(names, 100, sizes);
         const { f, jv } = await createJvpModel(w, labels, { dtype: "float64", threads: 1 }).jvp(inputs, v);
         const tm = createTrainableModel(w, labels, { dtype: "float64", threads: 1 });
         const base = new Map([...tm.params].map(([n, a]) => [n, a.slice()]));
@@ -76,7 +76,7 @@ for (const preset of ["tiny", "small"] as const) {
         const factors = await pm.gradFactors(inputs);
         const jm = createJvpModel(w, lw, { binary, threads: 1 });
         for (const [kind, names] of Object.entries(groups(cfg))) {
-          const v = direction(cfg, names, 200, sizes);
+          const v = direction(names, 200, sizes);
           const v32 = new Map([...v].map(([n, a]) => [n, Float32Array.from(a)]));
           const { jv } = await jm.jvp(inputs, v32);
           const u = rand(inputs.length * C, 5);

@@ -14,7 +14,9 @@ export function jvp(outputs: Tensor[], wrt: Tensor[], tangents: Tensor[]): (Tens
   wrt.forEach((w, i) => {
     const t = tangents[i];
     if (t.dtype !== w.dtype || shapeStr(t.shape) !== shapeStr(w.shape))
-      throw new Error(`jvp: tangent ${t.name} ${t.dtype}${shapeStr(t.shape)} must match ${w.name} ${w.dtype}${shapeStr(w.shape)}`);
+      throw new Error(
+        `jvp: tangent ${t.name} ${t.dtype}${shapeStr(t.shape)} must match ${w.name} ${w.dtype}${shapeStr(w.shape)}`,
+      );
   });
   if (outputs.length === 0) return [];
   const g = outputs[0].graph as Graph;
@@ -31,7 +33,8 @@ export function jvp(outputs: Tensor[], wrt: Tensor[], tangents: Tensor[]): (Tens
     const dxs = e.inputs.map((t) => tan.get(t.name));
     if (dxs.every((d) => d === undefined)) continue;
     if (e.outputs.some((t) => tan.has(t.name))) continue; // a wrt value produced by this op: its tangent is given
-    if (!e.jvp) throw new Error(`jvp: no forward-mode rule for the op producing ${e.outputs.map((t) => t.name).join(", ")}`);
+    if (!e.jvp)
+      throw new Error(`jvp: no forward-mode rule for the op producing ${e.outputs.map((t) => t.name).join(", ")}`);
     const dys = e.jvp(dxs);
     e.outputs.forEach((t, j) => {
       const d = dys[j];

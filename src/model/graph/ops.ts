@@ -548,13 +548,18 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const shape = x.shape.map((d, i) => (i === a ? end - start : d));
   const c = (v: number) => g.constant([v], [1], "int64");
   const out = one(g, "Slice", [x, c(start), c(end), c(a)], x.dtype, shape);
-  g.record([x], [out], ([d]) => {
-    const r = d!.shape.length;
-    const pads = new Array(2 * r).fill(0);
-    pads[a + 1] = start;
-    pads[r + a + 1] = size - end;
-    return [pad(d!, pads)];
-  }, ([dx]) => [on(dx, (t) => slice(t, a, start, end))]);
+  g.record(
+    [x],
+    [out],
+    ([d]) => {
+      const r = d!.shape.length;
+      const pads = new Array(2 * r).fill(0);
+      pads[a + 1] = start;
+      pads[r + a + 1] = size - end;
+      return [pad(d!, pads)];
+    },
+    ([dx]) => [on(dx, (t) => slice(t, a, start, end))],
+  );
   return out;
 }
 
@@ -563,16 +568,21 @@ function pad(x: Tensor, pads: number[]): Tensor {
   const r = x.shape.length;
   const shape = x.shape.map((d, i) => (typeof d === "number" ? d + pads[i] + pads[r + i] : d));
   const out = one(g, "Pad", [x, g.constant(pads, [pads.length], "int64")], x.dtype, shape);
-  g.record([x], [out], ([d]) => {
-    const dd = d!;
-    let y = dd;
-    for (let i = 0; i < r; i++) {
-      if (pads[i] === 0 && pads[r + i] === 0) continue;
-      const n = dd.shape[i + 1] as number;
-      y = slice(y, i + 1, pads[i], n - pads[r + i]);
-    }
-    return [y];
-  }, ([dx]) => [on(dx, (t) => pad(t, pads))]);
+  g.record(
+    [x],
+    [out],
+    ([d]) => {
+      const dd = d!;
+      let y = dd;
+      for (let i = 0; i < r; i++) {
+        if (pads[i] === 0 && pads[r + i] === 0) continue;
+        const n = dd.shape[i + 1] as number;
+        y = slice(y, i + 1, pads[i], n - pads[r + i]);
+      }
+      return [y];
+    },
+    ([dx]) => [on(dx, (t) => pad(t, pads))],
+  );
   return out;
 }
 
@@ -591,15 +601,27 @@ export function concat(xs: Tensor[], axis: number): Tensor {
     xs[0].shape.map((d, i) => (i === a ? total : d)),
     { axis: int(a) },
   );
-  g.record(xs, [out], ([d], need) => {
-    let off = 0;
-    return xs.map((_, i) => {
-      const s = sizes[i] as number;
-      const r = need[i] ? slice(d!, a + 1, off, off + s) : undefined;
-      off += s;
-      return r;
-    });
-  }, (dxs) => [dxs.some((t) => t) ? concat(dxs.map((t, i) => t ?? zerosLike(xs[i])), a) : undefined]);
+  g.record(
+    xs,
+    [out],
+    ([d], need) => {
+      let off = 0;
+      return xs.map((_, i) => {
+        const s = sizes[i] as number;
+        const r = need[i] ? slice(d!, a + 1, off, off + s) : undefined;
+        off += s;
+        return r;
+      });
+    },
+    (dxs) => [
+      dxs.some((t) => t)
+        ? concat(
+            dxs.map((t, i) => t ?? zerosLike(xs[i])),
+            a,
+          )
+        : undefined,
+    ],
+  );
   return out;
 }
 
@@ -618,15 +640,20 @@ export function split(x: Tensor, axis: number, sizes: number[]): Tensor[] {
     sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === a ? n : d)) })),
     { axis: int(a) },
   );
-  g.record([x], outs, (ds) => {
-    const some = ds.find((d) => d !== undefined)!;
-    const parts = ds.map(
-      (d, i) =>
-        d ??
-        one(g, "Expand", [g.scalar(0, x.dtype), cotShape(some, outs[i])], x.dtype, [some.shape[0], ...outs[i].shape]),
-    );
-    return [one(g, "Concat", parts, x.dtype, [some.shape[0], ...x.shape], { axis: int(a + 1) })];
-  }, ([dx]) => (dx ? split(dx, a, sizes) : outs.map(() => undefined)));
+  g.record(
+    [x],
+    outs,
+    (ds) => {
+      const some = ds.find((d) => d !== undefined)!;
+      const parts = ds.map(
+        (d, i) =>
+          d ??
+          one(g, "Expand", [g.scalar(0, x.dtype), cotShape(some, outs[i])], x.dtype, [some.shape[0], ...outs[i].shape]),
+      );
+      return [one(g, "Concat", parts, x.dtype, [some.shape[0], ...x.shape], { axis: int(a + 1) })];
+    },
+    ([dx]) => (dx ? split(dx, a, sizes) : outs.map(() => undefined)),
+  );
   return outs;
 }
 
@@ -720,17 +747,22 @@ export function normalize(x: Tensor, eps: number): Tensor {
     const sigma = sqrt(add(reduceMean(pow(xc, 2), [-1]), eps));
     return { xhat: div(xc, sigma), sigma };
   });
-  g.record([x], [xhat], ([d]) => {
-    const dd = d!;
-    const m1 = reduceMean(dd, [r]);
-    const m2 = reduceMean(mul(dd, xhat), [r]);
-    return [div(sub(sub(dd, m1), mul(xhat, m2)), sigma)];
-  }, ([dx]) => [
-    on(dx, (t) => {
-      const dxc = sub(t, reduceMean(t, [-1]));
-      return div(sub(dxc, mul(xhat, reduceMean(mul(dxc, xhat), [-1]))), sigma);
-    }),
-  ]);
+  g.record(
+    [x],
+    [xhat],
+    ([d]) => {
+      const dd = d!;
+      const m1 = reduceMean(dd, [r]);
+      const m2 = reduceMean(mul(dd, xhat), [r]);
+      return [div(sub(sub(dd, m1), mul(xhat, m2)), sigma)];
+    },
+    ([dx]) => [
+      on(dx, (t) => {
+        const dxc = sub(t, reduceMean(t, [-1]));
+        return div(sub(dxc, mul(xhat, reduceMean(mul(dxc, xhat), [-1]))), sigma);
+      }),
+    ],
+  );
   return xhat;
 }
 
@@ -739,21 +771,26 @@ export function gather(table: Tensor, ids: Tensor): Tensor {
   const g = G(table);
   const rest = table.shape.slice(1);
   const out = one(g, "Gather", [table, ids], table.dtype, [...ids.shape, ...rest], { axis: int(0) });
-  g.record([table, ids], [out], ([d], need) => {
-    if (!need[0]) return [undefined, undefined];
-    const dd = d!;
-    const ri = ids.shape.length;
-    const C = dd.shape[0];
-    // [C, ...ids, ...rest] → [...ids, C, ...rest] so that ScatterND's index prefix is the ids.
-    const perm = [...Array.from({ length: ri }, (_, i) => i + 1), 0, ...rest.map((_, i) => ri + 1 + i)];
-    const upd = transpose(dd, perm);
-    const zshape = concatShapes([shapeOf(table, 0, 1), shapeOf(dd, 0, 1), shapeOf(table, 1)]);
-    const zeros = one(g, "Expand", [g.scalar(0, table.dtype), zshape], table.dtype, [table.shape[0], C, ...rest]);
-    const idx = one(g, "Unsqueeze", [ids, g.constant([ri], [1], "int64")], "int64", [...ids.shape, 1]);
-    const acc = one(g, "ScatterND", [zeros, idx, upd], table.dtype, [table.shape[0], C, ...rest], {
-      reduction: { kind: "string", value: "add" },
-    });
-    return [transpose(acc, [1, 0, ...rest.map((_, i) => i + 2)]), undefined];
-  }, ([dtable]) => [on(dtable, (t) => gather(t, ids))]);
+  g.record(
+    [table, ids],
+    [out],
+    ([d], need) => {
+      if (!need[0]) return [undefined, undefined];
+      const dd = d!;
+      const ri = ids.shape.length;
+      const C = dd.shape[0];
+      // [C, ...ids, ...rest] → [...ids, C, ...rest] so that ScatterND's index prefix is the ids.
+      const perm = [...Array.from({ length: ri }, (_, i) => i + 1), 0, ...rest.map((_, i) => ri + 1 + i)];
+      const upd = transpose(dd, perm);
+      const zshape = concatShapes([shapeOf(table, 0, 1), shapeOf(dd, 0, 1), shapeOf(table, 1)]);
+      const zeros = one(g, "Expand", [g.scalar(0, table.dtype), zshape], table.dtype, [table.shape[0], C, ...rest]);
+      const idx = one(g, "Unsqueeze", [ids, g.constant([ri], [1], "int64")], "int64", [...ids.shape, 1]);
+      const acc = one(g, "ScatterND", [zeros, idx, upd], table.dtype, [table.shape[0], C, ...rest], {
+        reduction: { kind: "string", value: "add" },
+      });
+      return [transpose(acc, [1, 0, ...rest.map((_, i) => i + 2)]), undefined];
+    },
+    ([dtable]) => [on(dtable, (t) => gather(t, ids))],
+  );
   return out;
 }
