@@ -11,6 +11,7 @@ import { registerReport } from "./commands/report.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerSolve } from "./commands/solve.ts";
 import { registerSweep } from "./commands/sweep.ts";
+import { registerTaskVector } from "./commands/task-vector.ts";
 
 export { EXIT_USAGE };
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerSweep(program);
   registerReport(program);
+  registerTaskVector(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {
