@@ -5,6 +5,7 @@ import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
 import { registerKernel } from "./commands/kernel.ts";
+import { registerLocalization } from "./commands/localization.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
 import { registerReport } from "./commands/report.ts";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerSweep(program);
   registerReport(program);
   registerTaskVector(program);
+  registerLocalization(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {
