@@ -6,23 +6,21 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { argmaxRows, classificationMetrics, type MetricName } from "../data/metrics.ts";
-import { subsample } from "../data/subsample.ts";
 import { createJvpModel } from "../model/jvp.ts";
 import { type LoadModelOptions, loadModel } from "../model/load.ts";
 import { createTrainableModel, lengthBatches } from "../model/prompt-model.ts";
 import type { PromptInput } from "../model/types.ts";
 import { parameterSpecs } from "../model/weights/params.ts";
 import type { LoadedWeights } from "../model/weights/types.ts";
+import { loadPromptedSplits, type SplitName } from "../pipelines/prompted-splits.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
 import { tensorValues } from "../training/hf-checkpoint.ts";
-import { loadFinetuneData } from "../training/task-data.ts";
-import type { LabeledExample } from "../training/types.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { writeNpy } from "../util/npy.ts";
 import { progressBar } from "../util/progress.ts";
 
-export type EvalSplit = "train" | "dev" | "test";
+export type EvalSplit = SplitName;
 export const DEFAULT_ALPHAS = [0, 0.5, 1];
 
 /** τ = θ_ckpt − θ₀ over the parameters f uses; refuses a checkpoint of another shape. */
@@ -124,13 +122,12 @@ export async function linearize(o: LinearizeOptions): Promise<LinearizeSummary> 
   const tau = taskVector(base, ckpt, o.checkpoint);
   const tok = await loadTokenizer(base.source.dir);
   const task = typeof o.task === "string" ? loadTask(o.task) : o.task;
-  const data = loadFinetuneData(task, o.splitDir, tok, { limitTest: o.limitEval });
-  if (o.limitEval !== undefined) data.dev = subsample(data.dev, o.limitEval);
+  const data = loadPromptedSplits(task, o.splitDir, tok, { splits, limitEval: o.limitEval, nonEmpty: true });
   const lw = data.labelWordIds;
   const K = lw.length;
   const jm = createJvpModel(base, lw, { threads: o.threads });
   if (o.out) await mkdir(o.out, { recursive: true });
-  const total = splits.reduce((s, sp) => s + data[sp].length, 0) * (1 + alphas.filter((a) => a !== 0).length);
+  const total = splits.reduce((s, sp) => s + data.splits[sp]!.length, 0) * (1 + alphas.filter((a) => a !== 0).length);
   const bar = progressBar("linearize", total, { quiet: o.quiet, unit: "passes" });
   const summary: LinearizeSummary = {
     task: task.name,
@@ -143,8 +140,8 @@ export async function linearize(o: LinearizeOptions): Promise<LinearizeSummary> 
     seconds: 0,
   };
   for (const split of splits) {
-    const ex: LabeledExample[] = data[split];
-    const inputs = ex.map((e) => e.input);
+    const ex = data.splits[split]!;
+    const inputs = ex.map(({ inputIds, maskPos }) => ({ inputIds, maskPos }));
     const labels = ex.map((e) => e.label);
     const metrics = (z: ArrayLike<number>) => classificationMetrics(argmaxRows(z, K), labels, data.metric);
     const { f: f0, jv } = await jm.jvp(inputs, tau);

@@ -14,10 +14,10 @@ import { initModel } from "../../src/model/init/init.ts";
 import { createPromptModel } from "../../src/model/prompt-model.ts";
 import { releaseSessions } from "../../src/model/runtime/session.ts";
 import { loadWeightsFromDir } from "../../src/model/weights/checkpoint.ts";
+import { loadFinetuneData } from "../../src/pipelines/prompted-splits.ts";
 import { loadTask } from "../../src/prompts/task.ts";
 import { writeTokenizerFiles } from "../../src/tokenizer/index.ts";
 import { loadTokenizer } from "../../src/tokenizer/load.ts";
-import { loadFinetuneData } from "../../src/training/task-data.ts";
 import { readNpy } from "../../src/util/npy.ts";
 import { baseAndCheckpoint, RTE_SPLIT } from "./fixtures.ts";
 
