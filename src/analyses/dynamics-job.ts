@@ -12,7 +12,7 @@ import { readSolverInputs } from "../solvers/kernel-dir.ts";
 import { logitLogPath } from "../training/logit-log.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { readNpy, writeNpy } from "../util/npy.ts";
-import { type DynamicsLoss, type LinearDynamicsProblem, predictDynamics } from "./dynamics.ts";
+import { type DynamicsLoss, type LinearDynamicsProblem, linearSchedule, predictDynamics } from "./dynamics.ts";
 
 export interface DynamicsJobOptions {
   /** A kernel directory written by `entk kernel` (train–train and train–eval kernels, labels, f₀ logits). */
@@ -22,6 +22,8 @@ export interface DynamicsJobOptions {
   lr: number;
   steps: number;
   loss: DynamicsLoss;
+  /** "linear" (default): η decays linearly to 0 over `steps`, as `entk finetune` schedules it; or "constant". */
+  schedule?: "linear" | "constant";
   /** Report every N steps (default: N = steps/50, at least 1); with `compare`, the run's logged steps instead. */
   every?: number;
   /** A fine-tuning output directory with logits/step-<t>.<split>.npy. */
@@ -42,6 +44,7 @@ export interface DynamicsSummary {
   formula: string;
   loss: DynamicsLoss;
   lr: number;
+  schedule: "linear" | "constant";
   steps: number[];
   C: number;
   binary: boolean;
@@ -104,12 +107,14 @@ export async function runDynamics(o: DynamicsJobOptions): Promise<DynamicsSummar
     for (let s = 0; s < o.steps; s += every) steps.push(s);
     steps.push(o.steps);
   }
-  const traj = predictDynamics(problem, o.loss, o.lr, steps);
+  const schedule = o.schedule ?? "linear";
+  const traj = predictDynamics(problem, o.loss, schedule === "linear" ? linearSchedule(o.lr, o.steps) : o.lr, steps);
   const summary: DynamicsSummary = {
     kernels: o.kernels,
     formula,
     loss: o.loss,
     lr: o.lr,
+    schedule,
     steps,
     C: inp.C,
     binary: inp.binary,

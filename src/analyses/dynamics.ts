@@ -7,12 +7,23 @@
  *   f_eval(t)  = f₀,eval − K_eX V diag((1 − e^{−ηλt/n})/λ) Vᵀ (f₀ − y)   ((1 − e^{−ηλt/n})/λ → ηt/n as λ → 0).
  * - Cross-entropy (r = softmax(f) − onehot(y); binary f = z₁ − z₀: r = σ(f) − y): discrete full-batch steps,
  *   exactly the updates SGD takes on the linearized model.
+ * A learning-rate schedule η_s (step s = steps already taken) enters the flow as the time Σ_{s<t} η_s and the
+ * discrete steps as their own η_s (entk finetune decays η linearly to 0: `linearSchedule`).
  * Outputs are flattened example-major, [n·C] (row i·C + c), as in the kernel directory's solver layout.
  */
 import { symEig } from "../solvers/eigen.ts";
 import { type Mat, matTVec, matVec } from "../solvers/matrix.ts";
 
 export type DynamicsLoss = "mse" | "ce";
+/** A constant learning rate, or η_s for step s (0-based: the number of steps already taken). */
+export type LrSchedule = number | ((step: number) => number);
+
+const lrAt = (lr: LrSchedule, s: number) => (typeof lr === "number" ? lr : lr(s));
+
+/** entk finetune's schedule without warmup: η·(N − s)/N (training/schedule.ts). */
+export function linearSchedule(lr: number, steps: number): (step: number) => number {
+  return (s) => (lr * Math.max(0, steps - s)) / Math.max(1, steps);
+}
 export const DYNAMICS_LOSSES: readonly DynamicsLoss[] = ["mse", "ce"];
 
 export interface LinearDynamicsProblem {
@@ -62,8 +73,8 @@ function checkProblem(p: LinearDynamicsProblem): number {
   return N;
 }
 
-/** Closed-form MSE gradient flow at times t = η·step (η the learning rate) for each requested step. */
-export function mseDynamics(p: LinearDynamicsProblem, lr: number, steps: number[]): Trajectory {
+/** Closed-form MSE gradient flow at time Σ_{s<t} η_s for each requested step t. */
+export function mseDynamics(p: LinearDynamicsProblem, lr: LrSchedule, steps: number[]): Trajectory {
   checkSteps(steps);
   const N = checkProblem(p);
   const n = p.labels.length;
@@ -79,13 +90,16 @@ export function mseDynamics(p: LinearDynamicsProblem, lr: number, steps: number[
   }
   const out: Trajectory = { train: [] };
   for (const name of Object.keys(p.evals)) out[name] = [];
+  let time = 0;
+  let done = 0;
   for (const t of steps) {
+    for (; done < t; done++) time += lrAt(lr, done);
     const decay = new Float64Array(N); // Σ_k e^{−ηλt/n} c_k v_k
     const grow = new Float64Array(N); // Σ_k (1 − e^{−ηλt/n})/λ · c_k v_k
     for (let k = 0; k < N; k++) {
-      const x = (lr * values[k] * t) / n;
+      const x = (values[k] * time) / n;
       const e = Math.exp(-x);
-      const g = Math.abs(x) < 1e-12 ? (lr * t) / n : -Math.expm1(-x) / values[k];
+      const g = Math.abs(x) < 1e-12 ? time / n : -Math.expm1(-x) / values[k];
       for (let j = 0; j < N; j++) {
         decay[j] += e * c[k] * V[k * N + j];
         grow[j] += g * c[k] * V[k * N + j];
@@ -123,7 +137,7 @@ export function ceResidual(f: Float64Array, labels: Int32Array, C: number): Floa
  */
 export function discreteDynamics(
   p: LinearDynamicsProblem,
-  lr: number,
+  lr: LrSchedule,
   steps: number[],
   residual: (f: Float64Array) => Float64Array,
 ): Trajectory {
@@ -137,14 +151,15 @@ export function discreteDynamics(
   let done = 0;
   for (const t of steps) {
     for (; done < t; done++) {
+      const eta = lrAt(lr, done);
       const r = residual(f);
       const dTrain = matVec(p.Ktrain, r); // K symmetric
       for (const [name, e] of Object.entries(p.evals)) {
         const d = matTVec(e.K, r);
         const fe = ev[name];
-        for (let j = 0; j < fe.length; j++) fe[j] -= (lr / n) * d[j];
+        for (let j = 0; j < fe.length; j++) fe[j] -= (eta / n) * d[j];
       }
-      for (let j = 0; j < f.length; j++) f[j] -= (lr / n) * dTrain[j];
+      for (let j = 0; j < f.length; j++) f[j] -= (eta / n) * dTrain[j];
     }
     out.train.push(f.slice());
     for (const name of Object.keys(p.evals)) out[name].push(ev[name].slice());
@@ -153,7 +168,12 @@ export function discreteDynamics(
 }
 
 /** The dynamics for a loss: MSE in closed form, cross-entropy by discrete steps. */
-export function predictDynamics(p: LinearDynamicsProblem, loss: DynamicsLoss, lr: number, steps: number[]): Trajectory {
+export function predictDynamics(
+  p: LinearDynamicsProblem,
+  loss: DynamicsLoss,
+  lr: LrSchedule,
+  steps: number[],
+): Trajectory {
   return loss === "mse"
     ? mseDynamics(p, lr, steps)
     : discreteDynamics(p, lr, steps, (f) => ceResidual(f, p.labels, p.C));

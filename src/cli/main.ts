@@ -2,6 +2,7 @@ import { Command, CommanderError, Help, type Option } from "commander";
 import { ENTK_VERSION } from "../version.ts";
 import { EXIT_USAGE } from "./args.ts";
 import { registerData } from "./commands/data.ts";
+import { registerDynamics } from "./commands/dynamics.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
 import { registerKernel } from "./commands/kernel.ts";
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerSolve(program);
   registerFinetune(program);
   registerLinearize(program);
+  registerDynamics(program);
   registerRun(program);
   registerSweep(program);
   registerReport(program);

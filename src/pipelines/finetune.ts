@@ -2,6 +2,7 @@ import { type LoadModelOptions, loadModel } from "../model/load.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
 import { hfCheckpointIO } from "../training/hf-checkpoint.ts";
+import { linearizedCheckpointIO } from "../training/linearized.ts";
 import { type FinetuneOptions, type FinetuneResult, finetune } from "../training/trainer.ts";
 import type { FinetuneModelFactory } from "../training/types.ts";
 import { loadFinetuneData } from "./prompted-splits.ts";
@@ -23,6 +24,11 @@ export interface RunFinetuneOptions
   onSkip?: (message: string) => void;
   /** Extra fields for the result record. */
   record?: Record<string, unknown>;
+  /**
+   * The model `createModel` builds is the linearized one (training/linearized.ts): method `ft-lin:<optimizer>`,
+   * `linearized: true` in the record, and checkpoints carry the linearization card.
+   */
+  linearized?: boolean;
 }
 
 /**
@@ -30,7 +36,17 @@ export interface RunFinetuneOptions
  * dev-based model selection, save the best checkpoint in the Hugging Face layout and evaluate it on test.
  */
 export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult> {
-  const { task: taskArg, splitDir, model: modelId, createModel, loadOptions, limitTest, record, ...rest } = o;
+  const {
+    task: taskArg,
+    splitDir,
+    model: modelId,
+    createModel,
+    loadOptions,
+    limitTest,
+    record,
+    linearized,
+    ...rest
+  } = o;
   const { skipBadRows, onSkip, ...train } = rest;
   const weights = await loadModel(modelId, loadOptions);
   const tok = await loadTokenizer(weights.source.dir);
@@ -44,7 +60,8 @@ export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult
     dev: data.dev,
     test: data.test,
     metric: data.metric,
-    checkpointIO: hfCheckpointIO(weights),
+    checkpointIO: linearized ? linearizedCheckpointIO(weights, hfCheckpointIO(weights)) : hfCheckpointIO(weights),
+    ...(linearized ? { method: `ft-lin:${o.optimizer}` } : {}),
     record: {
       task: task.name,
       template: task.template,
@@ -52,6 +69,7 @@ export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult
       splitDir,
       model: { id: modelId, ...(weights.source.revision ? { revision: weights.source.revision } : {}) },
       weightsHash: weights.hash,
+      ...(linearized ? { linearized: true } : {}),
       ...(record ?? {}),
     },
   });

@@ -7,14 +7,20 @@ import type { FinetuneModelFactory } from "./types.ts";
  * the word embeddings and the decoder, whose gradients come as their touched rows) as
  * the training layer's FinetuneModel.
  */
-export function engineModelFactory(opts: TrainableModelOptions & { dtype?: "float32" } = {}): FinetuneModelFactory {
+export function engineModelFactory(
+  opts: TrainableModelOptions & {
+    dtype?: "float32" /** false: train in eval mode (no dropout). */;
+    dropout?: boolean;
+  } = {},
+): FinetuneModelFactory {
+  const { dropout = true, ...rest } = opts;
   return (weights, labelWordIds) => {
-    const m = createTrainableModel(weights, labelWordIds, { ...opts, sparseGrads: true });
+    const m = createTrainableModel(weights, labelWordIds, { ...rest, sparseGrads: true });
     return {
       numClasses: labelWordIds.length,
       params: m.params,
       logits: (inputs) => m.logits(inputs),
-      lossAndGrad: (inputs, labels, o) => m.lossAndGrad(inputs, Array.from(labels), o),
+      lossAndGrad: (inputs, labels, o) => m.lossAndGrad(inputs, Array.from(labels), dropout ? o : {}),
     };
   };
 }

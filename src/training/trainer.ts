@@ -65,6 +65,8 @@ export interface FinetuneOptions
    * `entk dynamics --compare`. Not part of the run's identity.
    */
   logLogitsEvery?: number;
+  /** The result record's method (default `ft:<optimizer>`; linearized fine-tuning: `ft-lin:<optimizer>`). */
+  method?: string;
   /** Called after every step (after any evaluation and snapshot); tests use it to interrupt a run. */
   onStep?: (step: number) => void | Promise<void>;
   quiet?: boolean;
@@ -267,7 +269,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   await loadCheckpointInto(o.checkpointIO, bestDir, params);
   const result: FinetuneResult = {
     ...(o.record ?? {}),
-    method: `ft:${o.optimizer}`,
+    method: o.method ?? `ft:${o.optimizer}`,
     ...hp,
     bestStep: best.step,
     dev: await evaluate(model, o.dev, o.metric, evalBatchSize),

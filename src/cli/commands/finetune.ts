@@ -1,6 +1,7 @@
 import { type Command, Option } from "commander";
 import { runFinetune } from "../../pipelines/finetune.ts";
 import { engineModelFactory } from "../../training/engine-model.ts";
+import { linearizedModelFactory } from "../../training/linearized.ts";
 import { OPTIMIZER_KINDS } from "../../training/optimizers.ts";
 import type { FinetuneHyperparams, FinetuneResult } from "../../training/trainer.ts";
 import type { FinetuneModelFactory } from "../../training/types.ts";
@@ -30,6 +31,9 @@ interface FinetuneCliOpts extends TaskOverrideFlags, Omit<FinetuneHyperparams, "
   snapshotEvery?: number;
   limitTest?: number;
   skipBadRows?: boolean;
+  linearized?: boolean;
+  dropout: boolean;
+  logLogitsEvery?: number;
   out: string;
   fresh?: boolean;
   json?: boolean;
@@ -52,7 +56,7 @@ export function formatFinetuneResult(r: FinetuneResult): string {
  * `entk finetune`: prompt-based fine-tuning baseline (docs/protocol.md §7.1). `createModel` builds the trainable model
  * (default: the engine's; tests may pass their own).
  */
-export function registerFinetune(program: Command, createModel: FinetuneModelFactory = engineModelFactory()): void {
+export function registerFinetune(program: Command, createModel?: FinetuneModelFactory): void {
   const command = program
     .command("finetune")
     .description(
@@ -101,6 +105,14 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
     );
   addTaskOverrideOptions(command)
     .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
+    .option("--linearized", "train the linearization f(θ₀) + J·(θ − θ₀) around the model (docs/linearization.md)")
+    .option("--no-dropout", "train without dropout (eval-mode steps, as the kernel regime assumes)")
+    .addOption(
+      new Option(
+        "--log-logits-every <n>",
+        "write eval-mode logits of train/dev/test to OUT/logits/step-<t>.<split>.npy at step 0 and every n steps",
+      ).argParser(positiveInt),
+    )
     .option("--fresh", "start over, discarding a snapshot or finished result in OUT")
     .option("--json", "print the result record as JSON")
     .option("--quiet", "no progress bar")
@@ -116,7 +128,11 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
         task,
         splitDir: o.splitDir,
         model: o.model,
-        createModel,
+        createModel:
+          createModel ?? (o.linearized ? linearizedModelFactory() : engineModelFactory({ dropout: o.dropout })),
+        linearized: o.linearized,
+        logLogitsEvery: o.logLogitsEvery,
+        ...(o.dropout === false && !o.linearized ? { record: { dropout: false } } : {}),
         optimizer: o.optimizer,
         lr: o.lr,
         batchSize: o.batchSize,
