@@ -1,5 +1,17 @@
 /** entk public library API. The CLI (src/cli) is a thin shell over what is exported here. */
 
+export {
+  ceResidual,
+  DYNAMICS_LOSSES,
+  type DynamicsLoss,
+  discreteDynamics,
+  type LinearDynamicsProblem,
+  linearSchedule,
+  mseDynamics,
+  predictDynamics,
+} from "./analyses/dynamics.ts";
+export { type DynamicsJobOptions, type DynamicsSummary, runDynamics } from "./analyses/dynamics-job.ts";
+export { type LinearizeOptions, type LinearizeSummary, linearize, logitsAt, taskVector } from "./analyses/linearize.ts";
 export * from "./data/index.ts";
 export * as metrics from "./data/metrics.ts";
 export {
@@ -54,12 +66,15 @@ export {
 } from "./kernels/types.ts";
 export { materializeGrad } from "./model/gradients.ts";
 export { grad } from "./model/graph/autodiff.ts";
+export { jvp as graphJvp } from "./model/graph/forward-mode.ts";
 export { Graph } from "./model/graph/graph.ts";
 export { repoCacheDir, validateRepoId } from "./model/hub/cache.ts";
 export { type HubOptions, hubEndpoint, hubToken, type PullResult, pullModel } from "./model/hub/pull.ts";
 export { type ResolvedModel, type ResolveOptions, resolveCachedModel, resolveModelDir } from "./model/hub/resolve.ts";
 export { type InitOptions, initModel, type TokenizerWriter } from "./model/init/init.ts";
 export { ARCHS, type Arch, PRESETS, type Preset, presetConfig } from "./model/init/presets.ts";
+export { createJvpModel, type Direction, type JvpModel, type JvpResult, jvp } from "./model/jvp.ts";
+export { createLinearizedModel } from "./model/linearized-model.ts";
 export { type LoadModelOptions, loadModel } from "./model/load.ts";
 export {
   createPromptModel,
@@ -184,6 +199,7 @@ export { clipCoefficient, clipGradNorm, globalGradNorm } from "./training/clip.t
 export { engineModelFactory } from "./training/engine-model.ts";
 export { evaluate, predict } from "./training/evaluate.ts";
 export { hfCheckpointIO, materializeParams, TOKENIZER_FILES, tensorValues } from "./training/hf-checkpoint.ts";
+export { linearizedCheckpointIO, linearizedModelFactory } from "./training/linearized.ts";
 export {
   createOptimizer,
   NO_DECAY,
