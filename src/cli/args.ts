@@ -3,6 +3,7 @@
  * prints as `error: option '--flag <x>' argument 'v' is invalid. <message>` and turns into exit code 2.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { parseBytes } from "../kernels/plan.ts";
 import { loadTask, overrideTask, parseMapping, type TaskDef } from "../prompts/task.ts";
 
 /** Exit code for usage errors (unknown command or flag, bad flag value), as in most Unix tools. */
@@ -36,6 +37,15 @@ export function numberArg(min?: number) {
       throw new InvalidArgumentError(`expected a number${min === undefined ? "" : ` >= ${min}`}, got "${v}"`);
     return n;
   };
+}
+
+/** A memory size: "8GB", "512MiB", "1.5g" or a number of bytes. */
+export function memoryArg(v: string): number {
+  try {
+    return parseBytes(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--memory: /, ""));
+  }
 }
 
 /** Comma-separated items, each parsed by `item` (trimmed; empty items are an error). */

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { Device } from "../model/runtime/providers.ts";
 import type { MethodConfig, SplitMode, SweepConfig } from "./config.ts";
 import { parseMethodSpec } from "./config.ts";
 import type { Executor } from "./executor.ts";
@@ -19,6 +20,10 @@ export interface RunOnceOptions {
   dataDir: string;
   mode?: SplitMode;
   limitEval?: number;
+  /** Memory budget in bytes (default half the RAM). */
+  memory?: number;
+  /** Execution provider (default cpu). */
+  device?: Device;
   /** Results store (the sweep layout: OUT/records/<key>.jsonl, OUT/results.jsonl). */
   out: string;
   signal?: AbortSignal;
@@ -66,6 +71,8 @@ export function runConfig(o: RunOnceOptions): SweepConfig {
     seeds: [o.seed],
     methods,
     limits: o.limitEval === undefined ? {} : { limitEval: o.limitEval },
+    ...(o.memory === undefined ? {} : { memory: o.memory }),
+    ...(o.device === undefined ? {} : { device: o.device }),
     out: o.out,
   };
 }

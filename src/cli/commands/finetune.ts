@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { DEVICES, type Device } from "../../model/runtime/providers.ts";
 import { runFinetune } from "../../pipelines/finetune.ts";
 import { engineModelFactory } from "../../training/engine-model.ts";
 import { OPTIMIZER_KINDS } from "../../training/optimizers.ts";
@@ -27,6 +28,7 @@ interface FinetuneCliOpts extends TaskOverrideFlags, Omit<FinetuneHyperparams, "
   splitDir: string;
   model: string;
   evalBatchSize: number;
+  device: Device;
   snapshotEvery?: number;
   limitTest?: number;
   skipBadRows?: boolean;
@@ -50,9 +52,9 @@ export function formatFinetuneResult(r: FinetuneResult): string {
 
 /**
  * `entk finetune`: prompt-based fine-tuning baseline (docs/protocol.md §7.1). `createModel` builds the trainable model
- * (default: the engine's; tests may pass their own).
+ * (default: the engine's on --device; tests may pass their own).
  */
-export function registerFinetune(program: Command, createModel: FinetuneModelFactory = engineModelFactory()): void {
+export function registerFinetune(program: Command, createModel?: FinetuneModelFactory): void {
   const command = program
     .command("finetune")
     .description(
@@ -86,6 +88,7 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
       new Option("--max-grad-norm <x>", "global gradient-norm clipping; 0 disables").argParser(nonNegNumber).default(1),
     )
     .addOption(new Option("--seed <n>", "seed of the shuffling and dropout generators").argParser(seedArg).default(42))
+    .addOption(new Option("--device <device>", "execution provider").choices(DEVICES).default("cpu"))
     .addOption(new Option("--eval-batch-size <n>", "evaluation batch size").argParser(positiveInt).default(8))
     .addOption(
       new Option(
@@ -116,7 +119,7 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
         task,
         splitDir: o.splitDir,
         model: o.model,
-        createModel,
+        createModel: createModel ?? engineModelFactory({ device: o.device }),
         optimizer: o.optimizer,
         lr: o.lr,
         batchSize: o.batchSize,

@@ -1,10 +1,9 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
-import { parseBytes } from "../../kernels/plan.ts";
+import { type Command, Option } from "commander";
 import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels/types.ts";
 import { DEVICES, type Device } from "../../model/runtime/providers.ts";
 import { defaultCacheDir, runKernelJob } from "../../pipelines/kernel-job.ts";
 import { hfOffline } from "../../util/hf-cache.ts";
-import { choiceListArg, intArg } from "../args.ts";
+import { choiceListArg, intArg, memoryArg } from "../args.ts";
 
 const EVAL_SPLITS = ["dev", "test"] as const;
 const unique =
@@ -12,14 +11,6 @@ const unique =
   (v: string) => [...new Set(parse(v))];
 const parseFormulas = unique(choiceListArg(FORMULAS, "formula"));
 const parseEvalSplits = unique(choiceListArg(EVAL_SPLITS, "split"));
-
-function parseMemory(v: string): number {
-  try {
-    return parseBytes(v);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message.replace(/^--memory: /, ""));
-  }
-}
 
 interface KernelFlags {
   model: string;
@@ -77,7 +68,7 @@ export function registerKernel(program: Command): void {
       "use a seeded subsample of n examples of each eval split, the same for every seed (default: all)",
       intArg(1),
     )
-    .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", parseMemory)
+    .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", memoryArg)
     .addOption(new Option("--device <device>", "execution provider").choices(DEVICES).default("cpu"))
     .addOption(new Option("--strategy <s>", "contraction strategy").choices(STRATEGIES).default("auto"))
     .option(
@@ -106,17 +97,6 @@ export function registerKernel(program: Command): void {
         out: o.out,
         cacheDir: o.cache ? o.cacheDir : false,
         quiet: o.quiet,
-        flags: {
-          binary: !!o.binary,
-          exclude_embeddings: !!o.excludeEmbeddings,
-          exclude_head: !!o.excludeHead,
-          only_biases: !!o.onlyBiases,
-          eval_splits: o.evalSplits,
-          limit_eval: o.limitEval ?? null,
-          memory: o.memory ?? null,
-          device: o.device,
-          strategy: o.strategy,
-        },
       });
       const t = meta.timings;
       process.stderr.write(

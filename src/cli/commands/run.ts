@@ -2,7 +2,8 @@ import { type Command, Option } from "commander";
 import { SPLIT_MODES, type SplitMode } from "../../experiments/config.ts";
 import type { ResultRecord } from "../../experiments/records.ts";
 import { type RunOnceOptions, runOnce } from "../../experiments/run-once.ts";
-import { intArg, listArg, seedArg } from "../args.ts";
+import { DEVICES } from "../../model/runtime/providers.ts";
+import { intArg, listArg, memoryArg, seedArg } from "../args.ts";
 import { formatPercentMetrics } from "../format.ts";
 
 const methodsArg = listArg((s) => s, "methods");
@@ -53,6 +54,8 @@ export function registerRun(program: Command): void {
       "use a seeded subsample of n dev and n test examples, the same for every seed (default: all)",
       intArg(1),
     )
+    .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", memoryArg)
+    .addOption(new Option("--device <device>", "execution provider (default: cpu)").choices(DEVICES))
     .option("--out <dir>", "results store (records/, results.jsonl, jobs/, cache/)", "runs/entk-run")
     .option("--json", "print the result records as JSON Lines")
     .option("--quiet", "no progress output (job log lines)")
@@ -71,6 +74,8 @@ export function registerRun(program: Command): void {
           dataDir: o.dataDir,
           mode: o.mode,
           limitEval: o.limitEval,
+          memory: o.memory,
+          device: o.device,
           out: o.out,
           signal: ac.signal,
           quiet: o.quiet,
