@@ -3,7 +3,14 @@ import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels
 import { DEVICES, type Device } from "../../model/runtime/providers.ts";
 import { defaultCacheDir, runKernelJob } from "../../pipelines/kernel-job.ts";
 import { hfOffline } from "../../util/hf-cache.ts";
-import { choiceListArg, intArg, memoryArg } from "../args.ts";
+import {
+  addTaskOverrideOptions,
+  choiceListArg,
+  intArg,
+  memoryArg,
+  type TaskOverrideFlags,
+  taskWithOverrides,
+} from "../args.ts";
 
 const EVAL_SPLITS = ["dev", "test"] as const;
 const unique =
@@ -12,7 +19,7 @@ const unique =
 const parseFormulas = unique(choiceListArg(FORMULAS, "formula"));
 const parseEvalSplits = unique(choiceListArg(EVAL_SPLITS, "split"));
 
-interface KernelFlags {
+interface KernelFlags extends TaskOverrideFlags {
   model: string;
   revision?: string;
   task: string;
@@ -35,7 +42,7 @@ interface KernelFlags {
 }
 
 export function registerKernel(program: Command): void {
-  program
+  const command = program
     .command("kernel")
     .description(
       "compute exact eNTKs (sgd, signgd, asymmetric_signgd) of a prompt MLM on a k-shot split; writes kernels, " +
@@ -75,16 +82,17 @@ export function registerKernel(program: Command): void {
       "--cache-dir <dir>",
       `cache for gradient factors and kernel blocks (default: ${defaultCacheDir()}, or $ENTK_CACHE_DIR)`,
     )
-    .option("--no-cache", "do not read or write the cache")
+    .option("--no-cache", "do not read or write the cache");
+  addTaskOverrideOptions(command)
     .option("--offline", "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)")
     .requiredOption("--out <dir>", "output directory")
     .option("--quiet", "no progress bar")
-    .action(async (o: KernelFlags) => {
+    .action(async (o: KernelFlags, cmd: Command) => {
       const meta = await runKernelJob({
         model: o.model,
         revision: o.revision,
         offline: o.offline || hfOffline(),
-        task: o.task,
+        task: taskWithOverrides(cmd, o.task, o),
         splitDir: o.splitDir,
         formulas: o.formulas,
         binary: o.binary,
