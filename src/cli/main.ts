@@ -5,6 +5,7 @@ import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
 import { registerKernel } from "./commands/kernel.ts";
+import { registerLinearize } from "./commands/linearize.ts";
 import { registerLocalization } from "./commands/localization.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerKernel(program);
   registerSolve(program);
   registerFinetune(program);
+  registerLinearize(program);
   registerRun(program);
   registerSweep(program);
   registerReport(program);
