@@ -1,6 +1,7 @@
 import { Command, CommanderError, Help, type Option } from "commander";
 import { ENTK_VERSION } from "../version.ts";
 import { EXIT_USAGE } from "./args.ts";
+import { registerArithmetic } from "./commands/arithmetic.ts";
 import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerTaskVector(program);
   registerLocalization(program);
+  registerArithmetic(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {
