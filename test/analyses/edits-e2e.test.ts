@@ -126,6 +126,12 @@ describe("edited models (tiny roberta)", () => {
     // At α = (0, 0) both edits are θ₀ itself: no disagreement.
     expect(d.nonlinear.xi[1][1]).toBe(0);
     expect(existsSync(p("dis", "disentangle.nonlinear.svg"))).toBe(true);
+    expect(await cli("analyze", "report", p("arith"), p("dis"), "--out", p("rep", "analyses.md"))).toBe(0);
+    const md = readFileSync(p("rep", "analyses.md"), "utf8");
+    expect(md).toMatch(/## Task arithmetic \(linearized\)/);
+    expect(md).toMatch(/## Weight disentanglement: GLUE-SST-2 \+ subj/);
+    expect(md).toMatch(/!\[ξ nonlinear\]\(analyses\.files\/2-disentangle\.nonlinear\.svg\)/);
+    expect(existsSync(p("rep", "analyses.files", "2-disentangle.linearized.svg"))).toBe(true);
     expect(
       await cli("disentangle", ...common.slice(0, 3), "GLUE-SST-2", "--split-dirs", p("sst"), "--out", p("x")),
     ).toBe(2);
