@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { parseBytes } from "../kernels/plan.ts";
 import { DEVICES, type Device } from "../model/runtime/providers.ts";
+import { FINETUNE_DEFAULTS as D } from "../training/defaults.ts";
 import { canonicalJson, contentKey } from "../util/canonical.ts";
 
 export const KERNEL_FORMULAS = ["sgd", "signgd", "asymmetric_signgd"] as const;
@@ -189,7 +190,7 @@ function validateKernel(c: Ctx, m: Record<string, unknown>, p: Path): KernelMeth
 }
 
 function validateFt(c: Ctx, m: Record<string, unknown>, p: Path): FtMethodConfig {
-  const evalEvery = m.evalEvery === undefined || m.evalEvery === "epoch" ? (m.evalEvery ?? 100) : m.evalEvery;
+  const evalEvery = m.evalEvery === undefined || m.evalEvery === "epoch" ? (m.evalEvery ?? D.evalEvery) : m.evalEvery;
   if (evalEvery !== "epoch" && !(Number.isInteger(evalEvery) && (evalEvery as number) >= 1))
     c.fail([...p, "evalEvery"], `expected an integer >= 1 or "epoch", got ${show(evalEvery)}`);
   return {
@@ -200,9 +201,13 @@ function validateFt(c: Ctx, m: Record<string, unknown>, p: Path): FtMethodConfig
     steps: c.list(m.steps, [...p, "steps"], (x, q) => c.num(x, q, { int: true, min: 1 })),
     options: {
       evalEvery: evalEvery as number | "epoch",
-      weightDecay: m.weightDecay === undefined ? 0 : c.num(m.weightDecay, [...p, "weightDecay"], { min: 0 }),
-      warmupSteps: m.warmupSteps === undefined ? 0 : c.num(m.warmupSteps, [...p, "warmupSteps"], { int: true, min: 0 }),
-      maxGradNorm: m.maxGradNorm === undefined ? 1 : c.num(m.maxGradNorm, [...p, "maxGradNorm"], { gt: 0 }),
+      weightDecay:
+        m.weightDecay === undefined ? D.weightDecay : c.num(m.weightDecay, [...p, "weightDecay"], { min: 0 }),
+      warmupSteps:
+        m.warmupSteps === undefined
+          ? D.warmupSteps
+          : c.num(m.warmupSteps, [...p, "warmupSteps"], { int: true, min: 0 }),
+      maxGradNorm: m.maxGradNorm === undefined ? D.maxGradNorm : c.num(m.maxGradNorm, [...p, "maxGradNorm"], { gt: 0 }),
     },
   };
 }

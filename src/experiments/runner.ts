@@ -2,7 +2,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import pLimit from "p-limit";
 import { defaultMemoryBytes } from "../kernels/plan.ts";
-import type { Device } from "../model/runtime/providers.ts";
+import { DEFAULT_DEVICE, type Device } from "../model/runtime/providers.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { progressBar } from "../util/progress.ts";
 import { ENTK_VERSION } from "../version.ts";
@@ -65,7 +65,7 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
   const machine = machineInfo();
   // Jobs running at once each plan for their share of the budget, so that together they stay within it.
   const jobMemoryBytes = Math.floor((opts.memoryBytes ?? config.memory ?? defaultMemoryBytes()) / concurrency);
-  const device = opts.device ?? config.device ?? "cpu";
+  const device = opts.device ?? config.device ?? DEFAULT_DEVICE;
 
   const all = expandJobs(config);
   const mine = selectShard(all, shard);

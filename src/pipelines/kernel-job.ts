@@ -8,7 +8,7 @@ import { checkBudgetUpFront, defaultMemoryBytes } from "../kernels/plan.ts";
 import type { FactorSource, Formula, ParamFilter, Strategy } from "../kernels/types.ts";
 import { loadModel } from "../model/load.ts";
 import { createPromptModel } from "../model/prompt-model.ts";
-import type { Device } from "../model/runtime/providers.ts";
+import { DEFAULT_DEVICE, type Device } from "../model/runtime/providers.ts";
 import type { PromptInput } from "../model/types.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
@@ -134,7 +134,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
         only_biases: !!o.filter?.onlyBiases,
         eval_splits: o.evalSplits ?? ["dev", "test"],
         limit_eval: o.limitEval ?? null,
-        device: o.device ?? "cpu",
+        device: o.device ?? DEFAULT_DEVICE,
         strategy: o.strategy ?? "auto",
         ...(o.jobKey ? { job: o.jobKey } : {}),
       },

@@ -1,11 +1,12 @@
 import { type Command, Option } from "commander";
 import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels/types.ts";
-import { DEVICES, type Device } from "../../model/runtime/providers.ts";
+import type { Device } from "../../model/runtime/providers.ts";
 import { defaultCacheDir, runKernelJob } from "../../pipelines/kernel-job.ts";
 import { hfOffline } from "../../util/hf-cache.ts";
 import {
   addTaskOverrideOptions,
   choiceListArg,
+  deviceOption,
   intArg,
   memoryArg,
   type TaskOverrideFlags,
@@ -76,7 +77,7 @@ export function registerKernel(program: Command): void {
       intArg(1),
     )
     .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", memoryArg)
-    .addOption(new Option("--device <device>", "execution provider").choices(DEVICES).default("cpu"))
+    .addOption(deviceOption())
     .addOption(new Option("--strategy <s>", "contraction strategy").choices(STRATEGIES).default("auto"))
     .option(
       "--cache-dir <dir>",

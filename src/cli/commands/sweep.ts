@@ -4,8 +4,8 @@ import { expandJobs } from "../../experiments/jobs.ts";
 import { runSweep } from "../../experiments/runner.ts";
 import { parseShard, type Shard, selectShard } from "../../experiments/shard.ts";
 import { ResultsStore } from "../../experiments/store.ts";
-import { DEVICES, type Device } from "../../model/runtime/providers.ts";
-import { intArg, memoryArg } from "../args.ts";
+import { DEFAULT_DEVICE, type Device } from "../../model/runtime/providers.ts";
+import { deviceOption, intArg, memoryArg } from "../args.ts";
 
 function shardArg(v: string): Shard {
   try {
@@ -59,9 +59,7 @@ export function registerSweep(program: Command): void {
         "`memory`, else half the RAM)",
       memoryArg,
     )
-    .addOption(
-      new Option("--device <device>", "execution provider (default: the config's `device`, else cpu)").choices(DEVICES),
-    )
+    .addOption(deviceOption(`the config's \`device\`, else ${DEFAULT_DEVICE}`))
     .option("--out <dir>", "output directory (default: the config's `out`)")
     .option("--fail-fast", "stop at the first failed job (default: run the rest, report failures at the end)")
     .option("--dry-run", "list the jobs (key, done or not) without running anything")
