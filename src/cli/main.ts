@@ -1,6 +1,8 @@
 import { Command, CommanderError, Help, type Option } from "commander";
 import { ENTK_VERSION } from "../version.ts";
 import { EXIT_USAGE } from "./args.ts";
+import { registerAnalyze } from "./commands/analyze.ts";
+import { registerArithmetic } from "./commands/arithmetic.ts";
 import { registerData } from "./commands/data.ts";
 import { registerDynamics } from "./commands/dynamics.ts";
 import { registerEnv } from "./commands/env.ts";
@@ -46,6 +48,8 @@ export function buildProgram(): Command {
   registerReport(program);
   registerTaskVector(program);
   registerLocalization(program);
+  registerArithmetic(program);
+  registerAnalyze(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {
