@@ -42,6 +42,12 @@ const MISSING: Record<string, RegExp> = {
   run: /required option '--task <name>' not specified/,
   sweep: /missing required argument 'config'/,
   report: /required option '--out <file\.md>' not specified/,
+  "task-vector create": /required option '--base <model>' not specified/,
+  "task-vector apply": /required option '--base <model>' not specified/,
+  localization: /required option '--model <model>' not specified/,
+  arithmetic: /required option '--base <model>' not specified/,
+  disentangle: /required option '--base <model>' not specified/,
+  "analyze report": /required option '--out <file>' not specified/,
 };
 
 afterEach(() => vi.restoreAllMocks());
