@@ -15,6 +15,7 @@ import {
   type ParamInputGraph,
   readTensor,
   type TrainGraph,
+  usedParamSpecs,
   validateWeights,
 } from "./arch/prompt-graph.ts";
 import type { ExampleGradFactors, LinearFactor, ParamInfo, SparseRowsGrad } from "./grad-factors.ts";
@@ -23,7 +24,8 @@ import type { Tensor } from "./graph/tensor.ts";
 import type { Device } from "./runtime/providers.ts";
 import { getSession, ort } from "./runtime/session.ts";
 import type { PromptInput } from "./types.ts";
-import { modelNames, parameterSpecs } from "./weights/params.ts";
+import { classifierRows, isTrainable, type ModelVariant, variantTag } from "./variant.ts";
+import { modelNames } from "./weights/params.ts";
 import type { LoadedWeights, ModelConfig } from "./weights/types.ts";
 
 export interface PromptModelOptions {
@@ -41,6 +43,8 @@ export interface PromptModelOptions {
   batchSize?: number;
   /** float64 graphs for gradient checks (default float32). */
   dtype?: FloatType;
+  /** No-prompt classifier and/or LoRA adapters (src/model/variant.ts); `labelWordIds` is ignored without a prompt. */
+  variant?: ModelVariant;
 }
 
 export interface PromptModel {
@@ -175,6 +179,20 @@ function tokenRows(
   return out;
 }
 
+/** Number of classes K: the label words, or without a prompt the classifier's rows (label words ignored). */
+export function checkOutputs(weights: LoadedWeights, labelWordIds: number[], variant: ModelVariant): number {
+  if (variant.noPrompt) {
+    const K = classifierRows(weights);
+    if (!K) throw new Error("no-prompt mode: the weights have no classifier.weight (initialize it with the linear probe)");
+    return K;
+  }
+  if (labelWordIds.length < 1) throw new Error("at least one label word is needed");
+  for (const w of labelWordIds)
+    if (!Number.isInteger(w) || w < 0 || w >= weights.config.vocabSize)
+      throw new Error(`label word id ${w} is not an integer in [0, ${weights.config.vocabSize})`);
+  return labelWordIds.length;
+}
+
 export function createPromptModel(
   weights: LoadedWeights,
   labelWordIds: number[],
@@ -183,13 +201,11 @@ export function createPromptModel(
   const cfg = weights.config;
   const dtype = opts.dtype ?? "float32";
   const binary = opts.binary ?? false;
-  if (labelWordIds.length < 1) throw new Error("at least one label word is needed");
-  for (const w of labelWordIds)
-    if (!Number.isInteger(w) || w < 0 || w >= cfg.vocabSize)
-      throw new Error(`label word id ${w} is not an integer in [0, ${cfg.vocabSize})`);
-  const spec = { weights, labelWordIds, binary, dtype };
-  const C = binary ? 1 : labelWordIds.length;
-  const sig = `${weights.hash}|${labelWordIds.join(",")}|${binary}|${dtype}`;
+  const variant = opts.variant ?? {};
+  const K = checkOutputs(weights, labelWordIds, variant);
+  const spec = { weights, labelWordIds, binary, dtype, variant };
+  const C = binary ? 1 : K;
+  const sig = `${weights.hash}|${labelWordIds.join(",")}|${binary}|${dtype}|${variantTag(variant)}`;
   const rt = {
     device: opts.device,
     threads: opts.threads,
@@ -211,8 +227,10 @@ export function createPromptModel(
     );
 
   const paramInfos: ParamInfo[] = (() => {
-    const used = new Map(parameterSpecs(cfg).map((s) => [s.name, s.shape]));
-    const order = [...used.keys(), ...[...weights.tensors.keys()].filter((n) => !used.has(n))];
+    const used = new Map(usedParamSpecs(weights, variant).map((s) => [s.name, s.shape]));
+    const order = [...used.keys(), ...[...weights.tensors.keys()].filter((n) => !used.has(n))].filter((n) =>
+      isTrainable(n, variant),
+    );
     return order.map((name) => {
       const shape = weights.tensors.get(name)?.shape ?? used.get(name)!;
       return { name, shape, size: shape.reduce((p, v) => p * v, 1) };
@@ -290,6 +308,7 @@ export function createPromptModel(
       { param: n.weight, size: H, values: tokenRows(get(n.dGamma), C, B, 1, H, b, 1) },
       { param: n.bias, size: H, values: tokenRows(get(n.dBeta), C, B, 1, H, b, 1) },
     ]);
+    if (!layout.embDelta) return { C, linears, dense, sparse: headRows(layout, get, b, B), zero: layout.zero.slice() };
     // Embedding rows: row v of a table gets Σ_{t: id_t = v} δ_emb[t] (docs/kernels.md §3).
     const embD = tokenRows(get(layout.embDelta), C, B, Tp, H, b, T);
     const batchPos = makeBatch([x], cfg, "float32").feeds.position_ids.data as BigInt64Array;
@@ -311,7 +330,13 @@ export function createPromptModel(
       rowsOf(Array.from(batchPos, Number), names.posEmb, cfg.maxPositionEmbeddings),
       rowsOf(new Array(T).fill(0), names.typeEmb, cfg.typeVocabSize),
     ];
-    // Decoder rows / bias: ∂f_c/∂D[w_k] = J[c][k] · h̃ and ∂f_c/∂bias[w_k] = J[c][k] (J = ∂f/∂z).
+    sparse.push(...headRows(layout, get, b, B));
+    return { C, linears, dense, sparse, zero: layout.zero.slice() };
+  }
+
+  /** Decoder rows / bias: ∂f_c/∂D[w_k] = J[c][k] · h̃ and ∂f_c/∂bias[w_k] = J[c][k] (J = ∂f/∂z); none without a prompt. */
+  function headRows(layout: FactorLayout, get: (t: Tensor) => Arr, b: number, B: number): SparseRowsGrad[] {
+    if (variant.noPrompt) return [];
     const feat = tokenRows(get(layout.maskFeature), 1, B, 1, H, b, 1);
     const rows = Int32Array.from([...new Set(labelWordIds)].sort((p, q) => p - q));
     const dec = new Float32Array(C * rows.length * H);
@@ -323,9 +348,10 @@ export function createPromptModel(
         bias[c * rows.length + r] += coef;
         for (let h = 0; h < H; h++) dec[(c * rows.length + r) * H + h] += coef * feat[h];
       });
-    sparse.push({ param: names.decoder, numRows: cfg.vocabSize, width: H, rows, values: dec });
-    sparse.push({ param: names.decoderBias, numRows: cfg.vocabSize, width: 1, rows: rows.slice(), values: bias });
-    return { C, linears, dense, sparse, zero: layout.zero.slice() };
+    return [
+      { param: names.decoder, numRows: cfg.vocabSize, width: H, rows, values: dec },
+      { param: names.decoderBias, numRows: cfg.vocabSize, width: 1, rows: rows.slice(), values: bias },
+    ];
   }
 
   async function gradFactors(inputs: PromptInput[]): Promise<ExampleGradFactors[]> {
@@ -378,6 +404,8 @@ export interface TrainableModelOptions {
    * token ids, the label words) instead of dense [V, H] arrays in `grads`. Default false (dense).
    */
   sparseGrads?: boolean;
+  /** No-prompt classifier and/or LoRA adapters; with LoRA only the adapters and heads are parameters (`params`). */
+  variant?: ModelVariant;
 }
 
 /** A gradient that is zero outside `rows` (sorted, distinct): `values` holds those rows, [rows.length, width]. */
@@ -486,18 +514,20 @@ export function createTrainableModel(
 ): TrainableModel<Float32Array> | TrainableModel<Float64Array> {
   const cfg = weights.config;
   const dtype = opts.dtype ?? "float32";
-  const K = labelWordIds.length;
-  const spec = { weights, labelWordIds, binary: false, dtype };
+  const variant = opts.variant ?? {};
+  const K = checkOutputs(weights, labelWordIds, variant);
+  const spec = { weights, labelWordIds, binary: false, dtype, variant };
   const rt = {
     device: opts.device,
     threads: opts.threads,
     spinning: opts.spinning,
     optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
   };
-  const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}`;
-  validateWeights(weights);
+  const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}|${variantTag(variant)}`;
+  validateWeights(weights, variant);
   const params = new Map<string, Float32Array | Float64Array>();
-  for (const { name } of parameterSpecs(cfg)) {
+  for (const { name } of usedParamSpecs(weights, variant)) {
+    if (!isTrainable(name, variant)) continue;
     const ref = weights.tensors.get(name)!;
     const data = ref.data ?? readTensor(ref);
     params.set(name, dtype === "float64" ? Float64Array.from(data) : data.slice());
@@ -512,7 +542,7 @@ export function createTrainableModel(
     return g;
   };
   const sessionOf = (key: string, g: ParamInputGraph) =>
-    getSession(key, () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: [] }), rt);
+    getSession(key, () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: g.externalFiles }), rt);
   const sessionFor = (dropout: boolean) => sessionOf(`${sig}|train|${dropout}`, graphFor(dropout));
   let evalGraph: ParamInputGraph | undefined;
   const F = dtype === "float64" ? Float64Array : Float32Array;
