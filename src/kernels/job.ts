@@ -6,9 +6,11 @@ import { loadModel } from "../model/load.ts";
 import { createPromptModel } from "../model/prompt-model.ts";
 import type { Device } from "../model/runtime/providers.ts";
 import type { PromptInput } from "../model/types.ts";
+import { type ModelVariant, variantTag } from "../model/variant.ts";
 import { taskEncoder } from "../prompts/encode.ts";
 import { loadTask } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
+import { variantWeights } from "../solvers/probe.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
 import { progressBar } from "../util/progress.ts";
 import { cachedFactorSource } from "./cache.ts";
@@ -44,6 +46,13 @@ export interface KernelJobOptions {
   signal?: AbortSignal;
   /** The flags as given, recorded in meta.json. */
   flags?: Record<string, unknown>;
+  /**
+   * No prompt (classifier on h_<s>, initialized by the linear probe) and/or LoRA (kernel over the adapters and the
+   * heads); docs/no-prompt-and-lora.md.
+   */
+  variant?: ModelVariant;
+  /** Seed of LoRA's A initialization (default 0). */
+  loraSeed?: number;
 }
 
 /** Default cache root shared by all runs, so the test set is differentiated once per task and model. */
@@ -62,20 +71,31 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
     throw new Error(`--binary needs a task with 2 labels; ${task.name} has ${task.labels.length}`);
   const weights = await loadModel(o.model, { revision: o.revision, offline: o.offline });
   const tok = await loadTokenizer(weights.source.dir);
+  const variant = o.variant ?? {};
+  // Without a prompt the inputs are unprompted; the label words still name the classes (meta.json).
   const enc = taskEncoder(tok, task);
+  const inputEnc = variant.noPrompt ? taskEncoder(tok, task, { prompt: false }) : enc;
   const splits: Record<string, EncodedExample[]> = {};
   for (const split of ["train", ...(o.evalSplits ?? ["dev", "test"])] as const) {
     let exs = readSplit(o.splitDir, task.data, split, task.labels).examples;
     if (split !== "train" && o.limitEval !== undefined) exs = subsample(exs, o.limitEval);
-    splits[split] = exs.map((e) => enc.encode(e));
+    splits[split] = exs.map((e) => inputEnc.encode(e));
   }
   const binary = o.binary ?? false;
-  const model = createPromptModel(weights, enc.labelWordIds, { binary, device: o.device });
+  const { weights: vw } = await variantWeights(
+    weights,
+    variant,
+    splits.train.map((x) => ({ input: x, label: x.label })),
+    task.labels.length,
+    { device: o.device, loraSeed: o.loraSeed },
+  );
+  const model = createPromptModel(vw, enc.labelWordIds, { binary, device: o.device, variant });
   const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
   checkBudgetUpFront(memoryBytes, process.memoryUsage().rss);
   const loadS = (performance.now() - t0) / 1000;
 
-  const modelKey = { weightsHash: weights.hash, labelWordIds: enc.labelWordIds, binary };
+  const tag = variantTag(variant);
+  const modelKey = { weightsHash: tag ? `${vw.hash}|${tag}` : vw.hash, labelWordIds: enc.labelWordIds, binary };
   const cacheRoot = o.cacheDir === false ? undefined : (o.cacheDir ?? defaultCacheDir());
   const source = (xs: PromptInput[]): FactorSource => {
     const src = modelFactorSource(model, xs, modelKey);
@@ -128,8 +148,8 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
       template: task.template,
       label_word_ids: enc.labelWordIds,
       binary,
-      model: { id: weights.source.repoId ?? o.model, revision: weights.source.revision, weights_hash: weights.hash },
-      flags: o.flags ?? {},
+      model: { id: weights.source.repoId ?? o.model, revision: weights.source.revision, weights_hash: vw.hash },
+      flags: { ...(o.flags ?? {}), ...(tag ? { variant } : {}) },
       timings: { load_s: loadS, logits_s: logitsS },
       cache: { blocks_cached: result.blocks.cached, blocks_computed: result.blocks.computed },
     },

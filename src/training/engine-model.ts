@@ -1,4 +1,4 @@
-import { createTrainableModel, type TrainableModelOptions } from "../model/prompt-model.ts";
+import { checkOutputs, createTrainableModel, type TrainableModelOptions } from "../model/prompt-model.ts";
 import type { FinetuneModelFactory } from "./run.ts";
 
 /**
@@ -8,10 +8,10 @@ import type { FinetuneModelFactory } from "./run.ts";
  * the training layer's FinetuneModel.
  */
 export function engineModelFactory(opts: TrainableModelOptions & { dtype?: "float32" } = {}): FinetuneModelFactory {
-  return (weights, labelWordIds) => {
-    const m = createTrainableModel(weights, labelWordIds, { ...opts, sparseGrads: true });
+  return (weights, labelWordIds, variant) => {
+    const m = createTrainableModel(weights, labelWordIds, { ...opts, sparseGrads: true, variant });
     return {
-      numClasses: labelWordIds.length,
+      numClasses: checkOutputs(weights, labelWordIds, variant ?? {}),
       params: m.params,
       logits: (inputs) => m.logits(inputs),
       lossAndGrad: (inputs, labels, o) => m.lossAndGrad(inputs, Array.from(labels), o),

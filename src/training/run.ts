@@ -1,8 +1,10 @@
 import { type LoadModelOptions, loadModel } from "../model/load.ts";
+import type { ModelVariant } from "../model/variant.ts";
 import type { LoadedWeights } from "../model/weights/types.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
+import { variantWeights } from "../solvers/probe.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
-import { hfCheckpointIO } from "./hf-checkpoint.ts";
+import { variantCheckpointIO } from "./variant-checkpoint.ts";
 import { loadFinetuneData } from "./task-data.ts";
 import { type FinetuneOptions, type FinetuneResult, finetune } from "./trainer.ts";
 import type { FinetuneModel } from "./types.ts";
@@ -15,6 +17,7 @@ import type { FinetuneModel } from "./types.ts";
 export type FinetuneModelFactory = (
   weights: LoadedWeights,
   labelWordIds: number[],
+  variant?: ModelVariant,
 ) => FinetuneModel | Promise<FinetuneModel>;
 
 export interface RunFinetuneOptions
@@ -34,6 +37,11 @@ export interface RunFinetuneOptions
   onSkip?: (message: string) => void;
   /** Extra fields for the result record. */
   record?: Record<string, unknown>;
+  /**
+   * No prompt (classifier on h_<s>, initialized by the linear probe) and/or LoRA (only the adapters and the heads
+   * train; A seeded by `seed`); docs/no-prompt-and-lora.md.
+   */
+  variant?: ModelVariant;
 }
 
 /**
@@ -41,13 +49,16 @@ export interface RunFinetuneOptions
  * dev-based model selection, save the best checkpoint in the Hugging Face layout and evaluate it on test.
  */
 export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult> {
-  const { task: taskArg, splitDir, model: modelId, createModel, loadOptions, limitTest, record, ...rest } = o;
+  const { task: taskArg, splitDir, model: modelId, createModel, loadOptions, limitTest, record, variant, ...rest } =
+    o;
   const { skipBadRows, onSkip, ...train } = rest;
   const weights = await loadModel(modelId, loadOptions);
   const tok = await loadTokenizer(weights.source.dir);
   const task = typeof taskArg === "string" ? loadTask(taskArg) : taskArg;
-  const data = loadFinetuneData(task, splitDir, tok, { limitTest, skipBadRows, onSkip });
-  const model = await createModel(weights, data.labelWordIds);
+  const v = variant ?? {};
+  const data = loadFinetuneData(task, splitDir, tok, { limitTest, skipBadRows, onSkip, prompt: !v.noPrompt });
+  const { weights: vw } = await variantWeights(weights, v, data.train, task.labels.length, { loraSeed: o.seed });
+  const model = await createModel(vw, data.labelWordIds, v);
   return finetune({
     ...train,
     model,
@@ -55,14 +66,15 @@ export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult
     dev: data.dev,
     test: data.test,
     metric: data.metric,
-    checkpointIO: hfCheckpointIO(weights),
+    checkpointIO: variantCheckpointIO(vw, v),
     record: {
       task: task.name,
       template: task.template,
       mapping: task.mapping,
       splitDir,
       model: { id: modelId, ...(weights.source.revision ? { revision: weights.source.revision } : {}) },
-      weightsHash: weights.hash,
+      weightsHash: vw.hash,
+      ...(v.noPrompt || v.lora ? { variant: v } : {}),
       ...(record ?? {}),
     },
   });

@@ -24,9 +24,11 @@ export function loadFinetuneData(
   task: TaskDef,
   splitDir: string,
   tok: EntkTokenizer,
-  opts: { limitTest?: number; skipBadRows?: boolean; onSkip?: (message: string) => void } = {},
+  opts: { limitTest?: number; skipBadRows?: boolean; onSkip?: (message: string) => void; prompt?: boolean } = {},
 ): FinetuneData {
-  const enc = taskEncoder(tok, task);
+  // Without a prompt the inputs are unprompted (`encodeNoPrompt`); the label words still name the classes.
+  const enc = taskEncoder(tok, task, { prompt: opts.prompt });
+  const labelWordIds = opts.prompt === false ? taskEncoder(tok, task).labelWordIds : enc.labelWordIds;
   const read = (split: "train" | "dev" | "test", limit?: number): LabeledExample[] => {
     const { examples: all } = readSplit(splitDir, task.data, split, task.labels, {
       skipBadRows: opts.skipBadRows,
@@ -41,7 +43,7 @@ export function loadFinetuneData(
     });
   };
   return {
-    labelWordIds: enc.labelWordIds,
+    labelWordIds,
     metric: task.metric,
     train: read("train"),
     dev: read("dev"),

@@ -2,7 +2,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { computeKernels } from "../../src/kernels/compute.ts";
-import { createPromptModel, createTrainableModel } from "../../src/model/prompt-model.ts";
+import { createPromptModel, createTrainableModel, type TrainableModel } from "../../src/model/prompt-model.ts";
 import { releaseSessions } from "../../src/model/runtime/session.ts";
 import type { PromptInput } from "../../src/model/types.ts";
 import { CLASSIFIER, type LoraSpec, loraNames } from "../../src/model/variant.ts";
@@ -41,7 +41,7 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>, off = 0) => {
 };
 
 /** Central differences of f (float64 trainable graph) along a random direction over every trainable parameter. */
-async function fdAlong(tm: Awaited<ReturnType<typeof createTrainableModel<Float64Array>>>, inputs: PromptInput[], seed: number) {
+async function fdAlong(tm: TrainableModel<Float64Array>, inputs: PromptInput[], seed: number) {
   let k = 0;
   const V = new Map([...tm.params].map(([n, v]) => [n, rand(v.length, seed + ++k)]));
   const base0 = new Map([...tm.params].map(([n, v]) => [n, v.slice()]));

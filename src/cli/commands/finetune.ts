@@ -12,6 +12,7 @@ import {
   taskWithOverrides,
 } from "../args.ts";
 import { formatPercentMetrics } from "../format.ts";
+import { addVariantOptions, type VariantFlags, variantFromFlags } from "../variant-flags.ts";
 
 const positiveInt = intArg(1);
 const nonNegInt = intArg(0);
@@ -21,7 +22,7 @@ function evalEveryArg(v: string): number | "epoch" {
   return v === "epoch" ? "epoch" : positiveInt(v);
 }
 
-interface FinetuneCliOpts extends TaskOverrideFlags, Omit<FinetuneHyperparams, "metric"> {
+interface FinetuneCliOpts extends TaskOverrideFlags, VariantFlags, Omit<FinetuneHyperparams, "metric"> {
   task: string;
   splitDir: string;
   model: string;
@@ -98,7 +99,7 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
         "evaluate a seeded subsample of n test examples, the same for every seed (default: all)",
       ).argParser(positiveInt),
     );
-  addTaskOverrideOptions(command)
+  addTaskOverrideOptions(addVariantOptions(command))
     .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--fresh", "start over, discarding a snapshot or finished result in OUT")
     .option("--json", "print the result record as JSON")
@@ -111,6 +112,7 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
       const r = await runFinetune({
+        variant: variantFromFlags(cmd, o),
         signal: ac.signal,
         task,
         splitDir: o.splitDir,

@@ -4,7 +4,8 @@ import { parseBytes } from "../../kernels/plan.ts";
 import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels/types.ts";
 import { DEVICES, type Device } from "../../model/runtime/providers.ts";
 import { hfOffline } from "../../util/hf-cache.ts";
-import { choiceListArg, intArg } from "../args.ts";
+import { choiceListArg, intArg, seedArg } from "../args.ts";
+import { addVariantOptions, type VariantFlags, variantFromFlags } from "../variant-flags.ts";
 
 const EVAL_SPLITS = ["dev", "test"] as const;
 const unique =
@@ -21,7 +22,8 @@ function parseMemory(v: string): number {
   }
 }
 
-interface KernelFlags {
+interface KernelFlags extends VariantFlags {
+  loraSeed: number;
   model: string;
   revision?: string;
   task: string;
@@ -44,7 +46,7 @@ interface KernelFlags {
 }
 
 export function registerKernel(program: Command): void {
-  program
+  const command = program
     .command("kernel")
     .description(
       "compute exact eNTKs (sgd, signgd, asymmetric_signgd) of a prompt MLM on a k-shot split; writes kernels, " +
@@ -88,8 +90,11 @@ export function registerKernel(program: Command): void {
     .option("--offline", "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)")
     .requiredOption("--out <dir>", "output directory")
     .option("--quiet", "no progress bar")
-    .action(async (o: KernelFlags) => {
+    .addOption(new Option("--lora-seed <n>", "seed of LoRA's A initialization").argParser(seedArg).default(0));
+  addVariantOptions(command).action(async (o: KernelFlags, cmd: Command) => {
       const meta = await runKernelJob({
+        variant: variantFromFlags(cmd, o),
+        loraSeed: o.loraSeed,
         model: o.model,
         revision: o.revision,
         offline: o.offline || hfOffline(),
@@ -126,5 +131,5 @@ export function registerKernel(program: Command): void {
           `${t.contraction_s.toFixed(1)} s, total ${t.total_s.toFixed(1)} s\n`,
       );
       process.stdout.write(`${o.out}\n`);
-    });
+  });
 }

@@ -120,7 +120,7 @@ function outputs(g: Graph, logits: Tensor, spec: PromptGraphSpec): { f: Tensor; 
   const K = logits.shape[1] as number;
   if (!spec.binary)
     return { f: logits, J: Array.from({ length: K }, (_, c) => Array.from({ length: K }, (_, k) => +(c === k))) };
-  if (K !== 2) throw new Error(`binary mode needs exactly 2 classes, got ${K}`);
+  if (K !== 2) throw new Error(`binary mode needs exactly 2 label words (classes), got ${K}`);
   return { f: matmul(logits, g.constant([-1, 1], [2, 1])), J: [[-1, 1]] };
 }
 
@@ -156,6 +156,18 @@ export function buildLogitsGraph(spec: PromptGraphSpec): BuiltGraph {
   );
   const { f } = outputs(g, logits, spec);
   return { graph: g, inputs, outputs: [f], externalFiles: [...files] };
+}
+
+/**
+ * The linear probe's features (docs/protocol.md §7.3) for a padded batch, [batch, H]: "head" = the mask feature h̃
+ * that the decoder multiplies (prompt mode), "hidden" = the last hidden state at the mask position (h_<s> for
+ * no-prompt inputs, whose mask position is 0). The head is built with the prompt MLM, so no classifier is needed.
+ */
+export function buildFeaturesGraph(spec: PromptGraphSpec, which: "head" | "hidden"): BuiltGraph {
+  const prompt = { ...spec, variant: { lora: spec.variant?.lora }, labelWordIds: which === "hidden" ? [0] : spec.labelWordIds };
+  validateWeights(prompt.weights, prompt.variant);
+  const { g, files, inputs, taps } = forward(prompt, (g, files) => initializerParams(g, spec.weights, spec.dtype, files));
+  return { graph: g, inputs, outputs: [which === "head" ? taps.maskFeature : taps.hidden], externalFiles: [...files] };
 }
 
 export function buildFactorsGraph(spec: PromptGraphSpec): BuiltGraph & { layout: FactorLayout; seed: Tensor } {

@@ -53,6 +53,8 @@ export interface Taps {
   norms: NormTap[];
   /** The post-LayerNorm mask feature h̃ that the decoder rows multiply, [batch, H]; no prompt: h_<s>. */
   maskFeature: Tensor;
+  /** The encoder's last hidden state at the mask position, [batch, H] (h_<s> for no-prompt inputs). */
+  hidden: Tensor;
   /** The gathered word-embedding rows E[input_ids], [batch, seq, H] (its cotangent: sparse embedding rows). */
   wordRows: Tensor;
   /** The gathered decoder rows D[w] of the label words, [C, H] (its cotangent: sparse decoder rows); absent without a prompt. */
@@ -177,6 +179,7 @@ export function promptLogits(
     h = layer(ctx, l, h, i);
   });
   const hMask = squeeze(matmul(unsqueeze(inp.maskOneHot, 1), h), 1); // [b, H]: the hidden state at <mask>
+  taps.hidden = hMask;
   if (variant.noPrompt) {
     taps.maskFeature = hMask;
     return { logits: lin(ctx, CLASSIFIER, hMask), taps };
