@@ -5,6 +5,7 @@ import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
 import { registerKernel } from "./commands/kernel.ts";
+import { registerLora } from "./commands/lora.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
 import { registerReport } from "./commands/report.ts";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerKernel(program);
   registerSolve(program);
   registerFinetune(program);
+  registerLora(program);
   registerRun(program);
   registerSweep(program);
   registerReport(program);

@@ -4,8 +4,11 @@
  * LoRA adapters stored separately (src/model/lora-file.ts), so the directory is a complete base model and
  * `entk lora merge` can fold the adapters in.
  */
-import { readLoraAdapters, writeLoraAdapters } from "../model/lora-file.ts";
+import { mkdir } from "node:fs/promises";
+import { LORA_CONFIG_FILE, readLoraAdapters, writeLoraAdapters } from "../model/lora-file.ts";
 import { isLoraParam, type ModelVariant } from "../model/variant.ts";
+import { mergeLora, withTensors } from "../model/variant-weights.ts";
+import { loadWeightsFromDir } from "../model/weights/checkpoint.ts";
 import type { LoadedWeights } from "../model/weights/types.ts";
 import { hfCheckpointIO, tensorValues } from "./hf-checkpoint.ts";
 import type { CheckpointIO } from "./types.ts";
@@ -34,4 +37,19 @@ export function variantCheckpointIO(weights: LoadedWeights, variant: ModelVarian
       return params;
     },
   };
+}
+
+/**
+ * `entk lora merge`: a LoRA checkpoint directory (HF layout + adapters) → a plain model directory `out` whose
+ * adapted projections hold W + (α/r)·B·A (every other tensor as it is). Returns the merged tensor names.
+ */
+export async function mergeLoraCheckpoint(dir: string, out: string): Promise<string[]> {
+  const adapters = readLoraAdapters(dir);
+  if (!adapters) throw new Error(`${dir}: no ${LORA_CONFIG_FILE} (not a LoRA checkpoint)`);
+  const base = await loadWeightsFromDir(dir);
+  const merged = mergeLora(withTensors(base, adapters.tensors), adapters.spec);
+  const mergedBase = withTensors(base, merged);
+  await mkdir(out, { recursive: true });
+  await hfCheckpointIO(mergedBase).save(out, new Map());
+  return merged.map((t) => t.name);
 }
