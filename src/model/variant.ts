@@ -39,7 +39,11 @@ export const isClassifierParam = (name: string) => name === CLASSIFIER.weight ||
 export const isMlmHeadParam = (name: string) => name.includes("head") || name.startsWith("cls.");
 
 /** The projections a LoRA spec adapts, layer by layer: [weight name, dOut, dIn]. */
-export function loraSites(names: ModelNames, cfg: ModelConfig, lora: LoraSpec): { weight: string; dOut: number; dIn: number }[] {
+export function loraSites(
+  names: ModelNames,
+  cfg: ModelConfig,
+  lora: LoraSpec,
+): { weight: string; dOut: number; dIn: number }[] {
   const H = cfg.hiddenSize;
   return names.layers.flatMap((l) => lora.targets.map((t) => ({ weight: l[t].weight, dOut: H, dIn: H })));
 }
@@ -66,7 +70,10 @@ export function variantParamSpecs(
   }
   if (variant.noPrompt) {
     if (!numClasses) throw new Error("no-prompt mode needs the number of classes (classifier rows)");
-    extra.push({ name: CLASSIFIER.weight, shape: [numClasses, cfg.hiddenSize] }, { name: CLASSIFIER.bias, shape: [numClasses] });
+    extra.push(
+      { name: CLASSIFIER.weight, shape: [numClasses, cfg.hiddenSize] },
+      { name: CLASSIFIER.bias, shape: [numClasses] },
+    );
   }
   return [...base, ...extra];
 }
@@ -86,4 +93,19 @@ export function variantTag(variant: ModelVariant = {}): string {
   if (variant.noPrompt) parts.push("noprompt");
   if (variant.lora) parts.push(`lora:${variant.lora.r}:${variant.lora.alpha}:${variant.lora.targets.join(",")}`);
   return parts.join("|");
+}
+
+/** Number of classes K: the label words, or without a prompt the classifier's rows (label words ignored). */
+export function checkOutputs(weights: LoadedWeights, labelWordIds: number[], variant: ModelVariant): number {
+  if (variant.noPrompt) {
+    const K = classifierRows(weights);
+    if (!K)
+      throw new Error("no-prompt mode: the weights have no classifier.weight (initialize it with the linear probe)");
+    return K;
+  }
+  if (labelWordIds.length < 1) throw new Error("at least one label word is needed");
+  for (const w of labelWordIds)
+    if (!Number.isInteger(w) || w < 0 || w >= weights.config.vocabSize)
+      throw new Error(`label word id ${w} is not an integer in [0, ${weights.config.vocabSize})`);
+  return labelWordIds.length;
 }

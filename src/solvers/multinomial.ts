@@ -30,7 +30,14 @@ export interface MultinomialModel {
 }
 
 /** The softmax objective and its gradient; x = [W (K·d); b (K)]. X: n rows of d features, y: class indices. */
-export function multinomialObjective(X: Float64Array, y: ArrayLike<number>, n: number, d: number, K: number, alpha: number) {
+export function multinomialObjective(
+  X: Float64Array,
+  y: ArrayLike<number>,
+  n: number,
+  d: number,
+  K: number,
+  alpha: number,
+) {
   const z = new Float64Array(K);
   return (x: Float64Array, grad: Float64Array): number => {
     grad.fill(0);
@@ -121,7 +128,9 @@ export function probeFit(X: Float64Array, y: ArrayLike<number>, K: number): Mult
     if (!present.has(k)) throw new Error(`probe: class ${k} has no training example (needs all ${K} classes)`);
   const warnings: string[] = [];
   if (minClassCount(y) < LOGISTIC_FOLDS)
-    warnings.push(`the least populated class has fewer than ${LOGISTIC_FOLDS} members (stratified CV, as sklearn warns)`);
+    warnings.push(
+      `the least populated class has fewer than ${LOGISTIC_FOLDS} members (stratified CV, as sklearn warns)`,
+    );
   const folds = stratifiedTestFolds(y, LOGISTIC_FOLDS);
   const scoreSum = new Array<number>(LOGISTIC_CS.length).fill(0);
   const paths: Float64Array[][] = [];

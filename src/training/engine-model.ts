@@ -1,5 +1,6 @@
-import { checkOutputs, createTrainableModel, type TrainableModelOptions } from "../model/prompt-model.ts";
-import type { FinetuneModelFactory } from "./run.ts";
+import { createTrainableModel, type TrainableModelOptions } from "../model/prompt-model.ts";
+import { checkOutputs } from "../model/variant.ts";
+import type { FinetuneModelFactory } from "./types.ts";
 
 /**
  * The engine's trainable prompt model (src/model: cross-entropy over the C label-word logits at the mask,

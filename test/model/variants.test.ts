@@ -70,7 +70,9 @@ describe("no-prompt model: f = classifier(h_<s>)", () => {
     const p = tfParams(w);
     inputs.forEach((x, i) => {
       const h0 = tf.gather(tfHidden(w, p, x), [0]);
-      const want = tf.add(tf.matMul(h0 as tf.Tensor2D, p[CLASSIFIER.weight] as tf.Tensor2D, false, true), p[CLASSIFIER.bias]).dataSync();
+      const want = tf
+        .add(tf.matMul(h0 as tf.Tensor2D, p[CLASSIFIER.weight] as tf.Tensor2D, false, true), p[CLASSIFIER.bias])
+        .dataSync();
       for (let c = 0; c < 3; c++) expect(Math.abs(got[i * 3 + c] - want[c])).toBeLessThan(1e-5);
     });
   });
@@ -105,7 +107,11 @@ describe("LoRA on query and value", () => {
 
   it("with any B, f equals the base model with W + (α/r)·B·A merged", async () => {
     const lw = loraWithRandomB();
-    const a = await createPromptModel(lw, labels, { dtype: "float64", threads: 1, variant: { lora: LORA } }).logitsExact(inputs);
+    const a = await createPromptModel(lw, labels, {
+      dtype: "float64",
+      threads: 1,
+      variant: { lora: LORA },
+    }).logitsExact(inputs);
     const merged = withTensors(base, mergeLora(lw, LORA));
     const b = await createPromptModel(merged, labels, { dtype: "float64", threads: 1 }).logitsExact(inputs);
     const plain = await createPromptModel(base, labels, { dtype: "float64", threads: 1 }).logitsExact(inputs);
@@ -143,7 +149,12 @@ describe("LoRA on query and value", () => {
     expect(names.every((n) => /lora_[AB]$/.test(n) || n.startsWith("lm_head"))).toBe(true);
     expect(names.filter((n) => /lora_/.test(n)).length).toBe(8);
     const m = createPromptModel(lw, labels, { threads: 1, variant });
-    expect(m.params().map((p) => p.name).sort()).toEqual([...names].sort());
+    expect(
+      m
+        .params()
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual([...names].sort());
     const f = await m.gradFactors(inputs);
     const { V, fd } = await fdAlong(tm, inputs, 70);
     inputs.forEach((_, i) => {
@@ -163,7 +174,11 @@ describe("LoRA on query and value", () => {
       const m = createPromptModel(lw, labels, { threads: 1, variant: { lora: LORA } });
       const tr = await m.gradFactors(inputs.slice(0, 3));
       const ev = await m.gradFactors(inputs.slice(1));
-      const res = await computeKernels(tr, { dev: ev }, { formulas: ["sgd"], memoryBytes: 2 ** 30, quiet: true, params: m.params() });
+      const res = await computeKernels(
+        tr,
+        { dev: ev },
+        { formulas: ["sgd"], memoryBytes: 2 ** 30, quiet: true, params: m.params() },
+      );
       const K = res.kernels.dev.sgd!;
       const C = 3;
       const aName = loraNames("roberta.encoder.layer.0.attention.self.query.weight").A;

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { fitMultinomial, probeClassifier, probeFit, probeScores } from "../../src/solvers/multinomial.ts";
 import { LOGISTIC_CS } from "../../src/solvers/logistic.ts";
+import { fitMultinomial, probeClassifier, probeFit, probeScores } from "../../src/solvers/multinomial.ts";
 
 /** Deterministic data: n rows of d features, class means apart by `sep`. */
 function data(n: number, d: number, K: number, sep: number, seed = 1) {

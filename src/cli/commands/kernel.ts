@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { defaultCacheDir, runKernelJob } from "../../kernels/job.ts";
 import { parseBytes } from "../../kernels/plan.ts";
 import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels/types.ts";
 import { DEVICES, type Device } from "../../model/runtime/providers.ts";
+import { defaultCacheDir, runKernelJob } from "../../pipelines/kernel-job.ts";
 import { hfOffline } from "../../util/hf-cache.ts";
 import { choiceListArg, intArg, seedArg } from "../args.ts";
 import { addVariantOptions, type VariantFlags, variantFromFlags } from "../variant-flags.ts";
@@ -92,44 +92,44 @@ export function registerKernel(program: Command): void {
     .option("--quiet", "no progress bar")
     .addOption(new Option("--lora-seed <n>", "seed of LoRA's A initialization").argParser(seedArg).default(0));
   addVariantOptions(command).action(async (o: KernelFlags, cmd: Command) => {
-      const meta = await runKernelJob({
-        variant: variantFromFlags(cmd, o),
-        loraSeed: o.loraSeed,
-        model: o.model,
-        revision: o.revision,
-        offline: o.offline || hfOffline(),
-        task: o.task,
-        splitDir: o.splitDir,
-        formulas: o.formulas,
-        binary: o.binary,
-        filter: { excludeEmbeddings: o.excludeEmbeddings, excludeHead: o.excludeHead, onlyBiases: o.onlyBiases },
-        evalSplits: o.evalSplits,
-        limitEval: o.limitEval,
-        memoryBytes: o.memory,
+    const meta = await runKernelJob({
+      variant: variantFromFlags(cmd, o),
+      loraSeed: o.loraSeed,
+      model: o.model,
+      revision: o.revision,
+      offline: o.offline || hfOffline(),
+      task: o.task,
+      splitDir: o.splitDir,
+      formulas: o.formulas,
+      binary: o.binary,
+      filter: { excludeEmbeddings: o.excludeEmbeddings, excludeHead: o.excludeHead, onlyBiases: o.onlyBiases },
+      evalSplits: o.evalSplits,
+      limitEval: o.limitEval,
+      memoryBytes: o.memory,
+      device: o.device,
+      strategy: o.strategy,
+      out: o.out,
+      cacheDir: o.cache ? o.cacheDir : false,
+      quiet: o.quiet,
+      flags: {
+        binary: !!o.binary,
+        exclude_embeddings: !!o.excludeEmbeddings,
+        exclude_head: !!o.excludeHead,
+        only_biases: !!o.onlyBiases,
+        eval_splits: o.evalSplits,
+        limit_eval: o.limitEval ?? null,
+        memory: o.memory ?? null,
         device: o.device,
         strategy: o.strategy,
-        out: o.out,
-        cacheDir: o.cache ? o.cacheDir : false,
-        quiet: o.quiet,
-        flags: {
-          binary: !!o.binary,
-          exclude_embeddings: !!o.excludeEmbeddings,
-          exclude_head: !!o.excludeHead,
-          only_biases: !!o.onlyBiases,
-          eval_splits: o.evalSplits,
-          limit_eval: o.limitEval ?? null,
-          memory: o.memory ?? null,
-          device: o.device,
-          strategy: o.strategy,
-        },
-      });
-      const t = meta.timings;
-      process.stderr.write(
-        `kernels ${meta.kernels.join(", ")} for ${Object.entries(meta.splits)
-          .map(([s, n]) => `${s} (${n})`)
-          .join(", ")}; grad_dim ${meta.grad_dim}; gradients ${t.gradients_s.toFixed(1)} s, contraction ` +
-          `${t.contraction_s.toFixed(1)} s, total ${t.total_s.toFixed(1)} s\n`,
-      );
-      process.stdout.write(`${o.out}\n`);
+      },
+    });
+    const t = meta.timings;
+    process.stderr.write(
+      `kernels ${meta.kernels.join(", ")} for ${Object.entries(meta.splits)
+        .map(([s, n]) => `${s} (${n})`)
+        .join(", ")}; grad_dim ${meta.grad_dim}; gradients ${t.gradients_s.toFixed(1)} s, contraction ` +
+        `${t.contraction_s.toFixed(1)} s, total ${t.total_s.toFixed(1)} s\n`,
+    );
+    process.stdout.write(`${o.out}\n`);
   });
 }

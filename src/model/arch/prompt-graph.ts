@@ -164,9 +164,15 @@ export function buildLogitsGraph(spec: PromptGraphSpec): BuiltGraph {
  * no-prompt inputs, whose mask position is 0). The head is built with the prompt MLM, so no classifier is needed.
  */
 export function buildFeaturesGraph(spec: PromptGraphSpec, which: "head" | "hidden"): BuiltGraph {
-  const prompt = { ...spec, variant: { lora: spec.variant?.lora }, labelWordIds: which === "hidden" ? [0] : spec.labelWordIds };
+  const prompt = {
+    ...spec,
+    variant: { lora: spec.variant?.lora },
+    labelWordIds: which === "hidden" ? [0] : spec.labelWordIds,
+  };
   validateWeights(prompt.weights, prompt.variant);
-  const { g, files, inputs, taps } = forward(prompt, (g, files) => initializerParams(g, spec.weights, spec.dtype, files));
+  const { g, files, inputs, taps } = forward(prompt, (g, files) =>
+    initializerParams(g, spec.weights, spec.dtype, files),
+  );
   return { graph: g, inputs, outputs: [which === "head" ? taps.maskFeature : taps.hidden], externalFiles: [...files] };
 }
 
@@ -293,10 +299,16 @@ export function buildEvalGraph(spec: PromptGraphSpec): ParamInputGraph {
 }
 
 export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean }): TrainGraph {
-  const { g, files, inputs, logits, taps, names: mn, paramInputs, dropoutSites } = paramInputForward(
-    spec,
-    opts.dropout,
-  );
+  const {
+    g,
+    files,
+    inputs,
+    logits,
+    taps,
+    names: mn,
+    paramInputs,
+    dropoutSites,
+  } = paramInputForward(spec, opts.dropout);
   const K = logits.shape[1] as number;
   const labels = g.input("labels", spec.dtype, ["batch", K]);
   // Mean cross-entropy over the label-word logits. log-softmax = z − m − log Σ exp(z − m); the max m is a

@@ -124,7 +124,9 @@ function qkv(ctx: Ctx, l: LayerNames, h: Tensor): Tensor[] {
   });
   const out = split(y, -1, [H, H, H]);
   const targets = ctx.variant.lora?.targets ?? [];
-  return out.map((t, j) => (j !== 1 && targets.includes(j === 0 ? "query" : "value") ? sum(t, loraDelta(ctx, parts[j].weight, h)) : t));
+  return out.map((t, j) =>
+    j !== 1 && targets.includes(j === 0 ? "query" : "value") ? sum(t, loraDelta(ctx, parts[j].weight, h)) : t,
+  );
 }
 
 /** Multi-head self-attention with padded keys masked: softmax(Q Kᵀ/√d_h + mask) V, then the output dense. */

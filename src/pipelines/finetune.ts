@@ -1,24 +1,13 @@
 import { type LoadModelOptions, loadModel } from "../model/load.ts";
 import type { ModelVariant } from "../model/variant.ts";
-import type { LoadedWeights } from "../model/weights/types.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
-import { variantWeights } from "../solvers/probe.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
-import { variantCheckpointIO } from "./variant-checkpoint.ts";
-import { loadFinetuneData } from "./task-data.ts";
-import { type FinetuneOptions, type FinetuneResult, finetune } from "./trainer.ts";
-import type { FinetuneModel } from "./types.ts";
 
-/**
- * Builds the trainable prompt model from loaded weights and the label-word ids (the engine's
- * `createTrainableModel`). Its `params` must be fresh arrays (the run updates them in place) named as in
- * `weights.tensors`, so checkpoints keep the original names.
- */
-export type FinetuneModelFactory = (
-  weights: LoadedWeights,
-  labelWordIds: number[],
-  variant?: ModelVariant,
-) => FinetuneModel | Promise<FinetuneModel>;
+import { type FinetuneOptions, type FinetuneResult, finetune } from "../training/trainer.ts";
+import type { FinetuneModelFactory } from "../training/types.ts";
+import { variantCheckpointIO } from "../training/variant-checkpoint.ts";
+import { loadFinetuneData } from "./prompted-splits.ts";
+import { variantWeights } from "./variant.ts";
 
 export interface RunFinetuneOptions
   extends Omit<FinetuneOptions, "model" | "train" | "dev" | "test" | "metric" | "checkpointIO" | "record"> {
@@ -30,7 +19,7 @@ export interface RunFinetuneOptions
   model: string;
   createModel: FinetuneModelFactory;
   loadOptions?: LoadModelOptions;
-  /** Evaluate only the first N test examples. */
+  /** Evaluate a seeded subsample of N test examples, the same for every seed (`subsample` in src/data). */
   limitTest?: number;
   /** Skip malformed data rows (each reported through `onSkip`) instead of failing. */
   skipBadRows?: boolean;
@@ -49,8 +38,7 @@ export interface RunFinetuneOptions
  * dev-based model selection, save the best checkpoint in the Hugging Face layout and evaluate it on test.
  */
 export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult> {
-  const { task: taskArg, splitDir, model: modelId, createModel, loadOptions, limitTest, record, variant, ...rest } =
-    o;
+  const { task: taskArg, splitDir, model: modelId, createModel, loadOptions, limitTest, record, variant, ...rest } = o;
   const { skipBadRows, onSkip, ...train } = rest;
   const weights = await loadModel(modelId, loadOptions);
   const tok = await loadTokenizer(weights.source.dir);
