@@ -8,6 +8,7 @@ import { SOLVER_NAMES, type SolverName } from "../solvers/types.ts";
 import type { Executor } from "./executor.ts";
 import { gridPoints } from "./jobs.ts";
 import { jobSplit } from "./splits.ts";
+import { variantOfHyper } from "./variant-hyper.ts";
 
 /** `kernel:<formula>:<solver>` → its two parts, validated. */
 export function parseKernelMethod(method: string): { formula: Formula; solver: SolverName } {
@@ -58,6 +59,8 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     quiet: true,
     signal: ctx.signal,
     flags: { ...filter, binary: boolOpt(h.binary), limitEval: job.limits.limitEval, job: job.key },
+    variant: variantOfHyper(h),
+    loraSeed: job.seed,
   });
   ctx.signal.throwIfAborted();
   const points = gridPoints(job.grid);
