@@ -52,6 +52,7 @@ export {
   STRATEGIES,
   type Strategy,
 } from "./kernels/types.ts";
+export { type FeatureOptions, modelFeatures } from "./model/features.ts";
 export { materializeGrad } from "./model/gradients.ts";
 export { grad } from "./model/graph/autodiff.ts";
 export { Graph } from "./model/graph/graph.ts";
@@ -61,6 +62,7 @@ export { type ResolvedModel, type ResolveOptions, resolveCachedModel, resolveMod
 export { type InitOptions, initModel, type TokenizerWriter } from "./model/init/init.ts";
 export { ARCHS, type Arch, PRESETS, type Preset, presetConfig } from "./model/init/presets.ts";
 export { type LoadModelOptions, loadModel } from "./model/load.ts";
+export { LORA_ADAPTERS_FILE, LORA_CONFIG_FILE, readLoraAdapters, writeLoraAdapters } from "./model/lora-file.ts";
 export {
   createPromptModel,
   createTrainableModel,
@@ -80,6 +82,17 @@ export {
   probeProvider,
 } from "./model/runtime/providers.ts";
 export { getSession, type RuntimeOptions, releaseSessions } from "./model/runtime/session.ts";
+export {
+  CLASSIFIER,
+  checkOutputs,
+  LORA_TARGETS,
+  type LoraSpec,
+  type LoraTarget,
+  loraNames,
+  type ModelVariant,
+  variantParamSpecs,
+} from "./model/variant.ts";
+export { initLoraTensors, mergeLora, type NewTensor, withLora, withTensors } from "./model/variant-weights.ts";
 export { type LoadedCheckpoint, loadWeightsFromDir } from "./model/weights/checkpoint.ts";
 export { modelConfigToJson, parseModelConfig, readModelConfig } from "./model/weights/config.ts";
 export { fileSha256, weightsHash } from "./model/weights/hash.ts";
@@ -92,6 +105,7 @@ export {
   writeSafetensors,
 } from "./model/weights/safetensors.ts";
 export type { LoadedWeights, ModelConfig, TensorRef } from "./model/weights/types.ts";
+export { type BaselineOptions, type BaselineResult, runProbe, runZeroShot } from "./pipelines/baselines.ts";
 export { type RunFinetuneOptions, runFinetune } from "./pipelines/finetune.ts";
 export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./pipelines/kernel-job.ts";
 export {
@@ -101,6 +115,7 @@ export {
   type PromptedSplits,
   type PromptedSplitsOptions,
 } from "./pipelines/prompted-splits.ts";
+export { variantWeights } from "./pipelines/variant.ts";
 export {
   decodeForDisplay,
   type EncodedExample,
@@ -169,6 +184,8 @@ export {
   symEig,
   targetsFromLabels,
 } from "./solvers/index.ts";
+export { type MultinomialModel, probeClassifier, probeFit, probeScores } from "./solvers/multinomial.ts";
+export { fitProbe, probePredict } from "./solvers/probe.ts";
 export {
   buildTokenizerFiles,
   bytesToUnicode,
@@ -211,6 +228,7 @@ export type {
   LabeledExample,
   SparseGrad,
 } from "./training/types.ts";
+export { mergeLoraCheckpoint, variantCheckpointIO } from "./training/variant-checkpoint.ts";
 export { canonicalJson, contentKey } from "./util/canonical.ts";
 export { hfHubCacheDir, hfOffline } from "./util/hf-cache.ts";
 export { ENTK_VERSION } from "./version.ts";

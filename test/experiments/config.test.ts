@@ -167,6 +167,8 @@ describe("method specs (entk run --methods)", () => {
     );
     expect(() => parseMethodSpec("ft:sgd:8")).toThrow(/expected key=value after the optimizer, got "8"/);
     expect(() => parseMethodSpec("kernel:sgd:lstsq:momentum=1")).toThrow(/momentum: unknown key/);
-    expect(() => parseMethodSpec("svm:rbf")).toThrow(/kind: expected one of "kernel", "ft", "zero-shot", "probe", "sleep", got "svm"/);
+    expect(() => parseMethodSpec("svm:rbf")).toThrow(
+      /kind: expected one of "kernel", "ft", "zero-shot", "probe", "sleep", got "svm"/,
+    );
   });
 });

@@ -33,7 +33,9 @@ describe("zero-shot, probe and model-variant methods", () => {
   });
 
   it("variants are their own jobs; prompt-MLM jobs keep their content keys (no variant keys added)", () => {
-    const plain = expandJobs(validateSweepConfig({ ...base, methods: [{ kind: "kernel", formula: "sgd", solver: "lstsq" }] }));
+    const plain = expandJobs(
+      validateSweepConfig({ ...base, methods: [{ kind: "kernel", formula: "sgd", solver: "lstsq" }] }),
+    );
     const both = expandJobs(
       validateSweepConfig({
         ...base,
