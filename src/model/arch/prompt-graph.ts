@@ -84,7 +84,7 @@ export function readTensor(ref: TensorRef): Float32Array {
 }
 
 /** Parameters as initializers: in memory, or in place in their file (float32); widened for float64 graphs. */
-function initializerParams(g: Graph, weights: LoadedWeights, dtype: FloatType, files: Set<string>): Params {
+export function initializerParams(g: Graph, weights: LoadedWeights, dtype: FloatType, files: Set<string>): Params {
   const cache = new Map<string, Tensor>();
   return (name) => {
     const hit = cache.get(name);
@@ -116,7 +116,7 @@ function encoderInputs(g: Graph, dtype: DType): EncoderInputs {
 }
 
 /** f = logits (multi-class) or z[w₁] − z[w₀] (binary); returns f and ∂f/∂z as a matrix. */
-function outputs(g: Graph, logits: Tensor, spec: PromptGraphSpec): { f: Tensor; J: number[][] } {
+export function outputs(g: Graph, logits: Tensor, spec: PromptGraphSpec): { f: Tensor; J: number[][] } {
   const K = logits.shape[1] as number;
   if (!spec.binary)
     return { f: logits, J: Array.from({ length: K }, (_, c) => Array.from({ length: K }, (_, k) => +(c === k))) };
@@ -124,7 +124,8 @@ function outputs(g: Graph, logits: Tensor, spec: PromptGraphSpec): { f: Tensor; 
   return { f: matmul(logits, g.constant([-1, 1], [2, 1])), J: [[-1, 1]] };
 }
 
-function forward(
+/** The prompt model's forward pass in a new graph; `p` looks the parameters up (initializers or graph inputs). */
+export function forward(
   spec: PromptGraphSpec,
   params: (g: Graph, files: Set<string>) => Params,
   drop?: (g: Graph) => Dropout,
@@ -146,7 +147,7 @@ function forward(
     drop ? drop(g) : noDropout,
     variant,
   );
-  return { g, files, inputs, logits, taps, names };
+  return { g, files, inputs, logits, taps, names, p };
 }
 
 export function buildLogitsGraph(spec: PromptGraphSpec): BuiltGraph {
@@ -298,6 +299,17 @@ export function buildEvalGraph(spec: PromptGraphSpec): ParamInputGraph {
   return { graph: g, inputs, outputs: [logits], externalFiles: [...files], paramInputs, dropoutSites };
 }
 
+/**
+ * Mean cross-entropy over the label-word logits [batch, K] against one-hot labels. log-softmax = z − m −
+ * log Σ exp(z − m); the max m is a constant shift (no gradient needed: the expression does not depend on it).
+ */
+export function meanCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  const m = reduceMaxConst(logits, [-1]);
+  const zs = sub(logits, m);
+  const logp = sub(zs, log(reduceSum(exp(zs), [-1], true)));
+  return neg(reduceMean(reduceSum(mul(labels, logp), [-1], false), [0], false));
+}
+
 export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean }): TrainGraph {
   const {
     g,
@@ -311,12 +323,7 @@ export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean 
   } = paramInputForward(spec, opts.dropout);
   const K = logits.shape[1] as number;
   const labels = g.input("labels", spec.dtype, ["batch", K]);
-  // Mean cross-entropy over the label-word logits. log-softmax = z − m − log Σ exp(z − m); the max m is a
-  // constant shift (no gradient needed: the expression does not depend on it).
-  const m = reduceMaxConst(logits, [-1]);
-  const zs = sub(logits, m);
-  const logp = sub(zs, log(reduceSum(exp(zs), [-1], true)));
-  const loss = neg(reduceMean(reduceSum(mul(labels, logp), [-1], false), [0], false));
+  const loss = meanCrossEntropy(logits, labels);
   const sparseOf = new Map<string, { rows: Tensor; ids: "input_ids" | "label_words" }>();
   if (paramInputs.has(mn.wordEmb)) sparseOf.set(mn.wordEmb, { rows: taps.wordRows, ids: "input_ids" });
   if (taps.decoderRows && paramInputs.has(mn.decoder))
