@@ -35,3 +35,16 @@ export function variantFromFlags(cmd: Command, o: VariantFlags): ModelVariant {
       : {}),
   };
 }
+
+/**
+ * `entk run --no-prompt / --lora-*`: the variant keys appended to every kernel and ft method spec (probe: noPrompt
+ * only; zero-shot is always prompted), so the jobs are the same as sweep entries with those keys.
+ */
+export function methodSpecWithVariant(spec: string, v: ModelVariant): string {
+  const kind = spec.split(":")[0];
+  const keys: string[] = [];
+  if (v.noPrompt && (kind === "kernel" || kind === "ft" || kind === "probe")) keys.push("noPrompt=true");
+  if (v.lora && (kind === "kernel" || kind === "ft"))
+    keys.push(`loraR=${v.lora.r}`, `loraAlpha=${v.lora.alpha}`, `loraTargets=${v.lora.targets.join(",")}`);
+  return [spec, ...keys].join(":");
+}

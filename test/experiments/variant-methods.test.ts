@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseMethodSpec, validateSweepConfig } from "../../src/experiments/config.ts";
 import { expandJobs } from "../../src/experiments/jobs.ts";
 import { variantOfHyper } from "../../src/experiments/variant-hyper.ts";
+import { methodSpecWithVariant } from "../../src/cli/variant-flags.ts";
 import { methodInfo, variantSuffix } from "../../src/report/methods.ts";
 
 const base = {
@@ -67,5 +68,18 @@ describe("zero-shot, probe and model-variant methods", () => {
     expect(methodInfo("zero-shot")).toMatchObject({ label: "Zero-shot" });
     expect(methodInfo("probe#no-prompt")).toMatchObject({ label: "Linear probe [no prompt]" });
     expect(methodInfo("probe").paper).toBeUndefined();
+  });
+
+  it("entk run --no-prompt / --lora-r add the variant keys to kernel, ft (and probe) specs", () => {
+    const v = { noPrompt: true as const, lora: { r: 8, alpha: 16, targets: ["query" as const, "value" as const] } };
+    expect(methodSpecWithVariant("kernel:sgd:lstsq", v)).toBe(
+      "kernel:sgd:lstsq:noPrompt=true:loraR=8:loraAlpha=16:loraTargets=query,value",
+    );
+    expect(parseMethodSpec(methodSpecWithVariant("ft:adam:lr=1e-3:bs=8:steps=5", v))).toMatchObject({
+      options: { noPrompt: true, loraR: 8, loraAlpha: 16, loraTargets: "query,value" },
+    });
+    expect(methodSpecWithVariant("probe", v)).toBe("probe:noPrompt=true");
+    expect(methodSpecWithVariant("zero-shot", v)).toBe("zero-shot");
+    expect(methodSpecWithVariant("kernel:sgd:lstsq", {})).toBe("kernel:sgd:lstsq");
   });
 });
