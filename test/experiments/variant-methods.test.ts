@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { methodSpecWithVariant } from "../../src/cli/variant-flags.ts";
 import { parseMethodSpec, validateSweepConfig } from "../../src/experiments/config.ts";
 import { expandJobs } from "../../src/experiments/jobs.ts";
 import { variantOfHyper } from "../../src/experiments/variant-hyper.ts";
-import { methodSpecWithVariant } from "../../src/cli/variant-flags.ts";
 import { methodInfo, variantSuffix } from "../../src/report/methods.ts";
 
 const base = {

@@ -1,10 +1,18 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
-import { parseBytes } from "../../kernels/plan.ts";
+import { type Command, Option } from "commander";
 import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels/types.ts";
-import { DEVICES, type Device } from "../../model/runtime/providers.ts";
+import type { Device } from "../../model/runtime/providers.ts";
 import { defaultCacheDir, runKernelJob } from "../../pipelines/kernel-job.ts";
 import { hfOffline } from "../../util/hf-cache.ts";
-import { choiceListArg, intArg, seedArg } from "../args.ts";
+import {
+  addTaskOverrideOptions,
+  choiceListArg,
+  deviceOption,
+  intArg,
+  memoryArg,
+  seedArg,
+  type TaskOverrideFlags,
+  taskWithOverrides,
+} from "../args.ts";
 import { addVariantOptions, type VariantFlags, variantFromFlags } from "../variant-flags.ts";
 
 const EVAL_SPLITS = ["dev", "test"] as const;
@@ -14,15 +22,7 @@ const unique =
 const parseFormulas = unique(choiceListArg(FORMULAS, "formula"));
 const parseEvalSplits = unique(choiceListArg(EVAL_SPLITS, "split"));
 
-function parseMemory(v: string): number {
-  try {
-    return parseBytes(v);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message.replace(/^--memory: /, ""));
-  }
-}
-
-interface KernelFlags extends VariantFlags {
+interface KernelFlags extends TaskOverrideFlags, VariantFlags {
   loraSeed: number;
   model: string;
   revision?: string;
@@ -79,57 +79,47 @@ export function registerKernel(program: Command): void {
       "use a seeded subsample of n examples of each eval split, the same for every seed (default: all)",
       intArg(1),
     )
-    .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", parseMemory)
-    .addOption(new Option("--device <device>", "execution provider").choices(DEVICES).default("cpu"))
+    .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", memoryArg)
+    .addOption(deviceOption())
     .addOption(new Option("--strategy <s>", "contraction strategy").choices(STRATEGIES).default("auto"))
     .option(
       "--cache-dir <dir>",
       `cache for gradient factors and kernel blocks (default: ${defaultCacheDir()}, or $ENTK_CACHE_DIR)`,
     )
-    .option("--no-cache", "do not read or write the cache")
+    .option("--no-cache", "do not read or write the cache");
+  addTaskOverrideOptions(addVariantOptions(command))
+    .addOption(new Option("--lora-seed <n>", "seed of LoRA's A initialization").argParser(seedArg).default(0))
     .option("--offline", "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)")
     .requiredOption("--out <dir>", "output directory")
     .option("--quiet", "no progress bar")
-    .addOption(new Option("--lora-seed <n>", "seed of LoRA's A initialization").argParser(seedArg).default(0));
-  addVariantOptions(command).action(async (o: KernelFlags, cmd: Command) => {
-    const meta = await runKernelJob({
-      variant: variantFromFlags(cmd, o),
-      loraSeed: o.loraSeed,
-      model: o.model,
-      revision: o.revision,
-      offline: o.offline || hfOffline(),
-      task: o.task,
-      splitDir: o.splitDir,
-      formulas: o.formulas,
-      binary: o.binary,
-      filter: { excludeEmbeddings: o.excludeEmbeddings, excludeHead: o.excludeHead, onlyBiases: o.onlyBiases },
-      evalSplits: o.evalSplits,
-      limitEval: o.limitEval,
-      memoryBytes: o.memory,
-      device: o.device,
-      strategy: o.strategy,
-      out: o.out,
-      cacheDir: o.cache ? o.cacheDir : false,
-      quiet: o.quiet,
-      flags: {
-        binary: !!o.binary,
-        exclude_embeddings: !!o.excludeEmbeddings,
-        exclude_head: !!o.excludeHead,
-        only_biases: !!o.onlyBiases,
-        eval_splits: o.evalSplits,
-        limit_eval: o.limitEval ?? null,
-        memory: o.memory ?? null,
+    .action(async (o: KernelFlags, cmd: Command) => {
+      const meta = await runKernelJob({
+        variant: variantFromFlags(cmd, o),
+        loraSeed: o.loraSeed,
+        model: o.model,
+        revision: o.revision,
+        offline: o.offline || hfOffline(),
+        task: taskWithOverrides(cmd, o.task, o),
+        splitDir: o.splitDir,
+        formulas: o.formulas,
+        binary: o.binary,
+        filter: { excludeEmbeddings: o.excludeEmbeddings, excludeHead: o.excludeHead, onlyBiases: o.onlyBiases },
+        evalSplits: o.evalSplits,
+        limitEval: o.limitEval,
+        memoryBytes: o.memory,
         device: o.device,
         strategy: o.strategy,
-      },
+        out: o.out,
+        cacheDir: o.cache ? o.cacheDir : false,
+        quiet: o.quiet,
+      });
+      const t = meta.timings;
+      process.stderr.write(
+        `kernels ${meta.kernels.join(", ")} for ${Object.entries(meta.splits)
+          .map(([s, n]) => `${s} (${n})`)
+          .join(", ")}; grad_dim ${meta.grad_dim}; gradients ${t.gradients_s.toFixed(1)} s, contraction ` +
+          `${t.contraction_s.toFixed(1)} s, total ${t.total_s.toFixed(1)} s\n`,
+      );
+      process.stdout.write(`${o.out}\n`);
     });
-    const t = meta.timings;
-    process.stderr.write(
-      `kernels ${meta.kernels.join(", ")} for ${Object.entries(meta.splits)
-        .map(([s, n]) => `${s} (${n})`)
-        .join(", ")}; grad_dim ${meta.grad_dim}; gradients ${t.gradients_s.toFixed(1)} s, contraction ` +
-        `${t.contraction_s.toFixed(1)} s, total ${t.total_s.toFixed(1)} s\n`,
-    );
-    process.stdout.write(`${o.out}\n`);
-  });
 }
