@@ -38,6 +38,7 @@ const MISSING: Record<string, RegExp> = {
   solve: /required option '--kernels <dir>' not specified/,
   finetune: /required option '--task <name\|file>' not specified/,
   run: /required option '--task <name>' not specified/,
+  "lora merge": /required option '--model <dir>' not specified/,
   sweep: /missing required argument 'config'/,
   report: /required option '--out <file\.md>' not specified/,
 };

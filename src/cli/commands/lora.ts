@@ -2,7 +2,9 @@ import type { Command } from "commander";
 import { mergeLoraCheckpoint } from "../../training/variant-checkpoint.ts";
 
 export function registerLora(program: Command): void {
-  const lora = program.command("lora").description("LoRA adapter checkpoints (docs/no-prompt-and-lora.md)");
+  const lora = program
+    .command("lora")
+    .description("adapter checkpoints of LoRA fine-tuning (docs/no-prompt-and-lora.md)");
   lora
     .command("merge")
     .description(
