@@ -64,6 +64,7 @@ export {
   STRATEGIES,
   type Strategy,
 } from "./kernels/types.ts";
+export { type FeatureOptions, modelFeatures } from "./model/features.ts";
 export { materializeGrad } from "./model/gradients.ts";
 export { grad } from "./model/graph/autodiff.ts";
 export { jvp as graphJvp } from "./model/graph/forward-mode.ts";
@@ -76,6 +77,7 @@ export { ARCHS, type Arch, PRESETS, type Preset, presetConfig } from "./model/in
 export { createJvpModel, type Direction, type JvpModel, type JvpResult, jvp } from "./model/jvp.ts";
 export { createLinearizedModel } from "./model/linearized-model.ts";
 export { type LoadModelOptions, loadModel } from "./model/load.ts";
+export { LORA_ADAPTERS_FILE, LORA_CONFIG_FILE, readLoraAdapters, writeLoraAdapters } from "./model/lora-file.ts";
 export {
   createPromptModel,
   createTrainableModel,
@@ -95,6 +97,17 @@ export {
   probeProvider,
 } from "./model/runtime/providers.ts";
 export { getSession, type RuntimeOptions, releaseSessions } from "./model/runtime/session.ts";
+export {
+  CLASSIFIER,
+  checkOutputs,
+  LORA_TARGETS,
+  type LoraSpec,
+  type LoraTarget,
+  loraNames,
+  type ModelVariant,
+  variantParamSpecs,
+} from "./model/variant.ts";
+export { initLoraTensors, mergeLora, type NewTensor, withLora, withTensors } from "./model/variant-weights.ts";
 export { type LoadedCheckpoint, loadWeightsFromDir } from "./model/weights/checkpoint.ts";
 export { modelConfigToJson, parseModelConfig, readModelConfig } from "./model/weights/config.ts";
 export { fileSha256, weightsHash } from "./model/weights/hash.ts";
@@ -107,6 +120,7 @@ export {
   writeSafetensors,
 } from "./model/weights/safetensors.ts";
 export type { LoadedWeights, ModelConfig, TensorRef } from "./model/weights/types.ts";
+export { type BaselineOptions, type BaselineResult, runProbe, runZeroShot } from "./pipelines/baselines.ts";
 export { type RunFinetuneOptions, runFinetune } from "./pipelines/finetune.ts";
 export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./pipelines/kernel-job.ts";
 export {
@@ -116,6 +130,7 @@ export {
   type PromptedSplits,
   type PromptedSplitsOptions,
 } from "./pipelines/prompted-splits.ts";
+export { variantWeights } from "./pipelines/variant.ts";
 export {
   decodeForDisplay,
   type EncodedExample,
@@ -184,6 +199,8 @@ export {
   symEig,
   targetsFromLabels,
 } from "./solvers/index.ts";
+export { type MultinomialModel, probeClassifier, probeFit, probeScores } from "./solvers/multinomial.ts";
+export { fitProbe, probePredict } from "./solvers/probe.ts";
 export {
   buildTokenizerFiles,
   bytesToUnicode,
@@ -227,6 +244,7 @@ export type {
   LabeledExample,
   SparseGrad,
 } from "./training/types.ts";
+export { mergeLoraCheckpoint, variantCheckpointIO } from "./training/variant-checkpoint.ts";
 export { canonicalJson, contentKey } from "./util/canonical.ts";
 export { hfHubCacheDir, hfOffline } from "./util/hf-cache.ts";
 export { ENTK_VERSION } from "./version.ts";

@@ -10,6 +10,7 @@ import { registerFinetune } from "./commands/finetune.ts";
 import { registerKernel } from "./commands/kernel.ts";
 import { registerLinearize } from "./commands/linearize.ts";
 import { registerLocalization } from "./commands/localization.ts";
+import { registerLora } from "./commands/lora.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
 import { registerReport } from "./commands/report.ts";
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerKernel(program);
   registerSolve(program);
   registerFinetune(program);
+  registerLora(program);
   registerLinearize(program);
   registerDynamics(program);
   registerRun(program);

@@ -1,4 +1,5 @@
 import { createTrainableModel, type TrainableModelOptions } from "../model/prompt-model.ts";
+import { checkOutputs } from "../model/variant.ts";
 import type { FinetuneModelFactory } from "./types.ts";
 
 /**
@@ -9,15 +10,16 @@ import type { FinetuneModelFactory } from "./types.ts";
  */
 export function engineModelFactory(
   opts: TrainableModelOptions & {
-    dtype?: "float32" /** false: train in eval mode (no dropout). */;
+    dtype?: "float32";
+    /** false: train in eval mode (no dropout). */
     dropout?: boolean;
   } = {},
 ): FinetuneModelFactory {
   const { dropout = true, ...rest } = opts;
-  return (weights, labelWordIds) => {
-    const m = createTrainableModel(weights, labelWordIds, { ...rest, sparseGrads: true });
+  return (weights, labelWordIds, variant) => {
+    const m = createTrainableModel(weights, labelWordIds, { ...rest, sparseGrads: true, variant });
     return {
-      numClasses: labelWordIds.length,
+      numClasses: checkOutputs(weights, labelWordIds, variant ?? {}),
       params: m.params,
       logits: (inputs) => m.logits(inputs),
       lossAndGrad: (inputs, labels, o) => m.lossAndGrad(inputs, Array.from(labels), dropout ? o : {}),

@@ -40,6 +40,7 @@ const MISSING: Record<string, RegExp> = {
   linearize: /required option '--model <dir\|repo-id>' not specified/,
   dynamics: /required option '--kernels <dir>' not specified/,
   run: /required option '--task <name>' not specified/,
+  "lora merge": /required option '--model <dir>' not specified/,
   sweep: /missing required argument 'config'/,
   report: /required option '--out <file\.md>' not specified/,
   "task-vector create": /required option '--base <model>' not specified/,

@@ -17,6 +17,7 @@ import {
   taskWithOverrides,
 } from "../args.ts";
 import { formatPercentMetrics } from "../format.ts";
+import { addVariantOptions, type VariantFlags, variantFromFlags } from "../variant-flags.ts";
 
 const positiveInt = intArg(1);
 const nonNegInt = intArg(0);
@@ -26,7 +27,7 @@ function evalEveryArg(v: string): number | "epoch" {
   return v === "epoch" ? "epoch" : positiveInt(v);
 }
 
-interface FinetuneCliOpts extends TaskOverrideFlags, Omit<FinetuneHyperparams, "metric"> {
+interface FinetuneCliOpts extends TaskOverrideFlags, VariantFlags, Omit<FinetuneHyperparams, "metric"> {
   task: string;
   splitDir: string;
   model: string;
@@ -114,7 +115,7 @@ export function registerFinetune(program: Command, createModel?: FinetuneModelFa
         "evaluate a seeded subsample of n test examples, the same for every seed (default: all)",
       ).argParser(positiveInt),
     );
-  addTaskOverrideOptions(command)
+  addTaskOverrideOptions(addVariantOptions(command))
     .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--linearized", "train the linearization f(θ₀) + J·(θ − θ₀) around the model (docs/linearization.md)")
     .option("--no-dropout", "train without dropout (eval-mode steps, as the kernel regime assumes)")
@@ -135,6 +136,7 @@ export function registerFinetune(program: Command, createModel?: FinetuneModelFa
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
       const r = await runFinetune({
+        variant: variantFromFlags(cmd, o),
         signal: ac.signal,
         task,
         splitDir: o.splitDir,
