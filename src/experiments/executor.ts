@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { DatasetVariant } from "../data/dataset-variant.ts";
 import { sha256Hex } from "../util/canonical.ts";
 import { gridPoints, type HyperValue, type Job, methodKind } from "./jobs.ts";
 import type { ResultRecord } from "./records.ts";
@@ -27,6 +28,8 @@ export interface RecordInput {
   test: Record<string, number>;
   weightsHash: string;
   wallTimeS?: number;
+  /** Which data the job's split holds (readDatasetVariant of its split directory). */
+  dataset?: DatasetVariant;
 }
 
 /** Runs one job; returns one record per hyperparameter configuration it evaluated. */
