@@ -46,7 +46,8 @@ export interface NewtonResult {
 
 export const NEWTON_TOL = 1e-10;
 
-function softplus(t: number): number {
+/** log(1 + exp(t)) without overflow. */
+export function softplus(t: number): number {
   return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
 }
 

@@ -7,6 +7,7 @@ import {
   type RowSet,
   rowsTimes,
   rowsTransposeTimes,
+  softplus,
 } from "./logistic-newton.ts";
 import { PreparedSquare } from "./lstsq-core.ts";
 import { type Mat, mat } from "./matrix.ts";
@@ -58,10 +59,6 @@ export interface LogisticModel {
   shift: number;
   fits: LogisticFitInfo[];
   warnings: string[];
-}
-
-function softplus(t: number): number {
-  return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
 }
 
 /**
@@ -166,13 +163,6 @@ function fitAt(pb: Problem, C: number, init: { c?: Float64Array; b?: number }): 
     },
     failure: res.failure,
   };
-}
-
-/** Fit an L2 logistic regression (targets 0/1) on all rows of X at one C, to the optimum. */
-export function fitBinaryLogistic(X: Mat, y01: ArrayLike<number>, C: number) {
-  const rows = Int32Array.from({ length: X.rows }, (_, i) => i);
-  const out = fitAt(problem(X, gramRows(X), rows, y01), C, {});
-  return { w: out.w, b: out.b, ...out.info };
 }
 
 export function logisticFit(train: FitInput, hyper: Pick<SolverHyper, "reg">): LogisticModel {
