@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { readDatasetVariant } from "../data/dataset-variant.ts";
 import { metricRecord } from "../data/metrics.ts";
 import { FORMULAS, type Formula } from "../kernels/types.ts";
 import { runKernelJob } from "../pipelines/kernel-job.ts";
@@ -65,6 +66,7 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     loraSeed: job.seed,
   });
   ctx.signal.throwIfAborted();
+  const dataset = readDatasetVariant(splitDir);
   const points = gridPoints(job.grid);
   const { result } = await solveKernelDir(kernelDir, {
     formula,
@@ -89,6 +91,7 @@ export const kernelExecutor: Executor = async (job, ctx) => {
       dev: recordMetrics(entry.metrics.dev, `${where} dev`),
       test: recordMetrics(entry.metrics.test, `${where} test`),
       weightsHash: meta.model.weights_hash,
+      dataset,
     });
   });
 };
