@@ -29,7 +29,7 @@ import { mailText, readMails, SPAM_PACKAGE } from "./lib/spam.ts";
 import { cutText, documentKey, normalizeWhitespace, seededOrder, splitSentences } from "./lib/text.ts";
 
 const SEED = 0;
-const TEXT_CHARS = 300;
+const TEXT_CHARS = 200;
 const MIN_WORDS = 6;
 const SPAM_TEST_PER_CLASS = 500;
 const SPAM_TRAIN_PER_CLASS = 1000;
