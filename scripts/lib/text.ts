@@ -20,6 +20,31 @@ const ENTITIES: Record<string, string> = {
   rdquo: "”",
   ldquo: "“",
   copy: "©",
+  reg: "®",
+  trade: "™",
+  euro: "€",
+  pound: "£",
+  cent: "¢",
+  deg: "°",
+  middot: "·",
+  bull: "•",
+  laquo: "«",
+  raquo: "»",
+  aacute: "á",
+  eacute: "é",
+  iacute: "í",
+  oacute: "ó",
+  uacute: "ú",
+  agrave: "à",
+  egrave: "è",
+  ccedil: "ç",
+  atilde: "ã",
+  otilde: "õ",
+  ntilde: "ñ",
+  uuml: "ü",
+  ouml: "ö",
+  auml: "ä",
+  szlig: "ß",
 };
 
 export function decodeEntities(s: string): string {
@@ -28,7 +53,7 @@ export function decodeEntities(s: string): string {
       const code = e[1] === "x" || e[1] === "X" ? Number.parseInt(e.slice(2), 16) : Number.parseInt(e.slice(1), 10);
       return code > 0 && code < 0x110000 ? String.fromCodePoint(code) : " ";
     }
-    return ENTITIES[e.toLowerCase()] ?? m;
+    return ENTITIES[e] ?? ENTITIES[e.toLowerCase()] ?? m;
   });
 }
 
