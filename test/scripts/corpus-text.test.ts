@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { passages } from "../../scripts/build-datasets.ts";
 import { mailText, parseMail } from "../../scripts/lib/spam.ts";
 import {
   cutText,
@@ -124,5 +125,21 @@ describe("mail parsing", () => {
     const m = parseMail("easy-ham-1/x.txt", raw);
     expect(m).toEqual({ id: "easy-ham-1/x.txt", spam: false, subject: "Re: Meeting moved", body: "See you at noon." });
     expect(m && mailText(m)).toBe("Meeting moved. See you at noon.");
+  });
+});
+
+describe("sotu passages", () => {
+  it("are runs of consecutive whole sentences of at most 200 characters, in order", () => {
+    const sentences = Array.from(
+      { length: 40 },
+      (_, i) => `Sentence number ${i} says ${"x".repeat((i % 7) + 1)} something.`,
+    );
+    const long = `A ${"very ".repeat(60)}long sentence.`;
+    const out = passages([...sentences.slice(0, 20), long, ...sentences.slice(20)].join(" "));
+    expect(out.every((p) => p.length <= 200)).toBe(true);
+    const pieces = out.flatMap((p) => splitSentences(p));
+    expect(pieces.filter((s) => s.startsWith("Sentence"))).toEqual(sentences);
+    // the over-long sentence is cut at a word, not dropped
+    expect(pieces.filter((s) => s.startsWith("A very"))).toHaveLength(1);
   });
 });
