@@ -42,6 +42,7 @@ import {
   htmlToText,
   isProse,
   normalizeWhitespace,
+  packRuns,
   rstToParagraphs,
   sentenceKeys,
   splitSentences,
@@ -65,35 +66,11 @@ function textParagraphs(text: string): string[] {
   return text.split(/\n\s*\n/).map(normalizeWhitespace);
 }
 
-/** Pieces of at most DOC_CHARS of one paragraph, cut at sentence ends (a longer single sentence stays whole). */
-function fit(p: string): string[] {
-  if (p.length <= DOC_CHARS) return [p];
-  const out: string[] = [];
-  let cur = "";
-  for (const s of splitSentences(p)) {
-    if (cur.length > 0 && cur.length + 1 + s.length > DOC_CHARS) {
-      out.push(cur);
-      cur = "";
-    }
-    cur = cur.length === 0 ? s : `${cur} ${s}`;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
-}
-
-/** Groups paragraphs (already one line each) into documents of at most DOC_CHARS. */
+/** Groups paragraphs (already one line each) into documents of at most DOC_CHARS; a longer paragraph is first cut
+ * at sentence ends (a longer single sentence stays whole). */
 function group(paragraphs: Iterable<string>): string[] {
-  const docs: string[] = [];
-  let cur = "";
-  for (const p of [...paragraphs].flatMap(fit)) {
-    if (cur.length > 0 && cur.length + 1 + p.length > DOC_CHARS) {
-      docs.push(cur);
-      cur = "";
-    }
-    cur = cur.length === 0 ? p : `${cur} ${p}`;
-  }
-  if (cur.length > 0) docs.push(cur);
-  return docs;
+  const fit = (p: string) => (p.length <= DOC_CHARS ? [p] : packRuns(splitSentences(p), DOC_CHARS));
+  return packRuns([...paragraphs].flatMap(fit), DOC_CHARS);
 }
 
 /** Sentences of a long unbroken text grouped into paragraphs of ~5 sentences. */

