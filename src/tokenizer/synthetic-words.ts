@@ -28,6 +28,13 @@ export const SYNTHETIC_PROMPT_WORDS: readonly string[] = [
   "Maybe",
   "incorrect",
   "correct",
+  // label words of the bundled tasks (prompts/spam.json, prompts/sotu.json; datasets/README.md)
+  "normal",
+  "spam",
+  "1800",
+  "1900",
+  "1950",
+  "2000",
   // template literals
   "It",
   "was",
@@ -36,6 +43,8 @@ export const SYNTHETIC_PROMPT_WORDS: readonly string[] = [
   "article",
   "about",
   "news",
+  "message",
+  "year",
 ];
 
 /** Common English words added (in this order) so that ordinary text does not fall apart into single bytes. */

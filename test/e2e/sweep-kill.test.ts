@@ -14,7 +14,7 @@ const config = (out: string) => ({
   name: "kill-test",
   model: join(root, "models/tiny-roberta"),
   data: { dir: join(root, "datasets/original"), mode: "k-shot-1k-test" },
-  tasks: ["mpqa"],
+  tasks: ["spam"],
   k: [4],
   seeds: [13],
   limits: { limitEval: 8 },
