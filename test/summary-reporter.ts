@@ -27,7 +27,8 @@ export default class SummaryReporter implements Reporter {
         else {
           count.skipped++;
           const v = neededVar(test);
-          if (v) needing.set(v, (needing.get(v) ?? 0) + 1);
+          // (A test skipped by a name filter while its variable is set is not skipped for want of data.)
+          if (v && !process.env[v]) needing.set(v, (needing.get(v) ?? 0) + 1);
         }
       }
       if (mod.state() === "failed" && mod.children.size === 0) count.failed++;
@@ -36,7 +37,7 @@ export default class SummaryReporter implements Reporter {
       const n = [...needing.values()].reduce((a, b) => a + b, 0);
       const vars = [...needing].map(([v, k]) => `${v} (${k})`).join(", ");
       process.stdout.write(
-        `\n${n} tests skipped: they need data the repository does not ship; set ${vars} to run them\n`,
+        `\n${n} test${n === 1 ? "" : "s"} skipped: they need data the repository does not ship; set ${vars} to run them\n`,
       );
     }
     process.stdout.write(`\nTests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped\n`);

@@ -7,7 +7,7 @@ import { canonicalJson } from "../../src/util/canonical.ts";
 const cfg = (over: Record<string, unknown> = {}) =>
   validateSweepConfig({
     model: "roberta-base",
-    data: "../shared/datasets/original",
+    data: "data/original",
     tasks: ["SST-2", "MRPC", "trec"],
     k: [16, 64],
     seeds: [13, 21, 42],
@@ -55,7 +55,7 @@ describe("job expansion", () => {
     // Pinned: sha256 of Python's json.dumps(spec, sort_keys=True, separators=(",", ":")), first 16 hex digits.
     expect(expandJobs(c)[0].key).toBe("6c62d6a399792b32");
     const yaml = parseSweepConfig(
-      "out: elsewhere\nmethods: [{reg: [0.0, 1.0e-2], solver: lstsq, formula: sgd, kind: kernel}]\nseeds: 13\nk: 16\ntasks: SST-2\ndata: ../shared/datasets/original\nmodel: {id: roberta-base}\n",
+      "out: elsewhere\nmethods: [{reg: [0.0, 1.0e-2], solver: lstsq, formula: sgd, kind: kernel}]\nseeds: 13\nk: 16\ntasks: SST-2\ndata: data/original\nmodel: {id: roberta-base}\n",
     );
     expect(expandJobs(yaml)[0].key).toBe("6c62d6a399792b32");
     const other = cfg({

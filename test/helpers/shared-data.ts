@@ -2,8 +2,8 @@
  * The one place tests find data the repository may not ship (it is never copied into the repository). Each kind
  * comes from an environment variable; tests that need it pass `needs(...)` as their options and are skipped while
  * it is unset, and the summary reporter (test/summary-reporter.ts) prints one line with how many were skipped and
- * which variables run them. `.ci/run` sets all three when the project's shared folder is there and fails the run
- * if any of these tests was skipped.
+ * which variables run them. `.ci/run` sets the variables whose data is in the project's shared folder beside the
+ * checkout, with ENTK_REQUIRE_SHARED_DATA=1: then none of these tests is skipped, and one whose data is missing fails.
  *
  * - ENTK_LMBFF_DIR: a folder in LM-BFF's data layout: `original/<TASK>/` (what `entk data fetch` writes),
  *   `k-shot/<TASK>/<k>-<seed>/` (LM-BFF's official splits), LM-BFF's md5 list of its 16-shot splits as
@@ -39,15 +39,19 @@ const paths: Record<SharedDataVar, string | undefined> = Object.fromEntries(
   SHARED_DATA_VARS.map((v) => [v, fromEnv(v)]),
 ) as Record<SharedDataVar, string | undefined>;
 
+/** Set by .ci/run where the data is there: a test that needs an unset variable then runs and fails, naming it. */
+const required = process.env.ENTK_REQUIRE_SHARED_DATA === "1";
+
 /** Test options: skipped unless the variable is set, and tagged so the summary reporter counts the skip. */
 export function needs(name: SharedDataVar): { skip: boolean; meta: { needsEnv: SharedDataVar } } {
-  return { skip: paths[name] === undefined, meta: { needsEnv: name } };
+  return { skip: !required && paths[name] === undefined, meta: { needsEnv: name } };
 }
 
 function under(name: SharedDataVar, parts: string[]): string {
   const base = paths[name];
-  // Only reached from a test that did not declare needs(name): a bug in the test, so say which.
-  if (base === undefined) throw new Error(`${name} is not set; declare the test with needs("${name}")`);
+  // Reached under ENTK_REQUIRE_SHARED_DATA=1, or from a test that did not declare needs(name).
+  if (base === undefined)
+    throw new Error(`${name} is not set (this test needs it; declare such tests with needs("${name}"))`);
   return join(base, ...parts);
 }
 

@@ -1,0 +1,46 @@
+/**
+ * Rules of the repository that a test can hold (README, "Contributing"): code reaches data the repository may not
+ * ship only through test/helpers/shared-data.ts and its environment variables, and every section of docs/ that
+ * code or README cites exists.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+const sources = ["src", "test", "scripts", "bin"].flatMap((d) => files(join(root, d)));
+
+describe("repository rules", () => {
+  it("no file under src/, test/, scripts/ or bin/ names the project's shared folder", () => {
+    const needle = ["..", "shared"].join("/"); // spelled apart so that this file does not name it
+    const offenders = sources.filter((f) => readFileSync(f, "utf8").includes(needle)).map((f) => relative(root, f));
+    expect(offenders, "read such data through test/helpers/shared-data.ts (ENTK_LMBFF_DIR, …)").toEqual([]);
+  });
+
+  it("every cited section of docs/protocol.md and docs/kernels.md exists", () => {
+    const headings = (doc: string) =>
+      new Set(
+        [...readFileSync(join(root, "docs", doc), "utf8").matchAll(/^#{2,4} (\d+(?:\.\d+)*)\.? /gm)].map((m) => m[1]),
+      );
+    const have = { "protocol.md": headings("protocol.md"), "kernels.md": headings("kernels.md") };
+    const cited: string[] = [];
+    for (const f of [...sources, join(root, "README.md")]) {
+      const text = readFileSync(f, "utf8");
+      for (const m of text.matchAll(/docs\/(protocol|kernels)\.md`? ?§ ?(\d+(?:\.\d+)*)(?:[–-](\d+(?:\.\d+)*))?/g)) {
+        const doc = `${m[1]}.md` as keyof typeof have;
+        for (const sec of [m[2], m[3]].filter((s) => s !== undefined)) {
+          cited.push(`${doc} §${sec}`);
+          expect(have[doc].has(sec), `${relative(root, f)} cites docs/${doc} §${sec}`).toBe(true);
+        }
+      }
+    }
+    expect(cited.length).toBeGreaterThan(50);
+  });
+});
