@@ -1,12 +1,13 @@
 /**
  * Rules of the repository that a test can hold (README, "Contributing"): code reaches data the repository may not
- * ship only through test/helpers/shared-data.ts and its environment variables, and every section of docs/ that
- * code or README cites exists.
+ * ship only through test/helpers/shared-data.ts and its environment variables, every section of docs/ that code or
+ * the README cites exists, and the task table of docs/protocol.md matches prompts/.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { loadTask } from "../src/prompts/task.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 
@@ -42,5 +43,27 @@ describe("repository rules", () => {
       }
     }
     expect(cited.length).toBeGreaterThan(50);
+  });
+
+  it("every row of docs/protocol.md §1.1 agrees with prompts/<task>.json (template, label words, limits)", () => {
+    const doc = readFileSync(join(root, "docs", "protocol.md"), "utf8");
+    const section = doc.slice(doc.indexOf("### 1.1 "), doc.indexOf("### 1.2 "));
+    const rows = section.split("\n").filter((l) => /^\| `[^`]+` \|/.test(l));
+    expect(rows.length).toBeGreaterThanOrEqual(14);
+    for (const row of rows) {
+      const [name, template, words, limits] = row
+        .slice(1, -1)
+        .split(" | ")
+        .map((c) => c.trim().replace(/^`|`$/g, ""));
+      const task = loadTask(name);
+      expect(template, name).toBe(task.template);
+      expect(words, name).toBe(task.labels.map((l) => `${l} ${task.mapping[l]}`).join(", "));
+      const want = [
+        task.maxLength !== 128 ? `max ${task.maxLength}` : "",
+        task.firstSentLimit !== null ? `first ${task.firstSentLimit}` : "",
+        task.otherSentLimit !== null ? `other ${task.otherSentLimit}` : "",
+      ].filter(Boolean);
+      expect(limits, name).toBe(want.length > 0 ? want.join(", ") : "—");
+    }
   });
 });
