@@ -60,6 +60,16 @@ const COMMANDS: readonly { name: string; summary: string; load: () => Promise<(p
     summary: "aggregate sweep results into a Table 2-like markdown report with charts",
     load: async () => (await import("./commands/report.ts")).registerReport,
   },
+  {
+    name: "task-vector",
+    summary: "task vectors τ = θ_ft − θ₀: create one, or apply θ₀ + Σ αᵢτᵢ",
+    load: async () => (await import("./commands/task-vector.ts")).registerTaskVector,
+  },
+  {
+    name: "localization",
+    summary: "eNTK eigenfunction localization over two tasks (local energy per task)",
+    load: async () => (await import("./commands/localization.ts")).registerLocalization,
+  },
 ];
 
 function rootProgram(): Command {
