@@ -35,17 +35,7 @@ function robertaBase(): EntkTokenizer {
       ],
       pre_tokenizer: byteLevel,
       decoder: byteLevel,
-      model: {
-        type: "BPE",
-        dropout: null,
-        unk_token: null,
-        continuing_subword_prefix: "",
-        end_of_word_suffix: "",
-        fuse_unk: false,
-        byte_fallback: false,
-        vocab,
-        merges,
-      },
+      model: { type: "BPE", vocab, merges }, // the library's defaults are roberta-base's
     },
     {},
     robertaTokenizer("vocab.json"),
