@@ -7,7 +7,7 @@ export { EXIT_USAGE };
 /**
  * Every command in pipeline order (the order `entk --help` lists them) with the one-line summary the root help
  * shows. A command's module is imported only when that command runs (or by `buildProgram`), so `entk --help` and
- * `entk --version` load neither onnxruntime nor the library. A new command is one line here.
+ * `entk --version` load neither onnxruntime nor the library. A new command is one entry here.
  */
 const COMMANDS: readonly { name: string; summary: string; load: () => Promise<(program: Command) => void> }[] = [
   {
