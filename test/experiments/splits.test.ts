@@ -25,7 +25,9 @@ describe("ensureSplit", () => {
     needs("ENTK_LMBFF_DIR"),
     async () => {
       const splitsRoot = mkdtempSync(join(tmpdir(), "entk-splits-"));
-      const DATA = lmbff("original");
+      // LM-BFF's mpqa originals alone (a k-shot/ folder beside them would be used instead of generating).
+      const DATA = join(splitsRoot, "lmbff", "original");
+      cpSync(lmbff("original", "mpqa"), join(DATA, "mpqa"), { recursive: true });
       const checksums = lmbffChecksums();
       const task = loadTask("mpqa");
       const dir = await ensureSplit({ task, k: 16, seed: 21, data: { dir: DATA, mode: "k-shot" }, splitsRoot });
