@@ -4,71 +4,111 @@ import { EXIT_USAGE } from "./args.ts";
 
 export { EXIT_USAGE };
 
+/** A command module: registers its command(s) on the program. */
+type Register = (program: Command) => void;
+
 /**
  * Every command in pipeline order (the order `entk --help` lists them) with the one-line summary the root help
- * shows. A command's module is imported only when that command runs (or by `buildProgram`), so `entk --help` and
- * `entk --version` load neither onnxruntime nor the library. A new command is one entry here.
+ * shows and the module that registers it. A module is imported only when one of its commands runs (or by
+ * `buildProgram`), so `entk --help` and `entk --version` load neither onnxruntime nor the library. A new command is
+ * one entry here.
  */
-const COMMANDS: readonly { name: string; summary: string; load: () => Promise<(program: Command) => void> }[] = [
+const COMMANDS: readonly { name: string; module: string; summary: string; load: () => Promise<Register> }[] = [
   {
     name: "env",
+    module: "env",
     summary: "print versions, usable execution providers, threads, memory and the HF cache",
     load: async () => (await import("./commands/env.ts")).registerEnv,
   },
   {
     name: "data",
+    module: "data",
     summary: "datasets: download LM-BFF's data and generate k-shot splits",
     load: async () => (await import("./commands/data.ts")).registerData,
   },
   {
     name: "prompt",
+    module: "prompt",
     summary: "inspect how a task's prompt encodes examples",
     load: async () => (await import("./commands/prompt.ts")).registerPrompt,
   },
   {
     name: "model",
+    module: "model",
     summary: "model weights: pull from the Hub, make random ones, inspect",
     load: async () => (await import("./commands/model.ts")).registerModel,
   },
   {
     name: "kernel",
+    module: "kernel",
     summary: "compute exact eNTKs of a prompt MLM on a k-shot split",
     load: async () => (await import("./commands/kernel.ts")).registerKernel,
   },
   {
     name: "solve",
+    module: "solve",
     summary: "fit a kernel solver on an `entk kernel` directory; writes dev/test metrics",
     load: async () => (await import("./commands/solve.ts")).registerSolve,
   },
   {
     name: "finetune",
+    module: "finetune",
     summary: "prompt-based fine-tuning baseline (SGD, SignGD or AdamW)",
     load: async () => (await import("./commands/finetune.ts")).registerFinetune,
   },
   {
+    name: "linearize",
+    module: "linearize",
+    summary: "compare a fine-tuned model with its linearization around the base model",
+    load: async () => (await import("./commands/linearize.ts")).registerLinearize,
+  },
+  {
     name: "run",
+    module: "run",
     summary: "one task, k and seed through split → kernel → solve (and fine-tuning)",
     load: async () => (await import("./commands/run.ts")).registerRun,
   },
   {
     name: "sweep",
+    module: "sweep",
     summary: "run a sweep config (tasks × k × seeds × methods), resumable and shardable",
     load: async () => (await import("./commands/sweep.ts")).registerSweep,
   },
   {
     name: "report",
+    module: "report",
     summary: "aggregate sweep results into a Table 2-like markdown report with charts",
     load: async () => (await import("./commands/report.ts")).registerReport,
   },
   {
     name: "task-vector",
+    module: "task-vector",
     summary: "task vectors τ = θ_ft − θ₀: create one, or apply θ₀ + Σ αᵢτᵢ",
     load: async () => (await import("./commands/task-vector.ts")).registerTaskVector,
   },
   {
     name: "localization",
+    module: "localization",
     summary: "eNTK eigenfunction localization over two tasks (local energy per task)",
     load: async () => (await import("./commands/localization.ts")).registerLocalization,
+  },
+  {
+    name: "arithmetic",
+    module: "arithmetic",
+    summary: "task arithmetic: add and negate task vectors, nonlinear or linearized",
+    load: async () => (await import("./commands/arithmetic.ts")).registerArithmetic,
+  },
+  {
+    name: "disentangle",
+    module: "arithmetic",
+    summary: "weight disentanglement error ξ(α₁, α₂) of two task vectors on a grid",
+    load: async () => (await import("./commands/arithmetic.ts")).registerArithmetic,
+  },
+  {
+    name: "analyze",
+    module: "analyze",
+    summary: "collect analysis outputs into a report",
+    load: async () => (await import("./commands/analyze.ts")).registerAnalyze,
   },
 ];
 
@@ -95,13 +135,20 @@ function rootProgram(): Command {
  */
 export async function buildProgram(only?: ReadonlySet<string>): Promise<Command> {
   const program = rootProgram();
+  // A module may register several commands (arithmetic, disentangle): all of them are real once it is loaded.
+  const modules = new Set(COMMANDS.filter((c) => !only || only.has(c.name)).map((c) => c.module));
+  const loaded = new Set<string>();
   for (const c of COMMANDS) {
-    if (only && !only.has(c.name)) program.command(c.name).summary(c.summary);
-    else {
+    if (!modules.has(c.module)) program.command(c.name).summary(c.summary);
+    else if (!loaded.has(c.module)) {
       (await c.load())(program);
-      const cmd = program.commands.at(-1)!.summary(c.summary);
-      if (!cmd.description()) cmd.description(c.summary);
+      loaded.add(c.module);
     }
+  }
+  for (const c of COMMANDS) {
+    const cmd = program.commands.find((p) => p.name() === c.name)!;
+    cmd.summary(c.summary);
+    if (!cmd.description()) cmd.description(c.summary);
   }
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
