@@ -68,7 +68,6 @@ export function registerFinetune(program: Command, createModel?: FinetuneModelFa
       "prompt-based fine-tuning (SGD, SignGD or AdamW) with dev-based checkpoint selection; writes OUT/best " +
         "(Hugging Face layout), OUT/curve.jsonl, OUT/result.json; an interrupted run resumes from OUT/state.snap",
     )
-    .summary("prompt-based fine-tuning baseline (SGD, SignGD or AdamW)")
     .requiredOption(
       "--task <name|file>",
       "task name (case-insensitive, e.g. SST-2, GLUE-SST-2, MNLI) or task .json file",

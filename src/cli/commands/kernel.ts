@@ -52,7 +52,6 @@ export function registerKernel(program: Command): void {
       "compute exact eNTKs (sgd, signgd, asymmetric_signgd) of a prompt MLM on a k-shot split; writes kernels, " +
         "labels and initial logits to OUT (README: Kernel output layout)",
     )
-    .summary("compute exact eNTKs of a prompt MLM on a k-shot split")
     .requiredOption("--model <dir|repo-id>", "model directory or Hugging Face repo id")
     .option("--revision <rev>", "Hub revision (with a repo id)")
     .requiredOption(

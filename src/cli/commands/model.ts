@@ -30,7 +30,7 @@ export function describeWeights(w: LoadedCheckpoint) {
 }
 
 export function registerModel(program: Command): void {
-  const model = program.command("model").description("model weights: pull from the Hub, make random ones, inspect");
+  const model = program.command("model");
 
   model
     .command("pull")

@@ -31,7 +31,6 @@ export function registerRun(program: Command): void {
       "one task, k and seed through split → kernel → solve (and fine-tuning): one job per method, run as a " +
         "one-off sweep (same job keys and results store as `entk sweep`; finished jobs are not recomputed)",
     )
-    .summary("one task, k and seed through split → kernel → solve (and fine-tuning)")
     .requiredOption("--task <name>", "task name (case-insensitive, e.g. SST-2, GLUE-SST-2, MNLI)")
     .requiredOption("--k <n>", "examples per label", intArg(1))
     .requiredOption("--seed <n>", "split seed (also the fine-tuning seed)", seedArg)

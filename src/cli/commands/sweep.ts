@@ -35,7 +35,6 @@ export function registerSweep(program: Command): void {
       "run a sweep config (JSON or YAML): tasks × k × seeds × methods, resumable and shardable; " +
         "results go to OUT/records/<job key>.jsonl (merged into OUT/results.jsonl when an unsharded run completes)",
     )
-    .summary("run a sweep config (tasks × k × seeds × methods), resumable and shardable")
     .argument("<config>", "sweep config file (.json, .yaml or .yml)")
     .addOption(
       new Option(
