@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { cleanStaleTemps, writeFileAtomic } from "../util/atomic.ts";
 import type { FactorSource } from "./types.ts";
 
 type Arr = Float32Array | Float64Array | Int32Array;
@@ -126,6 +126,7 @@ export function cachedFactorSource(src: FactorSource, dir: string): FactorSource
   const keys = src.keys;
   if (!keys) throw new Error("cachedFactorSource: the source has no per-example keys");
   const path = (i: number) => join(dir, `${keys[i]}.factors`);
+  cleanStaleTemps(dir);
   const out = {
     size: src.size,
     tokens: src.tokens,

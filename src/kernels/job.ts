@@ -10,6 +10,7 @@ import { taskEncoder } from "../prompts/encode.ts";
 import { loadTask } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
+import { beginDirAtomic } from "../util/atomic-dir.ts";
 import { progressBar } from "../util/progress.ts";
 import { cachedFactorSource } from "./cache.ts";
 import { computeKernels } from "./compute.ts";
@@ -57,6 +58,8 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const t0 = performance.now();
+  // An unwritable --out fails now, not after the computation (the output is replaced as a whole at the end).
+  await (await beginDirAtomic(o.out)).abort();
   const task = loadTask(o.task);
   if (o.binary && task.labels.length !== 2)
     throw new Error(`--binary needs a task with 2 labels; ${task.name} has ${task.labels.length}`);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type MetricName, metricForTask } from "../data/metrics.ts";
+import { type DirManifest, verifyDirManifest } from "../util/atomic-dir.ts";
 import { readNpy } from "../util/npy.ts";
 import { assertFinite, type Mat, mat } from "./matrix.ts";
 
@@ -81,6 +82,7 @@ export function readSolverInputs(
   opts: { needFlipped?: boolean; needLogits?: boolean } = {},
 ): SolverInputs {
   const meta = readJson(join(dir, "meta.json"));
+  if (meta.files) verifyDirManifest(dir, meta.files as DirManifest, "`entk kernel`");
   const binary = meta.binary === true;
   const lw = meta.label_word_ids;
   if (!Array.isArray(lw) || lw.length < 2 || !lw.every((x) => Number.isInteger(x)))
