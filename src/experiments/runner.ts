@@ -1,7 +1,8 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import pLimit from "p-limit";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { cleanStaleTemps, writeFileAtomic } from "../util/atomic.ts";
+import { acquireLock, describeHolder, type Lock, LockHeldError } from "../util/lock.ts";
 import { progressBar } from "../util/progress.ts";
 import { ENTK_VERSION } from "../version.ts";
 import { configHash, resolveOutDir, type SweepConfig } from "./config.ts";
@@ -60,7 +61,18 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
 
   const all = expandJobs(config);
   const mine = selectShard(all, shard);
+  for (const d of [store.recordsDir, join(outDir, "jobs"), join(outDir, "failed"), join(outDir, "shards")])
+    cleanStaleTemps(d);
   const done = store.keys();
+  // A record file that cannot be read (truncated, edited) does not count as done: the job runs again.
+  for (const j of mine)
+    if (done.has(j.key)) {
+      const problem = store.problem(j.key);
+      if (problem) {
+        log(`entk: warning: ${problem}; recomputing job ${j.key}`);
+        done.delete(j.key);
+      }
+    }
   const todo = mine.filter((j) => !done.has(j.key));
   const summary: SweepSummary = {
     outDir,
@@ -92,8 +104,34 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
   const failStop = new AbortController();
   const jobSignal = AbortSignal.any([signal, failStop.signal]);
 
-  const runOne = async (job: Job) => {
+  // Jobs another process (a second sweep on this directory) is running: waited for after our own.
+  const busy: Job[] = [];
+  const runOne = async (job: Job, wait = false) => {
     if (jobSignal.aborted) return;
+    const lockPath = join(outDir, "jobs", `${job.key}.lock`);
+    let lock: Lock;
+    try {
+      lock = await acquireLock(lockPath, { wait, what: `entk sweep ${outDir}`, signal: jobSignal });
+    } catch (err) {
+      if (err instanceof LockHeldError) {
+        log(`job ${job.key}: ${describeHolder(err.holder).split(";")[0]}; waiting for it after the other jobs`);
+        busy.push(job);
+        return;
+      }
+      if (jobSignal.aborted) return;
+      throw err;
+    }
+    try {
+      if (store.has(job.key) && !store.problem(job.key)) {
+        summary.alreadyDone++; // finished by the other process meanwhile
+        return;
+      }
+      await runLocked(job);
+    } finally {
+      lock.release();
+    }
+  };
+  const runLocked = async (job: Job) => {
     const t0 = performance.now();
     const workDir = join(outDir, "jobs", job.key);
     const ctx: JobContext = {
@@ -144,6 +182,7 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
 
   try {
     await Promise.all(todo.map((job) => limit(() => runOne(job))));
+    for (const job of busy.splice(0)) await runOne(job, true);
   } finally {
     bar.stop();
   }

@@ -111,7 +111,7 @@ export async function writeStreamAtomic(
 }
 
 /** Write a float32 array's bytes in ≤ 256 MiB pieces (one write call is limited to 2 GiB). */
-export async function writeFloat32(fh: FileHandle, a: Float32Array): Promise<void> {
+export async function writeFloat32(fh: { write(b: Uint8Array): Promise<unknown> }, a: Float32Array): Promise<void> {
   const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   for (let o = 0; o < bytes.length; o += 1 << 28)
     await fh.write(bytes.subarray(o, Math.min(bytes.length, o + (1 << 28))));

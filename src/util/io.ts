@@ -1,5 +1,5 @@
 import { mkdirSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 
 /** Plain words for the filesystem errors a user can act on. */
 const REASONS: Record<string, string> = {
@@ -65,4 +65,13 @@ export function ensureDirSync(path: string): void {
 
 export async function ensureDir(path: string): Promise<void> {
   ensureDirSync(path);
+}
+
+/** join(root, ...parts), refusing a result outside `root` (a `..` or absolute part smuggled in by a name). */
+export function insideDir(root: string, ...parts: string[]): string {
+  const p = join(root, ...parts);
+  const rel = relative(resolve(root), resolve(p));
+  if (rel === "" || rel.startsWith("..") || resolve(rel) === rel)
+    throw new Error(`${p}: resolves outside ${root} (from ${JSON.stringify(parts.join("/"))})`);
+  return p;
 }
