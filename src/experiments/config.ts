@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
+import { listTasks } from "../prompts/task.ts";
 import { canonicalJson, contentKey } from "../util/canonical.ts";
 
 export const KERNEL_FORMULAS = ["sgd", "signgd", "asymmetric_signgd"] as const;
@@ -290,6 +291,9 @@ export function validateSweepConfig(
   const tasks = c.list(r.tasks, ["tasks"], (x, q) => {
     const t = c.str(x, q);
     if (!TASK_RE.test(t)) c.fail(q, `expected a task name (letters, digits, "-", "_", "."), got ${show(t)}`);
+    const known = listTasks();
+    if (!known.some((n) => n.toLowerCase() === t.toLowerCase()))
+      c.fail(q, `unknown task ${show(t)} (known tasks: ${known.join(", ")})`);
     return t;
   });
   const lower = new Set<string>();

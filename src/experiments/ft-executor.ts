@@ -49,6 +49,8 @@ export function ftExecutor(createModel: FinetuneModelFactory = engineModelFactor
       seed: job.seed,
       outDir: join(ctx.workDir, "ft"),
       signal: ctx.signal,
+      skipBadRows: ctx.skipBadRows,
+      onSkip: ctx.log,
       quiet: true,
     });
     if (!r.test) throw new Error(`${join(ctx.workDir, "ft")}: fine-tuning returned no test metrics`);

@@ -57,6 +57,8 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     cacheDir: join(ctx.cacheDir, "kernels"),
     quiet: true,
     signal: ctx.signal,
+    skipBadRows: ctx.skipBadRows,
+    onSkip: ctx.log,
     flags: { ...filter, binary: boolOpt(h.binary), limitEval: job.limits.limitEval, job: job.key },
   });
   ctx.signal.throwIfAborted();

@@ -25,6 +25,8 @@ export interface RunOnceOptions {
   quiet?: boolean;
   executor?: Executor;
   log?: (message: string) => void;
+  /** Skip malformed data rows with a warning instead of failing. */
+  skipBadRows?: boolean;
 }
 
 export interface RunOnceResult {
@@ -78,6 +80,7 @@ export function runConfig(o: RunOnceOptions): SweepConfig {
 export async function runOnce(o: RunOnceOptions): Promise<RunOnceResult> {
   const config = runConfig(o);
   const summary = await runSweep(config, {
+    skipBadRows: o.skipBadRows,
     outDir: o.out,
     signal: o.signal,
     quiet: o.quiet,

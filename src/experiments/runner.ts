@@ -1,8 +1,8 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import pLimit from "p-limit";
-import { cleanStaleTemps, writeFileAtomic } from "../util/atomic.ts";
-import { acquireLock, describeHolder, type Lock, LockHeldError } from "../util/lock.ts";
+import { cleanStaleTempsTree, writeFileAtomic } from "../util/atomic.ts";
+import { acquireLock, describeHolder, type Lock, LockHeldError, removeStaleLocks } from "../util/lock.ts";
 import { progressBar } from "../util/progress.ts";
 import { ENTK_VERSION } from "../version.ts";
 import { configHash, resolveOutDir, type SweepConfig } from "./config.ts";
@@ -27,6 +27,8 @@ export interface RunSweepOptions {
   /** Stop at the first failed job instead of running the rest. */
   failFast?: boolean;
   log?: (message: string) => void;
+  /** Skip malformed data rows with a warning instead of failing the job. */
+  skipBadRows?: boolean;
 }
 
 export interface SweepSummary {
@@ -61,8 +63,9 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
 
   const all = expandJobs(config);
   const mine = selectShard(all, shard);
-  for (const d of [store.recordsDir, join(outDir, "jobs"), join(outDir, "failed"), join(outDir, "shards")])
-    cleanStaleTemps(d);
+  // What killed runs left: temp files of dead writers anywhere below OUT, job locks of dead processes.
+  cleanStaleTempsTree(outDir);
+  removeStaleLocks(join(outDir, "jobs"));
   const done = store.keys();
   // A record file that cannot be read (truncated, edited) does not count as done: the job runs again.
   for (const j of mine)
@@ -139,6 +142,7 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
       cacheDir: join(outDir, "cache", slug(job.group.replace("|", "--"))),
       signal: jobSignal,
       log,
+      skipBadRows: opts.skipBadRows,
       record: (r) => ({
         schema: RECORD_SCHEMA,
         key: job.key,

@@ -4,6 +4,7 @@ import { readSplit } from "../data/readers.ts";
 import { subsample } from "../data/subsample.ts";
 import { loadModel } from "../model/load.ts";
 import { createPromptModel } from "../model/prompt-model.ts";
+import { assertFiniteOutputs } from "../model/weights/finite.ts";
 import type { Device } from "../model/runtime/providers.ts";
 import type { PromptInput } from "../model/types.ts";
 import { taskEncoder } from "../prompts/encode.ts";
@@ -43,6 +44,9 @@ export interface KernelJobOptions {
   quiet?: boolean;
   /** Stop at the next gradient chunk or kernel block (finished blocks stay cached). */
   signal?: AbortSignal;
+  /** Skip malformed data rows (each reported through `onSkip`) instead of failing. */
+  skipBadRows?: boolean;
+  onSkip?: (message: string) => void;
   /** The flags as given, recorded in meta.json. */
   flags?: Record<string, unknown>;
 }
@@ -68,7 +72,8 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const enc = taskEncoder(tok, task);
   const splits: Record<string, EncodedExample[]> = {};
   for (const split of ["train", ...(o.evalSplits ?? ["dev", "test"])] as const) {
-    let exs = readSplit(o.splitDir, task.data, split, task.labels).examples;
+    let exs = readSplit(o.splitDir, task.data, split, task.labels, { skipBadRows: o.skipBadRows, onSkip: o.onSkip })
+      .examples;
     if (split !== "train" && o.limitEval !== undefined) exs = subsample(exs, o.limitEval);
     splits[split] = exs.map((e) => enc.encode(e));
   }
@@ -98,6 +103,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   for (const [name, xs] of Object.entries(splits)) {
     o.signal?.throwIfAborted();
     const logits = xs.length ? Float32Array.from(await model.logits(xs)) : new Float32Array();
+    assertFiniteOutputs(logits, `initial logits f0 of the ${name} examples`, weights);
     bar.tick(xs.length);
     records[name] = {
       inputs: xs.map((x) => ({ input_ids: x.inputIds, mask_pos: x.maskPos, label: x.label })),

@@ -1,4 +1,5 @@
 import { type LoadModelOptions, loadModel } from "../model/load.ts";
+import { findNonFiniteWeight } from "../model/weights/finite.ts";
 import type { LoadedWeights } from "../model/weights/types.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
@@ -44,6 +45,9 @@ export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult
   const { task: taskArg, splitDir, model: modelId, createModel, loadOptions, limitTest, record, ...rest } = o;
   const { skipBadRows, onSkip, ...train } = rest;
   const weights = await loadModel(modelId, loadOptions);
+  const bad = findNonFiniteWeight(weights);
+  if (bad)
+    throw new Error(`${weights.source.dir}: weight tensor ${bad.name} holds ${bad.value} (element ${bad.index}); cannot fine-tune it`);
   const tok = await loadTokenizer(weights.source.dir);
   const task = typeof taskArg === "string" ? loadTask(taskArg) : taskArg;
   const data = loadFinetuneData(task, splitDir, tok, { limitTest, skipBadRows, onSkip });

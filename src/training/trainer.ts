@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync, statSync, truncateSync } from
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { MetricName } from "../data/metrics.ts";
-import { cleanStaleTemps, writeFileAtomic } from "../util/atomic.ts";
+import { cleanStaleTempsTree, writeFileAtomic } from "../util/atomic.ts";
 import { canonicalJson } from "../util/canonical.ts";
 import { ensureDir } from "../util/io.ts";
 import { acquireLock } from "../util/lock.ts";
@@ -119,7 +119,7 @@ interface SnapshotMeta {
  */
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   await ensureDir(o.outDir);
-  cleanStaleTemps(o.outDir);
+  cleanStaleTempsTree(o.outDir);
   // One run per output directory: a second process on it is refused, naming the holder.
   const lock = await acquireLock(join(o.outDir, ".entk.lock"), { wait: false, what: "entk finetune" });
   try {

@@ -65,6 +65,19 @@ export function cleanStaleTemps(dir: string): string[] {
   return removed;
 }
 
+/** cleanStaleTemps in `root` and every directory below it (symbolic links are not followed). */
+export function cleanStaleTempsTree(root: string): string[] {
+  const removed = cleanStaleTemps(root);
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch {
+    return removed;
+  }
+  for (const e of entries) if (e.isDirectory()) removed.push(...cleanStaleTempsTree(join(root, e.name)));
+  return removed;
+}
+
 /**
  * Write a file atomically: write a temp file beside it, then rename over the target. A reader (or a later run)
  * sees either the old complete file or the new complete file, never a half-written one.

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { linkSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pidAlive, tempPathFor } from "./atomic.ts";
 import { ensureDirSync } from "./io.ts";
@@ -157,6 +157,27 @@ function register(path: string, info: LockInfo): Lock {
     });
   }
   return lock;
+}
+
+/** Remove the `*.lock` files in `dir` whose holders are stale (this host, process gone); returns their paths. */
+export function removeStaleLocks(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    if (!n.endsWith(".lock")) continue;
+    const path = join(dir, n);
+    const info = readLock(path);
+    if (info && isStale(info)) {
+      reclaim(path, info);
+      removed.push(path);
+    }
+  }
+  return removed;
 }
 
 export interface AcquireOptions {

@@ -41,6 +41,7 @@ interface KernelFlags {
   offline?: boolean;
   out: string;
   quiet?: boolean;
+  skipBadRows?: boolean;
 }
 
 export function registerKernel(program: Command): void {
@@ -87,6 +88,7 @@ export function registerKernel(program: Command): void {
     .option("--no-cache", "do not read or write the cache")
     .option("--offline", "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)")
     .requiredOption("--out <dir>", "output directory")
+    .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--quiet", "no progress bar")
     .action(async (o: KernelFlags) => {
       const meta = await runKernelJob({
@@ -106,6 +108,8 @@ export function registerKernel(program: Command): void {
         out: o.out,
         cacheDir: o.cache ? o.cacheDir : false,
         quiet: o.quiet,
+        skipBadRows: o.skipBadRows,
+        onSkip: (m) => process.stderr.write(`entk: warning: ${m}\n`),
         flags: {
           binary: !!o.binary,
           exclude_embeddings: !!o.excludeEmbeddings,

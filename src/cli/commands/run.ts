@@ -55,6 +55,7 @@ export function registerRun(program: Command): void {
     )
     .option("--out <dir>", "results store (records/, results.jsonl, jobs/, cache/)", "runs/entk-run")
     .option("--json", "print the result records as JSON Lines")
+    .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--quiet", "no progress output (job log lines)")
     .action(async (o: RunFlags) => {
       const ac = new AbortController();
@@ -74,6 +75,7 @@ export function registerRun(program: Command): void {
           out: o.out,
           signal: ac.signal,
           quiet: o.quiet,
+          skipBadRows: o.skipBadRows,
           log: o.quiet ? () => {} : undefined,
         });
         process.stderr.write(
