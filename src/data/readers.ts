@@ -130,7 +130,7 @@ function checkLayout(path: string, columns: number | undefined, layout: DataLayo
     if (columnIndex(c, columns) === undefined)
       throw new Error(
         `${path}: the task's data.${what} ${c} is outside the file's ${columns} columns (first row); ` +
-          "check the task file's \"data\" layout",
+          'check the task file\'s "data" layout',
       );
 }
 

@@ -4,9 +4,9 @@ import { readSplit } from "../data/readers.ts";
 import { subsample } from "../data/subsample.ts";
 import { loadModel } from "../model/load.ts";
 import { createPromptModel } from "../model/prompt-model.ts";
-import { assertFiniteOutputs } from "../model/weights/finite.ts";
 import type { Device } from "../model/runtime/providers.ts";
 import type { PromptInput } from "../model/types.ts";
+import { assertFiniteOutputs } from "../model/weights/finite.ts";
 import { taskEncoder } from "../prompts/encode.ts";
 import { loadTask } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
@@ -72,8 +72,10 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const enc = taskEncoder(tok, task);
   const splits: Record<string, EncodedExample[]> = {};
   for (const split of ["train", ...(o.evalSplits ?? ["dev", "test"])] as const) {
-    let exs = readSplit(o.splitDir, task.data, split, task.labels, { skipBadRows: o.skipBadRows, onSkip: o.onSkip })
-      .examples;
+    let exs = readSplit(o.splitDir, task.data, split, task.labels, {
+      skipBadRows: o.skipBadRows,
+      onSkip: o.onSkip,
+    }).examples;
     if (split !== "train" && o.limitEval !== undefined) exs = subsample(exs, o.limitEval);
     splits[split] = exs.map((e) => enc.encode(e));
   }

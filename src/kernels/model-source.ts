@@ -51,8 +51,7 @@ export function modelFactorSource(
 
 /** The parameter whose gradient factors hold a NaN or ±Inf, if any (a non-finite kernel is never written). */
 export function nonFiniteFactor(ex: ExampleGradFactors): string | undefined {
-  for (const l of ex.linears)
-    if (firstNonFinite(l.X) >= 0 || firstNonFinite(l.delta) >= 0) return l.weight;
+  for (const l of ex.linears) if (firstNonFinite(l.X) >= 0 || firstNonFinite(l.delta) >= 0) return l.weight;
   for (const d of ex.dense) if (firstNonFinite(d.values) >= 0) return d.param;
   for (const sp of ex.sparse) if (firstNonFinite(sp.values) >= 0) return sp.param;
   return undefined;

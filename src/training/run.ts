@@ -47,7 +47,9 @@ export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult
   const weights = await loadModel(modelId, loadOptions);
   const bad = findNonFiniteWeight(weights);
   if (bad)
-    throw new Error(`${weights.source.dir}: weight tensor ${bad.name} holds ${bad.value} (element ${bad.index}); cannot fine-tune it`);
+    throw new Error(
+      `${weights.source.dir}: weight tensor ${bad.name} holds ${bad.value} (element ${bad.index}); cannot fine-tune it`,
+    );
   const tok = await loadTokenizer(weights.source.dir);
   const task = typeof taskArg === "string" ? loadTask(taskArg) : taskArg;
   const data = loadFinetuneData(task, splitDir, tok, { limitTest, skipBadRows, onSkip });

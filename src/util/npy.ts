@@ -53,7 +53,9 @@ export function decodeNpy(buf: Uint8Array, source = "<buffer>"): NpyArray {
   if (major > 1 && buf.length < 12) throw new Error(`${source}: truncated .npy header`);
   const [hlen, hstart] = major === 1 ? [dv.getUint16(8, true), 10] : [dv.getUint32(8, true), 12];
   if (hstart + hlen > buf.length)
-    throw new Error(`${source}: corrupt .npy header: it declares ${hlen} header bytes, the file has ${buf.length - hstart}`);
+    throw new Error(
+      `${source}: corrupt .npy header: it declares ${hlen} header bytes, the file has ${buf.length - hstart}`,
+    );
   const header = new TextDecoder().decode(buf.subarray(hstart, hstart + hlen));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];

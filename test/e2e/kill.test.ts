@@ -36,7 +36,11 @@ function writeSplit(dir: string): void {
   const words = "good bad great terrible fine movie acting fun boring cast plot".split(" ");
   const r = rng(7);
   mkdirSync(dir, { recursive: true });
-  for (const [split, n] of [["train", 8], ["dev", 6], ["test", 6]] as const) {
+  for (const [split, n] of [
+    ["train", 8],
+    ["dev", 6],
+    ["test", 6],
+  ] as const) {
     const rows = Array.from({ length: n }, (_, i) => {
       const len = 2 + Math.floor(r() * 5);
       return `${Array.from({ length: len }, () => words[Math.floor(r() * words.length)]).join(" ")}\t${i % 2}`;
