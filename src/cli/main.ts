@@ -1,16 +1,21 @@
 import { Command, CommanderError, Help, type Option } from "commander";
 import { ENTK_VERSION } from "../version.ts";
 import { EXIT_USAGE } from "./args.ts";
+import { registerAnalyze } from "./commands/analyze.ts";
+import { registerArithmetic } from "./commands/arithmetic.ts";
 import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
 import { registerKernel } from "./commands/kernel.ts";
+import { registerLinearize } from "./commands/linearize.ts";
+import { registerLocalization } from "./commands/localization.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPrompt } from "./commands/prompt.ts";
 import { registerReport } from "./commands/report.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerSolve } from "./commands/solve.ts";
 import { registerSweep } from "./commands/sweep.ts";
+import { registerTaskVector } from "./commands/task-vector.ts";
 
 export { EXIT_USAGE };
 
@@ -35,9 +40,14 @@ export function buildProgram(): Command {
   registerKernel(program);
   registerSolve(program);
   registerFinetune(program);
+  registerLinearize(program);
   registerRun(program);
   registerSweep(program);
   registerReport(program);
+  registerTaskVector(program);
+  registerLocalization(program);
+  registerArithmetic(program);
+  registerAnalyze(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {

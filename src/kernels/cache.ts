@@ -3,7 +3,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
 import { cleanStaleTemps, writeFileAtomic } from "../util/atomic.ts";
-import type { FactorSource } from "./types.ts";
+import type { Block } from "./block.ts";
+import type { Pair } from "./ort-graphs.ts";
+import { ARENA_FACTOR, type KernelPlan } from "./plan.ts";
+import type { FactorSource, ParamFilter, Strategy } from "./types.ts";
 
 type Arr = Float32Array | Float64Array | Int32Array;
 const MAGIC = "ENTKBIN1";
@@ -157,4 +160,119 @@ export function cachedFactorSource(src: FactorSource, dir: string): FactorSource
     },
   };
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Kernel blocks and run manifests of computeKernels (src/kernels/compute.ts).
+
+/** One cached kernel block; undefined when absent, corrupt or computed for other pairs. */
+export function readBlock(file: string, pairs: readonly Pair[]): Block | undefined {
+  const c = readContainer(file);
+  if (!c) return undefined;
+  const stored = (c.header as { pairs: Pair[] }).pairs;
+  if (JSON.stringify(stored) !== JSON.stringify(pairs)) return undefined;
+  return Object.fromEntries(pairs.map((p, i) => [p, c.arrays[i] as Float64Array]));
+}
+
+export async function writeBlock(file: string, pairs: readonly Pair[], block: Block): Promise<void> {
+  await writeFileAtomic(
+    file,
+    encodeContainer(
+      { pairs },
+      pairs.map((p) => block[p]!),
+    ),
+  );
+}
+
+/** What besides the examples decides a block's float32 partial sums (their order): part of its cache key. */
+export type SumOrder = { trainBlock: number; workBytes: number; strategy: Strategy };
+
+/** Where the block of these train and eval examples lives (a content address of everything it depends on). */
+export function blockFile(
+  dir: string,
+  C: number,
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+  trainKeys: readonly string[],
+  evalKeys: readonly string[],
+  o: SumOrder,
+): string {
+  const order = { trainBlock: o.trainBlock, workBytes: o.workBytes, strategy: o.strategy };
+  return join(
+    dir,
+    `${sha256(JSON.stringify({ v: 2, C, pairs, filter, order, train: trainKeys, eval: evalKeys }))}.kblock`,
+  );
+}
+
+type StoredPlan = Pick<KernelPlan, "evalBlock" | "trainBlock" | "workBytes">;
+
+/** Where a run's first plan is kept (keyed by its examples, like the manifest, but written before any block). */
+export function planPath(
+  dir: string,
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+  trainKeys: readonly string[],
+  evalKeys: readonly { name: string; keys?: readonly string[] }[],
+): string {
+  return join(dir, `${sha256(JSON.stringify({ v: 1, pairs, filter, trainKeys, evalKeys }))}.plan.json`);
+}
+
+/** The block sizes a run stored when first planned, if they fit the budget of the plan made now (else undefined). */
+export function readStoredPlan(path: string, now: KernelPlan): StoredPlan | undefined {
+  let p: StoredPlan;
+  try {
+    p = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return undefined;
+  }
+  const ok = [p.evalBlock, p.trainBlock, p.workBytes].every((x) => Number.isInteger(x) && x > 0);
+  if (!ok || !now.parts) return undefined;
+  // Within the budget with the memory measured now: the plan's parts with the stored block and work sizes.
+  const { baseline, train, reserve, evalBlock } = now.parts;
+  const need = baseline + train + reserve + (evalBlock / now.evalBlock) * p.evalBlock + ARENA_FACTOR * p.workBytes;
+  if (need > now.memoryBytes) return undefined;
+  return { evalBlock: p.evalBlock, trainBlock: p.trainBlock, workBytes: p.workBytes };
+}
+
+export async function writeStoredPlan(path: string, plan: KernelPlan): Promise<void> {
+  const { evalBlock, trainBlock, workBytes } = plan;
+  await writeFileAtomic(path, JSON.stringify({ evalBlock, trainBlock, workBytes }));
+}
+
+/** A finished run: enough to reassemble its kernels from the cached blocks alone. */
+export interface Manifest {
+  v: 1;
+  C: number;
+  nTrain: number;
+  evalBlock: number;
+  sizes: Record<string, number>;
+  plan: KernelPlan;
+}
+
+export type NamedSource = { name: string; src: FactorSource };
+
+/** Where a whole run's manifest lives; undefined unless every source carries per-example keys. */
+export function manifestPath(
+  dir: string,
+  train: FactorSource,
+  evals: readonly NamedSource[],
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+): string | undefined {
+  if (!train.keys || evals.some((e) => !e.src.keys)) return undefined;
+  const ev = Object.fromEntries(evals.map((e) => [e.name, e.src.keys]));
+  return join(dir, `${sha256(JSON.stringify({ v: 1, pairs, filter, train: train.keys, ev }))}.run.json`);
+}
+
+/** A run's manifest; undefined when absent or unreadable. */
+export function readManifest(path: string): Manifest | undefined {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeManifest(path: string, m: Manifest): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(m));
 }

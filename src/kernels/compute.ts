@@ -1,17 +1,27 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { ExampleGradFactors, ParamInfo } from "../model/grad-factors.ts";
-import { cleanStaleTemps, writeFileAtomic } from "../util/atomic.ts";
+import { cleanStaleTemps } from "../util/atomic.ts";
 import { describeHolder, type LockInfo, withLock } from "../util/lock.ts";
 import { progressBar } from "../util/progress.ts";
 import { type Block, contractBlock, PAIR_KERNEL, pairsFor } from "./block.ts";
-import { encodeContainer, factorsKey, readContainer, sha256 } from "./cache.ts";
+import {
+  blockFile,
+  factorsKey,
+  manifestPath,
+  type NamedSource,
+  planPath,
+  readBlock,
+  readManifest,
+  readStoredPlan,
+  writeBlock,
+  writeManifest,
+  writeStoredPlan,
+} from "./cache.ts";
 import { checkStructure, factorBytes, maxTokens, retainedBytes } from "./factors.ts";
 import { collectGarbage } from "./gc.ts";
 import { memtrace } from "./memtrace.ts";
 import type { Pair } from "./ort-graphs.ts";
 import { gradDim, includeParam } from "./params.ts";
-import { ARENA_FACTOR, defaultMemoryBytes, type KernelPlan, planKernels } from "./plan.ts";
+import { defaultMemoryBytes, type KernelPlan, planKernels } from "./plan.ts";
 import type { FactorInput, FactorSource, Formula, KernelName, ParamFilter, Strategy } from "./types.ts";
 
 export interface KernelOptions {
@@ -197,14 +207,11 @@ async function computeUnlocked(
   const evalKeys = evalSrcs.map((e) => ({ name: e.name, keys: opts.cacheDir ? keysOf(e.input) : undefined }));
   const planFile =
     opts.cacheDir && trainKeys && evalKeys.every((e) => e.keys)
-      ? join(opts.cacheDir, `${sha256(JSON.stringify({ v: 1, pairs, filter, trainKeys, evalKeys }))}.plan.json`)
+      ? planPath(opts.cacheDir, pairs, filter, trainKeys, evalKeys)
       : undefined;
   const stored = planFile ? readStoredPlan(planFile, planned) : undefined;
   const plan: KernelPlan = { ...planned, ...stored, ...opts.planOverride };
-  if (planFile && !stored) {
-    const { evalBlock, trainBlock, workBytes } = plan;
-    await writeFileAtomic(planFile, JSON.stringify({ evalBlock, trainBlock, workBytes }));
-  }
+  if (planFile && !stored) await writeStoredPlan(planFile, plan);
   memtrace(`planned ${JSON.stringify(plan)}`);
 
   const blockOpts = {
@@ -248,14 +255,7 @@ async function computeUnlocked(
     contractionMs += performance.now() - s;
     result.blocks.computed++;
     memtrace(`${split.name} ${b0}-${b1} contracted`);
-    if (file)
-      await writeFileAtomic(
-        file,
-        encodeContainer(
-          { pairs },
-          pairs.map((p) => block[p]!),
-        ),
-      );
+    if (file) await writeBlock(file, pairs, block);
     return block;
   };
 
@@ -285,8 +285,14 @@ async function computeUnlocked(
   }
   cbar.stop();
   if (manifest) {
-    const m: Manifest = { v: 1, C, nTrain: trainEx.length, evalBlock: plan.evalBlock, sizes: result.sizes, plan };
-    await writeFileAtomic(manifest, JSON.stringify(m));
+    await writeManifest(manifest, {
+      v: 1,
+      C,
+      nTrain: trainEx.length,
+      evalBlock: plan.evalBlock,
+      sizes: result.sizes,
+      plan,
+    });
   }
   result.timings = {
     gradients_s: gradientsMs / 1000,
@@ -294,14 +300,6 @@ async function computeUnlocked(
     total_s: (performance.now() - t0) / 1000,
   };
   return result;
-}
-
-function readBlock(file: string, pairs: readonly Pair[]): Block | undefined {
-  const c = readContainer(file);
-  if (!c) return undefined;
-  const stored = (c.header as { pairs: Pair[] }).pairs;
-  if (JSON.stringify(stored) !== JSON.stringify(pairs)) return undefined;
-  return Object.fromEntries(pairs.map((p, i) => [p, c.arrays[i] as Float64Array]));
 }
 
 /** Copy a [R, q] block into columns [col0, col0 + q) of the [R, Q] kernels. */
@@ -321,69 +319,6 @@ function scatterBlock(
   }
 }
 
-/** What besides the examples decides a block's float32 partial sums (their order): part of its cache key. */
-type SumOrder = { trainBlock: number; workBytes: number; strategy: Strategy };
-
-function blockFile(
-  dir: string,
-  C: number,
-  pairs: readonly Pair[],
-  filter: ParamFilter,
-  trainKeys: readonly string[],
-  evalKeys: readonly string[],
-  o: SumOrder,
-): string {
-  const order = { trainBlock: o.trainBlock, workBytes: o.workBytes, strategy: o.strategy };
-  return join(
-    dir,
-    `${sha256(JSON.stringify({ v: 2, C, pairs, filter, order, train: trainKeys, eval: evalKeys }))}.kblock`,
-  );
-}
-
-/** The block sizes this run stored when first planned, if they fit the plan made now (else undefined). */
-function readStoredPlan(
-  path: string,
-  now: KernelPlan,
-): Pick<KernelPlan, "evalBlock" | "trainBlock" | "workBytes"> | undefined {
-  let p: { evalBlock: number; trainBlock: number; workBytes: number };
-  try {
-    p = JSON.parse(readFileSync(path, "utf8"));
-  } catch {
-    return undefined;
-  }
-  const ok = [p.evalBlock, p.trainBlock, p.workBytes].every((x) => Number.isInteger(x) && x > 0);
-  if (!ok || !now.parts) return undefined;
-  // Within the budget with the memory measured now: the plan's parts with the stored block and work sizes.
-  const { baseline, train, reserve, evalBlock } = now.parts;
-  const need = baseline + train + reserve + (evalBlock / now.evalBlock) * p.evalBlock + ARENA_FACTOR * p.workBytes;
-  if (need > now.memoryBytes) return undefined;
-  return { evalBlock: p.evalBlock, trainBlock: p.trainBlock, workBytes: p.workBytes };
-}
-
-interface Manifest {
-  v: 1;
-  C: number;
-  nTrain: number;
-  evalBlock: number;
-  sizes: Record<string, number>;
-  plan: KernelPlan;
-}
-
-type NamedSource = { name: string; src: FactorSource };
-
-/** Where a whole run's manifest lives; undefined unless every source carries per-example keys. */
-function manifestPath(
-  dir: string,
-  train: FactorSource,
-  evals: readonly NamedSource[],
-  pairs: readonly Pair[],
-  filter: ParamFilter,
-): string | undefined {
-  if (!train.keys || evals.some((e) => !e.src.keys)) return undefined;
-  const ev = Object.fromEntries(evals.map((e) => [e.name, e.src.keys]));
-  return join(dir, `${sha256(JSON.stringify({ v: 1, pairs, filter, train: train.keys, ev }))}.run.json`);
-}
-
 /** Assemble a finished run from its manifest and blocks; undefined if anything is missing or corrupt. */
 function fromManifest(
   path: string,
@@ -394,12 +329,8 @@ function fromManifest(
   filter: ParamFilter,
   strategy: Strategy,
 ): KernelResult | undefined {
-  let m: Manifest;
-  try {
-    m = JSON.parse(readFileSync(path, "utf8")) as Manifest;
-  } catch {
-    return undefined;
-  }
+  const m = readManifest(path);
+  if (!m) return undefined;
   const trainKeys = train.keys!;
   const result: KernelResult = {
     C: m.C,
