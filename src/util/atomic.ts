@@ -3,7 +3,7 @@ import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:f
 import { type FileHandle, open, rename, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { ensureDir, ensureDirSync, ioError } from "./io.ts";
+import { ensureDir, ensureDirSync, ioError, listDir } from "./io.ts";
 
 /** Whether a process with this pid runs on this machine. */
 export function pidAlive(pid: number): boolean {
@@ -40,12 +40,7 @@ const LEGACY_TEMP_RE = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
  * Returns the paths removed; a missing `dir` is fine.
  */
 export function cleanStaleTemps(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
+  const names = listDir(dir);
   const removed: string[] = [];
   for (const name of names) {
     const m = TEMP_RE.exec(name);

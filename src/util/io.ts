@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 /** Plain words for the filesystem errors a user can act on. */
@@ -74,4 +74,13 @@ export function insideDir(root: string, ...parts: string[]): string {
   if (rel === "" || rel.startsWith("..") || resolve(rel) === rel)
     throw new Error(`${p}: resolves outside ${root} (from ${JSON.stringify(parts.join("/"))})`);
   return p;
+}
+
+/** The names in a directory; none when it is missing or unreadable. */
+export function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

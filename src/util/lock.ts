@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { linkSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pidAlive, tempPathFor } from "./atomic.ts";
-import { ensureDirSync } from "./io.ts";
+import { ensureDirSync, listDir } from "./io.ts";
 
 /**
  * Advisory lock files, for directories that two entk processes may share (a kernel cache entry, a fine-tuning
@@ -161,12 +161,7 @@ function register(path: string, info: LockInfo): Lock {
 
 /** Remove the `*.lock` files in `dir` whose holders are stale (this host, process gone); returns their paths. */
 export function removeStaleLocks(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
+  const names = listDir(dir);
   const removed: string[] = [];
   for (const n of names) {
     if (!n.endsWith(".lock")) continue;

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { sweepResults } from "./sweep-results.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(root, "bin/entk.js");
@@ -147,14 +148,6 @@ function ftFiles(dir: string): Record<string, unknown> {
     files: readdirSync(dir).sort(),
   };
 }
-const sweepResults = (out: string) =>
-  readFileSync(join(out, "results.jsonl"), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l))
-    .map((r) => ({ key: r.key, method: r.method, h: r.hyperparameters, dev: r.dev, test: r.test }))
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-
 describe("SIGKILL at random points (seeded)", () => {
   it(`kernel, sweep and finetune each killed ${KILLS} times end byte-identical, with no leftovers`, async () => {
     const [kRef, fRef, sRef] = await Promise.all([
