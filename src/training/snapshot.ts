@@ -76,7 +76,8 @@ export async function openSnapshot(path: string): Promise<SnapshotReader> {
       throw new CorruptSnapshotError(
         `${path}: snapshot of an older entk without a checksum; start fresh to run from step 0`,
       );
-    if (magic !== MAGIC) throw corrupt("not an entk training snapshot");
+    if (magic !== MAGIC)
+      throw new CorruptSnapshotError(`${path}: not an entk training snapshot; delete it or start fresh`);
     if (size < 12 + DIGEST) throw corrupt("truncated");
     const stored = Buffer.alloc(DIGEST);
     await fh.read(stored, 0, DIGEST, size - DIGEST);
