@@ -1,6 +1,8 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import pLimit from "p-limit";
+import { defaultMemoryBytes } from "../kernels/plan.ts";
+import { DEFAULT_DEVICE, type Device } from "../model/runtime/providers.ts";
 import { cleanStaleTempsTree, writeFileAtomic } from "../util/atomic.ts";
 import { acquireLock, describeHolder, type Lock, LockHeldError, removeStaleLocks } from "../util/lock.ts";
 import { progressBar } from "../util/progress.ts";
@@ -26,6 +28,10 @@ export interface RunSweepOptions {
   quiet?: boolean;
   /** Stop at the first failed job instead of running the rest. */
   failFast?: boolean;
+  /** Memory budget of the whole run in bytes (overrides config.memory; default half the RAM), shared by the jobs. */
+  memoryBytes?: number;
+  /** Execution provider (overrides config.device; default cpu). */
+  device?: Device;
   log?: (message: string) => void;
   /** Skip malformed data rows with a warning instead of failing the job. */
   skipBadRows?: boolean;
@@ -60,6 +66,9 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
   const signal = opts.signal ?? new AbortController().signal;
   const store = new ResultsStore(outDir);
   const machine = machineInfo();
+  // Jobs running at once each plan for their share of the budget, so that together they stay within it.
+  const jobMemoryBytes = Math.floor((opts.memoryBytes ?? config.memory ?? defaultMemoryBytes()) / concurrency);
+  const device = opts.device ?? config.device ?? DEFAULT_DEVICE;
 
   const all = expandJobs(config);
   const mine = selectShard(all, shard);
@@ -141,6 +150,8 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
       workDir,
       cacheDir: join(outDir, "cache", slug(job.group.replace("|", "--"))),
       signal: jobSignal,
+      memoryBytes: jobMemoryBytes,
+      device,
       log,
       skipBadRows: opts.skipBadRows,
       record: (r) => ({
@@ -151,6 +162,7 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
         seed: job.seed,
         method: job.method,
         hyperparameters: { ...job.hyperparameters, ...(r.hyperparameters ?? {}) },
+        ...(r.metric ? { metric: r.metric } : {}),
         dev: r.dev,
         test: r.test,
         model: { ...job.model, weightsHash: r.weightsHash },

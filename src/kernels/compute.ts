@@ -53,6 +53,8 @@ export interface KernelResult {
   kernels: Record<string, Partial<Record<KernelName, Float64Array>>>;
   gradDim?: number;
   plan: KernelPlan;
+  /** The contraction strategy asked for ("auto" picks per block). */
+  strategy: Strategy;
   timings: { gradients_s: number; contraction_s: number; total_s: number };
   /** Kernel blocks read from the cache vs computed. */
   blocks: { cached: number; computed: number };
@@ -129,6 +131,7 @@ async function computeUnlocked(
   if (manifest) {
     const done = fromManifest(manifest, opts.cacheDir!, trainSrc, evalSrcs, pairs, filter, strategy);
     if (done) {
+      done.strategy = opts.strategy ?? "auto";
       done.gradDim = opts.params ? gradDim(opts.params, filter) : undefined;
       done.timings.total_s = (performance.now() - t0) / 1000;
       return done;
@@ -228,6 +231,7 @@ async function computeUnlocked(
     kernels: {},
     gradDim: opts.params ? gradDim(opts.params, filter) : undefined,
     plan,
+    strategy: blockOpts.strategy,
     timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
     blocks: { cached: 0, computed: 0 },
   };
@@ -338,6 +342,7 @@ function fromManifest(
     sizes: {},
     kernels: {},
     plan: m.plan,
+    strategy: "auto",
     timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
     blocks: { cached: 0, computed: 0 },
   };
