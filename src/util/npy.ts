@@ -54,7 +54,7 @@ export function decodeNpy(buf: Uint8Array, source = "<buffer>"): NpyArray {
   const [hlen, hstart] = major === 1 ? [dv.getUint16(8, true), 10] : [dv.getUint32(8, true), 12];
   if (hstart + hlen > buf.length)
     throw new Error(
-      `${source}: corrupt .npy header: it declares ${hlen} header bytes, the file has ${buf.length - hstart}`,
+      `${source}: truncated or corrupt .npy header: it declares ${hlen} header bytes, the file has ${buf.length - hstart}`,
     );
   const header = new TextDecoder().decode(buf.subarray(hstart, hstart + hlen));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];

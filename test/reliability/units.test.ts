@@ -121,7 +121,9 @@ describe("paths and files", () => {
   it("a garbage .npy header is reported as such, not as a negative byte count", () => {
     const buf = new Uint8Array(64);
     buf.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0xff, 0xff]);
-    expect(() => decodeNpy(buf, "x.npy")).toThrow(/x\.npy: corrupt \.npy header: it declares 65535 header bytes/);
+    expect(() => decodeNpy(buf, "x.npy")).toThrow(
+      /x\.npy: truncated or corrupt \.npy header: it declares 65535 header bytes/,
+    );
     const h = new TextEncoder().encode("{'descr': '<f8', 'fortran_order': False, 'shape': (-3, 2), }\n");
     const b2 = new Uint8Array(10 + h.length);
     b2.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, h.length, 0]);
