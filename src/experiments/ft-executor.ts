@@ -6,6 +6,7 @@ import type { FinetuneModelFactory } from "../training/types.ts";
 import type { Executor } from "./executor.ts";
 import type { HyperValue } from "./jobs.ts";
 import { jobSplit } from "./splits.ts";
+import { variantOfHyper } from "./variant-hyper.ts";
 
 /** `ft:<optimizer>` → the optimizer, validated. */
 export function parseFtMethod(method: string): OptimizerKind {
@@ -49,6 +50,7 @@ export function ftExecutor(createModel?: FinetuneModelFactory): Executor {
       weightDecay: num(h, "weightDecay", job.method),
       maxGradNorm: num(h, "maxGradNorm", job.method),
       seed: job.seed,
+      variant: variantOfHyper(h),
       outDir: join(ctx.workDir, "ft"),
       signal: ctx.signal,
       skipBadRows: ctx.skipBadRows,

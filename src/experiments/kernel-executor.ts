@@ -8,6 +8,7 @@ import { SOLVER_NAMES, type SolverName } from "../solvers/types.ts";
 import type { Executor } from "./executor.ts";
 import { gridPoints } from "./jobs.ts";
 import { jobSplit } from "./splits.ts";
+import { variantOfHyper } from "./variant-hyper.ts";
 
 /** `kernel:<formula>:<solver>` → its two parts, validated. */
 export function parseKernelMethod(method: string): { formula: Formula; solver: SolverName } {
@@ -62,6 +63,8 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     skipBadRows: ctx.skipBadRows,
     onSkip: ctx.log,
     jobKey: job.key,
+    variant: variantOfHyper(h),
+    loraSeed: job.seed,
   });
   ctx.signal.throwIfAborted();
   const points = gridPoints(job.grid);

@@ -49,7 +49,9 @@ describe("entk model pull", () => {
     // Offline the snapshot resolves from the cache; its tokenizer.json here is "{}", which `model info` refuses.
     const off = await entk({ ...env, HF_HUB_OFFLINE: "1" }, "model", "info", "org/tiny", "--json");
     expect(off.code).toBe(1);
-    expect(off.stderr).toContain(`${join(cache, "models--org--tiny", "snapshots", COMMIT)}: the tokenizer is not usable`);
+    expect(off.stderr).toContain(
+      `${join(cache, "models--org--tiny", "snapshots", COMMIT)}: the tokenizer is not usable`,
+    );
     const miss = await entk(env, "model", "pull", "org/other", "--offline");
     expect(miss.code).toBe(1);
     expect(miss.stderr).toMatch(/^entk: org\/other@main: not in the Hugging Face cache/);
