@@ -182,6 +182,13 @@ export async function generateKShot(opts: KShotOptions): Promise<string[]> {
       const groups = groupByLabel(rows, samplerLabel(layout, join(opts.dataDir, layout.dir, layout.original.train)));
       const trainRows = takeSlices(groups, 0, opts.k);
       const devRows = takeSlices(groups, opts.k, devRate * opts.k);
+      if (devRows.length === 0) {
+        const largest = Math.max(0, ...[...groups.values()].map((g) => g.length));
+        throw new Error(
+          `--k ${opts.k}: every class of ${join(opts.dataDir, layout.dir, layout.original.train)} has at most ` +
+            `${largest} examples, so ${task.name}'s dev set would be empty (use --k below ${largest})`,
+        );
+      }
       const fmt = (rs: (string | (string | null)[])[]) =>
         formatTaskRows(layout, { header, rows: rs as TaskRows["rows"] });
       await write(join(dir, layout.files.train), fmt(trainRows));

@@ -25,6 +25,8 @@ export interface JobContext {
   /** A complete record for this job: fills task, k, seed, method, model, version, timing and key. */
   record(r: RecordInput): ResultRecord;
   log(message: string): void;
+  /** Skip malformed data rows with a warning (through `log`) instead of failing. */
+  skipBadRows?: boolean;
 }
 
 export interface RecordInput {

@@ -54,6 +54,8 @@ export function ftExecutor(createModel?: FinetuneModelFactory): Executor {
       variant: variantOfHyper(h),
       outDir: join(ctx.workDir, "ft"),
       signal: ctx.signal,
+      skipBadRows: ctx.skipBadRows,
+      onSkip: ctx.log,
       quiet: true,
     });
     if (!r.test) throw new Error(`${join(ctx.workDir, "ft")}: fine-tuning returned no test metrics`);

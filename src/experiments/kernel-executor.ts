@@ -61,6 +61,8 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     cacheDir: join(ctx.cacheDir, "kernels"),
     quiet: true,
     signal: ctx.signal,
+    skipBadRows: ctx.skipBadRows,
+    onSkip: ctx.log,
     jobKey: job.key,
     variant: variantOfHyper(h),
     loraSeed: job.seed,

@@ -165,10 +165,15 @@ export function registerFinetune(program: Command, createModel?: FinetuneModelFa
         outDir: o.out,
         fresh: o.fresh,
         quiet: o.quiet,
-      }).finally(() => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-      });
+      })
+        .catch((err) => {
+          if ((err as { code?: string }).code === "ENTK_CORRUPT_SNAPSHOT") err.message += " (--fresh)";
+          throw err;
+        })
+        .finally(() => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+        });
       process.stdout.write(`${o.json ? JSON.stringify(r) : formatFinetuneResult(r)}\n`);
     });
 }

@@ -59,6 +59,7 @@ export function registerRun(program: Command): void {
     .addOption(deviceOption(DEFAULT_DEVICE))
     .option("--out <dir>", "results store (records/, results.jsonl, jobs/, cache/)", "runs/entk-run")
     .option("--json", "print the result records as JSON Lines")
+    .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--quiet", "no progress output (job log lines)");
   addVariantOptions(command).action(async (o: RunFlags, cmd: Command) => {
     const variant = variantFromFlags(cmd, o);
@@ -81,6 +82,7 @@ export function registerRun(program: Command): void {
         out: o.out,
         signal: ac.signal,
         quiet: o.quiet,
+        skipBadRows: o.skipBadRows,
         log: o.quiet ? () => {} : undefined,
       });
       process.stderr.write(
