@@ -6,6 +6,7 @@ import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
 import { registerKernel } from "./commands/kernel.ts";
 import { registerModel } from "./commands/model.ts";
+import { registerPretrain } from "./commands/pretrain.ts";
 import { registerPrompt } from "./commands/prompt.ts";
 import { registerReport } from "./commands/report.ts";
 import { registerRun } from "./commands/run.ts";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerKernel(program);
   registerSolve(program);
   registerFinetune(program);
+  registerPretrain(program);
   registerRun(program);
   registerSweep(program);
   registerReport(program);

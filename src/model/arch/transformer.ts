@@ -66,10 +66,13 @@ export interface EncoderInputs {
   maskOneHot: Tensor;
 }
 
+/** The inputs the encoder reads (all of EncoderInputs but the mask position). */
+export type TokenInputs = Omit<EncoderInputs, "maskOneHot">;
+
 /** What every layer reads: config, batch inputs, parameters, dropout, and where to record taps. */
-interface Ctx {
+export interface Ctx {
   cfg: ModelConfig;
-  inp: EncoderInputs;
+  inp: TokenInputs;
   p: Params;
   drop: Dropout;
   taps: Taps;
@@ -135,17 +138,16 @@ function layer(ctx: Ctx, l: LayerNames, h: Tensor, i: number): Tensor {
 }
 
 /**
- * Label-word logits at the mask: z = D[w] · LN(gelu(W_d h_mask + b_d)) + bias[w] for the C label words w, only
- * the C decoder rows being computed ([batch, C]).
+ * The encoder: embeddings (word + position + type row 0, LayerNorm, dropout) and the transformer layers; the last
+ * hidden states [batch, seq, H].
  */
-export function promptLogits(
+export function encode(
   cfg: ModelConfig,
   names: ModelNames,
-  inp: EncoderInputs,
+  inp: TokenInputs,
   p: Params,
-  labelIds: Tensor,
   drop: Dropout = noDropout,
-): { logits: Tensor; taps: Taps } {
+): { h: Tensor; ctx: Ctx; taps: Taps } {
   const taps = { linears: [], norms: [] } as unknown as Taps;
   const ctx: Ctx = { cfg, inp, p, drop, taps };
   // Token-type ids are all 0 (not passed by the reference): add row 0 of the type table.
@@ -158,8 +160,29 @@ export function promptLogits(
   names.layers.forEach((l, i) => {
     h = layer(ctx, l, h, i);
   });
+  return { h, ctx, taps };
+}
+
+/** The MLM head's transform LN(gelu(W_d x + b_d)) of hidden states x [..., H] (docs/protocol.md §4). */
+export function headTransform(ctx: Ctx, names: ModelNames, x: Tensor): Tensor {
+  return norm(ctx, names.headNorm, gelu(lin(ctx, names.headDense, x)));
+}
+
+/**
+ * Label-word logits at the mask: z = D[w] · LN(gelu(W_d h_mask + b_d)) + bias[w] for the C label words w, only
+ * the C decoder rows being computed ([batch, C]).
+ */
+export function promptLogits(
+  cfg: ModelConfig,
+  names: ModelNames,
+  inp: EncoderInputs,
+  p: Params,
+  labelIds: Tensor,
+  drop: Dropout = noDropout,
+): { logits: Tensor; taps: Taps } {
+  const { h, ctx, taps } = encode(cfg, names, inp, p, drop);
   const hMask = squeeze(matmul(unsqueeze(inp.maskOneHot, 1), h), 1); // [b, H]: the hidden state at <mask>
-  taps.maskFeature = norm(ctx, names.headNorm, gelu(lin(ctx, names.headDense, hMask)));
+  taps.maskFeature = headTransform(ctx, names, hMask);
   taps.decoderRows = gather(p(names.decoder), labelIds);
   const logits = linear(taps.maskFeature, taps.decoderRows, gather(p(names.decoderBias), labelIds));
   return { logits, taps };
