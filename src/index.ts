@@ -31,7 +31,6 @@ export { ResultsStore, readResults, readResultsFile } from "./experiments/store.
 export { defaultExecutors, engineFtExecutor } from "./experiments/wiring.ts";
 export { cachedFactorSource } from "./kernels/cache.ts";
 export { computeKernels, type KernelOptions, type KernelResult } from "./kernels/compute.ts";
-export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./kernels/job.ts";
 export { exampleKey, type GradientModel, modelFactorSource } from "./kernels/model-source.ts";
 export {
   type KernelMeta,
@@ -93,6 +92,15 @@ export {
   writeSafetensors,
 } from "./model/weights/safetensors.ts";
 export type { LoadedWeights, ModelConfig, TensorRef } from "./model/weights/types.ts";
+export { type RunFinetuneOptions, runFinetune } from "./pipelines/finetune.ts";
+export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./pipelines/kernel-job.ts";
+export {
+  type FinetuneData,
+  loadFinetuneData,
+  loadPromptedSplits,
+  type PromptedSplits,
+  type PromptedSplitsOptions,
+} from "./pipelines/prompted-splits.ts";
 export {
   decodeForDisplay,
   type EncodedExample,
@@ -186,10 +194,8 @@ export {
   usesWeightDecay,
 } from "./training/optimizers.ts";
 export { Rng, shuffleInPlace } from "./training/rng.ts";
-export { type FinetuneModelFactory, type RunFinetuneOptions, runFinetune } from "./training/run.ts";
 export { EpochSampler, type SamplerState } from "./training/sampler.ts";
 export { linearWarmupFactor } from "./training/schedule.ts";
-export { type FinetuneData, loadFinetuneData } from "./training/task-data.ts";
 export {
   type CurvePoint,
   type FinetuneHyperparams,
@@ -201,6 +207,7 @@ export type {
   CheckpointIO,
   FinetuneLossAndGrad,
   FinetuneModel,
+  FinetuneModelFactory,
   LabeledExample,
   SparseGrad,
 } from "./training/types.ts";

@@ -5,6 +5,7 @@ import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
 import { registerKernel } from "./commands/kernel.ts";
+import { registerLocalization } from "./commands/localization.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPretrain } from "./commands/pretrain.ts";
 import { registerPrompt } from "./commands/prompt.ts";
@@ -12,6 +13,7 @@ import { registerReport } from "./commands/report.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerSolve } from "./commands/solve.ts";
 import { registerSweep } from "./commands/sweep.ts";
+import { registerTaskVector } from "./commands/task-vector.ts";
 
 export { EXIT_USAGE };
 
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
   registerRun(program);
   registerSweep(program);
   registerReport(program);
+  registerTaskVector(program);
+  registerLocalization(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {

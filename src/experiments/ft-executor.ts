@@ -1,7 +1,8 @@
 import { join } from "node:path";
+import { runFinetune } from "../pipelines/finetune.ts";
 import { engineModelFactory } from "../training/engine-model.ts";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../training/optimizers.ts";
-import { type FinetuneModelFactory, runFinetune } from "../training/run.ts";
+import type { FinetuneModelFactory } from "../training/types.ts";
 import type { Executor } from "./executor.ts";
 import type { HyperValue } from "./jobs.ts";
 import { jobSplit } from "./splits.ts";

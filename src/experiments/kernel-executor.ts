@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { metricRecord } from "../data/metrics.ts";
-import { runKernelJob } from "../kernels/job.ts";
 import { FORMULAS, type Formula } from "../kernels/types.ts";
+import { runKernelJob } from "../pipelines/kernel-job.ts";
 import type { SplitMetrics } from "../solvers/solve.ts";
 import { solveKernelDir } from "../solvers/solve.ts";
 import { SOLVER_NAMES, type SolverName } from "../solvers/types.ts";

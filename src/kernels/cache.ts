@@ -3,7 +3,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
-import type { FactorSource } from "./types.ts";
+import type { Block } from "./block.ts";
+import type { Pair } from "./ort-graphs.ts";
+import type { KernelPlan } from "./plan.ts";
+import type { FactorSource, ParamFilter } from "./types.ts";
 
 type Arr = Float32Array | Float64Array | Int32Array;
 const MAGIC = "ENTKBIN1";
@@ -156,4 +159,76 @@ export function cachedFactorSource(src: FactorSource, dir: string): FactorSource
     },
   };
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Kernel blocks and run manifests of computeKernels (src/kernels/compute.ts).
+
+/** One cached kernel block; undefined when absent, corrupt or computed for other pairs. */
+export function readBlock(file: string, pairs: readonly Pair[]): Block | undefined {
+  const c = readContainer(file);
+  if (!c) return undefined;
+  const stored = (c.header as { pairs: Pair[] }).pairs;
+  if (JSON.stringify(stored) !== JSON.stringify(pairs)) return undefined;
+  return Object.fromEntries(pairs.map((p, i) => [p, c.arrays[i] as Float64Array]));
+}
+
+export async function writeBlock(file: string, pairs: readonly Pair[], block: Block): Promise<void> {
+  await writeFileAtomic(
+    file,
+    encodeContainer(
+      { pairs },
+      pairs.map((p) => block[p]!),
+    ),
+  );
+}
+
+/** Where the block of these train and eval examples lives (a content address of everything it depends on). */
+export function blockFile(
+  dir: string,
+  C: number,
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+  trainKeys: readonly string[],
+  evalKeys: readonly string[],
+): string {
+  return join(dir, `${sha256(JSON.stringify({ v: 1, C, pairs, filter, train: trainKeys, eval: evalKeys }))}.kblock`);
+}
+
+/** A finished run: enough to reassemble its kernels from the cached blocks alone. */
+export interface Manifest {
+  v: 1;
+  C: number;
+  nTrain: number;
+  evalBlock: number;
+  sizes: Record<string, number>;
+  plan: KernelPlan;
+}
+
+export type NamedSource = { name: string; src: FactorSource };
+
+/** Where a whole run's manifest lives; undefined unless every source carries per-example keys. */
+export function manifestPath(
+  dir: string,
+  train: FactorSource,
+  evals: readonly NamedSource[],
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+): string | undefined {
+  if (!train.keys || evals.some((e) => !e.src.keys)) return undefined;
+  const ev = Object.fromEntries(evals.map((e) => [e.name, e.src.keys]));
+  return join(dir, `${sha256(JSON.stringify({ v: 1, pairs, filter, train: train.keys, ev }))}.run.json`);
+}
+
+/** A run's manifest; undefined when absent or unreadable. */
+export function readManifest(path: string): Manifest | undefined {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeManifest(path: string, m: Manifest): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(m));
 }

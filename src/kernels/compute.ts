@@ -1,10 +1,16 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { ExampleGradFactors, ParamInfo } from "../model/grad-factors.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
 import { progressBar } from "../util/progress.ts";
 import { type Block, contractBlock, PAIR_KERNEL, pairsFor } from "./block.ts";
-import { encodeContainer, factorsKey, readContainer, sha256 } from "./cache.ts";
+import {
+  blockFile,
+  factorsKey,
+  manifestPath,
+  type NamedSource,
+  readBlock,
+  readManifest,
+  writeBlock,
+  writeManifest,
+} from "./cache.ts";
 import { checkStructure, factorBytes, maxTokens, retainedBytes } from "./factors.ts";
 import { collectGarbage } from "./gc.ts";
 import { memtrace } from "./memtrace.ts";
@@ -214,14 +220,7 @@ export async function computeKernels(
     contractionMs += performance.now() - s;
     result.blocks.computed++;
     memtrace(`${split.name} ${b0}-${b1} contracted`);
-    if (file)
-      await writeFileAtomic(
-        file,
-        encodeContainer(
-          { pairs },
-          pairs.map((p) => block[p]!),
-        ),
-      );
+    if (file) await writeBlock(file, pairs, block);
     return block;
   };
 
@@ -251,8 +250,14 @@ export async function computeKernels(
   }
   cbar.stop();
   if (manifest) {
-    const m: Manifest = { v: 1, C, nTrain: trainEx.length, evalBlock: plan.evalBlock, sizes: result.sizes, plan };
-    await writeFileAtomic(manifest, JSON.stringify(m));
+    await writeManifest(manifest, {
+      v: 1,
+      C,
+      nTrain: trainEx.length,
+      evalBlock: plan.evalBlock,
+      sizes: result.sizes,
+      plan,
+    });
   }
   result.timings = {
     gradients_s: gradientsMs / 1000,
@@ -260,14 +265,6 @@ export async function computeKernels(
     total_s: (performance.now() - t0) / 1000,
   };
   return result;
-}
-
-function readBlock(file: string, pairs: readonly Pair[]): Block | undefined {
-  const c = readContainer(file);
-  if (!c) return undefined;
-  const stored = (c.header as { pairs: Pair[] }).pairs;
-  if (JSON.stringify(stored) !== JSON.stringify(pairs)) return undefined;
-  return Object.fromEntries(pairs.map((p, i) => [p, c.arrays[i] as Float64Array]));
 }
 
 /** Copy a [R, q] block into columns [col0, col0 + q) of the [R, Q] kernels. */
@@ -287,41 +284,6 @@ function scatterBlock(
   }
 }
 
-function blockFile(
-  dir: string,
-  C: number,
-  pairs: readonly Pair[],
-  filter: ParamFilter,
-  trainKeys: readonly string[],
-  evalKeys: readonly string[],
-): string {
-  return join(dir, `${sha256(JSON.stringify({ v: 1, C, pairs, filter, train: trainKeys, eval: evalKeys }))}.kblock`);
-}
-
-interface Manifest {
-  v: 1;
-  C: number;
-  nTrain: number;
-  evalBlock: number;
-  sizes: Record<string, number>;
-  plan: KernelPlan;
-}
-
-type NamedSource = { name: string; src: FactorSource };
-
-/** Where a whole run's manifest lives; undefined unless every source carries per-example keys. */
-function manifestPath(
-  dir: string,
-  train: FactorSource,
-  evals: readonly NamedSource[],
-  pairs: readonly Pair[],
-  filter: ParamFilter,
-): string | undefined {
-  if (!train.keys || evals.some((e) => !e.src.keys)) return undefined;
-  const ev = Object.fromEntries(evals.map((e) => [e.name, e.src.keys]));
-  return join(dir, `${sha256(JSON.stringify({ v: 1, pairs, filter, train: train.keys, ev }))}.run.json`);
-}
-
 /** Assemble a finished run from its manifest and blocks; undefined if anything is missing or corrupt. */
 function fromManifest(
   path: string,
@@ -331,12 +293,8 @@ function fromManifest(
   pairs: readonly Pair[],
   filter: ParamFilter,
 ): KernelResult | undefined {
-  let m: Manifest;
-  try {
-    m = JSON.parse(readFileSync(path, "utf8")) as Manifest;
-  } catch {
-    return undefined;
-  }
+  const m = readManifest(path);
+  if (!m) return undefined;
   const trainKeys = train.keys!;
   const result: KernelResult = {
     C: m.C,

@@ -1,5 +1,5 @@
 import { createTrainableModel, type TrainableModelOptions } from "../model/prompt-model.ts";
-import type { FinetuneModelFactory } from "./run.ts";
+import type { FinetuneModelFactory } from "./types.ts";
 
 /**
  * The engine's trainable prompt model (src/model: cross-entropy over the C label-word logits at the mask,

@@ -1,4 +1,5 @@
 import type { PromptInput } from "../model/types.ts";
+import type { LoadedWeights } from "../model/weights/types.ts";
 
 /** One training/evaluation example: a tokenized prompt and its class index (the label-word index, 0..C-1). */
 export interface LabeledExample {
@@ -59,3 +60,13 @@ export interface CheckpointIO {
   /** Read the parameters of a checkpoint written by `save`. */
   load(dir: string): Promise<Map<string, Float32Array>>;
 }
+
+/**
+ * Builds the trainable prompt model from loaded weights and the label-word ids (the engine's
+ * `createTrainableModel`). Its `params` must be fresh arrays (the run updates them in place) named as in
+ * `weights.tensors`, so checkpoints keep the original names.
+ */
+export type FinetuneModelFactory = (
+  weights: LoadedWeights,
+  labelWordIds: number[],
+) => FinetuneModel | Promise<FinetuneModel>;

@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { initModel } from "../../src/model/init/init.ts";
 import { loadWeightsFromDir } from "../../src/model/weights/checkpoint.ts";
+import { runFinetune } from "../../src/pipelines/finetune.ts";
+import { loadFinetuneData } from "../../src/pipelines/prompted-splits.ts";
 import { loadTask } from "../../src/prompts/task.ts";
 import { writeTokenizerFiles } from "../../src/tokenizer/index.ts";
 import { loadTokenizer } from "../../src/tokenizer/load.ts";
-import { runFinetune } from "../../src/training/run.ts";
-import { loadFinetuneData } from "../../src/training/task-data.ts";
 import type { FinetuneModel } from "../../src/training/types.ts";
 import { bowModel } from "./bow-model.ts";
 

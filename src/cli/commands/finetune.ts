@@ -1,8 +1,9 @@
 import { type Command, Option } from "commander";
+import { runFinetune } from "../../pipelines/finetune.ts";
 import { engineModelFactory } from "../../training/engine-model.ts";
 import { OPTIMIZER_KINDS } from "../../training/optimizers.ts";
-import { type FinetuneModelFactory, runFinetune } from "../../training/run.ts";
 import type { FinetuneHyperparams, FinetuneResult } from "../../training/trainer.ts";
+import type { FinetuneModelFactory } from "../../training/types.ts";
 import {
   addTaskOverrideOptions,
   intArg,

@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { defaultCacheDir, runKernelJob } from "../../kernels/job.ts";
 import { parseBytes } from "../../kernels/plan.ts";
 import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels/types.ts";
 import { DEVICES, type Device } from "../../model/runtime/providers.ts";
+import { defaultCacheDir, runKernelJob } from "../../pipelines/kernel-job.ts";
 import { hfOffline } from "../../util/hf-cache.ts";
 import { choiceListArg, intArg } from "../args.ts";
 

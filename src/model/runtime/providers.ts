@@ -19,7 +19,7 @@ export interface ProviderStatus {
 
 const HOW_TO: Record<Device, string> = {
   cpu: "",
-  cuda: "install the CUDA provider with `npm install --onnxruntime-node-install=cuda12` on a machine with CUDA 12 and an NVIDIA GPU",
+  cuda: "fetch the CUDA provider once, with network: `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` (needs an NVIDIA GPU with CUDA 12 and cuDNN 9 libraries)",
   webgpu: "needs a GPU with a Vulkan driver that Dawn accepts",
 };
 

@@ -50,7 +50,7 @@ describe("runtime", () => {
       if (status.usable) await expect(p).resolves.toBeDefined();
       else {
         await expect(p).rejects.toThrow(new RegExp(`device '${device}' is not available`));
-        if (device === "cuda") await expect(p).rejects.toThrow(/onnxruntime-node-install=cuda12/);
+        if (device === "cuda") await expect(p).rejects.toThrow(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
       }
     });
   }

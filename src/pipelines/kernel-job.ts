@@ -1,30 +1,28 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { readSplit } from "../data/readers.ts";
-import { subsample } from "../data/subsample.ts";
+import { cachedFactorSource } from "../kernels/cache.ts";
+import { computeKernels } from "../kernels/compute.ts";
+import { modelFactorSource } from "../kernels/model-source.ts";
+import { type KernelMeta, type SplitRecord, writeKernelOutputs } from "../kernels/output.ts";
+import { checkBudgetUpFront, defaultMemoryBytes } from "../kernels/plan.ts";
+import type { FactorSource, Formula, ParamFilter, Strategy } from "../kernels/types.ts";
 import { loadModel } from "../model/load.ts";
 import { createPromptModel } from "../model/prompt-model.ts";
 import type { Device } from "../model/runtime/providers.ts";
 import type { PromptInput } from "../model/types.ts";
-import { taskEncoder } from "../prompts/encode.ts";
-import { loadTask } from "../prompts/task.ts";
+import { loadTask, type TaskDef } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
 import { progressBar } from "../util/progress.ts";
-import { cachedFactorSource } from "./cache.ts";
-import { computeKernels } from "./compute.ts";
-import { modelFactorSource } from "./model-source.ts";
-import { type KernelMeta, type SplitRecord, writeKernelOutputs } from "./output.ts";
-import { checkBudgetUpFront, defaultMemoryBytes } from "./plan.ts";
-import type { FactorSource, Formula, ParamFilter, Strategy } from "./types.ts";
+import { loadPromptedSplits } from "./prompted-splits.ts";
 
 export interface KernelJobOptions {
   /** Model directory or Hugging Face repo id. */
   model: string;
   revision?: string;
   offline?: boolean;
-  /** Task name (bundled) or task .json path. */
-  task: string;
+  /** Task name (bundled), task .json path, or a loaded task definition (e.g. with prompt overrides). */
+  task: string | TaskDef;
   /** k-shot split directory holding the task's train/dev/test files. */
   splitDir: string;
   formulas: Formula[];
@@ -57,25 +55,24 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const t0 = performance.now();
-  const task = loadTask(o.task);
+  const task = typeof o.task === "string" ? loadTask(o.task) : o.task;
   if (o.binary && task.labels.length !== 2)
     throw new Error(`--binary needs a task with 2 labels; ${task.name} has ${task.labels.length}`);
   const weights = await loadModel(o.model, { revision: o.revision, offline: o.offline });
   const tok = await loadTokenizer(weights.source.dir);
-  const enc = taskEncoder(tok, task);
-  const splits: Record<string, EncodedExample[]> = {};
-  for (const split of ["train", ...(o.evalSplits ?? ["dev", "test"])] as const) {
-    let exs = readSplit(o.splitDir, task.data, split, task.labels).examples;
-    if (split !== "train" && o.limitEval !== undefined) exs = subsample(exs, o.limitEval);
-    splits[split] = exs.map((e) => enc.encode(e));
-  }
+  const data = loadPromptedSplits(task, o.splitDir, tok, {
+    splits: ["train", ...(o.evalSplits ?? ["dev", "test"])],
+    limitEval: o.limitEval,
+  });
+  const splits = data.splits as Record<string, EncodedExample[]>;
+  const labelWordIds = data.labelWordIds;
   const binary = o.binary ?? false;
-  const model = createPromptModel(weights, enc.labelWordIds, { binary, device: o.device });
+  const model = createPromptModel(weights, labelWordIds, { binary, device: o.device });
   const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
   checkBudgetUpFront(memoryBytes, process.memoryUsage().rss);
   const loadS = (performance.now() - t0) / 1000;
 
-  const modelKey = { weightsHash: weights.hash, labelWordIds: enc.labelWordIds, binary };
+  const modelKey = { weightsHash: weights.hash, labelWordIds, binary };
   const cacheRoot = o.cacheDir === false ? undefined : (o.cacheDir ?? defaultCacheDir());
   const source = (xs: PromptInput[]): FactorSource => {
     const src = modelFactorSource(model, xs, modelKey);
@@ -126,7 +123,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
     {
       task: task.name,
       template: task.template,
-      label_word_ids: enc.labelWordIds,
+      label_word_ids: labelWordIds,
       binary,
       model: { id: weights.source.repoId ?? o.model, revision: weights.source.revision, weights_hash: weights.hash },
       flags: o.flags ?? {},

@@ -1,21 +1,10 @@
 import { type LoadModelOptions, loadModel } from "../model/load.ts";
-import type { LoadedWeights } from "../model/weights/types.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
-import { hfCheckpointIO } from "./hf-checkpoint.ts";
-import { loadFinetuneData } from "./task-data.ts";
-import { type FinetuneOptions, type FinetuneResult, finetune } from "./trainer.ts";
-import type { FinetuneModel } from "./types.ts";
-
-/**
- * Builds the trainable prompt model from loaded weights and the label-word ids (the engine's
- * `createTrainableModel`). Its `params` must be fresh arrays (the run updates them in place) named as in
- * `weights.tensors`, so checkpoints keep the original names.
- */
-export type FinetuneModelFactory = (
-  weights: LoadedWeights,
-  labelWordIds: number[],
-) => FinetuneModel | Promise<FinetuneModel>;
+import { hfCheckpointIO } from "../training/hf-checkpoint.ts";
+import { type FinetuneOptions, type FinetuneResult, finetune } from "../training/trainer.ts";
+import type { FinetuneModelFactory } from "../training/types.ts";
+import { loadFinetuneData } from "./prompted-splits.ts";
 
 export interface RunFinetuneOptions
   extends Omit<FinetuneOptions, "model" | "train" | "dev" | "test" | "metric" | "checkpointIO" | "record"> {
@@ -27,7 +16,7 @@ export interface RunFinetuneOptions
   model: string;
   createModel: FinetuneModelFactory;
   loadOptions?: LoadModelOptions;
-  /** Evaluate only the first N test examples. */
+  /** Evaluate a seeded subsample of N test examples, the same for every seed (`subsample` in src/data). */
   limitTest?: number;
   /** Skip malformed data rows (each reported through `onSkip`) instead of failing. */
   skipBadRows?: boolean;
