@@ -5,7 +5,7 @@
 import { buildMlmGraph, type MlmGraph } from "./arch/mlm-graph.ts";
 import type { FloatType } from "./arch/prompt-graph.ts";
 import { readTensor } from "./arch/prompt-graph.ts";
-import { fillDropoutMask } from "./prompt-model.ts";
+import { dropoutMaskFeeds } from "./dropout.ts";
 import type { Device } from "./runtime/providers.ts";
 import { getSession, ort } from "./runtime/session.ts";
 import { parameterSpecs } from "./weights/params.ts";
@@ -108,14 +108,7 @@ export function createMlmModel(
       mlm_labels: new ort.Tensor("int64", big(b.labels), [b.labels.length]),
     };
     for (const [name, t] of g.paramInputs) out[t.name] = new ort.Tensor(dtype, params.get(name)!, t.shape as number[]);
-    const state = { a: (seed ?? 0) >>> 0 };
-    for (const { site, mask } of g.dropoutSites) {
-      const p = site.endsWith("attn_probs") ? cfg.attentionProbsDropoutProb : cfg.hiddenDropoutProb;
-      const dims = mask.shape.map((d) => (d === "batch" ? B : d === "seq" ? T : (d as number)));
-      const m = new F(dims.reduce((a, v) => a * v, 1));
-      fillDropoutMask(state, m, p);
-      out[mask.name] = new ort.Tensor(dtype, m, dims);
-    }
+    Object.assign(out, dropoutMaskFeeds(g.dropoutSites, cfg, B, T, seed ?? 0, dtype));
     return out;
   }
 
