@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { appendFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createMlmModel, type MlmBatch } from "../../model/mlm-model.ts";
+import { createMlmModel, type MlmBatch, type MlmModel } from "../../model/mlm-model.ts";
 import type { LoadedWeights } from "../../model/weights/types.ts";
 import type { EntkTokenizer } from "../../tokenizer/types.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
@@ -145,6 +145,57 @@ function rngFor(seed: number, purpose: number, step: number, micro = 0): Rng {
   return new Rng(seed, ((purpose * 0x10000 + micro) ^ Math.imul(step + 1, 0x9e3779b1)) >>> 0);
 }
 
+/** RoBERTa's layout: the specials come first (ids < 4) and <mask> last; ordinary pieces in between. */
+export function maskingFor(tok: EntkTokenizer, rate: number): MaskingOptions {
+  return {
+    rate,
+    maskId: tok.maskId,
+    firstPiece: Math.max(tok.clsId, tok.padId, tok.sepId, tok.unkId) + 1,
+    vocabEnd: tok.maskId,
+  };
+}
+
+/**
+ * The held-out set: `n` windows spread evenly over the held-out stream (all of them when it has fewer), masked once
+ * with a generator fixed by `seed`, in batches of `batchSize` rows.
+ */
+export function heldoutBatches(
+  held: PackedWindows,
+  masking: MaskingOptions,
+  n: number,
+  batchSize: number,
+  seed: number,
+): MlmBatch[] {
+  const nEval = Math.min(n, held.count);
+  const stride = held.count / nEval;
+  const rng = rngFor(seed, 7, 0);
+  const out: MlmBatch[] = [];
+  for (let s = 0; s < nEval; s += batchSize) {
+    const rows = Math.min(batchSize, nEval - s);
+    const ids = new Int32Array(rows * held.seqLen);
+    for (let r = 0; r < rows; r++) held.write(Math.floor((s + r) * stride), ids, r * held.seqLen);
+    out.push(maskSequences(ids, held.seqLen, masking, rng));
+  }
+  return out;
+}
+
+/** Mean MLM loss and top-1 accuracy over every masked position of the batches (eval mode). */
+export async function evaluateMlm(
+  model: MlmModel,
+  batches: MlmBatch[],
+): Promise<{ loss: number; top1: number; count: number }> {
+  let loss = 0;
+  let hits = 0;
+  let count = 0;
+  for (const b of batches) {
+    const r = await model.evaluate(b);
+    loss += r.loss * r.count;
+    hits += r.hits;
+    count += r.count;
+  }
+  return { loss: loss / count, top1: hits / count, count };
+}
+
 export async function runPretrain(o: PretrainOptions): Promise<PretrainResult> {
   validate(o);
   const hp = Object.fromEntries(HP_KEYS.map((k) => [k, o[k]])) as unknown as PretrainHyperparams;
@@ -163,13 +214,7 @@ export async function runPretrain(o: PretrainOptions): Promise<PretrainResult> {
 
   const train = new PackedWindows(o.train, o.seqLen, tok.clsId, tok.sepId);
   const held = new PackedWindows(o.heldout, o.seqLen, tok.clsId, tok.sepId);
-  const masking: MaskingOptions = {
-    rate: o.maskRate,
-    maskId: tok.maskId,
-    // RoBERTa's layout: the specials come first (ids < 4) and <mask> last; pieces in between.
-    firstPiece: Math.max(tok.clsId, tok.padId, tok.sepId, tok.unkId) + 1,
-    vocabEnd: tok.maskId,
-  };
+  const masking = maskingFor(tok, o.maskRate);
 
   const model = createMlmModel(o.weights, { threads: o.threads });
   const params = model.params;
@@ -199,31 +244,8 @@ export async function runPretrain(o: PretrainOptions): Promise<PretrainResult> {
   }
   const io = hfCheckpointIO(o.weights);
 
-  // Held-out batches: the first sequences (spread over the held-out stream), masked once with a fixed seed.
-  const nEval = Math.min(o.evalSequences, held.count);
-  const evalBatches: MlmBatch[] = [];
-  {
-    const stride = held.count / nEval;
-    const rng = rngFor(o.seed, 7, 0);
-    for (let s = 0; s < nEval; s += o.batchSize) {
-      const rows = Math.min(o.batchSize, nEval - s);
-      const ids = new Int32Array(rows * o.seqLen);
-      for (let r = 0; r < rows; r++) held.write(Math.floor((s + r) * stride), ids, r * o.seqLen);
-      evalBatches.push(maskSequences(ids, o.seqLen, masking, rng));
-    }
-  }
-  const evaluate = async () => {
-    let loss = 0;
-    let hits = 0;
-    let count = 0;
-    for (const b of evalBatches) {
-      const r = await model.evaluate(b);
-      loss += r.loss * r.count;
-      hits += r.hits;
-      count += r.count;
-    }
-    return { loss: loss / count, top1: hits / count, count };
-  };
+  const evalBatches = heldoutBatches(held, masking, o.evalSequences, o.batchSize, o.seed);
+  const evaluate = () => evaluateMlm(model, evalBatches);
 
   // The window order: a seeded permutation of the training windows per epoch.
   const perms = new Map<number, Int32Array>();
