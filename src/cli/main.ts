@@ -1,10 +1,13 @@
 import { Command, CommanderError, Help, type Option } from "commander";
 import { ENTK_VERSION } from "../version.ts";
 import { EXIT_USAGE } from "./args.ts";
+import { registerAnalyze } from "./commands/analyze.ts";
+import { registerArithmetic } from "./commands/arithmetic.ts";
 import { registerData } from "./commands/data.ts";
 import { registerEnv } from "./commands/env.ts";
 import { registerFinetune } from "./commands/finetune.ts";
 import { registerKernel } from "./commands/kernel.ts";
+import { registerLinearize } from "./commands/linearize.ts";
 import { registerLocalization } from "./commands/localization.ts";
 import { registerModel } from "./commands/model.ts";
 import { registerPretrain } from "./commands/pretrain.ts";
@@ -39,11 +42,14 @@ export function buildProgram(): Command {
   registerSolve(program);
   registerFinetune(program);
   registerPretrain(program);
+  registerLinearize(program);
   registerRun(program);
   registerSweep(program);
   registerReport(program);
   registerTaskVector(program);
   registerLocalization(program);
+  registerArithmetic(program);
+  registerAnalyze(program);
   // Commander only rejects unknown subcommands when it has some; make the root strict as well.
   program.on("command:*", (operands: string[]) => {
     program.error(`error: unknown command '${operands[0]}'`, {

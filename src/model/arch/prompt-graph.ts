@@ -74,7 +74,7 @@ export function readTensor(ref: TensorRef): Float32Array {
 }
 
 /** Parameters as initializers: in memory, or in place in their file (float32); widened for float64 graphs. */
-function initializerParams(g: Graph, weights: LoadedWeights, dtype: FloatType, files: Set<string>): Params {
+export function initializerParams(g: Graph, weights: LoadedWeights, dtype: FloatType, files: Set<string>): Params {
   const cache = new Map<string, Tensor>();
   return (name) => {
     const hit = cache.get(name);
@@ -106,7 +106,7 @@ function encoderInputs(g: Graph, dtype: DType): EncoderInputs {
 }
 
 /** f = logits (multi-class) or z[w₁] − z[w₀] (binary); returns f and ∂f/∂z as a matrix. */
-function outputs(g: Graph, logits: Tensor, spec: PromptGraphSpec): { f: Tensor; J: number[][] } {
+export function outputs(g: Graph, logits: Tensor, spec: PromptGraphSpec): { f: Tensor; J: number[][] } {
   const K = spec.labelWordIds.length;
   if (!spec.binary)
     return { f: logits, J: Array.from({ length: K }, (_, c) => Array.from({ length: K }, (_, k) => +(c === k))) };
@@ -114,7 +114,8 @@ function outputs(g: Graph, logits: Tensor, spec: PromptGraphSpec): { f: Tensor; 
   return { f: matmul(logits, g.constant([-1, 1], [2, 1])), J: [[-1, 1]] };
 }
 
-function forward(
+/** The prompt model's forward pass in a new graph; `p` looks the parameters up (initializers or graph inputs). */
+export function forward(
   spec: PromptGraphSpec,
   params: (g: Graph, files: Set<string>) => Params,
   drop?: (g: Graph) => Dropout,
@@ -126,7 +127,7 @@ function forward(
   const labelIds = g.constant(spec.labelWordIds, [spec.labelWordIds.length], "int64");
   const names = modelNames(spec.weights.config);
   const { logits, taps } = promptLogits(spec.weights.config, names, inputs, p, labelIds, drop ? drop(g) : noDropout);
-  return { g, files, inputs, logits, taps, names };
+  return { g, files, inputs, logits, taps, names, p };
 }
 
 export function buildLogitsGraph(spec: PromptGraphSpec): BuiltGraph {
@@ -242,16 +243,22 @@ export function buildEvalGraph(spec: PromptGraphSpec): ParamInputGraph {
   return { graph: g, inputs, outputs: [logits], externalFiles: [], paramInputs, dropoutSites };
 }
 
+/**
+ * Mean cross-entropy over the label-word logits [batch, K] against one-hot labels. log-softmax = z − m −
+ * log Σ exp(z − m); the max m is a constant shift (no gradient needed: the expression does not depend on it).
+ */
+export function meanCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  const m = reduceMaxConst(logits, [-1]);
+  const zs = sub(logits, m);
+  const logp = sub(zs, log(reduceSum(exp(zs), [-1], true)));
+  return neg(reduceMean(reduceSum(mul(labels, logp), [-1], false), [0], false));
+}
+
 export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean }): TrainGraph {
   const { g, inputs, logits, taps, names: mn, paramInputs, dropoutSites } = paramInputForward(spec, opts.dropout);
   const K = spec.labelWordIds.length;
   const labels = g.input("labels", spec.dtype, ["batch", K]);
-  // Mean cross-entropy over the label-word logits. log-softmax = z − m − log Σ exp(z − m); the max m is a
-  // constant shift (no gradient needed: the expression does not depend on it).
-  const m = reduceMaxConst(logits, [-1]);
-  const zs = sub(logits, m);
-  const logp = sub(zs, log(reduceSum(exp(zs), [-1], true)));
-  const loss = neg(reduceMean(reduceSum(mul(labels, logp), [-1], false), [0], false));
+  const loss = meanCrossEntropy(logits, labels);
   const sparseOf = new Map<string, { rows: Tensor; ids: "input_ids" | "label_words" }>([
     [mn.wordEmb, { rows: taps.wordRows, ids: "input_ids" }],
     [mn.decoder, { rows: taps.decoderRows, ids: "label_words" }],

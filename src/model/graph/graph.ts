@@ -7,11 +7,20 @@ const { onnx } = onnxProto;
 /** Reverse-mode rule of one taped operation: output cotangents → input cotangents (undefined: not needed/zero). */
 export type Vjp = (dys: (Tensor | undefined)[], need: boolean[]) => (Tensor | undefined)[];
 
+/**
+ * Forward-mode rule of one taped operation: input tangents → output tangents (undefined: zero). Tangents have
+ * the shape of their primal (one direction, no leading axis). Rules are written with taped ops, so a graph
+ * holding JVP nodes can itself be differentiated in reverse mode (linearized training, docs/linearization.md).
+ */
+export type Jvp = (dxs: (Tensor | undefined)[]) => (Tensor | undefined)[];
+
 /** One differentiable step on the tape: logical inputs → outputs (may span several ONNX nodes). */
 export interface TapeEntry {
   inputs: Tensor[];
   outputs: Tensor[];
   vjp: Vjp;
+  /** Absent: the op has no forward-mode rule (`jvp` in forward-mode.ts refuses to push a tangent through it). */
+  jvp?: Jvp;
 }
 
 export type Attr =
@@ -137,8 +146,8 @@ export class Graph implements GraphLike {
   }
 
   /** Record a differentiable step (no-op while building backward helpers inside `untaped`). */
-  record(inputs: Tensor[], outputs: Tensor[], vjp: Vjp): void {
-    if (this.taping) this.tape.push({ inputs, outputs, vjp });
+  record(inputs: Tensor[], outputs: Tensor[], vjp: Vjp, jvp?: Jvp): void {
+    if (this.taping) this.tape.push({ inputs, outputs, vjp, ...(jvp ? { jvp } : {}) });
   }
 
   /** Run `fn` without taping: the ops it emits are parts of a composite op whose VJP the caller records. */

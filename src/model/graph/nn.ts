@@ -46,7 +46,12 @@ export function gelu(x: Tensor): Tensor {
   if (x.dtype !== "float32") return geluNodes(x);
   const g = x.graph as Graph;
   const y = g.untaped(() => geluNodes(x));
-  g.record([x], [y], ([d]) => [mul(d!, geluDerivative(x))]);
+  g.record(
+    [x],
+    [y],
+    ([d]) => [mul(d!, geluDerivative(x))],
+    ([dx]) => [dx ? mul(dx, geluDerivative(x)) : undefined],
+  );
   return y;
 }
 

@@ -3,6 +3,10 @@
  * Cotangents always carry one extra LEADING axis (the C outputs being differentiated at once): the cotangent of
  * a value of shape S has shape [C, ...S]. Forward operands broadcast against it from the right, so most rules
  * read exactly like their textbook form; `unbroadcast` sums over the axes an operand was broadcast along.
+ *
+ * Each op also records its forward-mode (JVP) rule as the last argument of `record`: input tangents (the
+ * primal's shape, no leading axis; undefined = zero) → output tangents. The rules use taped ops only, so a
+ * JVP graph can be differentiated again in reverse mode (docs/linearization.md).
  */
 import { type Graph, int, ints } from "./graph.ts";
 import { broadcastShapes, type Dim, type DType, type Shape, shapeStr, type Tensor } from "./tensor.ts";
@@ -81,15 +85,44 @@ export function unbroadcast(d: Tensor, target: Shape): Tensor {
   return out;
 }
 
+// ---------- tangent helpers (forward mode) ----------
+
+/** t broadcast to `like`'s shape (a taped Expand whose VJP sums back), or t itself when the shapes agree. */
+function broadcastTo(t: Tensor, like: Tensor): Tensor {
+  if (shapeStr(t.shape) === shapeStr(like.shape)) return t;
+  return expandTo(t, shapeOf(like), like.shape);
+}
+
+/** Sum of the defined tangents, broadcast to `out`'s shape; undefined when none is defined (a zero tangent). */
+function tangentSum(out: Tensor, ...ts: (Tensor | undefined)[]): Tensor | undefined {
+  const defined = ts.filter((t): t is Tensor => t !== undefined);
+  if (defined.length === 0) return undefined;
+  return broadcastTo(
+    defined.reduce((a, b) => add(a, b)),
+    out,
+  );
+}
+
+/** Zeros shaped like x, untaped (a constant for reverse mode): the tangent of an input without one. */
+function zerosLike(x: Tensor): Tensor {
+  const g = G(x);
+  return one(g, "Expand", [g.scalar(0, x.dtype), shapeOf(x)], x.dtype, x.shape);
+}
+
+/** Apply a linear map to a tangent when there is one. */
+const on = (t: Tensor | undefined, f: (t: Tensor) => Tensor): Tensor | undefined => (t ? f(t) : undefined);
+
 // ---------- elementwise binary ----------
 
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b);
   const out = one(G(x), "Add", [x, y], x.dtype, broadcastShapes(x.shape, y.shape));
-  G(x).record([x, y], [out], ([d], need) => [
-    need[0] ? unbroadcast(d!, x.shape) : undefined,
-    need[1] ? unbroadcast(d!, y.shape) : undefined,
-  ]);
+  G(x).record(
+    [x, y],
+    [out],
+    ([d], need) => [need[0] ? unbroadcast(d!, x.shape) : undefined, need[1] ? unbroadcast(d!, y.shape) : undefined],
+    ([dx, dy]) => [tangentSum(out, dx, dy)],
+  );
   return out;
 }
 
@@ -102,27 +135,48 @@ export function sum(x: Tensor, y: Tensor): Tensor {
   if (shapeStr(x.shape) !== shapeStr(y.shape))
     throw new Error(`sum: operands must have one shape, got ${shapeStr(x.shape)} and ${shapeStr(y.shape)}`);
   const out = one(G(x), "Sum", [x, y], x.dtype, x.shape);
-  G(x).record([x, y], [out], ([d], need) => [need[0] ? d : undefined, need[1] ? d : undefined]);
+  G(x).record(
+    [x, y],
+    [out],
+    ([d], need) => [need[0] ? d : undefined, need[1] ? d : undefined],
+    ([dx, dy]) => [tangentSum(out, dx, dy)],
+  );
   return out;
 }
 
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b);
   const out = one(G(x), "Sub", [x, y], x.dtype, broadcastShapes(x.shape, y.shape));
-  G(x).record([x, y], [out], ([d], need) => [
-    need[0] ? unbroadcast(d!, x.shape) : undefined,
-    need[1] ? unbroadcast(neg(d!), y.shape) : undefined,
-  ]);
+  G(x).record(
+    [x, y],
+    [out],
+    ([d], need) => [
+      need[0] ? unbroadcast(d!, x.shape) : undefined,
+      need[1] ? unbroadcast(neg(d!), y.shape) : undefined,
+    ],
+    ([dx, dy]) => [tangentSum(out, dx, on(dy, neg))],
+  );
   return out;
 }
 
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b);
   const out = one(G(x), "Mul", [x, y], x.dtype, broadcastShapes(x.shape, y.shape));
-  G(x).record([x, y], [out], ([d], need) => [
-    need[0] ? unbroadcast(mul(d!, y), x.shape) : undefined,
-    need[1] ? unbroadcast(mul(d!, x), y.shape) : undefined,
-  ]);
+  G(x).record(
+    [x, y],
+    [out],
+    ([d], need) => [
+      need[0] ? unbroadcast(mul(d!, y), x.shape) : undefined,
+      need[1] ? unbroadcast(mul(d!, x), y.shape) : undefined,
+    ],
+    ([dx, dy]) => [
+      tangentSum(
+        out,
+        on(dx, (t) => mul(t, y)),
+        on(dy, (t) => mul(x, t)),
+      ),
+    ],
+  );
   return out;
 }
 
@@ -130,17 +184,34 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b);
   const out = one(G(x), "Div", [x, y], x.dtype, broadcastShapes(x.shape, y.shape));
   // d(x/y)/dy = −(x/y)/y
-  G(x).record([x, y], [out], ([d], need) => [
-    need[0] ? unbroadcast(div(d!, y), x.shape) : undefined,
-    need[1] ? unbroadcast(neg(div(mul(d!, out), y)), y.shape) : undefined,
-  ]);
+  G(x).record(
+    [x, y],
+    [out],
+    ([d], need) => [
+      need[0] ? unbroadcast(div(d!, y), x.shape) : undefined,
+      need[1] ? unbroadcast(neg(div(mul(d!, out), y)), y.shape) : undefined,
+    ],
+    ([dx, dy]) => [
+      tangentSum(
+        out,
+        on(dx, (t) => div(t, y)),
+        on(dy, (t) => neg(div(mul(t, out), y))),
+      ),
+    ],
+  );
   return out;
 }
 
 /** x^p for a constant exponent p. */
 export function pow(x: Tensor, p: number): Tensor {
   const out = one(G(x), "Pow", [x, G(x).scalar(p, x.dtype)], x.dtype, x.shape);
-  G(x).record([x], [out], ([d]) => [mul(d!, mul(pow(x, p - 1), p))]);
+  const dpow = (d: Tensor) => mul(d, mul(pow(x, p - 1), p));
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [dpow(d!)],
+    ([dx]) => [on(dx, dpow)],
+  );
   return out;
 }
 
@@ -149,13 +220,16 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = lift(a, b);
   const g = G(x);
   const out = one(g, "Where", [cond, x, y], x.dtype, broadcastShapes(cond.shape, broadcastShapes(x.shape, y.shape)));
-  g.record([x, y], [out], ([d], need) => {
-    const zero = g.scalar(0, x.dtype);
-    return [
+  const zero = g.scalar(0, x.dtype);
+  g.record(
+    [x, y],
+    [out],
+    ([d], need) => [
       need[0] ? unbroadcast(where(cond, d!, zero), x.shape) : undefined,
       need[1] ? unbroadcast(where(cond, zero, d!), y.shape) : undefined,
-    ];
-  });
+    ],
+    ([dx, dy]) => [dx || dy ? broadcastTo(where(cond, dx ?? zero, dy ?? zero), out) : undefined],
+  );
   return out;
 }
 
@@ -163,19 +237,34 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 export function neg(x: Tensor): Tensor {
   const out = one(G(x), "Neg", [x], x.dtype, x.shape);
-  G(x).record([x], [out], ([d]) => [neg(d!)]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [neg(d!)],
+    ([dx]) => [on(dx, (t) => neg(t))],
+  );
   return out;
 }
 
 export function exp(x: Tensor): Tensor {
   const out = one(G(x), "Exp", [x], x.dtype, x.shape);
-  G(x).record([x], [out], ([d]) => [mul(d!, out)]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [mul(d!, out)],
+    ([dx]) => [on(dx, (t) => mul(t, out))],
+  );
   return out;
 }
 
 export function log(x: Tensor): Tensor {
   const out = one(G(x), "Log", [x], x.dtype, x.shape);
-  G(x).record([x], [out], ([d]) => [div(d!, x)]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [div(d!, x)],
+    ([dx]) => [on(dx, (t) => div(t, x))],
+  );
   return out;
 }
 
@@ -189,19 +278,34 @@ export function reduceMaxConst(x: Tensor, axes: number[]): Tensor {
 
 export function sqrt(x: Tensor): Tensor {
   const out = one(G(x), "Sqrt", [x], x.dtype, x.shape);
-  G(x).record([x], [out], ([d]) => [div(mul(d!, 0.5), out)]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [div(mul(d!, 0.5), out)],
+    ([dx]) => [on(dx, (t) => div(mul(t, 0.5), out))],
+  );
   return out;
 }
 
 export function tanh(x: Tensor): Tensor {
   const out = one(G(x), "Tanh", [x], x.dtype, x.shape);
-  G(x).record([x], [out], ([d]) => [mul(d!, sub(1, mul(out, out)))]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [mul(d!, sub(1, mul(out, out)))],
+    ([dx]) => [on(dx, (t) => mul(t, sub(1, mul(out, out))))],
+  );
   return out;
 }
 
 export function abs(x: Tensor): Tensor {
   const out = one(G(x), "Abs", [x], x.dtype, x.shape);
-  G(x).record([x], [out], ([d]) => [mul(d!, sign(x))]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [mul(d!, sign(x))],
+    ([dx]) => [on(dx, (t) => mul(t, sign(x)))],
+  );
   return out;
 }
 
@@ -214,7 +318,13 @@ export function sign(x: Tensor): Tensor {
 export function erfOp(x: Tensor): Tensor {
   const out = one(G(x), "Erf", [x], x.dtype, x.shape);
   // d erf(x)/dx = 2/√π · exp(−x²)
-  G(x).record([x], [out], ([d]) => [mul(d!, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI)))]);
+  const derf = (d: Tensor) => mul(d, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI)));
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [derf(d!)],
+    ([dx]) => [on(dx, derf)],
+  );
   return out;
 }
 
@@ -222,7 +332,12 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   const codes: Record<DType, number> = { float32: 1, float64: 11, int64: 7, bool: 9 };
   const out = one(G(x), "Cast", [x], dtype, x.shape, { to: int(codes[dtype]) });
-  G(x).record([x], [out], ([d]) => [cast(d!, x.dtype)]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [cast(d!, x.dtype)],
+    ([dx]) => [on(dx, (t) => cast(t, dtype))],
+  );
   return out;
 }
 
@@ -245,10 +360,21 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (k1 !== k2) throw new Error(`matmul: inner dims differ: ${shapeStr(a.shape)} @ ${shapeStr(b.shape)}`);
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const out = one(G(a), "MatMul", [a, b], a.dtype, [...batch, m, n]);
-  G(a).record([a, b], [out], ([d], need) => [
-    need[0] ? unbroadcast(matmul(d!, transposeLast(b)), a.shape) : undefined,
-    need[1] ? unbroadcast(matmul(transposeLast(a), d!), b.shape) : undefined,
-  ]);
+  G(a).record(
+    [a, b],
+    [out],
+    ([d], need) => [
+      need[0] ? unbroadcast(matmul(d!, transposeLast(b)), a.shape) : undefined,
+      need[1] ? unbroadcast(matmul(transposeLast(a), d!), b.shape) : undefined,
+    ],
+    ([da, db]) => [
+      tangentSum(
+        out,
+        on(da, (t) => matmul(t, b)),
+        on(db, (t) => matmul(a, t)),
+      ),
+    ],
+  );
   return out;
 }
 
@@ -268,7 +394,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
     return b ? one(g, "Add", [y, b], x.dtype, shape) : y;
   });
   const ins = b ? [x, w, b] : [x, w];
-  g.record(ins, [out], ([d], need) => {
+  const vjp = ([d]: (Tensor | undefined)[], need: boolean[]) => {
     const r = x.shape.length;
     const dx = need[0] ? matmul(d!, w) : undefined;
     let dw: Tensor | undefined;
@@ -286,7 +412,16 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
           )
         : undefined;
     return [dx, dw, db];
-  });
+  };
+  // d(x Wᵀ + b) = dx Wᵀ + x dWᵀ + db
+  const jvp = ([dx, dw, db]: (Tensor | undefined)[]) => [
+    tangentSum(
+      out,
+      on(dx, (t) => linear(t, w)),
+      dw ? linear(x, dw, db) : db,
+    ),
+  ];
+  g.record(ins, [out], vjp, jvp);
   return out;
 }
 
@@ -302,7 +437,12 @@ export function transpose(x: Tensor, perm: number[]): Tensor {
     { perm: ints(perm) },
   );
   const inv = perm.map((_, i) => perm.indexOf(i));
-  G(x).record([x], [out], ([d]) => [transpose(d!, [0, ...inv.map((p) => p + 1)])]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [transpose(d!, [0, ...inv.map((p) => p + 1)])],
+    ([dx]) => [on(dx, (t) => transpose(t, perm))],
+  );
   return out;
 }
 
@@ -345,13 +485,23 @@ export function reshape(x: Tensor, dims: number[]): Tensor {
       : d,
   );
   const out = one(g, "Reshape", [x, g.constant(dims, [dims.length], "int64")], x.dtype, shape);
-  g.record([x], [out], ([d]) => [reshapeTo(d!, cotShape(d!, x), [d!.shape[0], ...x.shape])]);
+  g.record(
+    [x],
+    [out],
+    ([d]) => [reshapeTo(d!, cotShape(d!, x), [d!.shape[0], ...x.shape])],
+    ([dx]) => [on(dx, (t) => reshape(t, dims))],
+  );
   return out;
 }
 
 function reshapeTo(x: Tensor, shapeTensor: Tensor, shape: Shape): Tensor {
   const out = one(G(x), "Reshape", [x, shapeTensor], x.dtype, shape);
-  G(x).record([x], [out], ([d]) => [reshapeTo(d!, cotShape(d!, x), [d!.shape[0], ...x.shape])]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [reshapeTo(d!, cotShape(d!, x), [d!.shape[0], ...x.shape])],
+    ([dx]) => [on(dx, (t) => reshapeTo(t, shapeTensor, shape))],
+  );
   return out;
 }
 
@@ -360,7 +510,12 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
   const a = normAxis(axis, x.shape.length + 1);
   const shape = [...x.shape.slice(0, a), 1, ...x.shape.slice(a)];
   const out = one(g, "Unsqueeze", [x, g.constant([a], [1], "int64")], x.dtype, shape);
-  g.record([x], [out], ([d]) => [squeeze(d!, a + 1)]);
+  g.record(
+    [x],
+    [out],
+    ([d]) => [squeeze(d!, a + 1)],
+    ([dx]) => [on(dx, (t) => unsqueeze(t, a))],
+  );
   return out;
 }
 
@@ -375,7 +530,12 @@ export function squeeze(x: Tensor, axis: number): Tensor {
     x.dtype,
     x.shape.filter((_, i) => i !== a),
   );
-  g.record([x], [out], ([d]) => [unsqueeze(d!, a + 1)]);
+  g.record(
+    [x],
+    [out],
+    ([d]) => [unsqueeze(d!, a + 1)],
+    ([dx]) => [on(dx, (t) => squeeze(t, a))],
+  );
   return out;
 }
 
@@ -388,13 +548,18 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const shape = x.shape.map((d, i) => (i === a ? end - start : d));
   const c = (v: number) => g.constant([v], [1], "int64");
   const out = one(g, "Slice", [x, c(start), c(end), c(a)], x.dtype, shape);
-  g.record([x], [out], ([d]) => {
-    const r = d!.shape.length;
-    const pads = new Array(2 * r).fill(0);
-    pads[a + 1] = start;
-    pads[r + a + 1] = size - end;
-    return [pad(d!, pads)];
-  });
+  g.record(
+    [x],
+    [out],
+    ([d]) => {
+      const r = d!.shape.length;
+      const pads = new Array(2 * r).fill(0);
+      pads[a + 1] = start;
+      pads[r + a + 1] = size - end;
+      return [pad(d!, pads)];
+    },
+    ([dx]) => [on(dx, (t) => slice(t, a, start, end))],
+  );
   return out;
 }
 
@@ -403,16 +568,21 @@ function pad(x: Tensor, pads: number[]): Tensor {
   const r = x.shape.length;
   const shape = x.shape.map((d, i) => (typeof d === "number" ? d + pads[i] + pads[r + i] : d));
   const out = one(g, "Pad", [x, g.constant(pads, [pads.length], "int64")], x.dtype, shape);
-  g.record([x], [out], ([d]) => {
-    const dd = d!;
-    let y = dd;
-    for (let i = 0; i < r; i++) {
-      if (pads[i] === 0 && pads[r + i] === 0) continue;
-      const n = dd.shape[i + 1] as number;
-      y = slice(y, i + 1, pads[i], n - pads[r + i]);
-    }
-    return [y];
-  });
+  g.record(
+    [x],
+    [out],
+    ([d]) => {
+      const dd = d!;
+      let y = dd;
+      for (let i = 0; i < r; i++) {
+        if (pads[i] === 0 && pads[r + i] === 0) continue;
+        const n = dd.shape[i + 1] as number;
+        y = slice(y, i + 1, pads[i], n - pads[r + i]);
+      }
+      return [y];
+    },
+    ([dx]) => [on(dx, (t) => pad(t, pads))],
+  );
   return out;
 }
 
@@ -431,15 +601,27 @@ export function concat(xs: Tensor[], axis: number): Tensor {
     xs[0].shape.map((d, i) => (i === a ? total : d)),
     { axis: int(a) },
   );
-  g.record(xs, [out], ([d], need) => {
-    let off = 0;
-    return xs.map((_, i) => {
-      const s = sizes[i] as number;
-      const r = need[i] ? slice(d!, a + 1, off, off + s) : undefined;
-      off += s;
-      return r;
-    });
-  });
+  g.record(
+    xs,
+    [out],
+    ([d], need) => {
+      let off = 0;
+      return xs.map((_, i) => {
+        const s = sizes[i] as number;
+        const r = need[i] ? slice(d!, a + 1, off, off + s) : undefined;
+        off += s;
+        return r;
+      });
+    },
+    (dxs) => [
+      dxs.some((t) => t)
+        ? concat(
+            dxs.map((t, i) => t ?? zerosLike(xs[i])),
+            a,
+          )
+        : undefined,
+    ],
+  );
   return out;
 }
 
@@ -458,15 +640,20 @@ export function split(x: Tensor, axis: number, sizes: number[]): Tensor[] {
     sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === a ? n : d)) })),
     { axis: int(a) },
   );
-  g.record([x], outs, (ds) => {
-    const some = ds.find((d) => d !== undefined)!;
-    const parts = ds.map(
-      (d, i) =>
-        d ??
-        one(g, "Expand", [g.scalar(0, x.dtype), cotShape(some, outs[i])], x.dtype, [some.shape[0], ...outs[i].shape]),
-    );
-    return [one(g, "Concat", parts, x.dtype, [some.shape[0], ...x.shape], { axis: int(a + 1) })];
-  });
+  g.record(
+    [x],
+    outs,
+    (ds) => {
+      const some = ds.find((d) => d !== undefined)!;
+      const parts = ds.map(
+        (d, i) =>
+          d ??
+          one(g, "Expand", [g.scalar(0, x.dtype), cotShape(some, outs[i])], x.dtype, [some.shape[0], ...outs[i].shape]),
+      );
+      return [one(g, "Concat", parts, x.dtype, [some.shape[0], ...x.shape], { axis: int(a + 1) })];
+    },
+    ([dx]) => (dx ? split(dx, a, sizes) : outs.map(() => undefined)),
+  );
   return outs;
 }
 
@@ -475,7 +662,12 @@ export function split(x: Tensor, axis: number, sizes: number[]): Tensor[] {
 export function reduceSum(x: Tensor, axes: number[], keepdims = true): Tensor {
   const ax = axes.map((a) => normAxis(a, x.shape.length)).sort((p, q) => p - q);
   const out = reduceSumRaw(x, ax, keepdims);
-  G(x).record([x], [out], ([d]) => [expandBack(d!, x, ax, keepdims)]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [expandBack(d!, x, ax, keepdims)],
+    ([dx]) => [on(dx, (t) => reduceSum(t, ax, keepdims))],
+  );
   return out;
 }
 
@@ -484,7 +676,12 @@ export function reduceMean(x: Tensor, axes: number[], keepdims = true): Tensor {
   const ax = axes.map((a) => normAxis(a, x.shape.length)).sort((p, q) => p - q);
   const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
   const out = one(g, "ReduceMean", [x], x.dtype, shape, { axes: ints(ax), keepdims: int(keepdims ? 1 : 0) });
-  g.record([x], [out], ([d]) => [div(expandBack(d!, x, ax, keepdims), reducedCount(x, ax))]);
+  g.record(
+    [x],
+    [out],
+    ([d]) => [div(expandBack(d!, x, ax, keepdims), reducedCount(x, ax))],
+    ([dx]) => [on(dx, (t) => reduceMean(t, ax, keepdims))],
+  );
   return out;
 }
 
@@ -511,17 +708,27 @@ function expandBack(d: Tensor, x: Tensor, axes: number[], keepdims: boolean): Te
 
 function expandTo(x: Tensor, shapeTensor: Tensor, shape: Shape): Tensor {
   const out = one(G(x), "Expand", [x, shapeTensor], x.dtype, shape);
-  G(x).record([x], [out], ([d]) => [unbroadcast(d!, x.shape)]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [unbroadcast(d!, x.shape)],
+    ([dx]) => [on(dx, (t) => expandTo(t, shapeTensor, shape))],
+  );
   return out;
 }
 
 // ---------- neural-net primitives ----------
 
-/** Softmax over the last axis. VJP: dx = y ⊙ (dy − Σ dy ⊙ y). */
+/** Softmax over the last axis. VJP: dx = y ⊙ (dy − Σ dy ⊙ y); JVP: dy = y ⊙ (dx − Σ dx ⊙ y) (self-adjoint). */
 export function softmax(x: Tensor): Tensor {
   const r = x.shape.length;
   const out = one(G(x), "Softmax", [x], x.dtype, x.shape, { axis: int(r - 1) });
-  G(x).record([x], [out], ([d]) => [mul(out, sub(d!, reduceSum(mul(d!, out), [r], true)))]);
+  G(x).record(
+    [x],
+    [out],
+    ([d]) => [mul(out, sub(d!, reduceSum(mul(d!, out), [r], true)))],
+    ([dx]) => [on(dx, (t) => mul(out, sub(t, reduceSum(mul(t, out), [r - 1], true))))],
+  );
   return out;
 }
 
@@ -529,7 +736,8 @@ export function softmax(x: Tensor): Tensor {
  * x̂ = (x − mean) / sqrt(var + eps) over the last axis (LayerNorm without its affine part), as primitive ONNX
  * ops in the node order ORT's LayerNorm fusion recognises (its fused float64 kernel computes in float32, so the
  * primitives keep float64 graphs exact). VJP (standard LayerNorm backward), with σ = sqrt(var + eps):
- * dx = (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂)) / σ.
+ * dx = (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂)) / σ. The JVP is the same map (the Jacobian is symmetric):
+ * dx̂ = (dxc − x̂ · mean(x̂ ⊙ dxc)) / σ with dxc = dx − mean(dx), since dσ = mean(x̂ ⊙ dxc).
  */
 export function normalize(x: Tensor, eps: number): Tensor {
   const g = G(x);
@@ -539,12 +747,22 @@ export function normalize(x: Tensor, eps: number): Tensor {
     const sigma = sqrt(add(reduceMean(pow(xc, 2), [-1]), eps));
     return { xhat: div(xc, sigma), sigma };
   });
-  g.record([x], [xhat], ([d]) => {
-    const dd = d!;
-    const m1 = reduceMean(dd, [r]);
-    const m2 = reduceMean(mul(dd, xhat), [r]);
-    return [div(sub(sub(dd, m1), mul(xhat, m2)), sigma)];
-  });
+  g.record(
+    [x],
+    [xhat],
+    ([d]) => {
+      const dd = d!;
+      const m1 = reduceMean(dd, [r]);
+      const m2 = reduceMean(mul(dd, xhat), [r]);
+      return [div(sub(sub(dd, m1), mul(xhat, m2)), sigma)];
+    },
+    ([dx]) => [
+      on(dx, (t) => {
+        const dxc = sub(t, reduceMean(t, [-1]));
+        return div(sub(dxc, mul(xhat, reduceMean(mul(dxc, xhat), [-1]))), sigma);
+      }),
+    ],
+  );
   return xhat;
 }
 
@@ -553,21 +771,26 @@ export function gather(table: Tensor, ids: Tensor): Tensor {
   const g = G(table);
   const rest = table.shape.slice(1);
   const out = one(g, "Gather", [table, ids], table.dtype, [...ids.shape, ...rest], { axis: int(0) });
-  g.record([table, ids], [out], ([d], need) => {
-    if (!need[0]) return [undefined, undefined];
-    const dd = d!;
-    const ri = ids.shape.length;
-    const C = dd.shape[0];
-    // [C, ...ids, ...rest] → [...ids, C, ...rest] so that ScatterND's index prefix is the ids.
-    const perm = [...Array.from({ length: ri }, (_, i) => i + 1), 0, ...rest.map((_, i) => ri + 1 + i)];
-    const upd = transpose(dd, perm);
-    const zshape = concatShapes([shapeOf(table, 0, 1), shapeOf(dd, 0, 1), shapeOf(table, 1)]);
-    const zeros = one(g, "Expand", [g.scalar(0, table.dtype), zshape], table.dtype, [table.shape[0], C, ...rest]);
-    const idx = one(g, "Unsqueeze", [ids, g.constant([ri], [1], "int64")], "int64", [...ids.shape, 1]);
-    const acc = one(g, "ScatterND", [zeros, idx, upd], table.dtype, [table.shape[0], C, ...rest], {
-      reduction: { kind: "string", value: "add" },
-    });
-    return [transpose(acc, [1, 0, ...rest.map((_, i) => i + 2)]), undefined];
-  });
+  g.record(
+    [table, ids],
+    [out],
+    ([d], need) => {
+      if (!need[0]) return [undefined, undefined];
+      const dd = d!;
+      const ri = ids.shape.length;
+      const C = dd.shape[0];
+      // [C, ...ids, ...rest] → [...ids, C, ...rest] so that ScatterND's index prefix is the ids.
+      const perm = [...Array.from({ length: ri }, (_, i) => i + 1), 0, ...rest.map((_, i) => ri + 1 + i)];
+      const upd = transpose(dd, perm);
+      const zshape = concatShapes([shapeOf(table, 0, 1), shapeOf(dd, 0, 1), shapeOf(table, 1)]);
+      const zeros = one(g, "Expand", [g.scalar(0, table.dtype), zshape], table.dtype, [table.shape[0], C, ...rest]);
+      const idx = one(g, "Unsqueeze", [ids, g.constant([ri], [1], "int64")], "int64", [...ids.shape, 1]);
+      const acc = one(g, "ScatterND", [zeros, idx, upd], table.dtype, [table.shape[0], C, ...rest], {
+        reduction: { kind: "string", value: "add" },
+      });
+      return [transpose(acc, [1, 0, ...rest.map((_, i) => i + 2)]), undefined];
+    },
+    ([dtable]) => [on(dtable, (t) => gather(t, ids))],
+  );
   return out;
 }
