@@ -94,6 +94,7 @@ export {
 export type { LoadedWeights, ModelConfig, TensorRef } from "./model/weights/types.ts";
 export { type RunFinetuneOptions, runFinetune } from "./pipelines/finetune.ts";
 export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./pipelines/kernel-job.ts";
+export { type Probe, probeLogits } from "./pipelines/probe-logits.ts";
 export {
   type FinetuneData,
   loadFinetuneData,
@@ -101,6 +102,7 @@ export {
   type PromptedSplits,
   type PromptedSplitsOptions,
 } from "./pipelines/prompted-splits.ts";
+export { type ZeroShotResult, zeroShot } from "./pipelines/zero-shot.ts";
 export {
   decodeForDisplay,
   type EncodedExample,
@@ -170,6 +172,12 @@ export {
   targetsFromLabels,
 } from "./solvers/index.ts";
 export {
+  GPT3_ENCODER,
+  robertaTokenizerJson,
+  robertaVocabFromGpt2,
+  writeRobertaTokenizer,
+} from "./tokenizer/bpe-gpt2.ts";
+export {
   buildTokenizerFiles,
   bytesToUnicode,
   type EntkTokenizer,
@@ -193,6 +201,7 @@ export {
   type OptimizerOptions,
   usesWeightDecay,
 } from "./training/optimizers.ts";
+export * from "./training/pretrain/index.ts";
 export { Rng, shuffleInPlace } from "./training/rng.ts";
 export { EpochSampler, type SamplerState } from "./training/sampler.ts";
 export { linearWarmupFactor } from "./training/schedule.ts";
