@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { PRETRAIN_DEFAULTS, runPretrain } from "../../training/pretrain/pretrain.ts";
+import { PRETRAIN_DEFAULTS, type PretrainHyperparams, runPretrain } from "../../training/pretrain/pretrain.ts";
 import { parseInitShape, pretrainCorpus, pretrainStart } from "../../training/pretrain/setup.ts";
 import { intArg, listArg, numberArg, seedArg } from "../args.ts";
 
@@ -8,23 +8,13 @@ const nonNegInt = intArg(0);
 const nonNeg = numberArg(0);
 const files = listArg((s: string) => s, "files");
 
-interface PretrainCliOpts {
+interface PretrainCliOpts extends Omit<PretrainHyperparams, "betas" | "eps"> {
   model?: string;
   init?: string;
   tokenizer?: string;
   train: string[];
   heldout: string[];
   out: string;
-  seqLen: number;
-  batchSize: number;
-  accumulate: number;
-  steps: number;
-  lr: number;
-  warmupSteps: number;
-  weightDecay: number;
-  maxGradNorm: number;
-  seed: number;
-  maskRate: number;
   evalEvery: number;
   evalSequences: number;
   snapshotEvery: number;
