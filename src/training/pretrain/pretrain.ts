@@ -241,6 +241,14 @@ export async function runPretrain(o: PretrainOptions): Promise<PretrainResult> {
     elapsedBefore = meta.elapsedS;
     lossSum = meta.trainLossSum;
     lossCount = meta.trainLossCount;
+    // A crash after an evaluation but before its snapshot left curve points the resumed run will write again.
+    if (existsSync(curvePath)) {
+      const kept = readCurve(curvePath).filter((p) => p.step <= step);
+      await writeFileAtomic(curvePath, kept.map((p) => `${JSON.stringify(p)}\n`).join(""));
+    }
+    const resultPath = join(o.out, "result.json");
+    if (step === o.steps && existsSync(resultPath))
+      return JSON.parse(readFileSync(resultPath, "utf8")) as PretrainResult; // finished before
   }
   const io = hfCheckpointIO(o.weights);
 

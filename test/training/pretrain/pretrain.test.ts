@@ -118,6 +118,10 @@ describe("entk pretrain (tiny model)", () => {
     expect(bytes(b).equals(bytes(a))).toBe(true);
     const strip = (d: string) => readCurve(join(d, "curve.jsonl")).map(({ elapsedS: _, ...p }) => p);
     expect(strip(b)).toEqual(strip(a));
+    // Rerunning a finished run recomputes nothing and returns its result.
+    const again = await run(b, { steps: 20 });
+    expect(again.steps).toBe(20);
+    expect(strip(b)).toEqual(strip(a));
   });
 
   it("refuses a snapshot of other settings unless --fresh", async () => {
