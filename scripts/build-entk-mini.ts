@@ -203,10 +203,10 @@ function card(c: {
   return `# entk-mini
 
 A small RoBERTa (masked LM) **pretrained by entk itself**, on CPU, with \`entk pretrain\` (entk's own ONNX graphs and
-reverse-mode autodiff on onnxruntime-node), from text of registry packages only. It is a **demo model**: it has
-learned some English, so offline results are not chance-level by construction, but it is far from roberta-base
-(125M parameters, 160 GB of text). Use it for the quick start, tests and offline demos; use roberta-base for the
-paper's numbers.
+reverse-mode autodiff on onnxruntime-node), from text of registry packages only, in about an hour on two shared CPU
+cores. It is a **demo model**, far from roberta-base (125M parameters, 160 GB of text): what it has learned — and
+what it has not — is measured under Results below. Use it for the quick start, tests and offline demos; use
+roberta-base for the paper's numbers.
 
 ## Model
 
@@ -240,7 +240,7 @@ Initialization: \`entk pretrain --init\` (HF init, σ = 0.02).
 |---|---|
 | steps | ${c.facts.step} of ${hp.steps}${c.facts.finished ? "" : " (stopped early: the schedule had not reached its end)"} |
 | tokens seen | ${c.facts.tokens.toLocaleString("en-US")} (${(c.facts.tokens / 1e6).toFixed(1)}M, padding-free packed sequences) |
-| wall time | ${(c.facts.elapsedS / 3600).toFixed(2)} h on 2 shared CPU cores |
+| wall time | ${(c.facts.elapsedS / 3600).toFixed(2)} h on 2 shared CPU cores (${Math.round(c.facts.tokens / c.facts.elapsedS).toLocaleString("en-US")} tokens/s, evaluations and checkpoints included) |
 
 ![loss curve](curve-loss.svg) ![top-1 curve](curve-top1.svg)
 
@@ -248,8 +248,9 @@ Initialization: \`entk pretrain --init\` (HF init, σ = 0.02).
 
 Built by \`scripts/build-corpus.ts\` (not shipped; packages fetched on demand at pinned versions), one document per
 line, de-duplicated (${c.manifest.totals.duplicatesRemoved} duplicates removed), ${Number(c.manifest.totals.trainBytes).toLocaleString("en-US")} bytes of training text and
-${Number(c.manifest.totals.heldoutBytes).toLocaleString("en-US")} bytes held out (${c.manifest.totals.heldoutDocuments} documents, never trained on). Sentences of the bundled tasks' evaluation
-sets were removed by hashing normalized sentences (see the script).
+${Number(c.manifest.totals.heldoutBytes).toLocaleString("en-US")} bytes held out (${c.manifest.totals.heldoutDocuments} documents, never trained on; train sha256 \`${c.manifest.totals.trainSha256}\`).
+Sentences of the evaluation sets of the tasks ${((c.manifest.exclusion.tasks as string[]) ?? []).join(", ")} were removed by hashing
+normalized sentences (${c.manifest.exclusion.sentencesRemoved} sentences; see the script).
 
 | package | version | licence | bytes kept | sha256 of the archive |
 |---|---|---|---|---|
