@@ -3,6 +3,8 @@
  * prints as `error: option '--flag <x>' argument 'v' is invalid. <message>` and turns into exit code 2.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { parseBytes } from "../kernels/plan.ts";
+import { DEFAULT_DEVICE, DEVICES } from "../model/runtime/providers.ts";
 import { loadTask, overrideTask, parseMapping, type TaskDef } from "../prompts/task.ts";
 
 /** Exit code for usage errors (unknown command or flag, bad flag value), as in most Unix tools. */
@@ -36,6 +38,23 @@ export function numberArg(min?: number) {
       throw new InvalidArgumentError(`expected a number${min === undefined ? "" : ` >= ${min}`}, got "${v}"`);
     return n;
   };
+}
+
+/** `--device`: the execution provider, DEFAULT_DEVICE unless `inherit` (then absent, e.g. to take a config's). */
+export function deviceOption(inherit?: string): Option {
+  const o = new Option("--device <device>", `execution provider (default: ${inherit ?? DEFAULT_DEVICE})`).choices(
+    DEVICES,
+  );
+  return inherit ? o : o.default(DEFAULT_DEVICE);
+}
+
+/** A memory size: "8GB", "512MiB", "1.5g" or a number of bytes. */
+export function memoryArg(v: string): number {
+  try {
+    return parseBytes(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--memory: /, ""));
+  }
 }
 
 /** Comma-separated items, each parsed by `item` (trimmed; empty items are an error). */

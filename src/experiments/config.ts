@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
+import { parseBytes } from "../kernels/plan.ts";
+import { DEVICES, type Device } from "../model/runtime/providers.ts";
+import { FINETUNE_DEFAULTS as D } from "../training/defaults.ts";
 import { canonicalJson, contentKey } from "../util/canonical.ts";
 
 export const KERNEL_FORMULAS = ["sgd", "signgd", "asymmetric_signgd"] as const;
@@ -65,6 +68,13 @@ export interface SweepConfig {
   seeds: number[];
   methods: MethodConfig[];
   limits: { limitEval?: number };
+  /**
+   * Memory budget of the whole sweep in bytes (YAML/JSON: a size like "8GB" or a number of bytes; default half the
+   * RAM); jobs running at once share it. Where the jobs run, not what they compute: not part of the config hash.
+   */
+  memory?: number;
+  /** Execution provider of kernel and fine-tuning jobs (default cpu); not part of the config hash either. */
+  device?: Device;
   /** Output directory (records, job work dirs, shared caches). Relative paths are relative to the working dir. */
   out: string;
 }
@@ -180,7 +190,7 @@ function validateKernel(c: Ctx, m: Record<string, unknown>, p: Path): KernelMeth
 }
 
 function validateFt(c: Ctx, m: Record<string, unknown>, p: Path): FtMethodConfig {
-  const evalEvery = m.evalEvery === undefined || m.evalEvery === "epoch" ? (m.evalEvery ?? 100) : m.evalEvery;
+  const evalEvery = m.evalEvery === undefined || m.evalEvery === "epoch" ? (m.evalEvery ?? D.evalEvery) : m.evalEvery;
   if (evalEvery !== "epoch" && !(Number.isInteger(evalEvery) && (evalEvery as number) >= 1))
     c.fail([...p, "evalEvery"], `expected an integer >= 1 or "epoch", got ${show(evalEvery)}`);
   return {
@@ -191,9 +201,13 @@ function validateFt(c: Ctx, m: Record<string, unknown>, p: Path): FtMethodConfig
     steps: c.list(m.steps, [...p, "steps"], (x, q) => c.num(x, q, { int: true, min: 1 })),
     options: {
       evalEvery: evalEvery as number | "epoch",
-      weightDecay: m.weightDecay === undefined ? 0 : c.num(m.weightDecay, [...p, "weightDecay"], { min: 0 }),
-      warmupSteps: m.warmupSteps === undefined ? 0 : c.num(m.warmupSteps, [...p, "warmupSteps"], { int: true, min: 0 }),
-      maxGradNorm: m.maxGradNorm === undefined ? 1 : c.num(m.maxGradNorm, [...p, "maxGradNorm"], { gt: 0 }),
+      weightDecay:
+        m.weightDecay === undefined ? D.weightDecay : c.num(m.weightDecay, [...p, "weightDecay"], { min: 0 }),
+      warmupSteps:
+        m.warmupSteps === undefined
+          ? D.warmupSteps
+          : c.num(m.warmupSteps, [...p, "warmupSteps"], { int: true, min: 0 }),
+      maxGradNorm: m.maxGradNorm === undefined ? D.maxGradNorm : c.num(m.maxGradNorm, [...p, "maxGradNorm"], { gt: 0 }),
     },
   };
 }
@@ -265,7 +279,11 @@ export function validateSweepConfig(
   lineOf: (p: Path) => number | undefined = () => undefined,
 ): SweepConfig {
   const c: Ctx = new Ctx(file, lineOf);
-  const r = c.obj(raw, [], ["name", "description", "model", "data", "tasks", "k", "seeds", "methods", "limits", "out"]);
+  const r = c.obj(
+    raw,
+    [],
+    ["name", "description", "model", "data", "tasks", "k", "seeds", "methods", "limits", "memory", "device", "out"],
+  );
   const model =
     typeof r.model === "string"
       ? { id: c.str(r.model, ["model"]) }
@@ -320,8 +338,21 @@ export function validateSweepConfig(
     seeds: c.list(r.seeds, ["seeds"], (x, q) => c.num(x, q, { int: true, min: 0 })),
     methods,
     limits,
+    ...(r.memory === undefined ? {} : { memory: memoryValue(c, r.memory, ["memory"]) }),
+    ...(r.device === undefined ? {} : { device: c.oneOf(r.device, ["device"], DEVICES) }),
     out: c.str(r.out, ["out"]),
   };
+}
+
+/** A memory budget: a size like "8GB" / "512MiB", or a number of bytes. */
+function memoryValue(c: Ctx, v: unknown, p: Path): number {
+  if (typeof v === "number") return c.num(v, p, { int: true, min: 1 });
+  if (typeof v !== "string") c.fail(p, `expected a size like "8GB" or a number of bytes, got ${show(v)}`);
+  try {
+    return parseBytes(v, "memory");
+  } catch {
+    c.fail(p, `expected a size like "8GB" or a number of bytes, got ${show(v)}`);
+  }
 }
 
 /** Parse JSON or YAML text (JSON is read by the YAML 1.2 parser too, so both get line numbers in errors). */
@@ -352,9 +383,9 @@ export function loadSweepConfig(path: string): SweepConfig {
   return parseSweepConfig(text, path);
 }
 
-/** Identifies a config's meaning (not its formatting or its output dir): recorded in every result. */
+/** Identifies a config's meaning (not its formatting, output dir, memory budget or device): recorded in every result. */
 export function configHash(config: SweepConfig): string {
-  const { out: _out, description: _d, ...rest } = config;
+  const { out: _out, description: _d, memory: _m, device: _dev, ...rest } = config;
   return contentKey(rest);
 }
 

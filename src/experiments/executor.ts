@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { MetricName } from "../data/metrics.ts";
+import type { Device } from "../model/runtime/providers.ts";
 import { sha256Hex } from "../util/canonical.ts";
 import { gridPoints, type HyperValue, type Job, methodKind } from "./jobs.ts";
 import type { ResultRecord } from "./records.ts";
@@ -15,6 +17,10 @@ export interface JobContext {
   cacheDir: string;
   /** Aborted on Ctrl-C: stop early (a job that does not finish writes no record and reruns on resume). */
   signal: AbortSignal;
+  /** This job's memory budget in bytes: the sweep's budget divided among the jobs that run at once. */
+  memoryBytes: number;
+  /** Execution provider of the job's model. */
+  device: Device;
   /** A complete record for this job: fills task, k, seed, method, model, version, timing and key. */
   record(r: RecordInput): ResultRecord;
   log(message: string): void;
@@ -23,6 +29,8 @@ export interface JobContext {
 export interface RecordInput {
   /** The grid point (merged over the job's fixed hyperparameters). */
   hyperparameters?: Record<string, HyperValue>;
+  /** The task's metric (acc or f1). */
+  metric?: MetricName;
   dev: Record<string, number>;
   test: Record<string, number>;
   weightsHash: string;

@@ -25,8 +25,9 @@ function num(h: Record<string, HyperValue>, name: string, method: string): numbe
  * Fine-tuning job (`ft:<optimizer>`): the k-shot split as for kernels, then `runFinetune` in ctx.workDir/ft with
  * the job's seed as training seed (as LM-BFF does) (`limitEval`: on jobSplit's seeded dev/test subsample); one record with the
  * best-dev checkpoint's dev and test metrics. An interrupted job resumes from its snapshot in ctx.workDir.
+ * `createModel` defaults to the engine's trainable model on ctx.device.
  */
-export function ftExecutor(createModel: FinetuneModelFactory = engineModelFactory()): Executor {
+export function ftExecutor(createModel?: FinetuneModelFactory): Executor {
   return async (job, ctx) => {
     const optimizer = parseFtMethod(job.method);
     const h = job.hyperparameters;
@@ -38,7 +39,7 @@ export function ftExecutor(createModel: FinetuneModelFactory = engineModelFactor
       splitDir,
       model: job.model.id,
       loadOptions: job.model.revision ? { revision: job.model.revision } : undefined,
-      createModel,
+      createModel: createModel ?? engineModelFactory({ device: ctx.device }),
       optimizer,
       lr: num(h, "lr", job.method),
       batchSize: num(h, "batchSize", job.method),
@@ -55,6 +56,6 @@ export function ftExecutor(createModel: FinetuneModelFactory = engineModelFactor
     if (!r.test) throw new Error(`${join(ctx.workDir, "ft")}: fine-tuning returned no test metrics`);
     if (typeof r.weightsHash !== "string")
       throw new Error(`${join(ctx.workDir, "ft")}: the result has no weights hash`);
-    return [ctx.record({ dev: r.dev, test: r.test, weightsHash: r.weightsHash })];
+    return [ctx.record({ metric: task.metric, dev: r.dev, test: r.test, weightsHash: r.weightsHash })];
   };
 }

@@ -38,11 +38,6 @@ export function methodKind(method: string): string {
   return i < 0 ? method : method.slice(0, i);
 }
 
-export function jobSpecOf(job: Job): JobSpec {
-  const { key: _k, unit: _u, group: _g, ...spec } = job;
-  return spec;
-}
-
 function cartesian<T>(lists: T[][]): T[][] {
   return lists.reduce<T[][]>((acc, list) => acc.flatMap((prefix) => list.map((x) => [...prefix, x])), [[]]);
 }

@@ -54,10 +54,12 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     binary: boolOpt(h.binary),
     filter,
     out: kernelDir,
+    memoryBytes: ctx.memoryBytes,
+    device: ctx.device,
     cacheDir: join(ctx.cacheDir, "kernels"),
     quiet: true,
     signal: ctx.signal,
-    flags: { ...filter, binary: boolOpt(h.binary), limitEval: job.limits.limitEval, job: job.key },
+    jobKey: job.key,
   });
   ctx.signal.throwIfAborted();
   const points = gridPoints(job.grid);
@@ -80,6 +82,7 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     const where = `${kernelDir} ${JSON.stringify(point)}`;
     return ctx.record({
       hyperparameters: point,
+      metric: result.metric,
       dev: recordMetrics(entry.metrics.dev, `${where} dev`),
       test: recordMetrics(entry.metrics.test, `${where} test`),
       weightsHash: meta.model.weights_hash,

@@ -1,4 +1,5 @@
 import { cpus, release, totalmem, type } from "node:os";
+import type { MetricName } from "../data/metrics.ts";
 import type { HyperValue } from "./jobs.ts";
 
 export const RECORD_SCHEMA = "entk.result/1";
@@ -23,6 +24,8 @@ export interface ResultRecord {
   seed: number;
   method: string;
   hyperparameters: Record<string, HyperValue>;
+  /** The task's metric, the one dev selection and the report use (absent in records written before it was kept). */
+  metric?: MetricName;
   /** Metrics in [0, 1] by name (acc; f1 for MRPC/QQP; more are allowed). */
   dev: Record<string, number>;
   test: Record<string, number>;
@@ -60,6 +63,7 @@ export function recordProblem(r: unknown): string | undefined {
   if (!isObj(r.hyperparameters)) return `"hyperparameters" must be an object`;
   for (const [k, v] of Object.entries(r.hyperparameters))
     if (!["number", "string", "boolean"].includes(typeof v)) return `hyperparameter "${k}" must be a scalar`;
+  if (r.metric !== undefined && r.metric !== "acc" && r.metric !== "f1") return `"metric" must be "acc" or "f1"`;
   for (const split of ["dev", "test"] as const) {
     const m = r[split];
     if (!isObj(m) || Object.keys(m).length === 0) return `"${split}" must be a non-empty object of metrics`;

@@ -1,4 +1,6 @@
 import { join } from "node:path";
+import type { Device } from "../model/runtime/providers.ts";
+import { FINETUNE_DEFAULTS } from "../training/defaults.ts";
 import type { MethodConfig, SplitMode, SweepConfig } from "./config.ts";
 import { parseMethodSpec } from "./config.ts";
 import type { Executor } from "./executor.ts";
@@ -19,6 +21,10 @@ export interface RunOnceOptions {
   dataDir: string;
   mode?: SplitMode;
   limitEval?: number;
+  /** Memory budget in bytes (default half the RAM). */
+  memory?: number;
+  /** Execution provider (default cpu). */
+  device?: Device;
   /** Results store (the sweep layout: OUT/records/<key>.jsonl, OUT/results.jsonl). */
   out: string;
   signal?: AbortSignal;
@@ -34,7 +40,11 @@ export interface RunOnceResult {
 }
 
 /** What `entk run` assumes when an `ft:` spec leaves them out: `entk finetune`'s defaults. */
-export const RUN_FT_DEFAULTS = { lr: 5e-5, batchSize: 8, steps: 1000 } as const;
+export const RUN_FT_DEFAULTS = {
+  lr: FINETUNE_DEFAULTS.lr,
+  batchSize: FINETUNE_DEFAULTS.batchSize,
+  steps: FINETUNE_DEFAULTS.steps,
+} as const;
 
 /** `ft:sgd:lr=1e-4` → `ft:sgd:lr=1e-4:batchSize=8:steps=1000` (missing lr, batch size, steps get the defaults). */
 export function withFtDefaults(spec: string): string {
@@ -66,6 +76,8 @@ export function runConfig(o: RunOnceOptions): SweepConfig {
     seeds: [o.seed],
     methods,
     limits: o.limitEval === undefined ? {} : { limitEval: o.limitEval },
+    ...(o.memory === undefined ? {} : { memory: o.memory }),
+    ...(o.device === undefined ? {} : { device: o.device }),
     out: o.out,
   };
 }

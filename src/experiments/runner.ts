@@ -1,6 +1,8 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import pLimit from "p-limit";
+import { defaultMemoryBytes } from "../kernels/plan.ts";
+import { DEFAULT_DEVICE, type Device } from "../model/runtime/providers.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { progressBar } from "../util/progress.ts";
 import { ENTK_VERSION } from "../version.ts";
@@ -25,6 +27,10 @@ export interface RunSweepOptions {
   quiet?: boolean;
   /** Stop at the first failed job instead of running the rest. */
   failFast?: boolean;
+  /** Memory budget of the whole run in bytes (overrides config.memory; default half the RAM), shared by the jobs. */
+  memoryBytes?: number;
+  /** Execution provider (overrides config.device; default cpu). */
+  device?: Device;
   log?: (message: string) => void;
 }
 
@@ -57,6 +63,9 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
   const signal = opts.signal ?? new AbortController().signal;
   const store = new ResultsStore(outDir);
   const machine = machineInfo();
+  // Jobs running at once each plan for their share of the budget, so that together they stay within it.
+  const jobMemoryBytes = Math.floor((opts.memoryBytes ?? config.memory ?? defaultMemoryBytes()) / concurrency);
+  const device = opts.device ?? config.device ?? DEFAULT_DEVICE;
 
   const all = expandJobs(config);
   const mine = selectShard(all, shard);
@@ -100,6 +109,8 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
       workDir,
       cacheDir: join(outDir, "cache", slug(job.group.replace("|", "--"))),
       signal: jobSignal,
+      memoryBytes: jobMemoryBytes,
+      device,
       log,
       record: (r) => ({
         schema: RECORD_SCHEMA,
@@ -109,6 +120,7 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
         seed: job.seed,
         method: job.method,
         hyperparameters: { ...job.hyperparameters, ...(r.hyperparameters ?? {}) },
+        ...(r.metric ? { metric: r.metric } : {}),
         dev: r.dev,
         test: r.test,
         model: { ...job.model, weightsHash: r.weightsHash },

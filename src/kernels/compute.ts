@@ -48,6 +48,8 @@ export interface KernelResult {
   kernels: Record<string, Partial<Record<KernelName, Float64Array>>>;
   gradDim?: number;
   plan: KernelPlan;
+  /** The contraction strategy asked for ("auto" picks per block). */
+  strategy: Strategy;
   timings: { gradients_s: number; contraction_s: number; total_s: number };
   /** Kernel blocks read from the cache vs computed. */
   blocks: { cached: number; computed: number };
@@ -103,6 +105,7 @@ export async function computeKernels(
   if (manifest) {
     const done = fromManifest(manifest, opts.cacheDir!, trainSrc, evalSrcs, pairs, filter);
     if (done) {
+      done.strategy = opts.strategy ?? "auto";
       done.gradDim = opts.params ? gradDim(opts.params, filter) : undefined;
       done.timings.total_s = (performance.now() - t0) / 1000;
       return done;
@@ -193,6 +196,7 @@ export async function computeKernels(
     kernels: {},
     gradDim: opts.params ? gradDim(opts.params, filter) : undefined,
     plan,
+    strategy: blockOpts.strategy,
     timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
     blocks: { cached: 0, computed: 0 },
   };
@@ -302,6 +306,7 @@ function fromManifest(
     sizes: {},
     kernels: {},
     plan: m.plan,
+    strategy: "auto",
     timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
     blocks: { cached: 0, computed: 0 },
   };

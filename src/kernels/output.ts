@@ -1,10 +1,24 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type MetricName, metricForTask } from "../data/metrics.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { readNpy, writeNpy } from "../util/npy.ts";
 import { ENTK_VERSION } from "../version.ts";
 import type { KernelResult } from "./compute.ts";
-import type { KernelName } from "./types.ts";
+import type { KernelName, Strategy } from "./types.ts";
+
+/**
+ * The files of a kernel directory (README "Kernel output layout"), named here only: writers and readers (the
+ * solvers' included) take the paths from these.
+ */
+export const kernelDirFile = {
+  meta: (dir: string) => join(dir, "meta.json"),
+  inputs: (dir: string, split: string) => join(dir, `inputs.${split}.jsonl`),
+  logits: (dir: string, split: string) => join(dir, `logits.${split}.npy`),
+  labels: (dir: string, split: string) => join(dir, `labels.${split}.npy`),
+  /** `name` is a formula, or a formula with the suffix `_flipped` (asymmetric_signgd's second kernel). */
+  kernel: (dir: string, name: string, split: string) => join(dir, `kernel.${name}.${split}.npy`),
+};
 
 /** One split's examples as recorded next to its kernels. */
 export interface SplitRecord {
@@ -14,15 +28,32 @@ export interface SplitRecord {
   logits: Float32Array;
 }
 
+/** The options a kernel run was asked for (snake_case, as the rest of meta.json), whoever ran it. */
+export interface KernelRunFlags {
+  binary: boolean;
+  exclude_embeddings: boolean;
+  exclude_head: boolean;
+  only_biases: boolean;
+  eval_splits: string[];
+  /** Eval examples kept per split (a seeded subsample), null for all. */
+  limit_eval: number | null;
+  device: string;
+  strategy: Strategy;
+  /** The sweep job the run belongs to (its content key), when a sweep ran it. */
+  job?: string;
+}
+
 /** Run description stored in meta.json besides what the kernel result itself provides. */
 export interface KernelMetaInput {
   task: string;
   template: string;
   label_word_ids: number[];
   binary: boolean;
+  /** The task's dev/test metric (docs/protocol.md §1.2), read back by the solvers. */
+  metric: MetricName;
   model: { id: string; revision?: string; weights_hash: string };
-  /** The command-line flags (parameter subsets, memory, strategy, ...). */
-  flags: Record<string, unknown>;
+  /** The options the run was asked for; what it then used is `plan`. */
+  flags: Partial<KernelRunFlags>;
   /** Extra timings (e.g. model loading) merged with the kernel phases'. */
   timings?: Record<string, number>;
   /** Kernel blocks read from the cache vs computed in this run. */
@@ -38,6 +69,8 @@ export interface KernelMeta extends KernelMetaInput {
   grad_dim: number | null;
   entk_version: string;
   timings: Record<string, number>;
+  /** The plan the kernels were computed with: the memory budget (a default resolved), block sizes, strategy. */
+  plan: { memory_bytes: number; eval_block: number; train_block: number; work_bytes: number; strategy: Strategy };
   /** Files are [n_train, C, n_split, C]; see the README section "Kernel output layout". */
   layout: string;
 }
@@ -65,20 +98,20 @@ export async function writeKernelOutputs(
           `${rec.logits.length / C} logit rows`,
       );
     await writeFileAtomic(
-      join(outDir, `inputs.${split}.jsonl`),
+      kernelDirFile.inputs(outDir, split),
       rec.inputs
         .map((x) => JSON.stringify({ input_ids: x.input_ids, mask_pos: x.mask_pos, label: x.label }))
         .join("\n") + (n > 0 ? "\n" : ""),
     );
-    await writeNpy(join(outDir, `logits.${split}.npy`), rec.logits, [n, C]);
+    await writeNpy(kernelDirFile.logits(outDir, split), rec.logits, [n, C]);
     await writeNpy(
-      join(outDir, `labels.${split}.npy`),
+      kernelDirFile.labels(outDir, split),
       Int32Array.from(rec.inputs, (x) => x.label),
       [n],
     );
     for (const [name, K] of Object.entries(result.kernels[split]) as [KernelName, Float64Array][]) {
       names.add(name);
-      await writeNpy(join(outDir, `kernel.${name}.${split}.npy`), K, [result.nTrain, C, n, C]);
+      await writeNpy(kernelDirFile.kernel(outDir, name, split), K, [result.nTrain, C, n, C]);
     }
   }
   const meta: KernelMeta = {
@@ -91,25 +124,66 @@ export async function writeKernelOutputs(
     grad_dim: result.gradDim ?? null,
     entk_version: ENTK_VERSION,
     timings: { ...metaIn.timings, ...result.timings },
+    plan: {
+      memory_bytes: result.plan.memoryBytes,
+      eval_block: result.plan.evalBlock,
+      train_block: result.plan.trainBlock,
+      work_bytes: result.plan.workBytes,
+      strategy: result.strategy,
+    },
     layout: "kernel.<name>.<split>.npy: float64 [n_train, C, n_split, C]; K[i,c,j,c'] = <g_c(train i), g_c'(split j)>",
   };
-  await writeFileAtomic(join(outDir, "meta.json"), `${JSON.stringify(meta, null, 2)}\n`);
+  await writeFileAtomic(kernelDirFile.meta(outDir), `${JSON.stringify(meta, null, 2)}\n`);
   return meta;
 }
 
-/** Read meta.json of a kernel directory (throws naming the file when absent, i.e. the run did not finish). */
-export function readKernelMeta(dir: string): KernelMeta {
-  const path = join(dir, "meta.json");
+/**
+ * What a reader can rely on in a kernel directory's meta.json: the fields the solvers need, checked against each
+ * other, and `metric` (directories written before it was recorded get the task name's metric, metricForTask). The
+ * rest is as written.
+ */
+export type StoredKernelMeta = Partial<KernelMeta> &
+  Pick<KernelMeta, "label_word_ids" | "binary" | "C" | "metric"> & { task?: string };
+
+/** Check a parsed meta.json (`path` prefixes every message). */
+export function parseKernelMeta(v: unknown, path: string): StoredKernelMeta {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error(`${path}: expected a JSON object`);
+  const meta = v as Record<string, unknown>;
+  const binary = meta.binary === true;
+  const lw = meta.label_word_ids;
+  if (!Array.isArray(lw) || lw.length < 2 || !lw.every((x) => Number.isInteger(x)))
+    throw new Error(`${path}: "label_word_ids" must be an array of at least 2 integers`);
+  if (binary && lw.length !== 2) throw new Error(`${path}: binary mode needs exactly 2 label words, got ${lw.length}`);
+  const C = binary ? 1 : lw.length;
+  if (meta.C !== undefined && meta.C !== C)
+    throw new Error(
+      `${path}: "C" is ${JSON.stringify(meta.C)} but ${lw.length} label words${binary ? " in binary mode" : ""} mean C = ${C}`,
+    );
+  const task = typeof meta.task === "string" ? meta.task : undefined;
+  let metric: MetricName;
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as KernelMeta;
+    metric = metricForTask(task, meta.metric);
+  } catch (err) {
+    throw new Error(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { ...meta, task, label_word_ids: lw as number[], binary, C, metric };
+}
+
+/** Read meta.json of a kernel directory (throws naming the file when absent, i.e. the run did not finish). */
+export function readKernelMeta(dir: string): StoredKernelMeta {
+  const path = kernelDirFile.meta(dir);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (err) {
     throw new Error(`${path}: cannot read kernel metadata (${(err as Error).message}); was \`entk kernel\` finished?`);
   }
+  return parseKernelMeta(raw, path);
 }
 
 /** Load one kernel: float64 [n_train, C, n_split, C]. */
 export function readKernel(dir: string, name: KernelName, split: string): { shape: number[]; data: Float64Array } {
-  const path = join(dir, `kernel.${name}.${split}.npy`);
+  const path = kernelDirFile.kernel(dir, name, split);
   const a = readNpy(path);
   if (a.dtype !== "float64" || a.shape.length !== 4) throw new Error(`${path}: expected float64 [n_train, C, n, C]`);
   return { shape: a.shape, data: a.data as Float64Array };

@@ -8,7 +8,7 @@ import { checkBudgetUpFront, defaultMemoryBytes } from "../kernels/plan.ts";
 import type { FactorSource, Formula, ParamFilter, Strategy } from "../kernels/types.ts";
 import { loadModel } from "../model/load.ts";
 import { createPromptModel } from "../model/prompt-model.ts";
-import type { Device } from "../model/runtime/providers.ts";
+import { DEFAULT_DEVICE, type Device } from "../model/runtime/providers.ts";
 import type { PromptInput } from "../model/types.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
@@ -40,8 +40,8 @@ export interface KernelJobOptions {
   quiet?: boolean;
   /** Stop at the next gradient chunk or kernel block (finished blocks stay cached). */
   signal?: AbortSignal;
-  /** The flags as given, recorded in meta.json. */
-  flags?: Record<string, unknown>;
+  /** The sweep job this run belongs to (its content key), recorded in meta.json. */
+  jobKey?: string;
 }
 
 /** Default cache root shared by all runs, so the test set is differentiated once per task and model. */
@@ -125,8 +125,19 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
       template: task.template,
       label_word_ids: labelWordIds,
       binary,
+      metric: task.metric,
       model: { id: weights.source.repoId ?? o.model, revision: weights.source.revision, weights_hash: weights.hash },
-      flags: o.flags ?? {},
+      flags: {
+        binary,
+        exclude_embeddings: !!o.filter?.excludeEmbeddings,
+        exclude_head: !!o.filter?.excludeHead,
+        only_biases: !!o.filter?.onlyBiases,
+        eval_splits: o.evalSplits ?? ["dev", "test"],
+        limit_eval: o.limitEval ?? null,
+        device: o.device ?? DEFAULT_DEVICE,
+        strategy: o.strategy ?? "auto",
+        ...(o.jobKey ? { job: o.jobKey } : {}),
+      },
       timings: { load_s: loadS, logits_s: logitsS },
       cache: { blocks_cached: result.blocks.cached, blocks_computed: result.blocks.computed },
     },

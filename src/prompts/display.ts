@@ -1,4 +1,4 @@
-import { bytesToUnicode } from "../tokenizer/synthetic.ts";
+import { bytesToUnicode } from "../tokenizer/byte-level.ts";
 import type { EntkTokenizer } from "../tokenizer/types.ts";
 
 let byteOf: Map<string, number> | undefined;

@@ -67,7 +67,8 @@ export function aggregate(records: ResultRecord[], opts: AggregateOptions = {}):
   const cells = new Map<string, Cell>();
   for (const [id, candidates] of bySeed) {
     const [k, method, task, seed] = JSON.parse(id) as [number, string, string, number];
-    const metric = taskInfo(task).metric;
+    // The metric the job recorded (a custom task's own); older records: the task name's (taskInfo).
+    const metric = candidates.find((r) => r.metric)?.metric ?? taskInfo(task).metric;
     const sorted = [...candidates].sort((a, b) =>
       configOrder(a) < configOrder(b) ? -1 : configOrder(a) > configOrder(b) ? 1 : 0,
     );

@@ -4,7 +4,10 @@ import { type MetricName, metricForTask } from "../data/metrics.ts";
 export interface TaskInfo {
   column: string;
   group: "single" | "pair" | "other";
-  /** acc, or binary F1 (positive class = label index 1) for MRPC and QQP (docs/protocol.md §1.2). */
+  /**
+   * The name's metric: acc, or binary F1 (positive class = label index 1) for MRPC and QQP (docs/protocol.md §1.2).
+   * Records that carry their task's own metric override it (aggregate).
+   */
   metric: MetricName;
   /** The column of the paper's Table 2 this task is comparable with, if any. */
   paper?: string;

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { type MetricName, metricForTask } from "../data/metrics.ts";
+import { existsSync } from "node:fs";
+import type { MetricName } from "../data/metrics.ts";
+import { kernelDirFile, readKernelMeta, type StoredKernelMeta } from "../kernels/output.ts";
 import { readNpy } from "../util/npy.ts";
 import { assertFinite, type Mat, mat } from "./matrix.ts";
 
@@ -24,7 +24,7 @@ export interface SolverSplit {
 
 export interface SolverInputs {
   dir: string;
-  meta: Record<string, unknown>;
+  meta: StoredKernelMeta;
   task?: string;
   formula: string;
   binary: boolean;
@@ -37,18 +37,6 @@ export interface SolverInputs {
 }
 
 const FLIPPED_SUFFIX = "_flipped";
-
-function readJson(path: string): Record<string, unknown> {
-  if (!existsSync(path)) throw new Error(`${path}: missing (expected the meta.json written by \`entk kernel\`)`);
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new Error(`${path}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error(`${path}: expected a JSON object`);
-  return v as Record<string, unknown>;
-}
 
 function readArray(path: string, what: string): { shape: number[]; data: ArrayLike<number> } {
   if (!existsSync(path)) throw new Error(`${path}: missing (expected ${what})`);
@@ -80,39 +68,23 @@ export function readSolverInputs(
   formula: string,
   opts: { needFlipped?: boolean; needLogits?: boolean } = {},
 ): SolverInputs {
-  const meta = readJson(join(dir, "meta.json"));
-  const binary = meta.binary === true;
-  const lw = meta.label_word_ids;
-  if (!Array.isArray(lw) || lw.length < 2 || !lw.every((x) => Number.isInteger(x)))
-    throw new Error(`${join(dir, "meta.json")}: "label_word_ids" must be an array of at least 2 integers`);
-  if (binary && lw.length !== 2)
-    throw new Error(`${join(dir, "meta.json")}: binary mode needs exactly 2 label words, got ${lw.length}`);
+  const metaPath = kernelDirFile.meta(dir);
+  if (!existsSync(metaPath))
+    throw new Error(`${metaPath}: missing (expected the meta.json written by \`entk kernel\`)`);
+  const meta = readKernelMeta(dir);
+  const { binary, C, task, metric } = meta;
   if (Array.isArray(meta.formulas) && !meta.formulas.includes(formula))
-    throw new Error(
-      `${join(dir, "meta.json")}: formula "${formula}" was not computed (formulas: ${meta.formulas.join(", ")})`,
-    );
-  const C = binary ? 1 : lw.length;
-  if (meta.C !== undefined && meta.C !== C)
-    throw new Error(
-      `${join(dir, "meta.json")}: "C" is ${JSON.stringify(meta.C)} but ${lw.length} label words${binary ? " in binary mode" : ""} mean C = ${C}`,
-    );
-  const numLabels = lw.length;
-  const task = typeof meta.task === "string" ? meta.task : undefined;
-  let metric: MetricName;
-  try {
-    metric = metricForTask(task, meta.metric);
-  } catch (err) {
-    throw new Error(`${join(dir, "meta.json")}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+    throw new Error(`${metaPath}: formula "${formula}" was not computed (formulas: ${meta.formulas.join(", ")})`);
+  const numLabels = meta.label_word_ids.length;
 
-  const trainKernelPath = join(dir, `kernel.${formula}.train.npy`);
+  const trainKernelPath = kernelDirFile.kernel(dir, formula, "train");
   if (!existsSync(trainKernelPath))
     throw new Error(`${trainKernelPath}: missing (expected the train–train kernel of "${formula}")`);
   let nTrain = -1;
 
   const splits: Partial<Record<SplitName, SolverSplit>> = {};
   for (const name of SPLITS) {
-    const kPath = join(dir, `kernel.${formula}.${name}.npy`);
+    const kPath = kernelDirFile.kernel(dir, formula, name);
     if (name !== "train" && !existsSync(kPath)) continue;
     const { K, n } = readKernel(kPath, nTrain, C, trainKernelPath);
     if (name === "train") {
@@ -122,13 +94,13 @@ export function readSolverInputs(
     }
     if (n === 0) continue; // an empty eval split has nothing to predict
     const split: SolverSplit = { name, n, K, labels: readLabels(dir, name, n, numLabels, kPath) };
-    const fPath = join(dir, `kernel.${formula}${FLIPPED_SUFFIX}.${name}.npy`);
+    const fPath = kernelDirFile.kernel(dir, `${formula}${FLIPPED_SUFFIX}`, name);
     if (opts.needFlipped || existsSync(fPath)) {
       const f = readKernel(fPath, nTrain, C, trainKernelPath);
       if (f.n !== n) throw new Error(`${fPath}: ${f.n} ${name} examples but ${kPath} has ${n}`);
       split.Kflipped = f.K;
     }
-    const lPath = join(dir, `logits.${name}.npy`);
+    const lPath = kernelDirFile.logits(dir, name);
     if (opts.needLogits || existsSync(lPath)) split.f0 = readLogits(lPath, n, C, binary, kPath);
     splits[name] = split;
   }
@@ -136,7 +108,7 @@ export function readSolverInputs(
 }
 
 function readLabels(dir: string, split: SplitName, n: number, numLabels: number, kPath: string): Int32Array {
-  const path = join(dir, `labels.${split}.npy`);
+  const path = kernelDirFile.labels(dir, split);
   const { shape, data } = readArray(path, `int32 labels [${n}]`);
   if (shape.length !== 1 || shape[0] !== n)
     throw new Error(`${path}: shape ${shapeStr(shape)}, expected [${n}] to match ${kPath}`);

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { scoreMetrics as evaluate, type MetricName, predictLabels } from "../data/metrics.ts";
+import { kernelDirFile } from "../kernels/output.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { writeNpy } from "../util/npy.ts";
 import { ENTK_VERSION } from "../version.ts";
@@ -160,7 +161,7 @@ export function solveKernels(kd: SolverInputs, opts: SolveOptions): SolveOutput 
       const out = solver.predict(model, { K: split.K, Kflipped: flippedOf(split), f0: f0Of(split) });
       const pred = predictLabels(out, split.n, kd.C);
       preds[name] = pred;
-      const targets = targetsFromLabels(split.labels, kd.C, kd.binary, join(kd.dir, `labels.${name}.npy`));
+      const targets = targetsFromLabels(split.labels, kd.C, kd.binary, kernelDirFile.labels(kd.dir, name));
       const loss = opts.solver === "logistic" ? logOddsCrossEntropy(out, targets) : meanSquaredError(out, targets);
       metrics[name] = { ...evaluate(pred, split.labels, kd.metric), loss, n: split.n };
     }

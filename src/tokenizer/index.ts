@@ -1,7 +1,7 @@
+export { bytesToUnicode } from "./byte-level.ts";
 export { loadTokenizer, tokenizerFromJson } from "./load.ts";
 export {
   buildTokenizerFiles,
-  bytesToUnicode,
   SYNTHETIC_PROMPT_WORDS,
   type SyntheticTokenizerOptions,
   writeTokenizerFiles,

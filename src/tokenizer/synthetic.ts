@@ -7,6 +7,7 @@ import {
   ROBERTA_TOKENIZER_CONFIG,
   robertaTokenizerJson,
 } from "./bpe-gpt2.ts";
+import { bytesToUnicode } from "./byte-level.ts";
 
 /**
  * Words every synthetic tokenizer holds as one token with a leading space (`Ġword` in BPE, `word` in WordPiece):
@@ -142,15 +143,6 @@ const COMMON_WORDS: readonly string[] = [
 ];
 
 const ROBERTA_SPECIALS = ROBERTA_LEADING_SPECIALS;
-
-/** GPT-2's bytes_to_unicode: printable bytes map to themselves, the rest to U+0100 upwards, in byte order. */
-export function bytesToUnicode(): string[] {
-  const table: string[] = new Array(256);
-  const direct = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-  let n = 0;
-  for (let b = 0; b < 256; b++) table[b] = String.fromCodePoint(direct(b) ? b : 256 + n++);
-  return table;
-}
 
 function addedToken(id: number, content: string, extra: { lstrip?: boolean; normalized?: boolean } = {}) {
   return {

@@ -7,6 +7,7 @@ import { canonicalJson } from "../util/canonical.ts";
 import { progressBar } from "../util/progress.ts";
 import { loadCheckpointInto, replaceCheckpoint } from "./checkpoint-dir.ts";
 import { clipCoefficient, globalGradNorm } from "./clip.ts";
+import { FINETUNE_DEFAULTS } from "./defaults.ts";
 import { evaluate } from "./evaluate.ts";
 import { createOptimizer, type OptimizerKind } from "./optimizers.ts";
 import { Rng } from "./rng.ts";
@@ -22,20 +23,20 @@ export interface FinetuneHyperparams {
   batchSize: number;
   /** Number of optimizer steps (the reference's max_steps; see `finetune` on its extra lr-0 step). */
   steps: number;
-  /** Evaluate dev every N steps (default 100), or at each epoch end ("epoch", the reference's behaviour). */
+  /** Evaluate dev every N steps, or at each epoch end ("epoch", the reference's behaviour). */
   evalEvery: number | "epoch";
-  /** Linear warmup steps (default 0). */
+  /** Linear warmup steps. */
   warmupSteps: number;
-  /** Weight decay (default 0), on all but biases and LayerNorm weights. */
+  /** Weight decay, on all but biases and LayerNorm weights. */
   weightDecay: number;
-  /** Global gradient-norm clip (default 1.0; 0 disables). */
+  /** Global gradient-norm clip (0 disables). */
   maxGradNorm: number;
   seed: number;
   /** Dev selection metric: acc, or f1 (positive class 1) for MRPC/QQP. */
   metric: MetricName;
 }
 
-/** The hyperparameters with defaults. */
+/** The hyperparameters with defaults (FINETUNE_DEFAULTS). */
 type Defaulted = "evalEvery" | "warmupSteps" | "weightDecay" | "maxGradNorm";
 
 export interface FinetuneOptions
@@ -121,23 +122,23 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     lr: o.lr,
     batchSize: o.batchSize,
     steps: o.steps,
-    evalEvery: o.evalEvery ?? 100,
-    warmupSteps: o.warmupSteps ?? 0,
-    weightDecay: o.weightDecay ?? 0,
-    maxGradNorm: o.maxGradNorm ?? 1.0,
+    evalEvery: o.evalEvery ?? FINETUNE_DEFAULTS.evalEvery,
+    warmupSteps: o.warmupSteps ?? FINETUNE_DEFAULTS.warmupSteps,
+    weightDecay: o.weightDecay ?? FINETUNE_DEFAULTS.weightDecay,
+    maxGradNorm: o.maxGradNorm ?? FINETUNE_DEFAULTS.maxGradNorm,
     seed: o.seed,
     metric: o.metric,
   };
   const { evalEvery, warmupSteps, weightDecay, maxGradNorm } = hp;
-  const evalBatchSize = o.evalBatchSize ?? 8;
+  const evalBatchSize = o.evalBatchSize ?? FINETUNE_DEFAULTS.evalBatchSize;
   validate(o, evalEvery, warmupSteps);
   const { model, outDir } = o;
   const params = model.params;
   // The run's identity for resume (compared as canonical JSON).
   const config: Record<string, unknown> = {
     ...hp,
-    betas: o.betas ?? [0.9, 0.999],
-    eps: o.eps ?? 1e-8,
+    betas: o.betas ?? FINETUNE_DEFAULTS.betas,
+    eps: o.eps ?? FINETUNE_DEFAULTS.eps,
     nTrain: o.train.length,
     nDev: o.dev.length,
     nTest: o.test?.length ?? 0,

@@ -1,7 +1,9 @@
 /**
- * xoshiro128** (Blackman & Vigna 2018): entk's one 32-bit PRNG core. Its whole state is four uint32 words, so it
- * can be snapshotted exactly; subclasses decide how a seed becomes that state. The all-zero state is a fixed
- * point, so seeding replaces it.
+ * xoshiro128** (Blackman & Vigna 2018): the 32-bit PRNG core of entk's own seeded streams (training's shuffles
+ * and dropout seeds, model initialization). Two other generators exist for compatibility: MT19937
+ * (src/data/mt19937.ts) reproduces numpy's LM-BFF splits, mulberry32 (src/model/dropout.ts) the dropout masks of
+ * recorded results. Its whole state is four uint32 words, so it can be snapshotted exactly; subclasses decide how
+ * a seed becomes that state. The all-zero state is a fixed point, so seeding replaces it.
  */
 export class Xoshiro128 {
   protected readonly s = new Uint32Array(4);

@@ -59,8 +59,12 @@ print(json.dumps(out))`;
     expect(r.top).toHaveLength(5);
     r.top.forEach((row, i) => {
       expect(row.eigenvalue).toBeCloseTo(ref[i].w, 9);
-      row.train.energy.forEach((e, t) => expect(e).toBeCloseTo(ref[i].e[t], 9));
-      row.train.share.forEach((s, t) => expect(s).toBeCloseTo(ref[i].s[t], 9));
+      row.train.energy.forEach((e, t) => {
+        expect(e).toBeCloseTo(ref[i].e[t], 9);
+      });
+      row.train.share.forEach((s, t) => {
+        expect(s).toBeCloseTo(ref[i].s[t], 9);
+      });
       expect(row.train.share[0] + row.train.share[1]).toBeCloseTo(1, 12);
     });
   });

@@ -57,6 +57,8 @@ methods:
     expect(configHash(a)).toBe(configHash(b));
     expect(configHash({ ...a, out: "elsewhere", description: "notes" })).toBe(configHash(a));
     expect(configHash({ ...a, seeds: [13] })).not.toBe(configHash(a));
+    // Where the jobs run is not what they compute.
+    expect(configHash({ ...a, memory: 2 ** 33, device: "cuda" })).toBe(configHash(a));
   });
 
   it("names the bad key path and the YAML line, and says what was expected", () => {
@@ -90,6 +92,9 @@ methods:
     [{ ...base, limits: { limitEval: 0 } }, "limits.limitEval", "an integer >= 1"],
     [{ ...base, data: { dir: "d", mode: "5-shot" } }, "data.mode", '"k-shot-1k-test"'],
     [{ ...base, methods: [] }, "methods", "non-empty list"],
+    [{ ...base, memory: "lots" }, "memory", 'a size like "8GB"'],
+    [{ ...base, memory: 0 }, "memory", "an integer >= 1"],
+    [{ ...base, device: "tpu" }, "device", '"cpu", "cuda"'],
     [
       { ...base, methods: [{ kind: "ft", optimizer: "sgd", lr: 1, batchSize: 1, steps: 1, tasks: ["QQP"] }] },
       "methods[0].tasks[0]",
@@ -128,6 +133,15 @@ methods:
     expect(e.path).toBe(path);
     expect(e.message).toContain(text);
     expect(e.message.startsWith(`x.json: ${path}: `)).toBe(true);
+  });
+
+  it("takes the memory budget as a size or bytes, and the device", () => {
+    expect(validateSweepConfig({ ...base, memory: "8GB", device: "cuda" })).toMatchObject({
+      memory: 8 * 2 ** 30,
+      device: "cuda",
+    });
+    expect(validateSweepConfig({ ...base, memory: 123456 }).memory).toBe(123456);
+    expect(validateSweepConfig(base)).not.toHaveProperty("memory");
   });
 
   it("reports YAML syntax errors and duplicate keys with a line", () => {

@@ -54,6 +54,23 @@ function fake(opts: { failTask?: string; delayMs?: number } = {}) {
 const quiet = { quiet: true, log: () => {} };
 
 describe("runSweep", () => {
+  it("jobs running at once share the memory budget; the device reaches every job", async () => {
+    const seen: [number, string][] = [];
+    const f = fake({ delayMs: 5 });
+    const ex: Executor = (job, ctx) => {
+      seen.push([ctx.memoryBytes, ctx.device]);
+      return f.ex(job, ctx);
+    };
+    const c = config(tmp(), { memory: "8GB", device: "cuda" });
+    await runSweep(c, { ...quiet, executor: ex, concurrency: 2 });
+    expect(seen.length).toBe(12);
+    for (const s of seen) expect(s).toEqual([4 * 2 ** 30, "cuda"]);
+    // Options override the config.
+    seen.length = 0;
+    await runSweep(c, { ...quiet, executor: ex, concurrency: 3, memoryBytes: 3000, device: "cpu", outDir: tmp() });
+    for (const s of seen) expect(s).toEqual([1000, "cpu"]);
+  });
+
   it("runs every job once, writes one records file per job with full records, and a merged results.jsonl", async () => {
     const out = tmp();
     const f = fake();

@@ -35,7 +35,9 @@ print(json.dumps({"sigma": float(sigma), "linear": (A @ B.T).ravel().tolist(),
     expect(p.gamma).toBe(1 / 5);
     for (const f of CLASSIC_FORMULAS) {
       const k = scalarKernel(f, a, b, p);
-      (ref[f] as number[]).forEach((v, i) => expect(k[i]).toBeCloseTo(v, 10));
+      (ref[f] as number[]).forEach((v, i) => {
+        expect(k[i]).toBeCloseTo(v, 10);
+      });
     }
   });
 

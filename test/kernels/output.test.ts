@@ -31,6 +31,7 @@ describe("kernel output directory", () => {
           template: "*cls**sent_0*_It_was*mask*.*sep+*",
           label_word_ids: [3, 7],
           binary: false,
+          metric: "acc",
           model: { id: "tiny", weights_hash: "abc" },
           flags: { exclude_head: false },
         },
@@ -66,6 +67,8 @@ describe("kernel output directory", () => {
         "entk_version",
         "timings",
         "grad_dim",
+        "metric",
+        "plan",
       ])
         expect(m).toHaveProperty(k);
       expect(
@@ -109,7 +112,15 @@ print(json.dumps(out))`;
         "/nonexistent-entk",
         res,
         { train: { inputs: [], logits: new Float32Array() } },
-        { task: "t", template: "", label_word_ids: [], binary: false, model: { id: "", weights_hash: "" }, flags: {} },
+        {
+          task: "t",
+          template: "",
+          label_word_ids: [],
+          binary: false,
+          metric: "acc",
+          model: { id: "", weights_hash: "" },
+          flags: {},
+        },
         ["sgd"],
       ),
     ).rejects.toThrow(/split "train" has 1 kernel columns but 0 inputs/);

@@ -25,6 +25,21 @@ describe("aggregation (docs/protocol.md §1.2)", () => {
     expect(find(cells, "kernel:sgd:logistic", "MRPC")?.seeds.length).toBe(1);
   });
 
+  it("a record's own metric (a custom task's) decides, not the task name", () => {
+    const mk = (reg: number, dev: Record<string, number>, test: Record<string, number>) => ({
+      ...rec("my-task", "kernel:sgd:lstsq", 13, { reg }, dev, test),
+      metric: "f1" as const,
+    });
+    // By dev acc reg 0 wins, by dev F1 reg 0.1.
+    const cells = aggregate([
+      mk(0, { acc: 0.9, f1: 0.5 }, { acc: 0.8, f1: 0.4 }),
+      mk(0.1, { acc: 0.6, f1: 0.7 }, { acc: 0.7, f1: 0.6 }),
+    ]);
+    const cell = find(cells, "kernel:sgd:lstsq", "my-task");
+    expect(cell?.metric).toBe("f1");
+    expect(cell?.seeds.map((s) => [s.record.hyperparameters.reg, s.test])).toEqual([[0.1, 0.6]]);
+  });
+
   it("the tie-break does not depend on record order", () => {
     const shuffled = handExample().reverse();
     const lstsq = find(aggregate(shuffled), "kernel:sgd:lstsq", "MRPC");

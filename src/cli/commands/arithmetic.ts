@@ -16,9 +16,9 @@ import {
 } from "../../analyses/edit-job.ts";
 import type { EditedModel } from "../../analyses/edited-model.ts";
 import { TaskVectorError } from "../../analyses/task-vectors.ts";
-import { DEVICES, type Device } from "../../model/runtime/providers.ts";
+import type { Device } from "../../model/runtime/providers.ts";
 import { progressBar } from "../../util/progress.ts";
-import { intArg, listArg, taskFromFlag, usageError } from "../args.ts";
+import { deviceOption, intArg, listArg, taskFromFlag, usageError } from "../args.ts";
 
 const list = listArg((s: string) => s, "values");
 
@@ -43,7 +43,7 @@ function addCommon(cmd: Command): Command {
     .requiredOption("--vectors <list>", "one task vector per task (`entk task-vector`), same order", list)
     .requiredOption("--split-dirs <list>", "one split directory per task (dev and test are read), same order", list)
     .option("--limit-eval <n>", "seeded subsample of N dev and N test examples per task", intArg(1))
-    .addOption(new Option("--device <device>", "execution provider").choices(DEVICES).default("cpu"))
+    .addOption(deviceOption())
     .requiredOption("--out <dir>", "output directory")
     .option("--quiet", "no progress bar");
 }

@@ -1,11 +1,14 @@
 import { type Command, Option } from "commander";
+import type { Device } from "../../model/runtime/providers.ts";
 import { runFinetune } from "../../pipelines/finetune.ts";
+import { FINETUNE_DEFAULTS as D } from "../../training/defaults.ts";
 import { engineModelFactory } from "../../training/engine-model.ts";
 import { OPTIMIZER_KINDS } from "../../training/optimizers.ts";
 import type { FinetuneHyperparams, FinetuneResult } from "../../training/trainer.ts";
 import type { FinetuneModelFactory } from "../../training/types.ts";
 import {
   addTaskOverrideOptions,
+  deviceOption,
   intArg,
   numberArg,
   seedArg,
@@ -27,6 +30,7 @@ interface FinetuneCliOpts extends TaskOverrideFlags, Omit<FinetuneHyperparams, "
   splitDir: string;
   model: string;
   evalBatchSize: number;
+  device: Device;
   snapshotEvery?: number;
   limitTest?: number;
   skipBadRows?: boolean;
@@ -50,9 +54,9 @@ export function formatFinetuneResult(r: FinetuneResult): string {
 
 /**
  * `entk finetune`: prompt-based fine-tuning baseline (docs/protocol.md §7.1). `createModel` builds the trainable model
- * (default: the engine's; tests may pass their own).
+ * (default: the engine's on --device; tests may pass their own).
  */
-export function registerFinetune(program: Command, createModel: FinetuneModelFactory = engineModelFactory()): void {
+export function registerFinetune(program: Command, createModel?: FinetuneModelFactory): void {
   const command = program
     .command("finetune")
     .description(
@@ -67,26 +71,33 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
     .requiredOption("--split-dir <dir>", "k-shot split directory with the task's train/dev/test files")
     .requiredOption("--model <dir|repo-id>", "model directory or Hugging Face repo id")
     .requiredOption("--out <dir>", "output directory")
-    .addOption(new Option("--optimizer <name>", "optimizer").choices(OPTIMIZER_KINDS).default("adam"))
-    .addOption(new Option("--lr <x>", "peak learning rate").argParser(nonNegNumber).default(5e-5))
-    .addOption(new Option("--batch-size <n>", "training batch size").argParser(positiveInt).default(8))
-    .addOption(new Option("--steps <n>", "optimizer steps").argParser(positiveInt).default(1000))
+    .addOption(new Option("--optimizer <name>", "optimizer").choices(OPTIMIZER_KINDS).default(D.optimizer))
+    .addOption(new Option("--lr <x>", "peak learning rate").argParser(nonNegNumber).default(D.lr))
+    .addOption(new Option("--batch-size <n>", "training batch size").argParser(positiveInt).default(D.batchSize))
+    .addOption(new Option("--steps <n>", "optimizer steps").argParser(positiveInt).default(D.steps))
     .addOption(
       new Option("--eval-every <n|epoch>", "evaluate dev every n steps, or at each epoch end (the reference)")
         .argParser(evalEveryArg)
-        .default(100),
+        .default(D.evalEvery),
     )
-    .addOption(new Option("--warmup-steps <n>", "linear warmup steps").argParser(nonNegInt).default(0))
+    .addOption(new Option("--warmup-steps <n>", "linear warmup steps").argParser(nonNegInt).default(D.warmupSteps))
     .addOption(
       new Option("--weight-decay <x>", "weight decay (not on biases and LayerNorm weights)")
         .argParser(nonNegNumber)
-        .default(0),
+        .default(D.weightDecay),
     )
     .addOption(
-      new Option("--max-grad-norm <x>", "global gradient-norm clipping; 0 disables").argParser(nonNegNumber).default(1),
+      new Option("--max-grad-norm <x>", "global gradient-norm clipping; 0 disables")
+        .argParser(nonNegNumber)
+        .default(D.maxGradNorm),
     )
-    .addOption(new Option("--seed <n>", "seed of the shuffling and dropout generators").argParser(seedArg).default(42))
-    .addOption(new Option("--eval-batch-size <n>", "evaluation batch size").argParser(positiveInt).default(8))
+    .addOption(
+      new Option("--seed <n>", "seed of the shuffling and dropout generators").argParser(seedArg).default(D.seed),
+    )
+    .addOption(deviceOption())
+    .addOption(
+      new Option("--eval-batch-size <n>", "evaluation batch size").argParser(positiveInt).default(D.evalBatchSize),
+    )
     .addOption(
       new Option(
         "--snapshot-every <n>",
@@ -116,7 +127,7 @@ export function registerFinetune(program: Command, createModel: FinetuneModelFac
         task,
         splitDir: o.splitDir,
         model: o.model,
-        createModel,
+        createModel: createModel ?? engineModelFactory({ device: o.device }),
         optimizer: o.optimizer,
         lr: o.lr,
         batchSize: o.batchSize,

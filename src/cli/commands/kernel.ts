@@ -1,10 +1,17 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
-import { parseBytes } from "../../kernels/plan.ts";
+import { type Command, Option } from "commander";
 import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels/types.ts";
-import { DEVICES, type Device } from "../../model/runtime/providers.ts";
+import type { Device } from "../../model/runtime/providers.ts";
 import { defaultCacheDir, runKernelJob } from "../../pipelines/kernel-job.ts";
 import { hfOffline } from "../../util/hf-cache.ts";
-import { choiceListArg, intArg } from "../args.ts";
+import {
+  addTaskOverrideOptions,
+  choiceListArg,
+  deviceOption,
+  intArg,
+  memoryArg,
+  type TaskOverrideFlags,
+  taskWithOverrides,
+} from "../args.ts";
 
 const EVAL_SPLITS = ["dev", "test"] as const;
 const unique =
@@ -13,15 +20,7 @@ const unique =
 const parseFormulas = unique(choiceListArg(FORMULAS, "formula"));
 const parseEvalSplits = unique(choiceListArg(EVAL_SPLITS, "split"));
 
-function parseMemory(v: string): number {
-  try {
-    return parseBytes(v);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message.replace(/^--memory: /, ""));
-  }
-}
-
-interface KernelFlags {
+interface KernelFlags extends TaskOverrideFlags {
   model: string;
   revision?: string;
   task: string;
@@ -44,7 +43,7 @@ interface KernelFlags {
 }
 
 export function registerKernel(program: Command): void {
-  program
+  const command = program
     .command("kernel")
     .description(
       "compute exact eNTKs (sgd, signgd, asymmetric_signgd) of a prompt MLM on a k-shot split; writes kernels, " +
@@ -77,23 +76,24 @@ export function registerKernel(program: Command): void {
       "use a seeded subsample of n examples of each eval split, the same for every seed (default: all)",
       intArg(1),
     )
-    .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", parseMemory)
-    .addOption(new Option("--device <device>", "execution provider").choices(DEVICES).default("cpu"))
+    .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", memoryArg)
+    .addOption(deviceOption())
     .addOption(new Option("--strategy <s>", "contraction strategy").choices(STRATEGIES).default("auto"))
     .option(
       "--cache-dir <dir>",
       `cache for gradient factors and kernel blocks (default: ${defaultCacheDir()}, or $ENTK_CACHE_DIR)`,
     )
-    .option("--no-cache", "do not read or write the cache")
+    .option("--no-cache", "do not read or write the cache");
+  addTaskOverrideOptions(command)
     .option("--offline", "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)")
     .requiredOption("--out <dir>", "output directory")
     .option("--quiet", "no progress bar")
-    .action(async (o: KernelFlags) => {
+    .action(async (o: KernelFlags, cmd: Command) => {
       const meta = await runKernelJob({
         model: o.model,
         revision: o.revision,
         offline: o.offline || hfOffline(),
-        task: o.task,
+        task: taskWithOverrides(cmd, o.task, o),
         splitDir: o.splitDir,
         formulas: o.formulas,
         binary: o.binary,
@@ -106,17 +106,6 @@ export function registerKernel(program: Command): void {
         out: o.out,
         cacheDir: o.cache ? o.cacheDir : false,
         quiet: o.quiet,
-        flags: {
-          binary: !!o.binary,
-          exclude_embeddings: !!o.excludeEmbeddings,
-          exclude_head: !!o.excludeHead,
-          only_biases: !!o.onlyBiases,
-          eval_splits: o.evalSplits,
-          limit_eval: o.limitEval ?? null,
-          memory: o.memory ?? null,
-          device: o.device,
-          strategy: o.strategy,
-        },
       });
       const t = meta.timings;
       process.stderr.write(

@@ -1,8 +1,8 @@
 import { type Command, Option } from "commander";
 import { LOCALIZED_SHARE } from "../../analyses/localization.ts";
 import { runLocalization } from "../../analyses/localization-job.ts";
-import { DEVICES, type Device } from "../../model/runtime/providers.ts";
-import { intArg, listArg, taskFromFlag, usageError } from "../args.ts";
+import type { Device } from "../../model/runtime/providers.ts";
+import { deviceOption, intArg, listArg, taskFromFlag, usageError } from "../args.ts";
 
 const names = listArg((s: string) => s, "names");
 
@@ -34,7 +34,7 @@ export function registerLocalization(program: Command): void {
     .option("--heldout <n>", "held-out examples per task for the Nyström extension (0 = none)", intArg(0), 64)
     .addOption(new Option("--heldout-split <split>", "held-out split").choices(["dev", "test"]).default("test"))
     .option("--top-k <k>", "eigenfunctions to report", intArg(1), 20)
-    .addOption(new Option("--device <device>", "execution provider").choices(DEVICES).default("cpu"))
+    .addOption(deviceOption())
     .requiredOption("--out <dir>", "output directory (localization.json, localization.svg)")
     .option("--json", "print the JSON report")
     .action(async (f: Flags, cmd: Command) => {

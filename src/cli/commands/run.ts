@@ -1,8 +1,9 @@
 import { type Command, Option } from "commander";
 import { SPLIT_MODES, type SplitMode } from "../../experiments/config.ts";
 import type { ResultRecord } from "../../experiments/records.ts";
-import { type RunOnceOptions, runOnce } from "../../experiments/run-once.ts";
-import { intArg, listArg, seedArg } from "../args.ts";
+import { RUN_FT_DEFAULTS, type RunOnceOptions, runOnce } from "../../experiments/run-once.ts";
+import { DEFAULT_DEVICE } from "../../model/runtime/providers.ts";
+import { deviceOption, intArg, listArg, memoryArg, seedArg } from "../args.ts";
 import { formatPercentMetrics } from "../format.ts";
 
 const methodsArg = listArg((s) => s, "methods");
@@ -38,8 +39,9 @@ export function registerRun(program: Command): void {
     .requiredOption(
       "--methods <list>",
       "comma-separated methods: kernel:<sgd|signgd|asymmetric_signgd>:<lstsq|logistic|svc|svr|asym>[:key=value]... " +
-        "and ft:<sgd|signgd|adam>[:lr=X][:bs=N][:steps=N][:evalEvery=N]... (missing lr, bs, steps: 5e-5, 8, 1000, as " +
-        "`entk finetune`), e.g. kernel:sgd:lstsq,kernel:signgd:logistic:reg=0.01,ft:adam:lr=1e-5:bs=8:steps=1000",
+        `and ft:<sgd|signgd|adam>[:lr=X][:bs=N][:steps=N][:evalEvery=N]... (missing lr, bs, steps: ${RUN_FT_DEFAULTS.lr.toExponential()}, ` +
+        `${RUN_FT_DEFAULTS.batchSize}, ${RUN_FT_DEFAULTS.steps}, as \`entk finetune\`), e.g. ` +
+        "kernel:sgd:lstsq,kernel:signgd:logistic:reg=0.01,ft:adam:lr=1e-5:bs=8:steps=1000",
       methodsArg,
     )
     .option(
@@ -53,6 +55,8 @@ export function registerRun(program: Command): void {
       "use a seeded subsample of n dev and n test examples, the same for every seed (default: all)",
       intArg(1),
     )
+    .option("--memory <size>", "memory budget, e.g. 8GB (default: half the RAM)", memoryArg)
+    .addOption(deviceOption(DEFAULT_DEVICE))
     .option("--out <dir>", "results store (records/, results.jsonl, jobs/, cache/)", "runs/entk-run")
     .option("--json", "print the result records as JSON Lines")
     .option("--quiet", "no progress output (job log lines)")
@@ -71,6 +75,8 @@ export function registerRun(program: Command): void {
           dataDir: o.dataDir,
           mode: o.mode,
           limitEval: o.limitEval,
+          memory: o.memory,
+          device: o.device,
           out: o.out,
           signal: ac.signal,
           quiet: o.quiet,

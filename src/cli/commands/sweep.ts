@@ -4,7 +4,8 @@ import { expandJobs } from "../../experiments/jobs.ts";
 import { runSweep } from "../../experiments/runner.ts";
 import { parseShard, type Shard, selectShard } from "../../experiments/shard.ts";
 import { ResultsStore } from "../../experiments/store.ts";
-import { intArg } from "../args.ts";
+import { DEFAULT_DEVICE, type Device } from "../../model/runtime/providers.ts";
+import { deviceOption, intArg, memoryArg } from "../args.ts";
 
 function shardArg(v: string): Shard {
   try {
@@ -23,6 +24,8 @@ interface SweepOpts {
   failFast?: boolean;
   quiet?: boolean;
   dryRun?: boolean;
+  memory?: number;
+  device?: Device;
 }
 
 export function registerSweep(program: Command): void {
@@ -50,6 +53,13 @@ export function registerSweep(program: Command): void {
         .argParser(positiveInt)
         .default(1),
     )
+    .option(
+      "--memory <size>",
+      "memory budget of the whole sweep, e.g. 8GB, shared by the jobs running at once (default: the config's " +
+        "`memory`, else half the RAM)",
+      memoryArg,
+    )
+    .addOption(deviceOption(`the config's \`device\`, else ${DEFAULT_DEVICE}`))
     .option("--out <dir>", "output directory (default: the config's `out`)")
     .option("--fail-fast", "stop at the first failed job (default: run the rest, report failures at the end)")
     .option("--dry-run", "list the jobs (key, done or not) without running anything")
@@ -95,6 +105,8 @@ export function registerSweep(program: Command): void {
           signal: ac.signal,
           quiet: opts.quiet,
           failFast: opts.failFast,
+          memoryBytes: opts.memory,
+          device: opts.device,
         });
         process.stderr.write(
           `sweep: ${s.ran} jobs ran, ${s.alreadyDone} were already done, ${s.failed.length} failed (of ${s.inShard} in this shard); results in ${s.outDir}\n`,

@@ -59,11 +59,6 @@ interface InitRec {
 
 const ONNX_DTYPE: Record<DType, number> = { float32: 1, float64: 11, int64: 7, bool: 9 };
 
-/** The ONNX element type code of a dtype (TensorProto.DataType). */
-export function onnxDType(dtype: DType): number {
-  return ONNX_DTYPE[dtype];
-}
-
 class Value implements Tensor {
   constructor(
     readonly name: string,

@@ -18,10 +18,6 @@ export interface GraphLike {
   readonly floatType: DType;
 }
 
-export function isFloat(dtype: DType): boolean {
-  return dtype === "float32" || dtype === "float64";
-}
-
 export function rank(t: Tensor): number {
   return t.shape.length;
 }

@@ -7,6 +7,9 @@ import { MODEL_HEADER } from "../graph/graph.ts";
 export const DEVICES = ["cpu", "cuda", "webgpu"] as const;
 export type Device = (typeof DEVICES)[number];
 
+/** The provider used when none is asked for. */
+export const DEFAULT_DEVICE: Device = "cpu";
+
 export interface ProviderStatus {
   device: Device;
   /** ORT was built with / ships this provider (`bundled`) or can load it as a separate library. */

@@ -24,8 +24,6 @@ const DEFAULTS = {
   attention_probs_dropout_prob: 0.1,
 } as const;
 
-export const SUPPORTED_MODEL_TYPES = ["roberta", "bert"] as const;
-
 export class ConfigError extends Error {}
 
 export function parseModelConfig(raw: unknown, source = "config.json"): ModelConfig {
