@@ -167,7 +167,14 @@ async function main() {
     tokens: facts.tokens,
     finished: facts.finished,
     heldout,
-    zeroShot: zs.map((r) => ({ task: r.task, split: r.split, where: r.where, n: r.n, acc: r.acc })),
+    zeroShot: zs.map((r) => ({
+      task: r.task,
+      split: r.split,
+      where: r.where,
+      n: r.n,
+      acc: r.acc,
+      top: r.topClassShare,
+    })),
     bytes: statSync(join(out, "model.safetensors")).size,
   };
   console.log(JSON.stringify(result));
@@ -192,7 +199,8 @@ function card(c: {
   const hp = c.facts.hp;
   const last = c.curve[c.curve.length - 1];
   const zsRows = c.zs.map(
-    (r) => `| ${r.task} | ${r.where} | ${r.split} | ${r.n} | ${pct(r.acc)} | ${r.metric === "f1" ? pct(r.f1!) : ""} |`,
+    (r) =>
+      `| ${r.task} | ${r.where} | ${r.split} | ${r.n} | ${pct(r.acc)} | ${r.metric === "f1" ? pct(r.f1!) : ""} | ${pct(r.topClassShare)} |`,
   );
   const src = c.manifest.sources.map(
     (s) =>
@@ -264,10 +272,11 @@ Held-out masked-LM (the shipped float16 weights, every held-out window, masking 
 ${last.heldoutLoss.toFixed(3)}, top-1 ${pct(last.heldoutTop1)}.
 
 Zero-shot prompt accuracy (no training; argmax over the task's label words at \`<mask>\` with its LM-BFF template,
-docs/protocol.md §1.2):
+docs/protocol.md §1.2). "Most-predicted class" is the share of examples given the most frequent answer: 100% means
+the model gives every example the same label word, i.e. it has not learned the task's distinction zero-shot:
 
-| task | data | split | n | accuracy | F1 |
-|---|---|---|---|---|---|
+| task | data | split | n | accuracy | F1 | most-predicted class |
+|---|---|---|---|---|---|---|
 ${zsRows.join("\n")}
 
 ${sst2 ? `Target zero-shot GLUE-SST-2 dev ≥ 60% (the SST-2 row: its test set is GLUE-SST-2's dev set): ${sst2.acc >= 0.6 ? "reached" : "not reached"} (${pct(sst2.acc)}).` : "LM-BFF rows appear when the card is built with `ENTK_LMBFF_DIR` set (the target zero-shot GLUE-SST-2 dev ≥ 60% is measured there)."}

@@ -13,6 +13,8 @@ export interface ZeroShotResult extends ScoredMetrics {
   task: string;
   split: SplitName;
   n: number;
+  /** The share of the examples given the most often predicted class (1: the same answer for every example). */
+  topClassShare: number;
 }
 
 /**
@@ -43,5 +45,8 @@ export async function zeroShot(
     examples.map((e) => e.label),
     data.metric,
   );
-  return { task: task.name, split, n: examples.length, ...m };
+  const counts = new Map<number, number>();
+  for (const p of pred) counts.set(p, (counts.get(p) ?? 0) + 1);
+  const topClassShare = Math.max(...counts.values()) / pred.length;
+  return { task: task.name, split, n: examples.length, topClassShare, ...m };
 }
