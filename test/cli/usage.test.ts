@@ -37,6 +37,7 @@ const MISSING: Record<string, RegExp> = {
   kernel: /required option '--model <dir\|repo-id>' not specified/,
   solve: /required option '--kernels <dir>' not specified/,
   finetune: /required option '--task <name\|file>' not specified/,
+  pretrain: /required option '--train <files>' not specified/,
   run: /required option '--task <name>' not specified/,
   sweep: /missing required argument 'config'/,
   report: /required option '--out <file\.md>' not specified/,

@@ -30,7 +30,7 @@ export function registerPretrain(program: Command): void {
     .command("pretrain")
     .summary("masked-LM pretraining (RoBERTa recipe) of a new or existing model")
     .description(
-      "RoBERTa-style masked-LM pretraining: packed sequences, dynamic 15% masking (80/10/10), dropout, AdamW with " +
+      "masked-LM pretraining in RoBERTa's recipe: packed sequences, dynamic 15% masking (80/10/10), dropout, AdamW with " +
         "warmup and linear decay, gradient accumulation; writes OUT/model (Hugging Face layout), OUT/curve.jsonl " +
         "(held-out MLM loss and top-1), OUT/result.json; an interrupted run resumes from OUT/state.snap",
     )
