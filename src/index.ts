@@ -1,5 +1,17 @@
 /** entk public library API. The CLI (src/cli) is a thin shell over what is exported here. */
 
+export {
+  ceResidual,
+  DYNAMICS_LOSSES,
+  type DynamicsLoss,
+  discreteDynamics,
+  type LinearDynamicsProblem,
+  linearSchedule,
+  mseDynamics,
+  predictDynamics,
+} from "./analyses/dynamics.ts";
+export { type DynamicsJobOptions, type DynamicsSummary, runDynamics } from "./analyses/dynamics-job.ts";
+export { type LinearizeOptions, type LinearizeSummary, linearize, logitsAt, taskVector } from "./analyses/linearize.ts";
 export * from "./data/index.ts";
 export * as metrics from "./data/metrics.ts";
 export {
@@ -52,15 +64,20 @@ export {
   STRATEGIES,
   type Strategy,
 } from "./kernels/types.ts";
+export { type FeatureOptions, modelFeatures } from "./model/features.ts";
 export { materializeGrad } from "./model/gradients.ts";
 export { grad } from "./model/graph/autodiff.ts";
+export { jvp as graphJvp } from "./model/graph/forward-mode.ts";
 export { Graph } from "./model/graph/graph.ts";
 export { repoCacheDir, validateRepoId } from "./model/hub/cache.ts";
 export { type HubOptions, hubEndpoint, hubToken, type PullResult, pullModel } from "./model/hub/pull.ts";
 export { type ResolvedModel, type ResolveOptions, resolveCachedModel, resolveModelDir } from "./model/hub/resolve.ts";
 export { type InitOptions, initModel, type TokenizerWriter } from "./model/init/init.ts";
 export { ARCHS, type Arch, PRESETS, type Preset, presetConfig } from "./model/init/presets.ts";
+export { createJvpModel, type Direction, type JvpModel, type JvpResult, jvp } from "./model/jvp.ts";
+export { createLinearizedModel } from "./model/linearized-model.ts";
 export { type LoadModelOptions, loadModel } from "./model/load.ts";
+export { LORA_ADAPTERS_FILE, LORA_CONFIG_FILE, readLoraAdapters, writeLoraAdapters } from "./model/lora-file.ts";
 export {
   createPromptModel,
   createTrainableModel,
@@ -80,6 +97,17 @@ export {
   probeProvider,
 } from "./model/runtime/providers.ts";
 export { getSession, type RuntimeOptions, releaseSessions } from "./model/runtime/session.ts";
+export {
+  CLASSIFIER,
+  checkOutputs,
+  LORA_TARGETS,
+  type LoraSpec,
+  type LoraTarget,
+  loraNames,
+  type ModelVariant,
+  variantParamSpecs,
+} from "./model/variant.ts";
+export { initLoraTensors, mergeLora, type NewTensor, withLora, withTensors } from "./model/variant-weights.ts";
 export { type LoadedCheckpoint, loadWeightsFromDir } from "./model/weights/checkpoint.ts";
 export { modelConfigToJson, parseModelConfig, readModelConfig } from "./model/weights/config.ts";
 export { fileSha256, weightsHash } from "./model/weights/hash.ts";
@@ -92,6 +120,7 @@ export {
   writeSafetensors,
 } from "./model/weights/safetensors.ts";
 export type { LoadedWeights, ModelConfig, TensorRef } from "./model/weights/types.ts";
+export { type BaselineOptions, type BaselineResult, runProbe, runZeroShot } from "./pipelines/baselines.ts";
 export { type RunFinetuneOptions, runFinetune } from "./pipelines/finetune.ts";
 export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./pipelines/kernel-job.ts";
 export { type Probe, probeLogits } from "./pipelines/probe-logits.ts";
@@ -102,6 +131,7 @@ export {
   type PromptedSplits,
   type PromptedSplitsOptions,
 } from "./pipelines/prompted-splits.ts";
+export { variantWeights } from "./pipelines/variant.ts";
 export { type ZeroShotResult, zeroShot } from "./pipelines/zero-shot.ts";
 export {
   decodeForDisplay,
@@ -171,6 +201,8 @@ export {
   symEig,
   targetsFromLabels,
 } from "./solvers/index.ts";
+export { type MultinomialModel, probeClassifier, probeFit, probeScores } from "./solvers/multinomial.ts";
+export { fitProbe, probePredict } from "./solvers/probe.ts";
 export {
   GPT3_ENCODER,
   robertaTokenizerJson,
@@ -192,6 +224,7 @@ export { clipCoefficient, clipGradNorm, globalGradNorm } from "./training/clip.t
 export { engineModelFactory } from "./training/engine-model.ts";
 export { evaluate, predict } from "./training/evaluate.ts";
 export { hfCheckpointIO, materializeParams, TOKENIZER_FILES, tensorValues } from "./training/hf-checkpoint.ts";
+export { linearizedCheckpointIO, linearizedModelFactory } from "./training/linearized.ts";
 export {
   createOptimizer,
   NO_DECAY,
@@ -220,6 +253,7 @@ export type {
   LabeledExample,
   SparseGrad,
 } from "./training/types.ts";
+export { mergeLoraCheckpoint, variantCheckpointIO } from "./training/variant-checkpoint.ts";
 export { canonicalJson, contentKey } from "./util/canonical.ts";
 export { hfHubCacheDir, hfOffline } from "./util/hf-cache.ts";
 export { ENTK_VERSION } from "./version.ts";

@@ -29,7 +29,29 @@ export interface KernelMethodConfig {
     excludeEmbeddings: boolean;
     excludeHead: boolean;
     onlyBiases: boolean;
-  };
+  } & VariantOptions;
+}
+
+/**
+ * Model variant of a kernel or fine-tuning method (docs/no-prompt-and-lora.md); only the keys that are set, so the
+ * prompt-MLM jobs keep their content keys. `loraTargets` is a comma list ("query,value").
+ */
+export interface VariantOptions {
+  noPrompt?: true;
+  loraR?: number;
+  loraAlpha?: number;
+  loraTargets?: string;
+}
+
+/** Zero-shot: the prompt model at θ₀, argmax over the label words on dev and test. */
+export interface ZeroShotMethodConfig {
+  kind: "zero-shot";
+}
+
+/** Linear probe (LogisticRegressionCV, multinomial) on frozen features: the mask feature, or h_<s> with noPrompt. */
+export interface ProbeMethodConfig {
+  kind: "probe";
+  options: { noPrompt?: true };
 }
 
 /** Prompt-based fine-tuning: every optimizer × lr × batch size × steps is one job (one training run). */
@@ -39,7 +61,12 @@ export interface FtMethodConfig {
   lr: number[];
   batchSize: number[];
   steps: number[];
-  options: { evalEvery: number | "epoch"; weightDecay: number; warmupSteps: number; maxGradNorm: number };
+  options: {
+    evalEvery: number | "epoch";
+    weightDecay: number;
+    warmupSteps: number;
+    maxGradNorm: number;
+  } & VariantOptions;
 }
 
 /**
@@ -54,7 +81,13 @@ export interface SleepMethodConfig {
 }
 
 /** Every method may be restricted to some of the sweep's tasks (e.g. A-SignGD to binary tasks). */
-export type MethodConfig = (KernelMethodConfig | FtMethodConfig | SleepMethodConfig) & { tasks?: string[] };
+export type MethodConfig = (
+  | KernelMethodConfig
+  | FtMethodConfig
+  | ZeroShotMethodConfig
+  | ProbeMethodConfig
+  | SleepMethodConfig
+) & { tasks?: string[] };
 
 export interface SweepConfig {
   name: string;
@@ -185,8 +218,29 @@ function validateKernel(c: Ctx, m: Record<string, unknown>, p: Path): KernelMeth
       excludeEmbeddings: c.bool(m.excludeEmbeddings, [...p, "excludeEmbeddings"], false),
       excludeHead: c.bool(m.excludeHead, [...p, "excludeHead"], false),
       onlyBiases: c.bool(m.onlyBiases, [...p, "onlyBiases"], false),
+      ...validateVariant(c, m, p),
     },
   };
+}
+
+const LORA_TARGET_NAMES = ["query", "value"];
+
+function validateVariant(c: Ctx, m: Record<string, unknown>, p: Path): VariantOptions {
+  const out: VariantOptions = {};
+  if (c.bool(m.noPrompt, [...p, "noPrompt"], false)) out.noPrompt = true;
+  if (m.loraR === undefined) {
+    for (const k of ["loraAlpha", "loraTargets"]) if (m[k] !== undefined) c.fail([...p, k], "needs loraR");
+    return out;
+  }
+  out.loraR = c.num(m.loraR, [...p, "loraR"], { int: true, min: 1 });
+  if (m.loraAlpha !== undefined) out.loraAlpha = c.num(m.loraAlpha, [...p, "loraAlpha"], { gt: 0 });
+  if (m.loraTargets !== undefined) {
+    const t = c.str(m.loraTargets, [...p, "loraTargets"]);
+    if (!t.split(",").every((x) => LORA_TARGET_NAMES.includes(x)))
+      c.fail([...p, "loraTargets"], `expected a comma list of ${LORA_TARGET_NAMES.join(", ")}, got ${show(t)}`);
+    out.loraTargets = t;
+  }
+  return out;
 }
 
 function validateFt(c: Ctx, m: Record<string, unknown>, p: Path): FtMethodConfig {
@@ -208,6 +262,7 @@ function validateFt(c: Ctx, m: Record<string, unknown>, p: Path): FtMethodConfig
           ? D.warmupSteps
           : c.num(m.warmupSteps, [...p, "warmupSteps"], { int: true, min: 0 }),
       maxGradNorm: m.maxGradNorm === undefined ? D.maxGradNorm : c.num(m.maxGradNorm, [...p, "maxGradNorm"], { gt: 0 }),
+      ...validateVariant(c, m, p),
     },
   };
 }
@@ -226,17 +281,43 @@ const METHOD_KEYS = {
     "excludeEmbeddings",
     "excludeHead",
     "onlyBiases",
+    "noPrompt",
+    "loraR",
+    "loraAlpha",
+    "loraTargets",
   ],
-  ft: ["kind", "optimizer", "lr", "batchSize", "steps", "evalEvery", "weightDecay", "warmupSteps", "maxGradNorm"],
+  ft: [
+    "kind",
+    "optimizer",
+    "lr",
+    "batchSize",
+    "steps",
+    "evalEvery",
+    "weightDecay",
+    "warmupSteps",
+    "maxGradNorm",
+    "noPrompt",
+    "loraR",
+    "loraAlpha",
+    "loraTargets",
+  ],
+  "zero-shot": ["kind"],
+  probe: ["kind", "noPrompt"],
   sleep: ["kind", "ms", "variants", "fail"],
 };
+const METHOD_KINDS = ["kernel", "ft", "zero-shot", "probe", "sleep"] as const;
 
 function validateMethod(c: Ctx, v: unknown, p: Path): MethodConfig {
-  const kind = c.oneOf(c.obj(v, p, Object.keys(v ?? {})).kind, [...p, "kind"], ["kernel", "ft", "sleep"] as const);
+  const kind = c.oneOf(c.obj(v, p, Object.keys(v ?? {})).kind, [...p, "kind"], METHOD_KINDS);
   const m = c.obj(v, p, [...METHOD_KEYS[kind], "tasks"]);
   const tasks = m.tasks === undefined ? {} : { tasks: c.list(m.tasks, [...p, "tasks"], (x, q) => c.str(x, q)) };
   if (kind === "kernel") return { ...validateKernel(c, m, p), ...tasks };
   if (kind === "ft") return { ...validateFt(c, m, p), ...tasks };
+  if (kind === "zero-shot") return { kind, ...tasks };
+  if (kind === "probe") {
+    const noPrompt = c.bool(m.noPrompt, [...p, "noPrompt"], false);
+    return { kind, options: noPrompt ? { noPrompt } : {}, ...tasks };
+  }
   return {
     ...tasks,
     kind: "sleep",
@@ -255,7 +336,7 @@ export function parseMethodSpec(spec: string): MethodConfig {
   const c: Ctx = new Ctx(`method "${spec}"`, () => undefined);
   const [kind, ...rest] = spec.split(":");
   const raw: Record<string, unknown> = { kind };
-  c.oneOf(kind, ["kind"], ["kernel", "ft", "sleep"] as const);
+  c.oneOf(kind, ["kind"], METHOD_KINDS);
   const positional =
     kind === "kernel" ? ["formula", "solver"] : kind === "ft" ? ["optimizer"] : kind === "sleep" ? ["ms"] : [];
   const value = (v: string): unknown =>

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { DatasetVariant } from "../data/dataset-variant.ts";
 import type { MetricName } from "../data/metrics.ts";
 import type { Device } from "../model/runtime/providers.ts";
 import { sha256Hex } from "../util/canonical.ts";
@@ -35,6 +36,8 @@ export interface RecordInput {
   test: Record<string, number>;
   weightsHash: string;
   wallTimeS?: number;
+  /** Which data the job's split holds (readDatasetVariant of its split directory). */
+  dataset?: DatasetVariant;
 }
 
 /** Runs one job; returns one record per hyperparameter configuration it evaluated. */

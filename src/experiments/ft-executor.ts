@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { readDatasetVariant } from "../data/dataset-variant.ts";
 import { runFinetune } from "../pipelines/finetune.ts";
 import { engineModelFactory } from "../training/engine-model.ts";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../training/optimizers.ts";
@@ -6,6 +7,7 @@ import type { FinetuneModelFactory } from "../training/types.ts";
 import type { Executor } from "./executor.ts";
 import type { HyperValue } from "./jobs.ts";
 import { jobSplit } from "./splits.ts";
+import { variantOfHyper } from "./variant-hyper.ts";
 
 /** `ft:<optimizer>` → the optimizer, validated. */
 export function parseFtMethod(method: string): OptimizerKind {
@@ -49,6 +51,7 @@ export function ftExecutor(createModel?: FinetuneModelFactory): Executor {
       weightDecay: num(h, "weightDecay", job.method),
       maxGradNorm: num(h, "maxGradNorm", job.method),
       seed: job.seed,
+      variant: variantOfHyper(h),
       outDir: join(ctx.workDir, "ft"),
       signal: ctx.signal,
       quiet: true,
@@ -56,6 +59,14 @@ export function ftExecutor(createModel?: FinetuneModelFactory): Executor {
     if (!r.test) throw new Error(`${join(ctx.workDir, "ft")}: fine-tuning returned no test metrics`);
     if (typeof r.weightsHash !== "string")
       throw new Error(`${join(ctx.workDir, "ft")}: the result has no weights hash`);
-    return [ctx.record({ metric: task.metric, dev: r.dev, test: r.test, weightsHash: r.weightsHash })];
+    return [
+      ctx.record({
+        metric: task.metric,
+        dev: r.dev,
+        test: r.test,
+        weightsHash: r.weightsHash,
+        dataset: readDatasetVariant(splitDir),
+      }),
+    ];
   };
 }

@@ -55,6 +55,8 @@ function methodVariants(
       }
       return { method: `kernel:${formula}:${solver}`, hyperparameters: { ...m.options }, grid };
     });
+  if (m.kind === "zero-shot") return [{ method: "zero-shot", hyperparameters: {}, grid: {} }];
+  if (m.kind === "probe") return [{ method: "probe", hyperparameters: { ...m.options }, grid: {} }];
   if (m.kind === "ft")
     return m.optimizers.flatMap((opt) =>
       cartesian<number>([m.lr, m.batchSize, m.steps]).map(([lr, batchSize, steps]) => ({

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { readDatasetVariant } from "../data/dataset-variant.ts";
 import { metricRecord } from "../data/metrics.ts";
 import { FORMULAS, type Formula } from "../kernels/types.ts";
 import { runKernelJob } from "../pipelines/kernel-job.ts";
@@ -8,6 +9,7 @@ import { SOLVER_NAMES, type SolverName } from "../solvers/types.ts";
 import type { Executor } from "./executor.ts";
 import { gridPoints } from "./jobs.ts";
 import { jobSplit } from "./splits.ts";
+import { variantOfHyper } from "./variant-hyper.ts";
 
 /** `kernel:<formula>:<solver>` → its two parts, validated. */
 export function parseKernelMethod(method: string): { formula: Formula; solver: SolverName } {
@@ -60,8 +62,11 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     quiet: true,
     signal: ctx.signal,
     jobKey: job.key,
+    variant: variantOfHyper(h),
+    loraSeed: job.seed,
   });
   ctx.signal.throwIfAborted();
+  const dataset = readDatasetVariant(splitDir);
   const points = gridPoints(job.grid);
   const { result } = await solveKernelDir(kernelDir, {
     formula,
@@ -86,6 +91,7 @@ export const kernelExecutor: Executor = async (job, ctx) => {
       dev: recordMetrics(entry.metrics.dev, `${where} dev`),
       test: recordMetrics(entry.metrics.test, `${where} test`),
       weightsHash: meta.model.weights_hash,
+      dataset,
     });
   });
 };

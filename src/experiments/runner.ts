@@ -129,6 +129,7 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
         finishedAt: new Date().toISOString(),
         configHash: cfgHash,
         machine,
+        ...(r.dataset ? { dataset: r.dataset } : {}),
       }),
     };
     try {

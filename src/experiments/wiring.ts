@@ -5,6 +5,7 @@
  * `kernel:<formula>:<solver>` (kernel-executor.ts: split → runKernelJob → solvers, one record per grid point) and
  * `ft:<optimizer>` (ft-executor.ts: split → runFinetune, one record).
  */
+import { probeExecutor, zeroShotExecutor } from "./baseline-executor.ts";
 import { type Executor, type ExecutorRegistry, sleepExecutor } from "./executor.ts";
 import { ftExecutor } from "./ft-executor.ts";
 import { kernelExecutor } from "./kernel-executor.ts";
@@ -18,5 +19,7 @@ export const engineFtExecutor: Executor = ftExecutor();
 export const defaultExecutors: ExecutorRegistry = {
   kernel: kernelExecutor,
   ft: engineFtExecutor,
+  "zero-shot": zeroShotExecutor,
+  probe: probeExecutor,
   sleep: sleepExecutor,
 };

@@ -41,6 +41,8 @@ export interface KernelRunFlags {
   strategy: Strategy;
   /** The sweep job the run belongs to (its content key), when a sweep ran it. */
   job?: string;
+  /** No-prompt and/or LoRA (docs/no-prompt-and-lora.md); absent for the prompt MLM. */
+  variant?: { noPrompt?: boolean; lora?: { r: number; alpha: number; targets: string[] } };
 }
 
 /** Run description stored in meta.json besides what the kernel result itself provides. */

@@ -4,7 +4,8 @@
  * graph as f(x; θ₀) — one run gives both, at about the cost of two to three forwards.
  */
 import { buildJvpGraph, type JvpGraph, usedParams } from "./arch/linear-graph.ts";
-import { lengthBatches, makeBatch, type PromptModelOptions, TOKEN_BUDGET } from "./prompt-model.ts";
+import { lengthBatches, makeBatch, TOKEN_BUDGET } from "./batch.ts";
+import type { PromptModelOptions } from "./prompt-model.ts";
 import { getSession, ort } from "./runtime/session.ts";
 import type { PromptInput } from "./types.ts";
 import type { LoadedWeights } from "./weights/types.ts";

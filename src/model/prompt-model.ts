@@ -11,6 +11,7 @@ import {
   buildLogitsGraph,
   type FactorLayout,
   type FloatType,
+  usedParamSpecs,
 } from "./arch/prompt-graph.ts";
 import { lengthBatches, makeBatch, TOKEN_BUDGET, validateInput } from "./batch.ts";
 import type { ExampleGradFactors, LinearFactor, ParamInfo, SparseRowsGrad } from "./grad-factors.ts";
@@ -19,7 +20,8 @@ import type { Tensor } from "./graph/tensor.ts";
 import type { Device } from "./runtime/providers.ts";
 import { getSession, ort } from "./runtime/session.ts";
 import type { PromptInput } from "./types.ts";
-import { modelNames, parameterSpecs } from "./weights/params.ts";
+import { checkOutputs, isTrainable, type ModelVariant, variantTag } from "./variant.ts";
+import { modelNames } from "./weights/params.ts";
 import type { LoadedWeights } from "./weights/types.ts";
 
 // The model layer's other modules, re-exported for the importers of this one.
@@ -48,6 +50,8 @@ export interface PromptModelOptions {
   batchSize?: number;
   /** float64 graphs for gradient checks (default float32). */
   dtype?: FloatType;
+  /** No-prompt classifier and/or LoRA adapters (src/model/variant.ts); `labelWordIds` is ignored without a prompt. */
+  variant?: ModelVariant;
 }
 
 export interface PromptModel {
@@ -101,13 +105,11 @@ export function createPromptModel(
   const cfg = weights.config;
   const dtype = opts.dtype ?? "float32";
   const binary = opts.binary ?? false;
-  if (labelWordIds.length < 1) throw new Error("at least one label word is needed");
-  for (const w of labelWordIds)
-    if (!Number.isInteger(w) || w < 0 || w >= cfg.vocabSize)
-      throw new Error(`label word id ${w} is not an integer in [0, ${cfg.vocabSize})`);
-  const spec = { weights, labelWordIds, binary, dtype };
-  const C = binary ? 1 : labelWordIds.length;
-  const sig = `${weights.hash}|${labelWordIds.join(",")}|${binary}|${dtype}`;
+  const variant = opts.variant ?? {};
+  const K = checkOutputs(weights, labelWordIds, variant);
+  const spec = { weights, labelWordIds, binary, dtype, variant };
+  const C = binary ? 1 : K;
+  const sig = `${weights.hash}|${labelWordIds.join(",")}|${binary}|${dtype}|${variantTag(variant)}`;
   const rt = {
     device: opts.device,
     threads: opts.threads,
@@ -129,8 +131,10 @@ export function createPromptModel(
     );
 
   const paramInfos: ParamInfo[] = (() => {
-    const used = new Map(parameterSpecs(cfg).map((s) => [s.name, s.shape]));
-    const order = [...used.keys(), ...[...weights.tensors.keys()].filter((n) => !used.has(n))];
+    const used = new Map(usedParamSpecs(weights, variant).map((s) => [s.name, s.shape]));
+    const order = [...used.keys(), ...[...weights.tensors.keys()].filter((n) => !used.has(n))].filter((n) =>
+      isTrainable(n, variant),
+    );
     return order.map((name) => {
       const shape = weights.tensors.get(name)?.shape ?? used.get(name)!;
       return { name, shape, size: shape.reduce((p, v) => p * v, 1) };
@@ -208,6 +212,7 @@ export function createPromptModel(
       { param: n.weight, size: H, values: tokenRows(get(n.dGamma), C, B, 1, H, b, 1) },
       { param: n.bias, size: H, values: tokenRows(get(n.dBeta), C, B, 1, H, b, 1) },
     ]);
+    if (!layout.embDelta) return { C, linears, dense, sparse: headRows(layout, get, b, B), zero: layout.zero.slice() };
     // Embedding rows: row v of a table gets Σ_{t: id_t = v} δ_emb[t] (docs/kernels.md §3).
     const embD = tokenRows(get(layout.embDelta), C, B, Tp, H, b, T);
     const batchPos = makeBatch([x], cfg, "float32").feeds.position_ids.data as BigInt64Array;
@@ -229,7 +234,13 @@ export function createPromptModel(
       rowsOf(Array.from(batchPos, Number), names.posEmb, cfg.maxPositionEmbeddings),
       rowsOf(new Array(T).fill(0), names.typeEmb, cfg.typeVocabSize),
     ];
-    // Decoder rows / bias: ∂f_c/∂D[w_k] = J[c][k] · h̃ and ∂f_c/∂bias[w_k] = J[c][k] (J = ∂f/∂z).
+    sparse.push(...headRows(layout, get, b, B));
+    return { C, linears, dense, sparse, zero: layout.zero.slice() };
+  }
+
+  /** Decoder rows / bias: ∂f_c/∂D[w_k] = J[c][k] · h̃ and ∂f_c/∂bias[w_k] = J[c][k] (J = ∂f/∂z); none without a prompt. */
+  function headRows(layout: FactorLayout, get: (t: Tensor) => Arr, b: number, B: number): SparseRowsGrad[] {
+    if (variant.noPrompt) return [];
     const feat = tokenRows(get(layout.maskFeature), 1, B, 1, H, b, 1);
     const rows = Int32Array.from([...new Set(labelWordIds)].sort((p, q) => p - q));
     const dec = new Float32Array(C * rows.length * H);
@@ -241,9 +252,10 @@ export function createPromptModel(
         bias[c * rows.length + r] += coef;
         for (let h = 0; h < H; h++) dec[(c * rows.length + r) * H + h] += coef * feat[h];
       });
-    sparse.push({ param: names.decoder, numRows: cfg.vocabSize, width: H, rows, values: dec });
-    sparse.push({ param: names.decoderBias, numRows: cfg.vocabSize, width: 1, rows: rows.slice(), values: bias });
-    return { C, linears, dense, sparse, zero: layout.zero.slice() };
+    return [
+      { param: names.decoder, numRows: cfg.vocabSize, width: H, rows, values: dec },
+      { param: names.decoderBias, numRows: cfg.vocabSize, width: 1, rows: rows.slice(), values: bias },
+    ];
   }
 
   async function gradFactors(inputs: PromptInput[]): Promise<ExampleGradFactors[]> {

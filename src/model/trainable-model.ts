@@ -11,6 +11,7 @@ import {
   type ParamInputGraph,
   readTensor,
   type TrainGraph,
+  usedParamSpecs,
   validateWeights,
 } from "./arch/prompt-graph.ts";
 import { makeBatch, validateInput } from "./batch.ts";
@@ -19,7 +20,7 @@ import type { Device } from "./runtime/providers.ts";
 import { getSession, ort } from "./runtime/session.ts";
 import { densifyRows, type SparseRows, scatterRows } from "./sparse-rows.ts";
 import type { PromptInput } from "./types.ts";
-import { parameterSpecs } from "./weights/params.ts";
+import { checkOutputs, isTrainable, type ModelVariant, variantTag } from "./variant.ts";
 import type { LoadedWeights } from "./weights/types.ts";
 
 export interface TrainableModelOptions {
@@ -34,6 +35,8 @@ export interface TrainableModelOptions {
    * token ids, the label words) instead of dense [V, H] arrays in `grads`. Default false (dense).
    */
   sparseGrads?: boolean;
+  /** No-prompt classifier and/or LoRA adapters; with LoRA only the adapters and heads are parameters (`params`). */
+  variant?: ModelVariant;
 }
 
 export interface LossAndGrad<A extends Float32Array | Float64Array = Float32Array> {
@@ -74,18 +77,20 @@ export function createTrainableModel(
 ): TrainableModel<Float32Array> | TrainableModel<Float64Array> {
   const cfg = weights.config;
   const dtype = opts.dtype ?? "float32";
-  const K = labelWordIds.length;
-  const spec = { weights, labelWordIds, binary: false, dtype };
+  const variant = opts.variant ?? {};
+  const K = checkOutputs(weights, labelWordIds, variant);
+  const spec = { weights, labelWordIds, binary: false, dtype, variant };
   const rt = {
     device: opts.device,
     threads: opts.threads,
     spinning: opts.spinning,
     optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
   };
-  const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}`;
-  validateWeights(weights);
+  const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}|${variantTag(variant)}`;
+  validateWeights(weights, variant);
   const params = new Map<string, Float32Array | Float64Array>();
-  for (const { name } of parameterSpecs(cfg)) {
+  for (const { name } of usedParamSpecs(weights, variant)) {
+    if (!isTrainable(name, variant)) continue;
     const ref = weights.tensors.get(name)!;
     const data = ref.data ?? readTensor(ref);
     params.set(name, dtype === "float64" ? Float64Array.from(data) : data.slice());
@@ -100,7 +105,11 @@ export function createTrainableModel(
     return g;
   };
   const sessionOf = (key: string, g: ParamInputGraph) =>
-    getSession(key, () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: [] }), rt);
+    getSession(
+      key,
+      () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: g.externalFiles }),
+      rt,
+    );
   const sessionFor = (dropout: boolean) => sessionOf(`${sig}|train|${dropout}`, graphFor(dropout));
   let evalGraph: ParamInputGraph | undefined;
   const F = dtype === "float64" ? Float64Array : Float32Array;

@@ -1,10 +1,13 @@
 import { type LoadModelOptions, loadModel } from "../model/load.ts";
+import type { ModelVariant } from "../model/variant.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
-import { hfCheckpointIO } from "../training/hf-checkpoint.ts";
+import { linearizedCheckpointIO } from "../training/linearized.ts";
 import { type FinetuneOptions, type FinetuneResult, finetune } from "../training/trainer.ts";
 import type { FinetuneModelFactory } from "../training/types.ts";
+import { variantCheckpointIO } from "../training/variant-checkpoint.ts";
 import { loadFinetuneData } from "./prompted-splits.ts";
+import { variantWeights } from "./variant.ts";
 
 export interface RunFinetuneOptions
   extends Omit<FinetuneOptions, "model" | "train" | "dev" | "test" | "metric" | "checkpointIO" | "record"> {
@@ -23,6 +26,16 @@ export interface RunFinetuneOptions
   onSkip?: (message: string) => void;
   /** Extra fields for the result record. */
   record?: Record<string, unknown>;
+  /**
+   * The model `createModel` builds is the linearized one (training/linearized.ts): method `ft-lin:<optimizer>`,
+   * `linearized: true` in the record, and checkpoints carry the linearization card.
+   */
+  linearized?: boolean;
+  /**
+   * No prompt (classifier on h_<s>, initialized by the linear probe) and/or LoRA (only the adapters and the heads
+   * train; A seeded by `seed`); docs/no-prompt-and-lora.md.
+   */
+  variant?: ModelVariant;
 }
 
 /**
@@ -30,13 +43,28 @@ export interface RunFinetuneOptions
  * dev-based model selection, save the best checkpoint in the Hugging Face layout and evaluate it on test.
  */
 export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult> {
-  const { task: taskArg, splitDir, model: modelId, createModel, loadOptions, limitTest, record, ...rest } = o;
+  const {
+    task: taskArg,
+    splitDir,
+    model: modelId,
+    createModel,
+    loadOptions,
+    limitTest,
+    record,
+    linearized,
+    variant,
+    ...rest
+  } = o;
   const { skipBadRows, onSkip, ...train } = rest;
   const weights = await loadModel(modelId, loadOptions);
   const tok = await loadTokenizer(weights.source.dir);
   const task = typeof taskArg === "string" ? loadTask(taskArg) : taskArg;
-  const data = loadFinetuneData(task, splitDir, tok, { limitTest, skipBadRows, onSkip });
-  const model = await createModel(weights, data.labelWordIds);
+  const v = variant ?? {};
+  if (linearized && (v.noPrompt || v.lora))
+    throw new Error("linearized fine-tuning of the no-prompt or LoRA variants is not supported");
+  const data = loadFinetuneData(task, splitDir, tok, { limitTest, skipBadRows, onSkip, prompt: !v.noPrompt });
+  const { weights: vw } = await variantWeights(weights, v, data.train, task.labels.length, { loraSeed: o.seed });
+  const model = await createModel(vw, data.labelWordIds, v);
   return finetune({
     ...train,
     model,
@@ -44,14 +72,17 @@ export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult
     dev: data.dev,
     test: data.test,
     metric: data.metric,
-    checkpointIO: hfCheckpointIO(weights),
+    checkpointIO: linearized ? linearizedCheckpointIO(weights, variantCheckpointIO(vw, v)) : variantCheckpointIO(vw, v),
+    ...(linearized ? { method: `ft-lin:${o.optimizer}` } : {}),
     record: {
       task: task.name,
       template: task.template,
       mapping: task.mapping,
       splitDir,
       model: { id: modelId, ...(weights.source.revision ? { revision: weights.source.revision } : {}) },
-      weightsHash: weights.hash,
+      weightsHash: vw.hash,
+      ...(linearized ? { linearized: true } : {}),
+      ...(v.noPrompt || v.lora ? { variant: v } : {}),
       ...(record ?? {}),
     },
   });

@@ -10,11 +10,13 @@ import { loadModel } from "../model/load.ts";
 import { createPromptModel } from "../model/prompt-model.ts";
 import { DEFAULT_DEVICE, type Device } from "../model/runtime/providers.ts";
 import type { PromptInput } from "../model/types.ts";
+import { type ModelVariant, variantTag } from "../model/variant.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
 import { progressBar } from "../util/progress.ts";
 import { loadPromptedSplits } from "./prompted-splits.ts";
+import { variantWeights } from "./variant.ts";
 
 export interface KernelJobOptions {
   /** Model directory or Hugging Face repo id. */
@@ -42,6 +44,13 @@ export interface KernelJobOptions {
   signal?: AbortSignal;
   /** The sweep job this run belongs to (its content key), recorded in meta.json. */
   jobKey?: string;
+  /**
+   * No prompt (classifier on h_<s>, initialized by the linear probe) and/or LoRA (kernel over the adapters and the
+   * heads); docs/no-prompt-and-lora.md.
+   */
+  variant?: ModelVariant;
+  /** Seed of LoRA's A initialization (default 0). */
+  loraSeed?: number;
 }
 
 /** Default cache root shared by all runs, so the test set is differentiated once per task and model. */
@@ -60,19 +69,29 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
     throw new Error(`--binary needs a task with 2 labels; ${task.name} has ${task.labels.length}`);
   const weights = await loadModel(o.model, { revision: o.revision, offline: o.offline });
   const tok = await loadTokenizer(weights.source.dir);
+  const variant = o.variant ?? {};
   const data = loadPromptedSplits(task, o.splitDir, tok, {
     splits: ["train", ...(o.evalSplits ?? ["dev", "test"])],
     limitEval: o.limitEval,
+    prompt: !variant.noPrompt,
   });
   const splits = data.splits as Record<string, EncodedExample[]>;
   const labelWordIds = data.labelWordIds;
   const binary = o.binary ?? false;
-  const model = createPromptModel(weights, labelWordIds, { binary, device: o.device });
+  const { weights: vw } = await variantWeights(
+    weights,
+    variant,
+    (splits.train ?? []).map((x) => ({ input: x, label: x.label })),
+    task.labels.length,
+    { device: o.device, loraSeed: o.loraSeed },
+  );
+  const model = createPromptModel(vw, labelWordIds, { binary, device: o.device, variant });
   const memoryBytes = o.memoryBytes ?? defaultMemoryBytes();
   checkBudgetUpFront(memoryBytes, process.memoryUsage().rss);
   const loadS = (performance.now() - t0) / 1000;
 
-  const modelKey = { weightsHash: weights.hash, labelWordIds, binary };
+  const tag = variantTag(variant);
+  const modelKey = { weightsHash: tag ? `${vw.hash}|${tag}` : vw.hash, labelWordIds, binary };
   const cacheRoot = o.cacheDir === false ? undefined : (o.cacheDir ?? defaultCacheDir());
   const source = (xs: PromptInput[]): FactorSource => {
     const src = modelFactorSource(model, xs, modelKey);
@@ -126,7 +145,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
       label_word_ids: labelWordIds,
       binary,
       metric: task.metric,
-      model: { id: weights.source.repoId ?? o.model, revision: weights.source.revision, weights_hash: weights.hash },
+      model: { id: weights.source.repoId ?? o.model, revision: weights.source.revision, weights_hash: vw.hash },
       flags: {
         binary,
         exclude_embeddings: !!o.filter?.excludeEmbeddings,
@@ -137,6 +156,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
         device: o.device ?? DEFAULT_DEVICE,
         strategy: o.strategy ?? "auto",
         ...(o.jobKey ? { job: o.jobKey } : {}),
+        ...(tag ? { variant } : {}),
       },
       timings: { load_s: loadS, logits_s: logitsS },
       cache: { blocks_cached: result.blocks.cached, blocks_computed: result.blocks.computed },

@@ -22,6 +22,8 @@ export interface PromptedSplitsOptions {
   /** Skip malformed data rows (each reported through `onSkip`) instead of failing. */
   skipBadRows?: boolean;
   onSkip?: (message: string) => void;
+  /** false: the no-prompt encoding (`encodeNoPrompt`); the label words still name the classes. Default true. */
+  prompt?: boolean;
 }
 
 export interface PromptedSplits {
@@ -42,6 +44,7 @@ export function loadPromptedSplits(
   opts: PromptedSplitsOptions = {},
 ): PromptedSplits {
   const enc = taskEncoder(tok, task);
+  const inputEnc = opts.prompt === false ? taskEncoder(tok, task, { prompt: false }) : enc;
   const limits = typeof opts.limitEval === "number" ? { dev: opts.limitEval, test: opts.limitEval } : opts.limitEval;
   const splits: Partial<Record<SplitName, EncodedExample[]>> = {};
   for (const split of opts.splits ?? (["train", "dev", "test"] as const)) {
@@ -53,7 +56,7 @@ export function loadPromptedSplits(
     const examples = limit !== undefined ? subsample(all, limit) : all;
     if (opts.nonEmpty && examples.length === 0)
       throw new Error(`${splitDir}: the ${split} file ${task.data.files[split]} has no examples`);
-    splits[split] = examples.map((e) => enc.encode(e));
+    splits[split] = examples.map((e) => inputEnc.encode(e));
   }
   return { labelWordIds: enc.labelWordIds, metric: task.metric, splits };
 }
@@ -75,7 +78,7 @@ export function loadFinetuneData(
   task: TaskDef,
   splitDir: string,
   tok: EntkTokenizer,
-  opts: { limitTest?: number; skipBadRows?: boolean; onSkip?: (message: string) => void } = {},
+  opts: { limitTest?: number; skipBadRows?: boolean; onSkip?: (message: string) => void; prompt?: boolean } = {},
 ): FinetuneData {
   const { limitTest, ...read } = opts;
   const d = loadPromptedSplits(task, splitDir, tok, { ...read, limitEval: { test: limitTest }, nonEmpty: true });

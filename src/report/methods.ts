@@ -25,12 +25,40 @@ export function rowMethod(method: string, poolSolvers: boolean): string {
   return poolSolvers && parts[0] === "kernel" && parts.length === 3 ? parts.slice(0, 2).join(":") : method;
 }
 
+/**
+ * Model variants get rows of their own (docs/no-prompt-and-lora.md): `#no-prompt`, `#lora-r8` or both, from a
+ * record's hyperparameters; "" for the prompt MLM.
+ */
+export function variantSuffix(h: Record<string, unknown>): string {
+  const tags = [
+    ...(h.noPrompt === true ? ["no-prompt"] : []),
+    ...(typeof h.loraR === "number" ? [`lora-r${h.loraR}`] : []),
+  ];
+  return tags.length ? `#${tags.join(",")}` : "";
+}
+
+const BASELINES: Record<string, MethodInfo> = {
+  "zero-shot": { label: "Zero-shot", order: 6 },
+  probe: { label: "Linear probe", order: 7 },
+};
+
 export function methodInfo(rowKey: string): MethodInfo {
   const at = rowKey.indexOf("@");
   if (at >= 0) {
     const info = methodInfo(rowKey.slice(0, at));
     return { ...info, label: `${info.label} (${rowKey.slice(at + 1)})` };
   }
+  const hash = rowKey.indexOf("#");
+  if (hash >= 0) {
+    // The paper's Table 2 is prompt-based full-model: a variant row has no paper number.
+    const { paper: _p, ...info } = methodInfo(rowKey.slice(0, hash));
+    const tags = rowKey
+      .slice(hash + 1)
+      .split(",")
+      .map((t) => (t === "no-prompt" ? "no prompt" : t.replace(/^lora-r/, "LoRA r=")));
+    return { ...info, label: `${info.label} [${tags.join(", ")}]`, order: info.order + 0.5 };
+  }
+  if (rowKey in BASELINES) return BASELINES[rowKey];
   const [kind, a, solver] = rowKey.split(":");
   if (kind === "kernel" && a in FORMULA) {
     const f = FORMULA[a as keyof typeof FORMULA];
@@ -40,5 +68,5 @@ export function methodInfo(rowKey: string): MethodInfo {
     const f = FT[a as keyof typeof FT];
     return { label: f.label, ...(f.paper ? { paper: f.label } : {}), order: f.order };
   }
-  return { label: rowKey, order: 6 };
+  return { label: rowKey, order: 8 };
 }

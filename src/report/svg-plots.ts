@@ -4,7 +4,7 @@ import { escapeXml } from "./svg.ts";
 const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759"];
 const f1 = (x: number) => Number(x.toFixed(1));
 
-function frame(title: string, width: number, height: number): string[] {
+export function frame(title: string, width: number, height: number): string[] {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,

@@ -1,4 +1,5 @@
 import { createTrainableModel, type TrainableModelOptions } from "../model/prompt-model.ts";
+import { checkOutputs } from "../model/variant.ts";
 import type { FinetuneModelFactory } from "./types.ts";
 
 /**
@@ -7,14 +8,21 @@ import type { FinetuneModelFactory } from "./types.ts";
  * the word embeddings and the decoder, whose gradients come as their touched rows) as
  * the training layer's FinetuneModel.
  */
-export function engineModelFactory(opts: TrainableModelOptions & { dtype?: "float32" } = {}): FinetuneModelFactory {
-  return (weights, labelWordIds) => {
-    const m = createTrainableModel(weights, labelWordIds, { ...opts, sparseGrads: true });
+export function engineModelFactory(
+  opts: TrainableModelOptions & {
+    dtype?: "float32";
+    /** false: train in eval mode (no dropout). */
+    dropout?: boolean;
+  } = {},
+): FinetuneModelFactory {
+  const { dropout = true, ...rest } = opts;
+  return (weights, labelWordIds, variant) => {
+    const m = createTrainableModel(weights, labelWordIds, { ...rest, sparseGrads: true, variant });
     return {
-      numClasses: labelWordIds.length,
+      numClasses: checkOutputs(weights, labelWordIds, variant ?? {}),
       params: m.params,
       logits: (inputs) => m.logits(inputs),
-      lossAndGrad: (inputs, labels, o) => m.lossAndGrad(inputs, Array.from(labels), o),
+      lossAndGrad: (inputs, labels, o) => m.lossAndGrad(inputs, Array.from(labels), dropout ? o : {}),
     };
   };
 }

@@ -9,6 +9,7 @@ import { loadCheckpointInto, replaceCheckpoint } from "./checkpoint-dir.ts";
 import { clipCoefficient, globalGradNorm } from "./clip.ts";
 import { FINETUNE_DEFAULTS } from "./defaults.ts";
 import { evaluate } from "./evaluate.ts";
+import { logLogits } from "./logit-log.ts";
 import { createOptimizer, type OptimizerKind } from "./optimizers.ts";
 import { Rng } from "./rng.ts";
 import { EpochSampler, type SamplerState } from "./sampler.ts";
@@ -60,6 +61,13 @@ export interface FinetuneOptions
   record?: Record<string, unknown>;
   /** Stop (Ctrl-C, a sweep runner): a snapshot of the current step is written first, then the run throws. */
   signal?: AbortSignal;
+  /**
+   * Write the eval-mode logits of train, dev and test at step 0 and every N steps (logit-log.ts), for
+   * `entk dynamics --compare`. Not part of the run's identity.
+   */
+  logLogitsEvery?: number;
+  /** The result record's method (default `ft:<optimizer>`; linearized fine-tuning: `ft-lin:<optimizer>`). */
+  method?: string;
   /** Called after every step (after any evaluation and snapshot); tests use it to interrupt a run. */
   onStep?: (step: number) => void | Promise<void>;
   quiet?: boolean;
@@ -188,7 +196,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       throw new Error(`${curvePath}: shorter than the snapshot in ${snapPath} expects (${meta.curveBytes} bytes)`);
     truncateSync(curvePath, meta.curveBytes);
   } else {
-    for (const p of [curvePath, snapPath, resultPath, bestDir, `${bestDir}.tmp`, `${bestDir}.old`])
+    const logDir = join(outDir, "logits");
+    for (const p of [curvePath, snapPath, resultPath, bestDir, `${bestDir}.tmp`, `${bestDir}.old`, logDir])
       await rm(p, { recursive: true, force: true });
     appendFileSync(curvePath, "");
   }
@@ -212,6 +221,9 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     await writeSnapshot(snapPath, meta, tensors);
   };
 
+  const logSplits = { train: o.train, dev: o.dev, ...(o.test ? { test: o.test } : {}) };
+  const logDue = (s: number) => o.logLogitsEvery !== undefined && s % o.logLogitsEvery === 0;
+  if (step === 0 && logDue(0)) await logLogits(model, logSplits, outDir, 0, evalBatchSize);
   const bar = progressBar("finetune", o.steps, { quiet: o.quiet, unit: "steps" });
   bar.tick(step);
   while (step < o.steps) {
@@ -245,6 +257,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         best = { value, step };
       }
     }
+    if (logDue(step)) await logLogits(model, logSplits, outDir, step, evalBatchSize);
     appendFileSync(curvePath, `${JSON.stringify(point)}\n`);
     const snapDue = o.snapshotEvery ? step % o.snapshotEvery === 0 : evalDue;
     if (snapDue && step < o.steps) await snapshot();
@@ -257,7 +270,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   await loadCheckpointInto(o.checkpointIO, bestDir, params);
   const result: FinetuneResult = {
     ...(o.record ?? {}),
-    method: `ft:${o.optimizer}`,
+    method: o.method ?? `ft:${o.optimizer}`,
     ...hp,
     bestStep: best.step,
     dev: await evaluate(model, o.dev, o.metric, evalBatchSize),

@@ -1,4 +1,5 @@
 import type { PromptInput } from "../model/types.ts";
+import type { ModelVariant } from "../model/variant.ts";
 import type { LoadedWeights } from "../model/weights/types.ts";
 
 /** One training/evaluation example: a tokenized prompt and its class index (the label-word index, 0..C-1). */
@@ -69,4 +70,6 @@ export interface CheckpointIO {
 export type FinetuneModelFactory = (
   weights: LoadedWeights,
   labelWordIds: number[],
+  /** No-prompt classifier and/or LoRA adapters (src/model/variant.ts). */
+  variant?: ModelVariant,
 ) => FinetuneModel | Promise<FinetuneModel>;

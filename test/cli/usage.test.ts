@@ -38,9 +38,18 @@ const MISSING: Record<string, RegExp> = {
   solve: /required option '--kernels <dir>' not specified/,
   finetune: /required option '--task <name\|file>' not specified/,
   pretrain: /required option '--train <files>' not specified/,
+  linearize: /required option '--model <dir\|repo-id>' not specified/,
+  dynamics: /required option '--kernels <dir>' not specified/,
   run: /required option '--task <name>' not specified/,
+  "lora merge": /required option '--model <dir>' not specified/,
   sweep: /missing required argument 'config'/,
   report: /required option '--out <file\.md>' not specified/,
+  "task-vector create": /required option '--base <model>' not specified/,
+  "task-vector apply": /required option '--base <model>' not specified/,
+  localization: /required option '--model <model>' not specified/,
+  arithmetic: /required option '--base <model>' not specified/,
+  disentangle: /required option '--base <model>' not specified/,
+  "analyze report": /required option '--out <file>' not specified/,
 };
 
 afterEach(() => vi.restoreAllMocks());

@@ -22,8 +22,8 @@ const lin = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
   tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true), b);
 const gelu = (x: tf.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.div(x, Math.SQRT2)), 1));
 
-/** f(x) for one example: label-word logits at the mask ([C]; binary: [1] = z[w1] − z[w0]). */
-export function tfPromptF(w: LoadedWeights, p: P, x: PromptInput, labelIds: number[], binary: boolean): tf.Tensor1D {
+/** The encoder's last hidden states [T, H] of one unpadded example. */
+export function tfHidden(w: LoadedWeights, p: P, x: PromptInput): tf.Tensor {
   const cfg = w.config;
   const n = modelNames(cfg);
   const T = x.inputIds.length;
@@ -52,7 +52,14 @@ export function tfPromptF(w: LoadedWeights, p: P, x: PromptInput, labelIds: numb
     const ff = lin(gelu(lin(a, p[l.inter.weight], p[l.inter.bias])), p[l.out.weight], p[l.out.bias]);
     h = ln(tf.add(ff, a), p[l.outNorm.weight], p[l.outNorm.bias], cfg.layerNormEps);
   }
-  const hm = tf.gather(h, [x.maskPos]);
+  return h;
+}
+
+/** f(x) for one example: label-word logits at the mask ([C]; binary: [1] = z[w1] − z[w0]). */
+export function tfPromptF(w: LoadedWeights, p: P, x: PromptInput, labelIds: number[], binary: boolean): tf.Tensor1D {
+  const cfg = w.config;
+  const n = modelNames(cfg);
+  const hm = tf.gather(tfHidden(w, p, x), [x.maskPos]);
   const feat = ln(
     gelu(lin(hm, p[n.headDense.weight], p[n.headDense.bias])),
     p[n.headNorm.weight],

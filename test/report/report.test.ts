@@ -8,7 +8,7 @@ import { paperTable } from "../../src/report/paper.ts";
 import { renderReport, writeReport } from "../../src/report/report.ts";
 import { escapeXml } from "../../src/report/svg.ts";
 import { contentKey } from "../../src/util/canonical.ts";
-import { handExample } from "./fixtures.ts";
+import { handExample, rec } from "./fixtures.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/entk.js", import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), "entk-report-"));
@@ -51,6 +51,39 @@ describe("markdown report", () => {
     expect(markdown).toContain("- model: `roberta-base`, weights hash `abc123` (10 records)");
     expect(markdown).toContain("sweep config hash: `cfg0000000000001`");
     expect(markdown).toContain("- computed on: 2 × Test CPU, 8.0 GiB, Node 20.0.0, Linux 6 (x64) (10 records)");
+  });
+
+  it("maps SST-2 and CR to the paper's columns by the records' data layout (LM-BFF's or the kernel paper's)", () => {
+    const ft = (task: string, seed: number, acc: number, dataset?: "lm-bff" | "kernel-paper") => ({
+      ...rec(task, "ft:sgd", seed, { lr: 1e-5 }, { acc }, { acc }),
+      ...(dataset ? { dataset } : {}),
+    });
+    // Kernel-paper layout: its SST-2 folder is GLUE's SST-2 and its cr the 250-per-class re-split → paper columns.
+    const paperLayout = renderReport([ft("SST-2", 13, 0.9, "kernel-paper"), ft("cr", 13, 0.8, "kernel-paper")], {
+      out: "k.md",
+      reference: "paper",
+    }).markdown.split("\n");
+    let h = paperLayout.indexOf("| k | method | SST-2 | CR |");
+    expect(h).toBeGreaterThan(0);
+    expect(paperLayout.slice(h + 2, h + 4)).toEqual([
+      "| 16 | SGD-FT | 90.0 (0.0) | 80.0 (0.0) |",
+      "| | paper | 89.0 (1.5) | 93.3 (0.2) |",
+    ]);
+    // LM-BFF layout (a marker saying so, or none): sentence-level SST-2 and LM-BFF's CR split, no paper numbers.
+    const lmbff = renderReport([ft("SST-2", 13, 0.9, "lm-bff"), ft("cr", 13, 0.8)], {
+      out: "l.md",
+      reference: "paper",
+    }).markdown.split("\n");
+    h = lmbff.indexOf("| k | method | SST-2 (LM-BFF) | CR (LM-BFF) |");
+    expect(h).toBeGreaterThan(0);
+    expect(lmbff[h + 2]).toBe("| 16 | SGD-FT | 90.0 (0.0) | 80.0 (0.0) |");
+    expect(lmbff).not.toContain("| | paper |");
+    // Both layouts together stay apart: GLUE's SST-2 under the paper's column, LM-BFF's in its own.
+    const both = renderReport([ft("SST-2", 13, 0.9, "kernel-paper"), ft("SST-2", 13, 0.6), ft("GLUE-SST-2", 21, 0.7)], {
+      out: "b.md",
+    }).markdown;
+    expect(both).toContain("| k | method | SST-2 | SST-2 (LM-BFF) |");
+    expect(both).toContain("| 16 | SGD-FT | 80.0 (10.0) | 60.0 (0.0) n=1 |");
   });
 
   it("without --reference there are no paper rows; pooled solvers give one row per formula", () => {

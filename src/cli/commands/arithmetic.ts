@@ -115,7 +115,7 @@ export function registerArithmetic(program: Command): void {
       .command("disentangle")
       .summary("weight disentanglement error ξ(α₁, α₂) of two task vectors on a grid")
       .description(
-        "ξ(α₁, α₂) = Σ_t E_x∼t 1{pred(θ₀ + α_t τ_t) ≠ pred(θ₀ + α₁τ₁ + α₂τ₂)} on a grid over [−3, 3]², for the " +
+        "weight disentanglement error ξ(α₁, α₂) = Σ_t E_x∼t 1{pred(θ₀ + α_t τ_t) ≠ pred(θ₀ + α₁τ₁ + α₂τ₂)} on a grid over [−3, 3]², for the " +
           "nonlinear and the linearized model; JSON and an SVG heatmap per model (docs/analyses.md §3)",
       ),
   )

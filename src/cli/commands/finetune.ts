@@ -3,6 +3,7 @@ import type { Device } from "../../model/runtime/providers.ts";
 import { runFinetune } from "../../pipelines/finetune.ts";
 import { FINETUNE_DEFAULTS as D } from "../../training/defaults.ts";
 import { engineModelFactory } from "../../training/engine-model.ts";
+import { linearizedModelFactory } from "../../training/linearized.ts";
 import { OPTIMIZER_KINDS } from "../../training/optimizers.ts";
 import type { FinetuneHyperparams, FinetuneResult } from "../../training/trainer.ts";
 import type { FinetuneModelFactory } from "../../training/types.ts";
@@ -16,6 +17,7 @@ import {
   taskWithOverrides,
 } from "../args.ts";
 import { formatPercentMetrics } from "../format.ts";
+import { addVariantOptions, type VariantFlags, variantFromFlags } from "../variant-flags.ts";
 
 const positiveInt = intArg(1);
 const nonNegInt = intArg(0);
@@ -25,7 +27,7 @@ function evalEveryArg(v: string): number | "epoch" {
   return v === "epoch" ? "epoch" : positiveInt(v);
 }
 
-interface FinetuneCliOpts extends TaskOverrideFlags, Omit<FinetuneHyperparams, "metric"> {
+interface FinetuneCliOpts extends TaskOverrideFlags, VariantFlags, Omit<FinetuneHyperparams, "metric"> {
   task: string;
   splitDir: string;
   model: string;
@@ -34,6 +36,9 @@ interface FinetuneCliOpts extends TaskOverrideFlags, Omit<FinetuneHyperparams, "
   snapshotEvery?: number;
   limitTest?: number;
   skipBadRows?: boolean;
+  linearized?: boolean;
+  dropout: boolean;
+  logLogitsEvery?: number;
   out: string;
   fresh?: boolean;
   json?: boolean;
@@ -110,8 +115,16 @@ export function registerFinetune(program: Command, createModel?: FinetuneModelFa
         "evaluate a seeded subsample of n test examples, the same for every seed (default: all)",
       ).argParser(positiveInt),
     );
-  addTaskOverrideOptions(command)
+  addTaskOverrideOptions(addVariantOptions(command))
     .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
+    .option("--linearized", "train the linearization f(θ₀) + J·(θ − θ₀) around the model (docs/linearization.md)")
+    .option("--no-dropout", "train without dropout (eval-mode steps, as the kernel regime assumes)")
+    .addOption(
+      new Option(
+        "--log-logits-every <n>",
+        "write eval-mode logits of train/dev/test to OUT/logits/step-<t>.<split>.npy at step 0 and every n steps",
+      ).argParser(positiveInt),
+    )
     .option("--fresh", "start over, discarding a snapshot or finished result in OUT")
     .option("--json", "print the result record as JSON")
     .option("--quiet", "no progress bar")
@@ -123,11 +136,19 @@ export function registerFinetune(program: Command, createModel?: FinetuneModelFa
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
       const r = await runFinetune({
+        variant: variantFromFlags(cmd, o),
         signal: ac.signal,
         task,
         splitDir: o.splitDir,
         model: o.model,
-        createModel: createModel ?? engineModelFactory({ device: o.device }),
+        createModel:
+          createModel ??
+          (o.linearized
+            ? linearizedModelFactory({ device: o.device })
+            : engineModelFactory({ device: o.device, dropout: o.dropout })),
+        linearized: o.linearized,
+        logLogitsEvery: o.logLogitsEvery,
+        ...(o.dropout === false && !o.linearized ? { record: { dropout: false } } : {}),
         optimizer: o.optimizer,
         lr: o.lr,
         batchSize: o.batchSize,

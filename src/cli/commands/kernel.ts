@@ -9,9 +9,11 @@ import {
   deviceOption,
   intArg,
   memoryArg,
+  seedArg,
   type TaskOverrideFlags,
   taskWithOverrides,
 } from "../args.ts";
+import { addVariantOptions, type VariantFlags, variantFromFlags } from "../variant-flags.ts";
 
 const EVAL_SPLITS = ["dev", "test"] as const;
 const unique =
@@ -20,7 +22,8 @@ const unique =
 const parseFormulas = unique(choiceListArg(FORMULAS, "formula"));
 const parseEvalSplits = unique(choiceListArg(EVAL_SPLITS, "split"));
 
-interface KernelFlags extends TaskOverrideFlags {
+interface KernelFlags extends TaskOverrideFlags, VariantFlags {
+  loraSeed: number;
   model: string;
   revision?: string;
   task: string;
@@ -84,12 +87,15 @@ export function registerKernel(program: Command): void {
       `cache for gradient factors and kernel blocks (default: ${defaultCacheDir()}, or $ENTK_CACHE_DIR)`,
     )
     .option("--no-cache", "do not read or write the cache");
-  addTaskOverrideOptions(command)
+  addTaskOverrideOptions(addVariantOptions(command))
+    .addOption(new Option("--lora-seed <n>", "seed of LoRA's A initialization").argParser(seedArg).default(0))
     .option("--offline", "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)")
     .requiredOption("--out <dir>", "output directory")
     .option("--quiet", "no progress bar")
     .action(async (o: KernelFlags, cmd: Command) => {
       const meta = await runKernelJob({
+        variant: variantFromFlags(cmd, o),
+        loraSeed: o.loraSeed,
         model: o.model,
         revision: o.revision,
         offline: o.offline || hfOffline(),

@@ -5,10 +5,11 @@ import { RUN_FT_DEFAULTS, type RunOnceOptions, runOnce } from "../../experiments
 import { DEFAULT_DEVICE } from "../../model/runtime/providers.ts";
 import { deviceOption, intArg, listArg, memoryArg, seedArg } from "../args.ts";
 import { formatPercentMetrics } from "../format.ts";
+import { addVariantOptions, methodSpecWithVariant, type VariantFlags, variantFromFlags } from "../variant-flags.ts";
 
 const methodsArg = listArg((s) => s, "methods");
 
-interface RunFlags extends Omit<RunOnceOptions, "mode" | "signal" | "executor" | "log"> {
+interface RunFlags extends VariantFlags, Omit<RunOnceOptions, "mode" | "signal" | "executor" | "log"> {
   mode: SplitMode;
   json?: boolean;
 }
@@ -24,7 +25,7 @@ function formatRecord(r: ResultRecord): string {
 
 /** `entk run`: one (task, k, seed) through split → kernel → solve and fine-tuning, as a one-off sweep. */
 export function registerRun(program: Command): void {
-  program
+  const command = program
     .command("run")
     .description(
       "one task, k and seed through split → kernel → solve (and fine-tuning): one job per method, run as a " +
@@ -59,42 +60,43 @@ export function registerRun(program: Command): void {
     .addOption(deviceOption(DEFAULT_DEVICE))
     .option("--out <dir>", "results store (records/, results.jsonl, jobs/, cache/)", "runs/entk-run")
     .option("--json", "print the result records as JSON Lines")
-    .option("--quiet", "no progress output (job log lines)")
-    .action(async (o: RunFlags) => {
-      const ac = new AbortController();
-      const stop = () => ac.abort();
-      process.once("SIGINT", stop);
-      try {
-        const { summary, records } = await runOnce({
-          task: o.task,
-          k: o.k,
-          seed: o.seed,
-          model: o.model,
-          revision: o.revision,
-          methods: o.methods,
-          dataDir: o.dataDir,
-          mode: o.mode,
-          limitEval: o.limitEval,
-          memory: o.memory,
-          device: o.device,
-          out: o.out,
-          signal: ac.signal,
-          quiet: o.quiet,
-          log: o.quiet ? () => {} : undefined,
-        });
-        process.stderr.write(
-          `run: ${summary.ran} jobs ran, ${summary.alreadyDone} were already done, ${summary.failed.length} failed; results in ${summary.outDir}\n`,
+    .option("--quiet", "no progress output (job log lines)");
+  addVariantOptions(command).action(async (o: RunFlags, cmd: Command) => {
+    const variant = variantFromFlags(cmd, o);
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    process.once("SIGINT", stop);
+    try {
+      const { summary, records } = await runOnce({
+        task: o.task,
+        k: o.k,
+        seed: o.seed,
+        model: o.model,
+        revision: o.revision,
+        methods: o.methods.map((m) => methodSpecWithVariant(m, variant)),
+        dataDir: o.dataDir,
+        mode: o.mode,
+        limitEval: o.limitEval,
+        memory: o.memory,
+        device: o.device,
+        out: o.out,
+        signal: ac.signal,
+        quiet: o.quiet,
+        log: o.quiet ? () => {} : undefined,
+      });
+      process.stderr.write(
+        `run: ${summary.ran} jobs ran, ${summary.alreadyDone} were already done, ${summary.failed.length} failed; results in ${summary.outDir}\n`,
+      );
+      process.stdout.write(
+        records.map((r) => (o.json ? JSON.stringify(r) : formatRecord(r))).join("\n") + (records.length ? "\n" : ""),
+      );
+      if (summary.interrupted) throw new Error("run interrupted; rerun the same command to resume");
+      if (summary.failed.length > 0)
+        throw new Error(
+          `${summary.failed.map((f) => `${f.method}: ${f.error}`).join("; ")} (details in ${summary.outDir}/failed/)`,
         );
-        process.stdout.write(
-          records.map((r) => (o.json ? JSON.stringify(r) : formatRecord(r))).join("\n") + (records.length ? "\n" : ""),
-        );
-        if (summary.interrupted) throw new Error("run interrupted; rerun the same command to resume");
-        if (summary.failed.length > 0)
-          throw new Error(
-            `${summary.failed.map((f) => `${f.method}: ${f.error}`).join("; ")} (details in ${summary.outDir}/failed/)`,
-          );
-      } finally {
-        process.off("SIGINT", stop);
-      }
-    });
+    } finally {
+      process.off("SIGINT", stop);
+    }
+  });
 }

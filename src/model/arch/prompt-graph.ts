@@ -12,7 +12,8 @@ import { grad } from "../graph/autodiff.ts";
 import { Graph } from "../graph/graph.ts";
 import { exp, log, matmul, mul, neg, reduceMaxConst, reduceMean, reduceSum, sub } from "../graph/ops.ts";
 import type { DType, Tensor } from "../graph/tensor.ts";
-import { modelNames, parameterSpecs } from "../weights/params.ts";
+import { classifierRows, isTrainable, type ModelVariant, variantParamSpecs } from "../variant.ts";
+import { modelNames } from "../weights/params.ts";
 import type { LoadedWeights, TensorRef } from "../weights/types.ts";
 import { type Dropout, type EncoderInputs, noDropout, type Params, promptLogits } from "./transformer.ts";
 
@@ -23,6 +24,8 @@ export interface PromptGraphSpec {
   labelWordIds: number[];
   binary: boolean;
   dtype: FloatType;
+  /** No-prompt classifier and/or LoRA adapters (src/model/variant.ts); default: the prompt MLM. */
+  variant?: ModelVariant;
 }
 
 export interface BuiltGraph {
@@ -35,8 +38,8 @@ export interface BuiltGraph {
 /** Where each gradient factor is found among the outputs of the "factors" graph. */
 export interface FactorLayout {
   f: Tensor;
-  /** Cotangent of the embedding sum, [C, batch, seq, H] (word/position/type embedding rows). */
-  embDelta: Tensor;
+  /** Cotangent of the embedding sum, [C, batch, seq, H] (word/position/type embedding rows); absent when frozen. */
+  embDelta?: Tensor;
   /** `cols`: the layer's columns of `delta`'s last axis when it shares a fused projection (Q, K, V). */
   linears: { weight: string; bias?: string; x: Tensor; delta: Tensor; cols?: [number, number] }[];
   norms: { weight: string; bias: string; dGamma: Tensor; dBeta: Tensor }[];
@@ -48,9 +51,16 @@ export interface FactorLayout {
   zero: string[];
 }
 
+/** Every parameter f uses in this spec's variant, with its shape. */
+export function usedParamSpecs(weights: LoadedWeights, variant: ModelVariant = {}) {
+  return variantParamSpecs(weights.config, variant, classifierRows(weights));
+}
+
 /** Check that the weights hold every parameter f uses with the shape the config implies. */
-export function validateWeights(weights: LoadedWeights): void {
-  for (const { name, shape } of parameterSpecs(weights.config)) {
+export function validateWeights(weights: LoadedWeights, variant: ModelVariant = {}): void {
+  if (variant.noPrompt && classifierRows(weights) === undefined)
+    throw new Error("no-prompt mode: the weights have no classifier.weight (initialize it with the linear probe)");
+  for (const { name, shape } of usedParamSpecs(weights, variant)) {
     const t = weights.tensors.get(name);
     if (!t) throw new Error(`weights lack parameter ${name} (shape [${shape.join(", ")}])`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
@@ -107,10 +117,10 @@ function encoderInputs(g: Graph, dtype: DType): EncoderInputs {
 
 /** f = logits (multi-class) or z[w₁] − z[w₀] (binary); returns f and ∂f/∂z as a matrix. */
 export function outputs(g: Graph, logits: Tensor, spec: PromptGraphSpec): { f: Tensor; J: number[][] } {
-  const K = spec.labelWordIds.length;
+  const K = logits.shape[1] as number;
   if (!spec.binary)
     return { f: logits, J: Array.from({ length: K }, (_, c) => Array.from({ length: K }, (_, k) => +(c === k))) };
-  if (K !== 2) throw new Error(`binary mode needs exactly 2 label words, got ${K}`);
+  if (K !== 2) throw new Error(`binary mode needs exactly 2 label words (classes), got ${K}`);
   return { f: matmul(logits, g.constant([-1, 1], [2, 1])), J: [[-1, 1]] };
 }
 
@@ -124,14 +134,24 @@ export function forward(
   const files = new Set<string>();
   const inputs = encoderInputs(g, spec.dtype);
   const p = params(g, files);
-  const labelIds = g.constant(spec.labelWordIds, [spec.labelWordIds.length], "int64");
+  const variant = spec.variant ?? {};
+  const ids = variant.noPrompt ? [0] : spec.labelWordIds; // no prompt: no label words (unused constant)
+  const labelIds = g.constant(ids, [ids.length], "int64");
   const names = modelNames(spec.weights.config);
-  const { logits, taps } = promptLogits(spec.weights.config, names, inputs, p, labelIds, drop ? drop(g) : noDropout);
+  const { logits, taps } = promptLogits(
+    spec.weights.config,
+    names,
+    inputs,
+    p,
+    labelIds,
+    drop ? drop(g) : noDropout,
+    variant,
+  );
   return { g, files, inputs, logits, taps, names, p };
 }
 
 export function buildLogitsGraph(spec: PromptGraphSpec): BuiltGraph {
-  validateWeights(spec.weights);
+  validateWeights(spec.weights, spec.variant);
   const { g, files, inputs, logits } = forward(spec, (g, files) =>
     initializerParams(g, spec.weights, spec.dtype, files),
   );
@@ -139,8 +159,26 @@ export function buildLogitsGraph(spec: PromptGraphSpec): BuiltGraph {
   return { graph: g, inputs, outputs: [f], externalFiles: [...files] };
 }
 
+/**
+ * The linear probe's features (docs/protocol.md §7.3) for a padded batch, [batch, H]: "head" = the mask feature h̃
+ * that the decoder multiplies (prompt mode), "hidden" = the last hidden state at the mask position (h_<s> for
+ * no-prompt inputs, whose mask position is 0). The head is built with the prompt MLM, so no classifier is needed.
+ */
+export function buildFeaturesGraph(spec: PromptGraphSpec, which: "head" | "hidden"): BuiltGraph {
+  const prompt = {
+    ...spec,
+    variant: { lora: spec.variant?.lora },
+    labelWordIds: which === "hidden" ? [0] : spec.labelWordIds,
+  };
+  validateWeights(prompt.weights, prompt.variant);
+  const { g, files, inputs, taps } = forward(prompt, (g, files) =>
+    initializerParams(g, spec.weights, spec.dtype, files),
+  );
+  return { graph: g, inputs, outputs: [which === "head" ? taps.maskFeature : taps.hidden], externalFiles: [...files] };
+}
+
 export function buildFactorsGraph(spec: PromptGraphSpec): BuiltGraph & { layout: FactorLayout; seed: Tensor } {
-  validateWeights(spec.weights);
+  validateWeights(spec.weights, spec.variant);
   const { g, files, inputs, logits, taps, names } = forward(spec, (g, files) =>
     initializerParams(g, spec.weights, spec.dtype, files),
   );
@@ -148,22 +186,29 @@ export function buildFactorsGraph(spec: PromptGraphSpec): BuiltGraph & { layout:
   const C = J.length;
   // One-hot seeds e_c for every example: [C, batch, C] → the C Jacobian rows in one backward pass.
   const seed = g.input("seed", spec.dtype, [C, "batch", C]);
-  const wrt = [taps.emb, ...taps.linears.map((l) => l.y), ...taps.norms.map((n) => n.y)];
+  // Only what is trained in this variant (LoRA: adapters and heads) gets factors; frozen weights are constants.
+  const variant = spec.variant ?? {};
+  const trained = (n: string) => isTrainable(n, variant);
+  const linTaps = taps.linears.filter((l) => trained(l.weight));
+  const normTaps = taps.norms.filter((n) => trained(n.weight));
+  const embTrained = trained(names.wordEmb);
+  const wrt = [...(embTrained ? [taps.emb] : []), ...linTaps.map((l) => l.y), ...normTaps.map((n) => n.y)];
   const cots = grad([f], [seed], wrt);
-  const [embDelta, ...rest] = cots;
-  const linDeltas = rest.slice(0, taps.linears.length);
-  const normDeltas = rest.slice(taps.linears.length);
+  const embDelta = embTrained ? cots[0] : undefined;
+  const rest = embTrained ? cots.slice(1) : cots;
+  const linDeltas = rest.slice(0, linTaps.length);
+  const normDeltas = rest.slice(linTaps.length);
   // The key bias shifts every score of a query row by the same amount; softmax is invariant to that, so its
   // gradient is exactly zero (computed values would be rounding noise): report it as zero, not as a factor.
   const keyBiases = new Set(names.layers.map((l) => l.key.bias));
-  const linears = taps.linears.map((l, i) => ({
+  const linears = linTaps.map((l, i) => ({
     weight: l.weight,
-    bias: keyBiases.has(l.bias) ? undefined : l.bias,
+    bias: l.bias === undefined || keyBiases.has(l.bias) ? undefined : l.bias,
     x: l.x,
     delta: linDeltas[i],
     ...(l.cols ? { cols: l.cols } : {}),
   }));
-  const norms = taps.norms.map((n, i) => {
+  const norms = normTaps.map((n, i) => {
     const d = normDeltas[i]; // [C, batch, (seq,) H]
     const tokenAxes = Array.from({ length: d.shape.length - 3 }, (_, j) => j + 2);
     // ∂f/∂γ = Σ_t δ_t ⊙ x̂_t, ∂f/∂β = Σ_t δ_t (docs/kernels.md §3)
@@ -171,12 +216,15 @@ export function buildFactorsGraph(spec: PromptGraphSpec): BuiltGraph & { layout:
     const dBeta = tokenAxes.length ? reduceSum(d, tokenAxes, false) : d;
     return { weight: n.weight, bias: n.bias, dGamma, dBeta };
   });
-  const used = new Set(parameterSpecs(spec.weights.config).map((s) => s.name));
-  const zero = [...keyBiases, ...[...spec.weights.tensors.keys()].filter((n) => !used.has(n))];
+  const used = new Set(usedParamSpecs(spec.weights, variant).map((s) => s.name));
+  const zero = [
+    ...[...keyBiases].filter(trained),
+    ...[...spec.weights.tensors.keys()].filter((n) => !used.has(n) && trained(n)),
+  ];
   const layout: FactorLayout = { f, embDelta, linears, norms, maskFeature: taps.maskFeature, outJacobian: J, zero };
   const outs = dedupe([
     f,
-    embDelta,
+    ...(embDelta ? [embDelta] : []),
     taps.maskFeature,
     ...linears.flatMap((l) => [l.x, l.delta]),
     ...norms.flatMap((n) => [n.dGamma, n.dBeta]),
@@ -211,12 +259,16 @@ export interface TrainGraph extends ParamInputGraph {
 }
 
 function paramInputForward(spec: PromptGraphSpec, dropout: boolean) {
-  validateWeights(spec.weights);
+  validateWeights(spec.weights, spec.variant);
   const paramInputs = new Map<string, Tensor>();
   const dropoutSites: { site: string; mask: Tensor }[] = [];
+  let frozenParams: Params | undefined;
+  const variant = spec.variant ?? {};
   const fw = forward(
     spec,
-    (g) => (name) => {
+    (g, files) => (name) => {
+      // Frozen in this variant (LoRA's base weights): a constant, in place in its file.
+      if (!isTrainable(name, variant)) return frozen(g, files)(name);
       let t = paramInputs.get(name);
       if (!t) {
         const ref = spec.weights.tensors.get(name);
@@ -235,12 +287,16 @@ function paramInputForward(spec: PromptGraphSpec, dropout: boolean) {
       : undefined,
   );
   return { ...fw, paramInputs, dropoutSites };
+  function frozen(g: Graph, files: Set<string>) {
+    frozenParams ??= initializerParams(g, spec.weights, spec.dtype, files);
+    return frozenParams;
+  }
 }
 
 /** Eval-mode label-word logits [batch, K] with parameters as inputs: the forward only, no backward nodes. */
 export function buildEvalGraph(spec: PromptGraphSpec): ParamInputGraph {
-  const { g, inputs, logits, paramInputs, dropoutSites } = paramInputForward(spec, false);
-  return { graph: g, inputs, outputs: [logits], externalFiles: [], paramInputs, dropoutSites };
+  const { g, files, inputs, logits, paramInputs, dropoutSites } = paramInputForward(spec, false);
+  return { graph: g, inputs, outputs: [logits], externalFiles: [...files], paramInputs, dropoutSites };
 }
 
 /**
@@ -255,14 +311,23 @@ export function meanCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
 }
 
 export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean }): TrainGraph {
-  const { g, inputs, logits, taps, names: mn, paramInputs, dropoutSites } = paramInputForward(spec, opts.dropout);
-  const K = spec.labelWordIds.length;
+  const {
+    g,
+    files,
+    inputs,
+    logits,
+    taps,
+    names: mn,
+    paramInputs,
+    dropoutSites,
+  } = paramInputForward(spec, opts.dropout);
+  const K = logits.shape[1] as number;
   const labels = g.input("labels", spec.dtype, ["batch", K]);
   const loss = meanCrossEntropy(logits, labels);
-  const sparseOf = new Map<string, { rows: Tensor; ids: "input_ids" | "label_words" }>([
-    [mn.wordEmb, { rows: taps.wordRows, ids: "input_ids" }],
-    [mn.decoder, { rows: taps.decoderRows, ids: "label_words" }],
-  ]);
+  const sparseOf = new Map<string, { rows: Tensor; ids: "input_ids" | "label_words" }>();
+  if (paramInputs.has(mn.wordEmb)) sparseOf.set(mn.wordEmb, { rows: taps.wordRows, ids: "input_ids" });
+  if (taps.decoderRows && paramInputs.has(mn.decoder))
+    sparseOf.set(mn.decoder, { rows: taps.decoderRows, ids: "label_words" });
   const names = [...paramInputs.keys()].filter((n) => !sparseOf.has(n));
   const sparseNames = [...sparseOf.keys()];
   const seed = g.constant([1], [1]);
@@ -277,7 +342,7 @@ export function buildTrainGraph(spec: PromptGraphSpec, opts: { dropout: boolean 
     graph: g,
     inputs,
     outputs: [loss, logits, ...gs],
-    externalFiles: [],
+    externalFiles: [...files],
     paramInputs,
     labels,
     dropoutSites,

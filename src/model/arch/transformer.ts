@@ -20,6 +20,7 @@ import {
   unsqueeze,
 } from "../graph/ops.ts";
 import type { Tensor } from "../graph/tensor.ts";
+import { CLASSIFIER, loraNames, type ModelVariant } from "../variant.ts";
 import type { LayerNames, ModelNames } from "../weights/params.ts";
 import type { ModelConfig } from "../weights/types.ts";
 
@@ -31,7 +32,8 @@ export const noDropout: Dropout = (x) => x;
 
 export interface LinearTap {
   weight: string;
-  bias: string;
+  /** Absent for LoRA's bias-free adapter products. */
+  bias?: string;
   x: Tensor;
   y: Tensor;
   /** This layer's columns [start, end) of `y`'s last axis when it is part of a fused projection (Q, K, V). */
@@ -49,12 +51,14 @@ export interface Taps {
   emb: Tensor;
   linears: LinearTap[];
   norms: NormTap[];
-  /** The post-LayerNorm mask feature h̃ that the decoder rows multiply, [batch, H]. */
+  /** The post-LayerNorm mask feature h̃ that the decoder rows multiply, [batch, H]; no prompt: h_<s>. */
   maskFeature: Tensor;
+  /** The encoder's last hidden state at the mask position, [batch, H] (h_<s> for no-prompt inputs). */
+  hidden: Tensor;
   /** The gathered word-embedding rows E[input_ids], [batch, seq, H] (its cotangent: sparse embedding rows). */
   wordRows: Tensor;
-  /** The gathered decoder rows D[w] of the label words, [C, H] (its cotangent: sparse decoder rows). */
-  decoderRows: Tensor;
+  /** The gathered decoder rows D[w] of the label words, [C, H] (its cotangent: sparse decoder rows); absent without a prompt. */
+  decoderRows?: Tensor;
 }
 
 export interface EncoderInputs {
@@ -76,12 +80,24 @@ export interface Ctx {
   p: Params;
   drop: Dropout;
   taps: Taps;
+  variant: ModelVariant;
 }
 
 function lin(ctx: Ctx, names: { weight: string; bias: string }, x: Tensor): Tensor {
   const y = linear(x, ctx.p(names.weight), ctx.p(names.bias));
   ctx.taps.linears.push({ ...names, x, y });
   return y;
+}
+
+/** LoRA's update (α/r)·B (A x) of a projection (docs/no-prompt-and-lora.md); both products are tapped linears. */
+function loraDelta(ctx: Ctx, weight: string, x: Tensor): Tensor {
+  const { r, alpha } = ctx.variant.lora!;
+  const n = loraNames(weight);
+  const u = linear(x, ctx.p(n.A));
+  ctx.taps.linears.push({ weight: n.A, x, y: u });
+  const v = linear(u, ctx.p(n.B));
+  ctx.taps.linears.push({ weight: n.B, x: u, y: v });
+  return mul(v, alpha / r);
 }
 
 function norm(ctx: Ctx, names: { weight: string; bias: string }, x: Tensor): Tensor {
@@ -109,7 +125,11 @@ function qkv(ctx: Ctx, l: LayerNames, h: Tensor): Tensor[] {
   parts.forEach((n, j) => {
     ctx.taps.linears.push({ ...n, x: h, y, cols: [j * H, (j + 1) * H] });
   });
-  return split(y, -1, [H, H, H]);
+  const out = split(y, -1, [H, H, H]);
+  const targets = ctx.variant.lora?.targets ?? [];
+  return out.map((t, j) =>
+    j !== 1 && targets.includes(j === 0 ? "query" : "value") ? sum(t, loraDelta(ctx, parts[j].weight, h)) : t,
+  );
 }
 
 /** Multi-head self-attention with padded keys masked: softmax(Q Kᵀ/√d_h + mask) V, then the output dense. */
@@ -147,9 +167,10 @@ export function encode(
   inp: TokenInputs,
   p: Params,
   drop: Dropout = noDropout,
+  variant: ModelVariant = {},
 ): { h: Tensor; ctx: Ctx; taps: Taps } {
   const taps = { linears: [], norms: [] } as unknown as Taps;
-  const ctx: Ctx = { cfg, inp, p, drop, taps };
+  const ctx: Ctx = { cfg, inp, p, drop, taps, variant };
   // Token-type ids are all 0 (not passed by the reference): add row 0 of the type table.
   const typeTable = p(names.typeEmb);
   const typeRow = gather(typeTable, (typeTable.graph as Graph).scalar(0, "int64"));
@@ -170,7 +191,8 @@ export function headTransform(ctx: Ctx, names: ModelNames, x: Tensor): Tensor {
 
 /**
  * Label-word logits at the mask: z = D[w] · LN(gelu(W_d h_mask + b_d)) + bias[w] for the C label words w, only
- * the C decoder rows being computed ([batch, C]).
+ * the C decoder rows being computed ([batch, C]). No prompt (`variant.noPrompt`): z = classifier(h_<s>), the
+ * input's mask position being 0 (`encodeNoPrompt`), so h_mask is h_<s>.
  */
 export function promptLogits(
   cfg: ModelConfig,
@@ -179,9 +201,15 @@ export function promptLogits(
   p: Params,
   labelIds: Tensor,
   drop: Dropout = noDropout,
+  variant: ModelVariant = {},
 ): { logits: Tensor; taps: Taps } {
-  const { h, ctx, taps } = encode(cfg, names, inp, p, drop);
+  const { h, ctx, taps } = encode(cfg, names, inp, p, drop, variant);
   const hMask = squeeze(matmul(unsqueeze(inp.maskOneHot, 1), h), 1); // [b, H]: the hidden state at <mask>
+  taps.hidden = hMask;
+  if (variant.noPrompt) {
+    taps.maskFeature = hMask;
+    return { logits: lin(ctx, CLASSIFIER, hMask), taps };
+  }
   taps.maskFeature = headTransform(ctx, names, hMask);
   taps.decoderRows = gather(p(names.decoder), labelIds);
   const logits = linear(taps.maskFeature, taps.decoderRows, gather(p(names.decoderBias), labelIds));

@@ -209,7 +209,19 @@ export async function loadWeightsFromDir(
         (hasHead ? "" : ` — no masked-LM head found; entk needs a *ForMaskedLM checkpoint`),
     );
   }
-  for (const spec of optionalParameterSpecs(config)) {
+  // The no-prompt classifier (a sequence-classification head, src/model/variant.ts): K rows, K from the file.
+  const clsW = found.get("classifier.weight");
+  const K = clsW?.entry.shape.length === 2 && clsW.entry.shape[1] === config.hiddenSize ? clsW.entry.shape[0] : 0;
+  const optional = [
+    ...optionalParameterSpecs(config),
+    ...(K > 0
+      ? [
+          { name: "classifier.weight", shape: [K, config.hiddenSize], kind: "linear-weight" as const },
+          { name: "classifier.bias", shape: [K], kind: "bias" as const },
+        ]
+      : []),
+  ];
+  for (const spec of optional) {
     const loc = found.get(spec.name);
     if (loc) {
       tensors.set(spec.name, toTensorRef(spec, loc, notes));
