@@ -6,7 +6,7 @@ import {
   robertaTokenizerJson,
 } from "./bpe-gpt2.ts";
 import { bytesToUnicode } from "./byte-level.ts";
-import { addedToken, pad, type SyntheticTokenizerOptions, uniq } from "./synthetic-common.ts";
+import { pad, type SyntheticTokenizerOptions, uniq } from "./synthetic-common.ts";
 import { COMMON_WORDS, SYNTHETIC_PROMPT_WORDS } from "./synthetic-words.ts";
 
 const ROBERTA_SPECIALS = ROBERTA_LEADING_SPECIALS;
