@@ -45,7 +45,8 @@ describe("entk run end to end (tiny model, k = 4, bundled mpqa originals)", () =
 
     const hash = JSON.parse(entk("model", "info", MODEL, "--json").stdout).hash;
     const records = readJsonl(join(out, "results.jsonl"));
-    expect(records.map((r) => r.method)).toEqual(["kernel:sgd:lstsq", "ft:sgd"]);
+    // The ft job also writes the post-hoc linearization of its best checkpoint (test/e2e/run-linearized.test.ts).
+    expect(records.map((r) => r.method)).toEqual(["kernel:sgd:lstsq", "ft:sgd", "posthoc-lin:sgd"]);
     for (const r of records) {
       expect([r.task, r.k, r.seed]).toEqual(["mpqa", 4, 13]);
       expect(r.model).toMatchObject({ id: MODEL, weightsHash: hash });
