@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { methodSpecWithVariant } from "../../src/cli/variant-flags.ts";
 import { parseMethodSpec, validateSweepConfig } from "../../src/experiments/config.ts";
 import { expandJobs } from "../../src/experiments/jobs.ts";
 import { methodInfo } from "../../src/report/methods.ts";
@@ -19,6 +20,10 @@ describe("ft-lin and posthoc-lin in sweeps", () => {
     const lin = parseMethodSpec("ft-lin:sgd:lr=1e-3:bs=4:steps=5");
     expect(lin).toEqual({ ...ft, kind: "ft-lin" });
     expect(() => parseMethodSpec("ft-lin:sgd:lr=1:bs=1:steps=1:loraR=2")).toThrow(/loraR: unknown key/);
+    // entk run --no-prompt with ft-lin is refused by name, not silently run prompted.
+    expect(() => parseMethodSpec(methodSpecWithVariant("ft-lin:sgd", { noPrompt: true }))).toThrow(
+      /noPrompt: unknown key/,
+    );
     expect(() => parseMethodSpec("ft-lin:rmsprop")).toThrow(/optimizer: expected one of "sgd", "signgd", "adam"/);
     const base = { model: "m", data: "d", tasks: ["mpqa"], k: [4], seeds: [13], out: "o" };
     const ftEntry = { kind: "ft", optimizer: "adam", lr: 1e-3, batchSize: 4, steps: 5 };

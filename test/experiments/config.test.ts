@@ -100,7 +100,11 @@ methods:
       "methods[0].tasks[0]",
       "not in the top-level tasks",
     ],
-    [{ ...base, methods: [{ kind: "svm" }] }, "methods[0].kind", '"kernel", "ft", "ft-lin", "zero-shot", "probe", "sleep"'],
+    [
+      { ...base, methods: [{ kind: "svm" }] },
+      "methods[0].kind",
+      '"kernel", "ft", "ft-lin", "zero-shot", "probe", "sleep"',
+    ],
     [{ ...base, methods: [{ kind: "kernel", formula: "ntk", solver: "lstsq" }] }, "methods[0].formula", '"signgd"'],
     [{ ...base, methods: [{ kind: "kernel", formula: "sgd" }] }, "methods[0].solver", "is required"],
     [
