@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { linearize } from "../analyses/linearize.ts";
+import { readDatasetVariant } from "../data/dataset-variant.ts";
 import { runFinetune } from "../pipelines/finetune.ts";
 import { engineModelFactory } from "../training/engine-model.ts";
 import { linearizedModelFactory } from "../training/linearized.ts";
@@ -62,12 +63,15 @@ export function ftExecutor(createModel?: FinetuneModelFactory): Executor {
       variant,
       outDir: join(ctx.workDir, "ft"),
       signal: ctx.signal,
+      skipBadRows: ctx.skipBadRows,
+      onSkip: ctx.log,
       quiet: true,
     });
     if (!r.test) throw new Error(`${join(ctx.workDir, "ft")}: fine-tuning returned no test metrics`);
     if (typeof r.weightsHash !== "string")
       throw new Error(`${join(ctx.workDir, "ft")}: the result has no weights hash`);
-    const ft = ctx.record({ metric: task.metric, dev: r.dev, test: r.test, weightsHash: r.weightsHash });
+    const dataset = readDatasetVariant(splitDir);
+    const ft = ctx.record({ metric: task.metric, dev: r.dev, test: r.test, weightsHash: r.weightsHash, dataset });
     if (linearized || variant.noPrompt || variant.lora) return [ft];
     ctx.log(`${job.task} k=${job.k} seed=${job.seed} ${job.method}: post-hoc linearization of the best checkpoint`);
     const lin = await linearize({
@@ -87,6 +91,7 @@ export function ftExecutor(createModel?: FinetuneModelFactory): Executor {
       dev: at1("dev"),
       test: at1("test"),
       weightsHash: r.weightsHash,
+      dataset,
     });
     return [ft, posthoc];
   };

@@ -25,7 +25,7 @@ describe("ft-lin and posthoc-lin in sweeps", () => {
       /noPrompt: unknown key/,
     );
     expect(() => parseMethodSpec("ft-lin:rmsprop")).toThrow(/optimizer: expected one of "sgd", "signgd", "adam"/);
-    const base = { model: "m", data: "d", tasks: ["mpqa"], k: [4], seeds: [13], out: "o" };
+    const base = { model: "m", data: "d", tasks: ["spam"], k: [4], seeds: [13], out: "o" };
     const ftEntry = { kind: "ft", optimizer: "adam", lr: 1e-3, batchSize: 4, steps: 5 };
     const alone = expandJobs(validateSweepConfig({ ...base, methods: [ftEntry] }));
     const both = expandJobs(validateSweepConfig({ ...base, methods: [ftEntry, { ...ftEntry, kind: "ft-lin" }] }));
@@ -44,7 +44,7 @@ describe("ft-lin and posthoc-lin in sweeps", () => {
     const out = mkdtempSync(join(tmpdir(), "entk-lin-e2e-"));
     const hp = "lr=1e-3:bs=4:steps=4:evalEvery=2";
     const run = entk(
-      ...["run", "--task", "mpqa", "--k", "4", "--seed", "13", "--model", "models/tiny-roberta"],
+      ...["run", "--task", "spam", "--k", "4", "--seed", "13", "--model", "models/tiny-roberta"],
       ...["--methods", `ft:sgd:${hp},ft-lin:sgd:${hp}`, "--data-dir", "datasets/original", "--limit-eval", "12"],
       ...["--out", out, "--quiet"],
     );
