@@ -332,24 +332,21 @@ function validateMethod(c: Ctx, v: unknown, p: Path): MethodConfig {
   };
 }
 
+/** The leading `:`-separated values of a method spec, by kind. */
+const POSITIONAL = { kernel: ["formula", "solver"], ft: ["optimizer"], "ft-lin": ["optimizer"], sleep: ["ms"] };
+
 /**
  * Parse a one-line method spec as `entk run --methods` takes them: `kernel:<formula>:<solver>[:key=value]...` or
- * `ft:<optimizer>[:key=value]...` / `ft-lin:<optimizer>[:key=value]...` (`bs` is short for batchSize), e.g. `ft:adam:lr=1e-5:bs=8:steps=1000`. It is
- * validated like a sweep config's method entry, so a run and a sweep of the same job share its content key.
+ * `ft:<optimizer>[:key=value]...` or `ft-lin:<optimizer>[:key=value]...` (`bs` is short for batchSize), e.g.
+ * `ft:adam:lr=1e-5:bs=8:steps=1000`. It is validated like a sweep config's method entry, so a run and a sweep of
+ * the same job share its content key.
  */
 export function parseMethodSpec(spec: string): MethodConfig {
   const c: Ctx = new Ctx(`method "${spec}"`, () => undefined);
   const [kind, ...rest] = spec.split(":");
   const raw: Record<string, unknown> = { kind };
   c.oneOf(kind, ["kind"], METHOD_KINDS);
-  const positional =
-    kind === "kernel"
-      ? ["formula", "solver"]
-      : kind === "ft" || kind === "ft-lin"
-        ? ["optimizer"]
-        : kind === "sleep"
-          ? ["ms"]
-          : [];
+  const positional = POSITIONAL[kind as keyof typeof POSITIONAL] ?? [];
   const value = (v: string): unknown =>
     v === "true" ? true : v === "false" ? false : v !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
   rest.forEach((part, i) => {

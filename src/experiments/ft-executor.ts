@@ -27,8 +27,8 @@ function num(h: Record<string, HyperValue>, name: string, method: string): numbe
 
 /**
  * Fine-tuning job (`ft:<optimizer>`): the k-shot split as for kernels, then `runFinetune` in ctx.workDir/ft with
- * the job's seed as training seed (as LM-BFF does) (`limitEval`: on jobSplit's seeded dev/test subsample); one record with the
- * best-dev checkpoint's dev and test metrics. An interrupted job resumes from its snapshot in ctx.workDir.
+ * the job's seed as training seed (as LM-BFF does) (`limitEval`: on jobSplit's seeded dev/test subsample); one
+ * record with the best-dev checkpoint's dev and test metrics. An interrupted job resumes from its snapshot in ctx.workDir.
  * `createModel` defaults to the engine's trainable model on ctx.device (`ft-lin:`: the linearized model).
  *
  * A prompt-MLM `ft:` job also writes a `posthoc-lin:<optimizer>` record: the dev and test metrics of the
@@ -83,6 +83,8 @@ export function ftExecutor(createModel?: FinetuneModelFactory): Executor {
       alphas: [1],
       out: join(ctx.workDir, "posthoc-lin"),
       quiet: true,
+      skipBadRows: ctx.skipBadRows,
+      onSkip: ctx.log,
     });
     const at1 = (s: "dev" | "test") => lin.splits[s]!.alphas[0].linearized;
     const posthoc = ctx.record({
