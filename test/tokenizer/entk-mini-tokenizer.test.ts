@@ -79,15 +79,21 @@ describe("entk-mini tokenizer (GPT-2 pieces, RoBERTa specials)", () => {
 /** Every example of the bundled tasks' evaluation files (datasets/), prompt-encoded. */
 function bundledExamples(): { task: TaskDef; texts: string[][] }[] {
   const out: { task: TaskDef; texts: string[][] }[] = [];
-  const read = (name: string, dir: string, splits: ("train" | "dev" | "test")[]) => {
-    const task = loadTask(name);
-    const texts = splits.flatMap((s) => readSplit(dir, task.data, s, task.labels).examples.map((e) => e.texts));
-    out.push({ task, texts });
-  };
   const root = new URL("../../datasets/", import.meta.url).pathname;
-  read("mpqa", join(root, "original/mpqa"), ["test"]);
-  read("trec", join(root, "original/trec"), ["test"]);
-  read("RTE", join(root, "k-shot-1k-test/RTE/16-13"), ["train", "dev", "test"]);
+  // The bundled originals hold train.csv and test.csv (their dev sets are drawn from train by the k-shot sampler).
+  const originals = (name: string) => ({
+    ...loadTask(name).data,
+    files: { train: "train.csv", dev: "train.csv", test: "test.csv" },
+  });
+  for (const name of ["spam", "sotu"]) {
+    const task = loadTask(name);
+    const layout = originals(name);
+    const dir = join(root, "original", name);
+    const texts = (["train", "test"] as const).flatMap((s) =>
+      readSplit(dir, layout, s, task.labels).examples.map((e) => e.texts),
+    );
+    out.push({ task, texts });
+  }
   return out;
 }
 
