@@ -120,12 +120,43 @@ export function factorsKey(ex: ExampleGradFactors): string {
   return sha256(encodeFactors(ex));
 }
 
+/** Shared by the sources of one job: once the disk is full, no source writes again (one warning in all). */
+export interface CacheWriteState {
+  full: boolean;
+  warn?: (message: string) => void;
+}
+
+/** True for errors meaning "no space left" (ENOSPC) or "over quota" (EDQUOT). */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}
+
+/**
+ * Write a cache entry unless the disk filled up earlier in this job; a full disk turns writing off for the rest of
+ * the job with one warning (the atomic write leaves no partial file behind). Other errors propagate.
+ */
+export async function writeCacheEntry(state: CacheWriteState, file: string, data: Uint8Array | string): Promise<void> {
+  if (state.full) return;
+  try {
+    await writeFileAtomic(file, data);
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+    state.full = true;
+    state.warn?.(`warning: disk full writing ${file}; caching is off for the rest of this job`);
+  }
+}
+
 /**
  * Wrap a keyed source so each example's factors are computed once and read from `<dir>/<key>.factors` afterwards
  * (e.g. the test set, identical for every seed, is differentiated once per task). Contiguous runs of missing
- * examples are computed together.
+ * examples are computed together. A full disk stops the writing (see writeCacheEntry), not the job.
  */
-export function cachedFactorSource(src: FactorSource, dir: string): FactorSource & { hits: number } {
+export function cachedFactorSource(
+  src: FactorSource,
+  dir: string,
+  state: CacheWriteState = { full: false },
+): FactorSource & { hits: number } {
   const keys = src.keys;
   if (!keys) throw new Error("cachedFactorSource: the source has no per-example keys");
   const path = (i: number) => join(dir, `${keys[i]}.factors`);
@@ -151,7 +182,7 @@ export function cachedFactorSource(src: FactorSource, dir: string): FactorSource
         const got = await src.load(start + i, start + j);
         for (let k = i; k < j; k++) {
           res[k] = got[k - i];
-          await writeFileAtomic(path(start + k), encodeFactors(got[k - i]));
+          await writeCacheEntry(state, path(start + k), encodeFactors(got[k - i]));
         }
         i = j;
       }
@@ -173,8 +204,14 @@ export function readBlock(file: string, pairs: readonly Pair[]): Block | undefin
   return Object.fromEntries(pairs.map((p, i) => [p, c.arrays[i] as Float64Array]));
 }
 
-export async function writeBlock(file: string, pairs: readonly Pair[], block: Block): Promise<void> {
-  await writeFileAtomic(
+export async function writeBlock(
+  file: string,
+  pairs: readonly Pair[],
+  block: Block,
+  state: CacheWriteState = { full: false },
+): Promise<void> {
+  await writeCacheEntry(
+    state,
     file,
     encodeContainer(
       { pairs },
@@ -229,6 +266,6 @@ export function readManifest(path: string): Manifest | undefined {
   }
 }
 
-export async function writeManifest(path: string, m: Manifest): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(m));
+export async function writeManifest(path: string, m: Manifest, state: CacheWriteState = { full: false }) {
+  await writeCacheEntry(state, path, JSON.stringify(m));
 }

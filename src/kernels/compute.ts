@@ -3,6 +3,7 @@ import { progressBar } from "../util/progress.ts";
 import { type Block, contractBlock, PAIR_KERNEL, pairsFor } from "./block.ts";
 import {
   blockFile,
+  type CacheWriteState,
   factorsKey,
   manifestPath,
   type NamedSource,
@@ -27,6 +28,8 @@ export interface KernelOptions {
   strategy?: Strategy;
   /** Where finished kernel blocks are kept so a rerun or an interrupted run resumes (no caching when absent). */
   cacheDir?: string;
+  /** Shared with the job's factor caches: a full disk turns all cache writing off (src/kernels/cache.ts). */
+  cacheState?: CacheWriteState;
   /** Upper bound on eval examples per block (default 128). */
   maxEvalBlock?: number;
   /** Model parameters, to report `grad_dim`. */
@@ -224,7 +227,7 @@ export async function computeKernels(
     contractionMs += performance.now() - s;
     result.blocks.computed++;
     memtrace(`${split.name} ${b0}-${b1} contracted`);
-    if (file) await writeBlock(file, pairs, block);
+    if (file) await writeBlock(file, pairs, block, opts.cacheState);
     return block;
   };
 
@@ -254,14 +257,18 @@ export async function computeKernels(
   }
   cbar.stop();
   if (manifest) {
-    await writeManifest(manifest, {
-      v: 1,
-      C,
-      nTrain: trainEx.length,
-      evalBlock: plan.evalBlock,
-      sizes: result.sizes,
-      plan,
-    });
+    await writeManifest(
+      manifest,
+      {
+        v: 1,
+        C,
+        nTrain: trainEx.length,
+        evalBlock: plan.evalBlock,
+        sizes: result.sizes,
+        plan,
+      },
+      opts.cacheState,
+    );
   }
   result.timings = {
     gradients_s: gradientsMs / 1000,

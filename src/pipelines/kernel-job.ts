@@ -1,7 +1,9 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { cachedFactorSource } from "../kernels/cache.ts";
+import { pairsFor } from "../kernels/block.ts";
+import { type CacheWriteState, cachedFactorSource } from "../kernels/cache.ts";
 import { computeKernels } from "../kernels/compute.ts";
+import { formatBytes, predictFactorBytes, predictKernelBlockBytes } from "../kernels/disk.ts";
 import { modelFactorSource } from "../kernels/model-source.ts";
 import { type KernelMeta, type SplitRecord, writeKernelOutputs } from "../kernels/output.ts";
 import { checkBudgetUpFront, defaultMemoryBytes } from "../kernels/plan.ts";
@@ -11,6 +13,7 @@ import { createPromptModel } from "../model/prompt-model.ts";
 import { DEFAULT_DEVICE, type Device } from "../model/runtime/providers.ts";
 import type { PromptInput } from "../model/types.ts";
 import { type ModelVariant, variantTag } from "../model/variant.ts";
+import type { ModelConfig } from "../model/weights/types.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
@@ -39,6 +42,11 @@ export interface KernelJobOptions {
   out: string;
   /** Cache root (default $ENTK_CACHE_DIR or ~/.cache/entk); `false` disables caching. */
   cacheDir?: string | false;
+  /**
+   * Also cache per-example gradient factors (large: README "Disk use"); default false, i.e. only kernel blocks are
+   * cached and factors are recomputed. A sweep turns it on to differentiate a shared test set once per task.
+   */
+  cacheFactors?: boolean;
   quiet?: boolean;
   /** Stop at the next gradient chunk or kernel block (finished blocks stay cached). */
   signal?: AbortSignal;
@@ -56,6 +64,25 @@ export interface KernelJobOptions {
 /** Default cache root shared by all runs, so the test set is differentiated once per task and model. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.ENTK_CACHE_DIR || join(homedir(), ".cache", "entk");
+}
+
+/** What a job's caches take (src/kernels/disk.ts): factors of every example, kernel blocks of train × eval. */
+export function predictJobDisk(
+  cfg: ModelConfig,
+  splits: Record<string, readonly { inputIds: ArrayLike<number> }[]>,
+  C: number,
+  nLabelWords: number,
+  nPairs: number,
+): { factorBytes: number; kernelBlockBytes: number } {
+  const tokens = Object.values(splits).flatMap((xs) => xs.map((x) => x.inputIds.length));
+  const nTrain = splits.train?.length ?? 0;
+  const nEval = Object.entries(splits)
+    .filter(([n]) => n !== "train")
+    .map(([, xs]) => xs.length);
+  return {
+    factorBytes: predictFactorBytes(cfg, tokens, C, nLabelWords),
+    kernelBlockBytes: predictKernelBlockBytes(C, nPairs, nTrain, [nTrain, ...nEval]),
+  };
 }
 
 /**
@@ -93,10 +120,20 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const tag = variantTag(variant);
   const modelKey = { weightsHash: tag ? `${vw.hash}|${tag}` : vw.hash, labelWordIds, binary };
   const cacheRoot = o.cacheDir === false ? undefined : (o.cacheDir ?? defaultCacheDir());
+  const factorRoot = cacheRoot && o.cacheFactors ? join(cacheRoot, "factors") : undefined;
+  const log = (m: string) => {
+    if (!o.quiet) process.stderr.write(`${m}\n`);
+  };
+  const cacheState: CacheWriteState = { full: false, warn: (m) => process.stderr.write(`${m}\n`) };
   const source = (xs: PromptInput[]): FactorSource => {
     const src = modelFactorSource(model, xs, modelKey);
-    return cacheRoot ? cachedFactorSource(src, join(cacheRoot, "factors")) : src;
+    return factorRoot ? cachedFactorSource(src, factorRoot, cacheState) : src;
   };
+  const disk = predictJobDisk(vw.config, splits, model.C, labelWordIds.length, pairsFor(o.formulas).length);
+  log(
+    `disk: kernel blocks ${formatBytes(disk.kernelBlockBytes)}${cacheRoot ? "" : " (not cached)"}, gradient ` +
+      `factors ${formatBytes(disk.factorBytes)}${factorRoot ? ` (cached in ${factorRoot})` : " (not cached)"}`,
+  );
 
   const t1 = performance.now();
   const records: Record<string, SplitRecord> = {};
@@ -131,6 +168,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
     memoryBytes,
     strategy: o.strategy,
     cacheDir: cacheRoot ? join(cacheRoot, "kernel-blocks") : undefined,
+    cacheState,
     params: model.params(),
     quiet: o.quiet,
     signal: o.signal,
@@ -159,7 +197,13 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
         ...(tag ? { variant } : {}),
       },
       timings: { load_s: loadS, logits_s: logitsS },
-      cache: { blocks_cached: result.blocks.cached, blocks_computed: result.blocks.computed },
+      cache: {
+        blocks_cached: result.blocks.cached,
+        blocks_computed: result.blocks.computed,
+        factors_cached: !!factorRoot && !cacheState.full,
+        predicted_factor_bytes: disk.factorBytes,
+        predicted_kernel_block_bytes: disk.kernelBlockBytes,
+      },
     },
     o.formulas,
   );

@@ -40,6 +40,7 @@ interface KernelFlags extends TaskOverrideFlags, VariantFlags {
   strategy: Strategy;
   cacheDir?: string;
   cache: boolean;
+  cacheFactors?: boolean;
   offline?: boolean;
   out: string;
   quiet?: boolean;
@@ -86,7 +87,11 @@ export function registerKernel(program: Command): void {
       "--cache-dir <dir>",
       `cache for gradient factors and kernel blocks (default: ${defaultCacheDir()}, or $ENTK_CACHE_DIR)`,
     )
-    .option("--no-cache", "do not read or write the cache");
+    .option("--no-cache", "do not read or write the cache")
+    .option(
+      "--cache-factors",
+      "also cache per-example gradient factors (large, see README: Disk use; default: kernel blocks only)",
+    );
   addTaskOverrideOptions(addVariantOptions(command))
     .addOption(new Option("--lora-seed <n>", "seed of LoRA's A initialization").argParser(seedArg).default(0))
     .option("--offline", "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)")
@@ -111,6 +116,7 @@ export function registerKernel(program: Command): void {
         strategy: o.strategy,
         out: o.out,
         cacheDir: o.cache ? o.cacheDir : false,
+        cacheFactors: o.cacheFactors,
         quiet: o.quiet,
       });
       const t = meta.timings;
