@@ -3,6 +3,7 @@ import { ENTK_VERSION } from "../version.ts";
 import { EXIT_USAGE } from "./args.ts";
 import { registerAnalyze } from "./commands/analyze.ts";
 import { registerArithmetic } from "./commands/arithmetic.ts";
+import { registerCache } from "./commands/cache.ts";
 import { registerData } from "./commands/data.ts";
 import { registerDynamics } from "./commands/dynamics.ts";
 import { registerEnv } from "./commands/env.ts";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerPrompt(program);
   registerModel(program);
   registerKernel(program);
+  registerCache(program);
   registerSolve(program);
   registerFinetune(program);
   registerLora(program);

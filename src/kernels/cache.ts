@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
@@ -70,9 +70,29 @@ export function decodeContainer(buf: Uint8Array): { header: unknown; arrays: Arr
   return { header: meta.header, arrays };
 }
 
+/**
+ * A cache entry's bytes, touched (its time of last use, for `entk cache prune`'s LRU order); undefined when absent,
+ * including when a concurrent prune removes it meanwhile.
+ */
+export function readCacheEntry(path: string): Buffer | undefined {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // removed meanwhile or read-only: the data read is still whole (checked by its digest)
+  }
+  return buf;
+}
+
 export function readContainer(path: string): { header: unknown; arrays: Arr[] } | undefined {
-  if (!existsSync(path)) return undefined;
-  return decodeContainer(readFileSync(path));
+  const buf = readCacheEntry(path);
+  return buf && decodeContainer(buf);
 }
 
 /** Serialize one example's factors; arrays shared between layers (q/k/v inputs) are stored once. */
@@ -168,7 +188,8 @@ export function cachedFactorSource(
     async load(start: number, end: number): Promise<ExampleGradFactors[]> {
       const res: (ExampleGradFactors | undefined)[] = [];
       for (let i = start; i < end; i++) {
-        const f = existsSync(path(i)) ? decodeFactors(readFileSync(path(i))) : undefined;
+        const buf = readCacheEntry(path(i));
+        const f = buf && decodeFactors(buf);
         if (f) out.hits++;
         res.push(f);
       }
