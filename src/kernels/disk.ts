@@ -38,12 +38,12 @@ export function predictKernelBlockBytes(C: number, nPairs: number, nTrain: numbe
   return nEval.reduce((a, n) => a + 8 * nPairs * C * nTrain * C * n, 0);
 }
 
-/** "1.2 GB" (decimal units, as the budget flags take them). */
+/** "1.2 GiB" (binary units, as parseBytes reads "1.2GB"). */
 export function formatBytes(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
     i++;
   }
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;

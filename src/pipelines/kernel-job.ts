@@ -2,11 +2,12 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { pairsFor } from "../kernels/block.ts";
 import { type CacheWriteState, cachedFactorSource } from "../kernels/cache.ts";
+import { cacheInfo, pruneCache } from "../kernels/cache-admin.ts";
 import { computeKernels } from "../kernels/compute.ts";
 import { formatBytes, predictFactorBytes, predictKernelBlockBytes } from "../kernels/disk.ts";
 import { modelFactorSource } from "../kernels/model-source.ts";
 import { type KernelMeta, type SplitRecord, writeKernelOutputs } from "../kernels/output.ts";
-import { checkBudgetUpFront, defaultMemoryBytes } from "../kernels/plan.ts";
+import { checkBudgetUpFront, defaultMemoryBytes, parseBytes } from "../kernels/plan.ts";
 import type { FactorSource, Formula, ParamFilter, Strategy } from "../kernels/types.ts";
 import { loadModel } from "../model/load.ts";
 import { createPromptModel } from "../model/prompt-model.ts";
@@ -47,6 +48,12 @@ export interface KernelJobOptions {
    * cached and factors are recomputed. A sweep turns it on to differentiate a shared test set once per task.
    */
   cacheFactors?: boolean;
+  /**
+   * Cache budget in bytes (default $ENTK_CACHE_MAX, a size like 50GB; none when unset). With a budget and
+   * `cacheFactors` unset, factors are cached when the cache plus this job's predicted factors fit; after the job the
+   * cache is pruned to the budget, least recently used entries first (across jobs and tasks).
+   */
+  cacheMax?: number;
   quiet?: boolean;
   /** Stop at the next gradient chunk or kernel block (finished blocks stay cached). */
   signal?: AbortSignal;
@@ -59,6 +66,11 @@ export interface KernelJobOptions {
   variant?: ModelVariant;
   /** Seed of LoRA's A initialization (default 0). */
   loraSeed?: number;
+}
+
+/** The cache budget from $ENTK_CACHE_MAX (a size like 50GB); undefined when unset. */
+export function envCacheMax(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  return env.ENTK_CACHE_MAX ? parseBytes(env.ENTK_CACHE_MAX, "ENTK_CACHE_MAX") : undefined;
 }
 
 /** Default cache root shared by all runs, so the test set is differentiated once per task and model. */
@@ -120,7 +132,10 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const tag = variantTag(variant);
   const modelKey = { weightsHash: tag ? `${vw.hash}|${tag}` : vw.hash, labelWordIds, binary };
   const cacheRoot = o.cacheDir === false ? undefined : (o.cacheDir ?? defaultCacheDir());
-  const factorRoot = cacheRoot && o.cacheFactors ? join(cacheRoot, "factors") : undefined;
+  const disk = predictJobDisk(vw.config, splits, model.C, labelWordIds.length, pairsFor(o.formulas).length);
+  const cacheMax = o.cacheMax ?? envCacheMax();
+  const fits = cacheMax !== undefined && !!cacheRoot && cacheInfo(cacheRoot).total.bytes + disk.factorBytes <= cacheMax;
+  const factorRoot = cacheRoot && (o.cacheFactors ?? fits) ? join(cacheRoot, "factors") : undefined;
   const log = (m: string) => {
     if (!o.quiet) process.stderr.write(`${m}\n`);
   };
@@ -129,7 +144,6 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
     const src = modelFactorSource(model, xs, modelKey);
     return factorRoot ? cachedFactorSource(src, factorRoot, cacheState) : src;
   };
-  const disk = predictJobDisk(vw.config, splits, model.C, labelWordIds.length, pairsFor(o.formulas).length);
   log(
     `disk: kernel blocks ${formatBytes(disk.kernelBlockBytes)}${cacheRoot ? "" : " (not cached)"}, gradient ` +
       `factors ${formatBytes(disk.factorBytes)}${factorRoot ? ` (cached in ${factorRoot})` : " (not cached)"}`,
@@ -173,6 +187,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
     quiet: o.quiet,
     signal: o.signal,
   });
+  if (cacheRoot && cacheMax !== undefined) pruneCache(cacheRoot, { maxBytes: cacheMax });
   return writeKernelOutputs(
     o.out,
     result,

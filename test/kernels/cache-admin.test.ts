@@ -73,8 +73,8 @@ describe("kernel cache administration", () => {
     });
     vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     expect(await main(["node", "entk", "cache", "info", "--cache-dir", root])).toBe(0);
-    expect(out).toContain("5 files, 6.5 kB");
-    expect(out).toMatch(/factors: 3 files, 6\.0 kB/);
+    expect(out).toContain("5 files, 6.3 KiB");
+    expect(out).toMatch(/factors: 3 files, 5\.9 KiB/);
     expect(await main(["node", "entk", "cache", "prune", "--cache-dir", root])).toBe(2);
     expect(await main(["node", "entk", "cache", "prune", "--cache-dir", root, "--max-size", "5000"])).toBe(0);
     expect(cacheInfo(root).total.bytes).toBeLessThanOrEqual(5000);

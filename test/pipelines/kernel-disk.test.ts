@@ -56,8 +56,14 @@ const bytesIn = (dir: string, ext: string) =>
         .reduce((a, f) => a + statSync(join(dir, f)).size, 0)
     : 0;
 
-const job = (name: string, cacheFactors: boolean | undefined, formulas: ("sgd" | "asymmetric_signgd")[] = ["sgd"]) =>
+const job = (
+  name: string,
+  cacheFactors: boolean | undefined,
+  formulas: ("sgd" | "asymmetric_signgd")[] = ["sgd"],
+  cacheMax?: number,
+) =>
   runKernelJob({
+    cacheMax,
     model: MODEL,
     task: "SST-2",
     splitDir,
@@ -94,6 +100,22 @@ describe("kernel job disk use", () => {
     expect(off.cache!.factors_cached).toBe(false);
     // The same kernels either way.
     expect(kernel("off", "test")).toEqual(kernel("on", "test"));
+  }, 60_000);
+
+  it("under a cache budget, factors are cached when they fit, and the cache is pruned to the budget", async () => {
+    const fit = await job("fit", undefined, ["sgd"], 10 * 2 ** 20);
+    expect(fit.cache!.factors_cached).toBe(true);
+    expect(bytesIn(join(root, "fit", "cache", "factors"), ".factors")).toBeGreaterThan(0);
+    // A budget below the predicted factors: not cached; the kernel blocks written are then pruned to the budget.
+    const budget = Math.floor(fit.cache!.predicted_factor_bytes! / 2);
+    const tight = await job("tight", undefined, ["sgd"], budget);
+    expect(tight.cache!.factors_cached).toBe(false);
+    expect(existsSync(join(root, "tight", "cache", "factors"))).toBe(false);
+    // Reusing the "fit" cache with that budget: LRU-pruned down to it after the job.
+    const again = await job("fit", undefined, ["sgd"], budget);
+    expect(again.cache!.factors_cached).toBe(false);
+    const left = bytesIn(join(root, "fit", "cache", "factors"), ".factors");
+    expect(left + bytesIn(join(root, "fit", "cache", "kernel-blocks"), "")).toBeLessThanOrEqual(budget);
   }, 60_000);
 
   it("a full disk while caching turns caching off with one warning; the job completes with the right kernels", async () => {

@@ -41,6 +41,7 @@ interface KernelFlags extends TaskOverrideFlags, VariantFlags {
   cacheDir?: string;
   cache: boolean;
   cacheFactors?: boolean;
+  cacheMax?: number;
   offline?: boolean;
   out: string;
   quiet?: boolean;
@@ -91,6 +92,12 @@ export function registerKernel(program: Command): void {
     .option(
       "--cache-factors",
       "also cache per-example gradient factors (large, see README: Disk use; default: kernel blocks only)",
+    )
+    .option(
+      "--cache-max <size>",
+      "cache budget, e.g. 50GB (also $ENTK_CACHE_MAX): factors are cached when they fit, then the cache is " +
+        "pruned to it, least recently used first",
+      memoryArg,
     );
   addTaskOverrideOptions(addVariantOptions(command))
     .addOption(new Option("--lora-seed <n>", "seed of LoRA's A initialization").argParser(seedArg).default(0))
@@ -117,6 +124,7 @@ export function registerKernel(program: Command): void {
         out: o.out,
         cacheDir: o.cache ? o.cacheDir : false,
         cacheFactors: o.cacheFactors,
+        cacheMax: o.cacheMax,
         quiet: o.quiet,
       });
       const t = meta.timings;
