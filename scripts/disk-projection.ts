@@ -1,7 +1,7 @@
 /**
  * Projected cache disk use of a sweep config's kernel jobs (README "Disk use"), from the formula in
  * src/kernels/disk.ts with roberta-base's shape. Test-set sizes and mean prompt lengths are ASSUMPTIONS stated below
- * (LM-BFF test sizes; lengths rounded guesses in roberta tokens, template included), not measurements.
+ * (LM-BFF test sizes, capped at 1,000 in mode k-shot-1k-test; lengths rounded guesses in roberta tokens, template included), not measurements.
  * Usage: npx tsx scripts/disk-projection.ts scripts/table2-16shot.json. Last line: one JSON object.
  */
 import { readFileSync } from "node:fs";
@@ -33,7 +33,9 @@ const seeds: number = config.seeds.length;
 let withFactors = 0;
 let blocksOnly = 0;
 for (const task of config.tasks as string[]) {
-  const [nTest, T] = TASKS[task] ?? [1000, 40];
+  const [fullTest, T] = TASKS[task] ?? [1000, 40];
+  // k-shot-1k-test: the test set capped at 1,000 (one seed-42 draw, the same for every seed).
+  const nTest = config.data.mode === "k-shot-1k-test" ? Math.min(fullTest, 1000) : fullTest;
   const nLabels = loadTask(task).labels.length;
   for (const k of config.k as number[]) {
     const n = k * nLabels;
