@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly (no build step): tsx registers its ESM loader, then the CLI is imported.
-import { register } from "tsx/esm/api";
+// The CLI in a checkout: runs the build (dist/) while it is up to date with src/, and otherwise the TypeScript
+// sources through tsx, so an edit takes effect at once. Installed packages run dist/cli/bin.js (package.json "bin").
+import { distIsFresh } from "./dist-fresh.js";
 
-register();
-const { main } = await import("../src/cli/main.ts");
+let main;
+if (distIsFresh(new URL("../", import.meta.url))) ({ main } = await import("../dist/cli/main.js"));
+else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import("../src/cli/main.ts"));
+}
 process.exitCode = await main(process.argv);

@@ -11,7 +11,7 @@
  * `--synthetic` skips the engine and contracts random roberta-base-shaped factors (token counts from the same
  * sentences), to time the contraction phase alone.
  *
- *   npx tsx scripts/bench-kernel.ts [--memory 8GB] [--limit-test N] [--strategy auto|materialize|gram] [--synthetic]
+ *   ENTK_LMBFF_DIR=DIR npx tsx scripts/bench-kernel.ts [--memory 8GB] [--limit-test N] [--strategy auto|materialize|gram] [--synthetic]
  *     [--work 512MiB] [--eval-block N]   (tuning: fix these instead of planning them)
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -39,9 +39,19 @@ const VOCAB = 50265;
 const C = 1;
 const LABEL_WORDS = [6587, 372]; // " terrible", " great" in roberta-base's vocabulary
 
+/** LM-BFF's data folder (`original/GLUE-SST-2/` inside it, as `entk data fetch --out DIR` writes it). */
+function lmbffDir(): string {
+  const dir = process.env.ENTK_LMBFF_DIR;
+  if (!dir || !existsSync(join(dir, "original", "GLUE-SST-2")))
+    throw new Error(
+      `bench-kernel: set ENTK_LMBFF_DIR to a folder holding LM-BFF's original/GLUE-SST-2/ (entk data fetch --out DIR)${dir ? `; ${dir}/original/GLUE-SST-2 does not exist` : ""}`,
+    );
+  return dir;
+}
+
 /** Token counts of GLUE-SST-2 sentences under the template `*cls**sent_0*_It_was*mask*.*sep+*`. */
 function lengths(file: string, n: number, skip = 0): number[] {
-  const rows = readFileSync(`../shared/datasets/original/GLUE-SST-2/${file}`, "utf8")
+  const rows = readFileSync(join(lmbffDir(), "original", "GLUE-SST-2", file), "utf8")
     .trim()
     .split("\n")
     .slice(1 + skip);

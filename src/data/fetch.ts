@@ -8,7 +8,8 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { progressBar } from "../util/progress.ts";
-import { formatCsv, pandasValue, parseCsv } from "./csv.ts";
+import { formatCsv, parseCsv } from "./csv.ts";
+import { writeDatasetVariant } from "./dataset-variant.ts";
 
 /** LM-BFF's `data/download_dataset.sh` source. */
 export const LMBFF_DATASETS_URL = "https://nlp.cs.princeton.edu/projects/lm-bff/datasets.tar";
@@ -120,31 +121,73 @@ export async function swapSst2(originalDir: string): Promise<void> {
   await rename(glue, sst2);
 }
 
+/** Python's `str.isspace()` characters: JavaScript's \s without U+FEFF, plus U+001C–U+001F and U+0085. */
+const PY_SPACE = new Set(
+  [9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000].concat(
+    Array.from({ length: 11 }, (_, i) => 0x2000 + i),
+  ),
+);
+
+/** Python's `str.strip()`. */
+function pyStrip(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && PY_SPACE.has(s.charCodeAt(a))) a++;
+  while (b > a && PY_SPACE.has(s.charCodeAt(b - 1))) b--;
+  return s.slice(a, b);
+}
+
 /**
- * The kernel paper's CR re-split (`process.py` with 1000 → 250 test examples per class). Its `process.py` was
- * not inspected (docs/protocol.md §1.3): this assumes LM-BFF's split is "the first 1,000 lines of each class are the
- * test set", so each class in file order is test rows then train rows, and takes the first `perClass` of each
- * class as the new test set and the rest as train, classes in order of first appearance.
+ * Group rows by their first field in order of first appearance (a Python dict) and write the first `perClass` of
+ * each group to test.csv and the rest to train.csv, as pandas `to_csv(header=False, index=False)` writes them.
  */
-export async function resplitCr(crDir: string, perClass = 250): Promise<{ train: number; test: number }> {
-  const read = async (f: string) => {
-    const p = join(crDir, f);
-    return parseCsv(await readFile(p, "utf8"), p).map((r) => r.fields.map(pandasValue));
-  };
-  const test = await read("test.csv");
-  const train = await read("train.csv");
-  const byClass = new Map<string, (string | null)[][]>();
-  for (const r of [...test, ...train]) {
-    const k = String(r[0]);
-    const g = byClass.get(k) ?? [];
+async function writeCrSplit(crDir: string, rows: string[][], perClass: number) {
+  const byClass = new Map<string, string[][]>();
+  for (const r of rows) {
+    const g = byClass.get(r[0]) ?? [];
     g.push(r);
-    byClass.set(k, g);
+    byClass.set(r[0], g);
   }
   const newTest = [...byClass.values()].flatMap((g) => g.slice(0, perClass));
   const newTrain = [...byClass.values()].flatMap((g) => g.slice(perClass));
   await writeFileAtomic(join(crDir, "test.csv"), formatCsv(newTest));
   await writeFileAtomic(join(crDir, "train.csv"), formatCsv(newTrain));
   return { train: newTrain.length, test: newTest.length };
+}
+
+/**
+ * The kernel paper's CR split: LM-BFF's `original/cr/process.py` run with its 1000 test reviews per class changed
+ * to 250 (the paper's `sed -i 's/1000/250/' process.py`). process.py reads `custrev.all` line by line (text mode),
+ * strips each line, takes the label `int(line[0])` and the text `line[2:]`, groups the rows by label in order of
+ * first appearance, and writes the first 250 rows of each label to test.csv and the rest to train.csv.
+ */
+export async function splitCustrev(crDir: string, perClass = 250): Promise<{ train: number; test: number }> {
+  const path = join(crDir, "custrev.all");
+  const lines = (await readFile(path, "utf8")).replace(/\r\n?/g, "\n").split(/(?<=\n)/);
+  if (lines.at(-1) === "") lines.pop();
+  const rows = lines.map((raw, i) => {
+    const line = pyStrip(raw);
+    if (!/^[0-9]/.test(line))
+      throw new Error(
+        `${path}:${i + 1}: expected a line "<digit label> <text>", got ${JSON.stringify(raw.slice(0, 80))}`,
+      );
+    return [String(Number(line[0])), line.slice(2)];
+  });
+  return writeCrSplit(crDir, rows, perClass);
+}
+
+/**
+ * The same split when `custrev.all` is absent, from LM-BFF's test.csv and train.csv: process.py wrote them with
+ * 1000 test rows per label, so each label's test rows followed by its train rows are that label's lines of
+ * custrev.all in file order, and labels first appear in test.csv in custrev.all's order. Regrouping and cutting
+ * at `perClass` therefore gives process.py's 250 split; fields are kept as written (no pandas NA conversion).
+ */
+export async function resplitCr(crDir: string, perClass = 250): Promise<{ train: number; test: number }> {
+  const read = async (f: string) => {
+    const p = join(crDir, f);
+    return parseCsv(await readFile(p, "utf8"), p).map((r) => r.fields);
+  };
+  return writeCrSplit(crDir, [...(await read("test.csv")), ...(await read("train.csv"))], perClass);
 }
 
 export interface FetchDatasetsOptions {
@@ -161,7 +204,10 @@ export interface FetchDatasetsOptions {
   quiet?: boolean;
 }
 
-/** Download (or take) LM-BFF's datasets.tar, extract its `original/` into `outDir`, optionally apply the kernel paper's changes. */
+/**
+ * Download (or take) LM-BFF's datasets.tar, extract its `original/` into `outDir`, optionally apply the kernel
+ * paper's changes, and record which variant `original/` holds (dataset-variant.ts).
+ */
 export async function fetchDatasets(opts: FetchDatasetsOptions): Promise<string> {
   const target = join(opts.outDir, "original");
   if (existsSync(target) && !opts.force) throw new Error(`${target} exists already (use --force to replace it)`);
@@ -186,8 +232,11 @@ export async function fetchDatasets(opts: FetchDatasetsOptions): Promise<string>
     if (!existsSync(extracted)) throw new Error(`${tarPath}: the archive has no original/ folder`);
     if (opts.kernelPaper) {
       await swapSst2(extracted);
-      if (existsSync(join(extracted, "cr"))) await resplitCr(join(extracted, "cr"));
+      const cr = join(extracted, "cr");
+      if (existsSync(join(cr, "custrev.all"))) await splitCustrev(cr);
+      else if (existsSync(cr)) await resplitCr(cr);
     }
+    await writeDatasetVariant(extracted, opts.kernelPaper ? "kernel-paper" : "lm-bff");
     await rm(target, { recursive: true, force: true });
     await rename(extracted, target);
   } finally {

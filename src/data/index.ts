@@ -1,11 +1,20 @@
 export { formatCsv, PANDAS_NA, parseCsv } from "./csv.ts";
 export {
+  DATASET_MARKER,
+  DATASET_VARIANTS,
+  type DatasetVariant,
+  isDatasetVariant,
+  readDatasetVariant,
+  writeDatasetVariant,
+} from "./dataset-variant.ts";
+export {
   downloadFile,
   extractTar,
   type FetchDatasetsOptions,
   fetchDatasets,
   LMBFF_DATASETS_URL,
   resplitCr,
+  splitCustrev,
   swapSst2,
 } from "./fetch.ts";
 export {
@@ -16,7 +25,9 @@ export {
   type KShotMode,
   type KShotOptions,
   type KShotTask,
+  REFERENCE_SEED_ORDER,
   readTaskRows,
+  seedSchedule,
   type TaskRows,
 } from "./kshot.ts";
 export { columnIndex, type DataLayout, parseDataLayout } from "./layout.ts";

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { formatCsv, pandasValue, parseCsv } from "./csv.ts";
+import { readDatasetVariant, writeDatasetVariant } from "./dataset-variant.ts";
 import { columnIndex, type DataLayout } from "./layout.ts";
 import { MT19937 } from "./mt19937.ts";
 import { readText } from "./readers.ts";
@@ -10,6 +11,9 @@ export type KShotMode = (typeof KSHOT_MODES)[number];
 
 /** The LM-BFF paper's seeds. */
 export const DEFAULT_SEEDS = [13, 21, 42, 87, 100] as const;
+
+/** The reference's default `--seed` list, in the order `generate_k_shot_data.py` processes it (docs/protocol.md §3). */
+export const REFERENCE_SEED_ORDER = [100, 13, 21, 42, 87] as const;
 
 /** Test sets above this size are subsampled (seed 42) in `k-shot-1k-test` mode. */
 const TEST_CAP = 1000;
@@ -113,25 +117,56 @@ function samplerLabel(layout: DataLayout, source: string) {
   };
 }
 
+/**
+ * Whether the reference shuffles this task's train rows in place across seeds: its `split_header` returns the
+ * loaded line list itself for a header-less GLUE file (CoLA), and a copy (`lines[1:]`, or a fresh csv list)
+ * otherwise, so only there does each seed's `np.random.shuffle` start from the previous seed's order.
+ */
+function shufflesInPlace(layout: DataLayout): boolean {
+  return layout.format === "tsv" && !layout.header;
+}
+
+/**
+ * The order seeds are processed in, and which are written. A task shuffled in place (CoLA) depends on the seeds
+ * processed before it, so the seeds follow the reference's default run (100, 13, 21, 42, 87 — whatever order they
+ * are listed in), replaying the shuffles of unlisted reference seeds before the last listed one; seeds outside that
+ * list come after, in the order given.
+ */
+export function seedSchedule(seeds: readonly number[]): { seed: number; write: boolean }[] {
+  const wanted = new Set(seeds);
+  const ref: readonly number[] = REFERENCE_SEED_ORDER;
+  const last = Math.max(-1, ...ref.map((s, i) => (wanted.has(s) ? i : -1)));
+  const out = ref.slice(0, last + 1).map((seed) => ({ seed, write: wanted.has(seed) }));
+  for (const seed of wanted) if (!ref.includes(seed)) out.push({ seed, write: true });
+  return out;
+}
+
 /** Generate the k-shot splits of `tasks` for every seed (LM-BFF `tools/generate_k_shot_data.py`). */
 export async function generateKShot(opts: KShotOptions): Promise<string[]> {
   if (!KSHOT_MODES.includes(opts.mode))
     throw new Error(`--mode must be one of ${KSHOT_MODES.join(", ")}, got ${opts.mode}`);
   if (!Number.isInteger(opts.k) || opts.k < 1) throw new Error(`--k must be a positive integer, got ${opts.k}`);
   const loaded = opts.tasks.map((t) => loadTask(opts.dataDir, t));
+  // Which data original/ holds (LM-BFF's or the kernel paper's), recorded in every split directory.
+  const variant = readDatasetVariant(opts.dataDir);
   const devRate = opts.mode === "k-shot-10x" ? 11 : 2;
   const written: string[] = [];
   const write = async (path: string, text: string) => {
     await writeFileAtomic(path, text);
     written.push(path);
   };
-  for (const seed of opts.seeds) {
+  for (const { seed, write: wanted } of seedSchedule(opts.seeds)) {
     for (const { task, train, header, evals } of loaded) {
       const { layout } = task;
+      const persistent = shufflesInPlace(layout);
+      if (!wanted && !persistent) continue;
       const rng = new MT19937(seed);
-      const rows = [...train] as (string | (string | null)[])[];
+      // A header-less tsv (CoLA) is shuffled in place: the next seed starts from this seed's order.
+      const rows = (persistent ? train : [...train]) as (string | (string | null)[])[];
       rng.shuffle(rows);
+      if (!wanted) continue;
       const dir = join(opts.outDir, opts.mode, task.name, `${opts.k}-${seed}`);
+      await writeDatasetVariant(dir, variant);
       // Test files: the original eval files (GLUE dev → test), capped at 1,000 with a seed-42 draw in 1k-test mode.
       for (const ev of evals) {
         let evRows = ev.rows as (string | (string | null)[])[];
@@ -147,6 +182,13 @@ export async function generateKShot(opts: KShotOptions): Promise<string[]> {
       const groups = groupByLabel(rows, samplerLabel(layout, join(opts.dataDir, layout.dir, layout.original.train)));
       const trainRows = takeSlices(groups, 0, opts.k);
       const devRows = takeSlices(groups, opts.k, devRate * opts.k);
+      if (devRows.length === 0) {
+        const largest = Math.max(0, ...[...groups.values()].map((g) => g.length));
+        throw new Error(
+          `--k ${opts.k}: every class of ${join(opts.dataDir, layout.dir, layout.original.train)} has at most ` +
+            `${largest} examples, so ${task.name}'s dev set would be empty (use --k below ${largest})`,
+        );
+      }
       const fmt = (rs: (string | (string | null)[])[]) =>
         formatTaskRows(layout, { header, rows: rs as TaskRows["rows"] });
       await write(join(dir, layout.files.train), fmt(trainRows));

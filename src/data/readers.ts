@@ -25,13 +25,50 @@ export interface ReadResult {
 }
 
 /** A UTF-8 text file; a missing or unreadable one is an error naming the path. */
-export function readText(path: string): string {
+export function readText(path: string, warn: (m: string) => void = defaultWarn): string {
+  let buf: Buffer;
   try {
-    return readFileSync(path, "utf8");
+    buf = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(code === "ENOENT" ? `${path}: file not found` : `${path}: cannot read (${code})`);
   }
+  const text = buf.toString("utf8");
+  // Invalid UTF-8 is replaced by U+FFFD (as Python's errors="replace" would); say on which lines.
+  const bad = invalidUtf8Lines(buf);
+  if (bad.length > 0)
+    warn(
+      `${path}:${bad[0]}: invalid UTF-8, replaced by U+FFFD` +
+        (bad.length > 1 ? ` (also on lines ${bad.slice(1, 6).join(", ")}${bad.length > 6 ? ", …" : ""})` : ""),
+    );
+  return text;
+}
+
+const defaultWarn = (m: string) => process.stderr.write(`entk: warning: ${m}\n`);
+
+/** 1-based numbers of the lines holding invalid UTF-8 (none for a valid file, checked in one pass). */
+export function invalidUtf8Lines(buf: Uint8Array): number[] {
+  const fatal = new TextDecoder("utf-8", { fatal: true });
+  try {
+    fatal.decode(buf);
+    return [];
+  } catch {
+    // find the lines
+  }
+  const out: number[] = [];
+  let start = 0;
+  let line = 1;
+  for (let i = 0; i <= buf.length; i++) {
+    if (i < buf.length && buf[i] !== 0x0a) continue;
+    try {
+      fatal.decode(buf.subarray(start, i));
+    } catch {
+      out.push(line);
+    }
+    start = i + 1;
+    line++;
+  }
+  return out;
 }
 
 /** Split text into lines as Python's universal-newline `readlines` does (\r\n, \r and \n all end a line). */
@@ -81,6 +118,23 @@ class RowCollector {
 }
 
 /**
+ * The task's columns must exist in the file (judged on its first row): a label or text column beyond the row is a
+ * mistake in the task's "data" layout, not in every data row.
+ */
+function checkLayout(path: string, columns: number | undefined, layout: DataLayout): void {
+  if (columns === undefined) return;
+  for (const [what, c] of [
+    ["labelColumn", layout.labelColumn],
+    ...layout.textColumns.map((t) => ["textColumns", t] as const),
+  ] as const)
+    if (columnIndex(c, columns) === undefined)
+      throw new Error(
+        `${path}: the task's data.${what} ${c} is outside the file's ${columns} columns (first row); ` +
+          'check the task file\'s "data" layout',
+      );
+}
+
+/**
  * The fewest fields a row needs for the layout's columns, so that a negative (from the end) label column never
  * lands on a text column: e.g. text 7, 8 and label -1 need 10 fields.
  */
@@ -107,8 +161,17 @@ export function readTsv(
   let start = 0;
   if (layout.header) {
     if (lines.length === 0) throw new Error(`${path}: empty file (expected a header line)`);
+    // A file without its header would silently lose its first example: refuse a first line that is an example.
+    const first = lines[0].split("\t");
+    const li = columnIndex(layout.labelColumn, first.length);
+    if (first.length >= need && li !== undefined && labels.includes(first[li].trim()))
+      throw new Error(
+        `${path}:1: expected a header line, but it looks like an example (label ${JSON.stringify(first[li].trim())} ` +
+          "in the label column); add the header line (e.g. sentence<TAB>label)",
+      );
     start = 1;
   }
+  checkLayout(path, lines[0]?.split("\t").length, layout);
   for (let i = start; i < lines.length; i++) {
     const fields = lines[i].split("\t");
     if (fields.length < need)
@@ -128,7 +191,19 @@ export function readCsv(
   const records = parseCsv(readText(path), path);
   const rows = new RowCollector(labels, opts);
   const expect = records[0]?.fields.length;
-  for (const r of records) rows.add(`${path}:${r.line}`, r.fields, layout.textColumns, layout.labelColumn, expect);
+  checkLayout(path, expect, layout);
+  for (const r of records) {
+    const where = `${path}:${r.line}`;
+    // A quote left open swallows the following lines into one field until the next quote: say so.
+    const spans = r.fields.findIndex((f) => f.includes("\n"));
+    if (r.fields.length !== expect && spans >= 0)
+      rows.bad(
+        where,
+        `a quoted field opened on this line runs over ${r.fields[spans].split("\n").length} lines ` +
+          `(unclosed quote?), leaving ${r.fields.length} columns instead of ${expect}`,
+      );
+    else rows.add(where, r.fields, layout.textColumns, layout.labelColumn, expect);
+  }
   return rows.result;
 }
 
@@ -141,7 +216,12 @@ export function readSplit(
   opts: ReadOptions = {},
 ): ReadResult {
   const path = join(splitDir, layout.files[split]);
-  return layout.format === "tsv" ? readTsv(path, layout, labels, opts) : readCsv(path, layout, labels, opts);
+  const r = layout.format === "tsv" ? readTsv(path, layout, labels, opts) : readCsv(path, layout, labels, opts);
+  if (r.examples.length === 0)
+    throw new Error(
+      `${path}: no examples${r.skipped > 0 ? ` (all ${r.skipped} rows were malformed and skipped)` : " (empty file)"}`,
+    );
+  return r;
 }
 
 /** Field mapping for users' own data: which fields hold the sentences and the label. */

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { readDatasetVariant, writeDatasetVariant } from "./dataset-variant.ts";
 import { formatTaskRows, readTaskRows } from "./kshot.ts";
 import type { DataLayout } from "./layout.ts";
 import { MT19937 } from "./mt19937.ts";
@@ -32,7 +33,7 @@ export function subsample<T>(items: readonly T[], n: number, seed = EVAL_SUBSAMP
 
 /**
  * A copy of the k-shot split in `srcDir` whose dev and test files keep only a `subsampleIndices` subsample of n
- * rows each (headers kept, train copied as is), written atomically to `dstDir`. Returns the number of dev and test
+ * rows each (headers kept, train and the dataset-variant marker copied), written atomically to `dstDir`. Returns the number of dev and test
  * rows written.
  */
 export async function writeEvalSubsample(
@@ -49,6 +50,7 @@ export async function writeEvalSubsample(
     counts[split] = keep.length;
     await writeFileAtomic(join(dstDir, file), formatTaskRows(layout, { header, rows: keep as typeof rows }));
   }
+  await writeDatasetVariant(dstDir, readDatasetVariant(srcDir));
   // Train last: a split directory counts as complete once all three files exist.
   await writeFileAtomic(join(dstDir, layout.files.train), await readFile(join(srcDir, layout.files.train)));
   return counts;

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { parseBytes } from "../kernels/plan.ts";
 import { DEVICES, type Device } from "../model/runtime/providers.ts";
+import { listTasks } from "../prompts/task.ts";
 import { FINETUNE_DEFAULTS as D } from "../training/defaults.ts";
 import { canonicalJson, contentKey } from "../util/canonical.ts";
 
@@ -408,6 +409,9 @@ export function validateSweepConfig(
   const tasks = c.list(r.tasks, ["tasks"], (x, q) => {
     const t = c.str(x, q);
     if (!TASK_RE.test(t)) c.fail(q, `expected a task name (letters, digits, "-", "_", "."), got ${show(t)}`);
+    const known = listTasks();
+    if (!known.some((n) => n.toLowerCase() === t.toLowerCase()))
+      c.fail(q, `unknown task ${show(t)} (known tasks: ${known.join(", ")})`);
     return t;
   });
   const lower = new Set<string>();

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { DatasetVariant } from "../data/dataset-variant.ts";
 import type { MetricName } from "../data/metrics.ts";
 import type { Device } from "../model/runtime/providers.ts";
 import { sha256Hex } from "../util/canonical.ts";
@@ -26,6 +27,8 @@ export interface JobContext {
   /** A complete record for this job: fills task, k, seed, method, model, version, timing and key. */
   record(r: RecordInput): ResultRecord;
   log(message: string): void;
+  /** Skip malformed data rows with a warning (through `log`) instead of failing. */
+  skipBadRows?: boolean;
 }
 
 export interface RecordInput {
@@ -37,6 +40,8 @@ export interface RecordInput {
   test: Record<string, number>;
   weightsHash: string;
   wallTimeS?: number;
+  /** Which data the job's split holds (readDatasetVariant of its split directory). */
+  dataset?: DatasetVariant;
 }
 
 /** Runs one job; returns one record per hyperparameter configuration it evaluated. */

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { readDatasetVariant } from "../data/dataset-variant.ts";
 import { runFinetune } from "../pipelines/finetune.ts";
 import { engineModelFactory } from "../training/engine-model.ts";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../training/optimizers.ts";
@@ -53,11 +54,21 @@ export function ftExecutor(createModel?: FinetuneModelFactory): Executor {
       variant: variantOfHyper(h),
       outDir: join(ctx.workDir, "ft"),
       signal: ctx.signal,
+      skipBadRows: ctx.skipBadRows,
+      onSkip: ctx.log,
       quiet: true,
     });
     if (!r.test) throw new Error(`${join(ctx.workDir, "ft")}: fine-tuning returned no test metrics`);
     if (typeof r.weightsHash !== "string")
       throw new Error(`${join(ctx.workDir, "ft")}: the result has no weights hash`);
-    return [ctx.record({ metric: task.metric, dev: r.dev, test: r.test, weightsHash: r.weightsHash })];
+    return [
+      ctx.record({
+        metric: task.metric,
+        dev: r.dev,
+        test: r.test,
+        weightsHash: r.weightsHash,
+        dataset: readDatasetVariant(splitDir),
+      }),
+    ];
   };
 }

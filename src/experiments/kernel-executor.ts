@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { readDatasetVariant } from "../data/dataset-variant.ts";
 import { metricRecord } from "../data/metrics.ts";
 import { FORMULAS, type Formula } from "../kernels/types.ts";
 import { runKernelJob } from "../pipelines/kernel-job.ts";
@@ -61,11 +62,14 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     cacheFactors: ctx.cacheFactors ?? false,
     quiet: true,
     signal: ctx.signal,
+    skipBadRows: ctx.skipBadRows,
+    onSkip: ctx.log,
     jobKey: job.key,
     variant: variantOfHyper(h),
     loraSeed: job.seed,
   });
   ctx.signal.throwIfAborted();
+  const dataset = readDatasetVariant(splitDir);
   const points = gridPoints(job.grid);
   const { result } = await solveKernelDir(kernelDir, {
     formula,
@@ -90,6 +94,7 @@ export const kernelExecutor: Executor = async (job, ctx) => {
       dev: recordMetrics(entry.metrics.dev, `${where} dev`),
       test: recordMetrics(entry.metrics.test, `${where} test`),
       weightsHash: meta.model.weights_hash,
+      dataset,
     });
   });
 };

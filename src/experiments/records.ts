@@ -1,4 +1,5 @@
 import { cpus, release, totalmem, type } from "node:os";
+import { DATASET_VARIANTS, type DatasetVariant, isDatasetVariant } from "../data/dataset-variant.ts";
 import type { MetricName } from "../data/metrics.ts";
 import type { HyperValue } from "./jobs.ts";
 
@@ -36,6 +37,8 @@ export interface ResultRecord {
   finishedAt: string;
   configHash?: string;
   machine?: MachineInfo;
+  /** Which data the split holds (dataset-variant.ts); absent in older records, read as "lm-bff". */
+  dataset?: DatasetVariant;
 }
 
 export function machineInfo(): MachineInfo {
@@ -72,5 +75,7 @@ export function recordProblem(r: unknown): string | undefined {
   }
   if (!isObj(r.model) || typeof r.model.id !== "string" || typeof r.model.weightsHash !== "string")
     return `"model" must be {id, weightsHash}`;
+  if (r.dataset !== undefined && !isDatasetVariant(r.dataset))
+    return `"dataset" must be one of ${DATASET_VARIANTS.join(", ")}, got ${JSON.stringify(r.dataset)}`;
   return undefined;
 }

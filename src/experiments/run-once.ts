@@ -31,6 +31,8 @@ export interface RunOnceOptions {
   quiet?: boolean;
   executor?: Executor;
   log?: (message: string) => void;
+  /** Skip malformed data rows with a warning instead of failing. */
+  skipBadRows?: boolean;
 }
 
 export interface RunOnceResult {
@@ -90,6 +92,7 @@ export function runConfig(o: RunOnceOptions): SweepConfig {
 export async function runOnce(o: RunOnceOptions): Promise<RunOnceResult> {
   const config = runConfig(o);
   const summary = await runSweep(config, {
+    skipBadRows: o.skipBadRows,
     outDir: o.out,
     signal: o.signal,
     quiet: o.quiet,

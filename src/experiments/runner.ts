@@ -3,7 +3,8 @@ import { join } from "node:path";
 import pLimit from "p-limit";
 import { defaultMemoryBytes } from "../kernels/plan.ts";
 import { DEFAULT_DEVICE, type Device } from "../model/runtime/providers.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { cleanStaleTempsTree, writeFileAtomic } from "../util/atomic.ts";
+import { acquireLock, describeHolder, type Lock, LockHeldError, removeStaleLocks } from "../util/lock.ts";
 import { progressBar } from "../util/progress.ts";
 import { ENTK_VERSION } from "../version.ts";
 import { configHash, resolveOutDir, type SweepConfig } from "./config.ts";
@@ -32,6 +33,8 @@ export interface RunSweepOptions {
   /** Execution provider (overrides config.device; default cpu). */
   device?: Device;
   log?: (message: string) => void;
+  /** Skip malformed data rows with a warning instead of failing the job. */
+  skipBadRows?: boolean;
 }
 
 export interface SweepSummary {
@@ -69,7 +72,19 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
 
   const all = expandJobs(config);
   const mine = selectShard(all, shard);
+  // What killed runs left: temp files of dead writers anywhere below OUT, job locks of dead processes.
+  cleanStaleTempsTree(outDir);
+  removeStaleLocks(join(outDir, "jobs"));
   const done = store.keys();
+  // A record file that cannot be read (truncated, edited) does not count as done: the job runs again.
+  for (const j of mine)
+    if (done.has(j.key)) {
+      const problem = store.problem(j.key);
+      if (problem) {
+        log(`entk: warning: ${problem}; recomputing job ${j.key}`);
+        done.delete(j.key);
+      }
+    }
   const todo = mine.filter((j) => !done.has(j.key));
   const summary: SweepSummary = {
     outDir,
@@ -101,8 +116,34 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
   const failStop = new AbortController();
   const jobSignal = AbortSignal.any([signal, failStop.signal]);
 
-  const runOne = async (job: Job) => {
+  // Jobs another process (a second sweep on this directory) is running: waited for after our own.
+  const busy: Job[] = [];
+  const runOne = async (job: Job, wait = false) => {
     if (jobSignal.aborted) return;
+    const lockPath = join(outDir, "jobs", `${job.key}.lock`);
+    let lock: Lock;
+    try {
+      lock = await acquireLock(lockPath, { wait, what: `entk sweep ${outDir}`, signal: jobSignal });
+    } catch (err) {
+      if (err instanceof LockHeldError) {
+        log(`job ${job.key}: ${describeHolder(err.holder).split(";")[0]}; waiting for it after the other jobs`);
+        busy.push(job);
+        return;
+      }
+      if (jobSignal.aborted) return;
+      throw err;
+    }
+    try {
+      if (store.has(job.key) && !store.problem(job.key)) {
+        summary.alreadyDone++; // finished by the other process meanwhile
+        return;
+      }
+      await runLocked(job);
+    } finally {
+      lock.release();
+    }
+  };
+  const runLocked = async (job: Job) => {
     const t0 = performance.now();
     const workDir = join(outDir, "jobs", job.key);
     const ctx: JobContext = {
@@ -113,6 +154,7 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
       memoryBytes: jobMemoryBytes,
       device,
       log,
+      skipBadRows: opts.skipBadRows,
       record: (r) => ({
         schema: RECORD_SCHEMA,
         key: job.key,
@@ -130,6 +172,7 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
         finishedAt: new Date().toISOString(),
         configHash: cfgHash,
         machine,
+        ...(r.dataset ? { dataset: r.dataset } : {}),
       }),
     };
     try {
@@ -157,6 +200,7 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
 
   try {
     await Promise.all(todo.map((job) => limit(() => runOne(job))));
+    for (const job of busy.splice(0)) await runOne(job, true);
   } finally {
     bar.stop();
   }

@@ -32,6 +32,16 @@ export class ResultsStore {
     }
   }
 
+  /** Why a finished job's record file cannot be used (unreadable, not records), or undefined when it is fine. */
+  problem(key: string): string | undefined {
+    try {
+      if (readResultsFile(this.fileFor(key)).length === 0) return `${this.fileFor(key)}: no records`;
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
   /** The keys of all finished jobs. */
   keys(): Set<string> {
     return new Set(listRecordFiles(this.recordsDir).map((f) => f.slice(0, -".jsonl".length)));

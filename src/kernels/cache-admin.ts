@@ -1,18 +1,24 @@
 /**
  * `entk cache info|prune|clear`: the entries of a kernel cache root (src/kernels/cache.ts writes them:
- * `factors/<key>.factors`, `kernel-blocks/<key>.kblock` and `<key>.run.json`). Every entry is content-addressed and
+ * `factors/<key>.factors`, `kernel-blocks/<key>.kblock`, `<key>.run.json` and `<key>.plan.json`). Every entry is content-addressed and
  * self-checking, and a reader treats a missing entry as a miss, so deleting one under a running job costs a
  * recomputation, never a wrong result. Temporary files of writes in progress (`.*.tmp`) are never touched.
  */
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-export const CACHE_KINDS = { factors: ".factors", "kernel-blocks": ".kblock", manifests: ".run.json" } as const;
+export const CACHE_KINDS = {
+  factors: ".factors",
+  "kernel-blocks": ".kblock",
+  manifests: ".run.json",
+  plans: ".plan.json",
+} as const;
 export type CacheKind = keyof typeof CACHE_KINDS;
 const KIND_DIR: Record<CacheKind, string> = {
   factors: "factors",
   "kernel-blocks": "kernel-blocks",
   manifests: "kernel-blocks",
+  plans: "kernel-blocks",
 };
 
 export interface CacheEntry {

@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { readFileSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { cleanStaleTemps, writeFileAtomic } from "../util/atomic.ts";
 import type { Block } from "./block.ts";
 import type { Pair } from "./ort-graphs.ts";
-import type { KernelPlan } from "./plan.ts";
-import type { FactorSource, ParamFilter } from "./types.ts";
+import { ARENA_FACTOR, type KernelPlan } from "./plan.ts";
+import type { FactorSource, ParamFilter, Strategy } from "./types.ts";
 
 type Arr = Float32Array | Float64Array | Int32Array;
 const MAGIC = "ENTKBIN1";
@@ -180,6 +180,7 @@ export function cachedFactorSource(
   const keys = src.keys;
   if (!keys) throw new Error("cachedFactorSource: the source has no per-example keys");
   const path = (i: number) => join(dir, `${keys[i]}.factors`);
+  cleanStaleTemps(dir);
   const out = {
     size: src.size,
     tokens: src.tokens,
@@ -241,6 +242,9 @@ export async function writeBlock(
   );
 }
 
+/** What besides the examples decides a block's float32 partial sums (their order): part of its cache key. */
+export type SumOrder = { trainBlock: number; workBytes: number; strategy: Strategy };
+
 /** Where the block of these train and eval examples lives (a content address of everything it depends on). */
 export function blockFile(
   dir: string,
@@ -249,8 +253,48 @@ export function blockFile(
   filter: ParamFilter,
   trainKeys: readonly string[],
   evalKeys: readonly string[],
+  o: SumOrder,
 ): string {
-  return join(dir, `${sha256(JSON.stringify({ v: 1, C, pairs, filter, train: trainKeys, eval: evalKeys }))}.kblock`);
+  const order = { trainBlock: o.trainBlock, workBytes: o.workBytes, strategy: o.strategy };
+  return join(
+    dir,
+    `${sha256(JSON.stringify({ v: 2, C, pairs, filter, order, train: trainKeys, eval: evalKeys }))}.kblock`,
+  );
+}
+
+type StoredPlan = Pick<KernelPlan, "evalBlock" | "trainBlock" | "workBytes">;
+
+/** Where a run's first plan is kept (keyed by its examples, like the manifest, but written before any block). */
+export function planPath(
+  dir: string,
+  pairs: readonly Pair[],
+  filter: ParamFilter,
+  trainKeys: readonly string[],
+  evalKeys: readonly { name: string; keys?: readonly string[] }[],
+): string {
+  return join(dir, `${sha256(JSON.stringify({ v: 1, pairs, filter, trainKeys, evalKeys }))}.plan.json`);
+}
+
+/** The block sizes a run stored when first planned, if they fit the budget of the plan made now (else undefined). */
+export function readStoredPlan(path: string, now: KernelPlan): StoredPlan | undefined {
+  let p: StoredPlan;
+  try {
+    p = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return undefined;
+  }
+  const ok = [p.evalBlock, p.trainBlock, p.workBytes].every((x) => Number.isInteger(x) && x > 0);
+  if (!ok || !now.parts) return undefined;
+  // Within the budget with the memory measured now: the plan's parts with the stored block and work sizes.
+  const { baseline, train, reserve, evalBlock } = now.parts;
+  const need = baseline + train + reserve + (evalBlock / now.evalBlock) * p.evalBlock + ARENA_FACTOR * p.workBytes;
+  if (need > now.memoryBytes) return undefined;
+  return { evalBlock: p.evalBlock, trainBlock: p.trainBlock, workBytes: p.workBytes };
+}
+
+export async function writeStoredPlan(path: string, plan: KernelPlan, state: CacheWriteState = { full: false }) {
+  const { evalBlock, trainBlock, workBytes } = plan;
+  await writeCacheEntry(state, path, JSON.stringify({ evalBlock, trainBlock, workBytes }));
 }
 
 /** A finished run: enough to reassemble its kernels from the cached blocks alone. */

@@ -1,4 +1,6 @@
 import type { ExampleGradFactors, ParamInfo } from "../model/grad-factors.ts";
+import { cleanStaleTemps } from "../util/atomic.ts";
+import { describeHolder, type LockInfo, withLock } from "../util/lock.ts";
 import { progressBar } from "../util/progress.ts";
 import { type Block, contractBlock, PAIR_KERNEL, pairsFor } from "./block.ts";
 import {
@@ -7,10 +9,13 @@ import {
   factorsKey,
   manifestPath,
   type NamedSource,
+  planPath,
   readBlock,
   readManifest,
+  readStoredPlan,
   writeBlock,
   writeManifest,
+  writeStoredPlan,
 } from "./cache.ts";
 import { checkStructure, factorBytes, maxTokens, retainedBytes } from "./factors.ts";
 import { collectGarbage } from "./gc.ts";
@@ -78,16 +83,36 @@ export async function computeKernels(
   evalSets: Record<string, FactorInput>,
   opts: KernelOptions,
 ): Promise<KernelResult> {
-  const t0 = performance.now();
   if (opts.formulas.length === 0) throw new Error("computeKernels: no formulas requested");
   if ("train" in evalSets) throw new Error('computeKernels: "train" is always computed; do not pass it as an eval set');
-  const f = opts.filter ?? {};
-  // Normalized so that equal subsets give equal cache keys ({} and { onlyBiases: false } alike).
-  const filter: ParamFilter = {
-    excludeEmbeddings: !!f.excludeEmbeddings,
-    excludeHead: !!f.excludeHead,
-    onlyBiases: !!f.onlyBiases,
+  if (!opts.cacheDir) return computeUnlocked(train, evalSets, opts);
+  cleanStaleTemps(opts.cacheDir);
+  // One process computes a cached run at a time; another one on the same cache waits, then reads the finished run.
+  const evals = Object.entries(evalSets).map(([name, input]) => ({ name, src: asSource(input) }));
+  const manifest = manifestPath(opts.cacheDir, asSource(train), evals, pairsFor(opts.formulas), normFilter(opts));
+  if (!manifest) return computeUnlocked(train, evalSets, opts);
+  const onWait = (h: LockInfo) => {
+    if (!opts.quiet)
+      process.stderr.write(`entk: waiting for the kernel cache entry ${manifest}.lock: ${describeHolder(h)}\n`);
   };
+  return withLock(`${manifest}.lock`, { what: "entk kernel", onWait, signal: opts.signal }, () =>
+    computeUnlocked(train, evalSets, opts),
+  );
+}
+
+/** The parameter filter normalized so that equal subsets give equal cache keys ({} and { onlyBiases: false } alike). */
+function normFilter(opts: KernelOptions): ParamFilter {
+  const f = opts.filter ?? {};
+  return { excludeEmbeddings: !!f.excludeEmbeddings, excludeHead: !!f.excludeHead, onlyBiases: !!f.onlyBiases };
+}
+
+async function computeUnlocked(
+  train: FactorInput,
+  evalSets: Record<string, FactorInput>,
+  opts: KernelOptions,
+): Promise<KernelResult> {
+  const t0 = performance.now();
+  const filter = normFilter(opts);
   const pairs = pairsFor(opts.formulas);
   const trainSrc = asSource(train);
   if (trainSrc.size === 0) throw new Error("computeKernels: the train set is empty");
@@ -105,8 +130,9 @@ export async function computeKernels(
 
   // A finished run with the same inputs is assembled from its cached blocks without computing any gradient.
   const manifest = opts.cacheDir ? manifestPath(opts.cacheDir, trainSrc, evalSrcs, pairs, filter) : undefined;
+  const strategy = opts.strategy ?? "auto";
   if (manifest) {
-    const done = fromManifest(manifest, opts.cacheDir!, trainSrc, evalSrcs, pairs, filter);
+    const done = fromManifest(manifest, opts.cacheDir!, trainSrc, evalSrcs, pairs, filter, strategy);
     if (done) {
       done.strategy = opts.strategy ?? "auto";
       done.gradDim = opts.params ? gradDim(opts.params, filter) : undefined;
@@ -181,14 +207,23 @@ export async function computeKernels(
   for (const [i, ex] of trainEx.entries()) checkStructure(trainEx[0], ex, `train example ${i}`);
   const C = trainEx[0].C;
   const planned = await makePlan(trainEx);
-  const plan: KernelPlan = { ...planned, ...opts.planOverride };
+  // The plan fixes the summation order (slices and GEMM calls per block), so a rerun of this run reuses the plan it
+  // first stored when that still fits the budget: cached and recomputed blocks are then bit-identical.
+  const trainKeys = opts.cacheDir ? keysOf(train) : undefined;
+  const evalKeys = evalSrcs.map((e) => ({ name: e.name, keys: opts.cacheDir ? keysOf(e.input) : undefined }));
+  const planFile =
+    opts.cacheDir && trainKeys && evalKeys.every((e) => e.keys)
+      ? planPath(opts.cacheDir, pairs, filter, trainKeys, evalKeys)
+      : undefined;
+  const stored = planFile ? readStoredPlan(planFile, planned) : undefined;
+  const plan: KernelPlan = { ...planned, ...stored, ...opts.planOverride };
+  if (planFile && !stored) await writeStoredPlan(planFile, plan, opts.cacheState);
   memtrace(`planned ${JSON.stringify(plan)}`);
 
-  const trainKeys = opts.cacheDir ? keysOf(train) : undefined;
   const blockOpts = {
     pairs,
     filter,
-    strategy: opts.strategy ?? "auto",
+    strategy,
     trainBlock: plan.trainBlock,
     workBytes: plan.workBytes,
   };
@@ -212,7 +247,7 @@ export async function computeKernels(
   const blockAt = async (split: (typeof splits)[number], b0: number, b1: number): Promise<Block> => {
     const file =
       trainKeys && split.keys && opts.cacheDir
-        ? blockFile(opts.cacheDir, C, pairs, filter, trainKeys, split.keys.slice(b0, b1))
+        ? blockFile(opts.cacheDir, C, pairs, filter, trainKeys, split.keys.slice(b0, b1), blockOpts)
         : undefined;
     const cached = file ? readBlock(file, pairs) : undefined;
     if (cached) {
@@ -233,7 +268,7 @@ export async function computeKernels(
 
   const splits = [
     { name: "train", src: asSource(trainEx), keys: trainKeys },
-    ...evalSrcs.map((e) => ({ name: e.name, src: e.src, keys: opts.cacheDir ? keysOf(e.input) : undefined })),
+    ...evalSrcs.map((e, i) => ({ name: e.name, src: e.src, keys: evalKeys[i].keys })),
   ];
   const total = splits.reduce((a, s) => a + s.src.size, 0);
   const cbar = progressBar("contraction", total, { quiet: opts.quiet, unit: "ex" });
@@ -303,6 +338,7 @@ function fromManifest(
   evals: readonly NamedSource[],
   pairs: readonly Pair[],
   filter: ParamFilter,
+  strategy: Strategy,
 ): KernelResult | undefined {
   const m = readManifest(path);
   if (!m) return undefined;
@@ -324,7 +360,8 @@ function fromManifest(
     for (const p of pairs) K[p] = new Float64Array(m.nTrain * m.C * n * m.C);
     for (let b0 = 0; b0 < n; b0 += m.evalBlock) {
       const b1 = Math.min(n, b0 + m.evalBlock);
-      const block = readBlock(blockFile(dir, m.C, pairs, filter, trainKeys, src.keys!.slice(b0, b1)), pairs);
+      const order = { trainBlock: m.plan.trainBlock, workBytes: m.plan.workBytes, strategy };
+      const block = readBlock(blockFile(dir, m.C, pairs, filter, trainKeys, src.keys!.slice(b0, b1), order), pairs);
       if (!block) return undefined;
       result.blocks.cached++;
       scatterBlock(K, block, pairs, m.nTrain * m.C, n * m.C, b0 * m.C, (b1 - b0) * m.C);

@@ -1,5 +1,6 @@
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
 import type { PromptInput } from "../model/types.ts";
+import { firstNonFinite } from "../model/weights/finite.ts";
 import { sha256 } from "./cache.ts";
 import type { FactorSource } from "./types.ts";
 
@@ -37,6 +38,21 @@ export function modelFactorSource(
     size: inputs.length,
     tokens: inputs.map((x) => x.inputIds.length),
     keys: inputs.map((x) => exampleKey(modelKey, x)),
-    load: (start, end) => model.gradFactors(inputs.slice(start, end)),
+    load: async (start, end) => {
+      const got = await model.gradFactors(inputs.slice(start, end));
+      got.forEach((ex, i) => {
+        const bad = nonFiniteFactor(ex);
+        if (bad) throw new Error(`the gradient of example ${start + i} w.r.t. ${bad} is not finite (NaN or Inf)`);
+      });
+      return got;
+    },
   };
+}
+
+/** The parameter whose gradient factors hold a NaN or ±Inf, if any (a non-finite kernel is never written). */
+export function nonFiniteFactor(ex: ExampleGradFactors): string | undefined {
+  for (const l of ex.linears) if (firstNonFinite(l.X) >= 0 || firstNonFinite(l.delta) >= 0) return l.weight;
+  for (const d of ex.dense) if (firstNonFinite(d.values) >= 0) return d.param;
+  for (const sp of ex.sparse) if (firstNonFinite(sp.values) >= 0) return sp.param;
+  return undefined;
 }

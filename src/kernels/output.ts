@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type MetricName, metricForTask } from "../data/metrics.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { type DirManifest, dirManifest, writeDirAtomic } from "../util/atomic-dir.ts";
 import { readNpy, writeNpy } from "../util/npy.ts";
 import { ENTK_VERSION } from "../version.ts";
 import type { KernelResult } from "./compute.ts";
@@ -82,12 +83,14 @@ export interface KernelMeta extends KernelMetaInput {
   plan: { memory_bytes: number; eval_block: number; train_block: number; work_bytes: number; strategy: Strategy };
   /** Files are [n_train, C, n_split, C]; see the README section "Kernel output layout". */
   layout: string;
+  /** Size and SHA-256 of every other file of the directory (readers verify them: README "Guarantees"). */
+  files?: DirManifest;
 }
 
 /**
  * Write the kernel output directory (README "Kernel output layout"): inputs.<split>.jsonl, logits.<split>.npy,
- * labels.<split>.npy, kernel.<name>.<split>.npy and, last, meta.json — so a directory with meta.json is complete.
- * Every file is written atomically.
+ * labels.<split>.npy, kernel.<name>.<split>.npy and, last, meta.json with every file's size and checksum. The
+ * directory is replaced as a whole (util/atomic-dir.ts): a reader never sees old and new files mixed.
  */
 export async function writeKernelOutputs(
   outDir: string,
@@ -96,8 +99,19 @@ export async function writeKernelOutputs(
   metaIn: KernelMetaInput,
   formulas: readonly string[],
 ): Promise<KernelMeta> {
+  return writeDirAtomic(outDir, (tmp) => writeKernelFiles(tmp, result, splits, metaIn, formulas));
+}
+
+async function writeKernelFiles(
+  outDir: string,
+  result: KernelResult,
+  splits: Record<string, SplitRecord>,
+  metaIn: KernelMetaInput,
+  formulas: readonly string[],
+): Promise<KernelMeta> {
   const C = result.C;
   const names = new Set<KernelName>();
+  const files: string[] = [];
   for (const [split, n] of Object.entries(result.sizes)) {
     const rec = splits[split];
     if (!rec) throw new Error(`writeKernelOutputs: no inputs/logits given for split "${split}"`);
@@ -106,6 +120,9 @@ export async function writeKernelOutputs(
         `writeKernelOutputs: split "${split}" has ${n} kernel columns but ${rec.inputs.length} inputs and ` +
           `${rec.logits.length / C} logit rows`,
       );
+    files.push(
+      ...[kernelDirFile.inputs, kernelDirFile.logits, kernelDirFile.labels].map((f) => basename(f("", split))),
+    );
     await writeFileAtomic(
       kernelDirFile.inputs(outDir, split),
       rec.inputs
@@ -120,6 +137,7 @@ export async function writeKernelOutputs(
     );
     for (const [name, K] of Object.entries(result.kernels[split]) as [KernelName, Float64Array][]) {
       names.add(name);
+      files.push(basename(kernelDirFile.kernel("", name, split)));
       await writeNpy(kernelDirFile.kernel(outDir, name, split), K, [result.nTrain, C, n, C]);
     }
   }
@@ -141,6 +159,7 @@ export async function writeKernelOutputs(
       strategy: result.strategy,
     },
     layout: "kernel.<name>.<split>.npy: float64 [n_train, C, n_split, C]; K[i,c,j,c'] = <g_c(train i), g_c'(split j)>",
+    files: dirManifest(outDir, files),
   };
   await writeFileAtomic(kernelDirFile.meta(outDir), `${JSON.stringify(meta, null, 2)}\n`);
   return meta;

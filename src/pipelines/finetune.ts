@@ -1,5 +1,6 @@
 import { type LoadModelOptions, loadModel } from "../model/load.ts";
 import type { ModelVariant } from "../model/variant.ts";
+import { findNonFiniteWeight } from "../model/weights/finite.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
 import { linearizedCheckpointIO } from "../training/linearized.ts";
@@ -57,6 +58,11 @@ export async function runFinetune(o: RunFinetuneOptions): Promise<FinetuneResult
   } = o;
   const { skipBadRows, onSkip, ...train } = rest;
   const weights = await loadModel(modelId, loadOptions);
+  const bad = findNonFiniteWeight(weights);
+  if (bad)
+    throw new Error(
+      `${weights.source.dir}: weight tensor ${bad.name} holds ${bad.value} (element ${bad.index}); cannot fine-tune it`,
+    );
   const tok = await loadTokenizer(weights.source.dir);
   const task = typeof taskArg === "string" ? loadTask(taskArg) : taskArg;
   const v = variant ?? {};

@@ -14,10 +14,12 @@ import { createPromptModel } from "../model/prompt-model.ts";
 import { DEFAULT_DEVICE, type Device } from "../model/runtime/providers.ts";
 import type { PromptInput } from "../model/types.ts";
 import { type ModelVariant, variantTag } from "../model/variant.ts";
+import { assertFiniteOutputs } from "../model/weights/finite.ts";
 import type { ModelConfig } from "../model/weights/types.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
+import { beginDirAtomic } from "../util/atomic-dir.ts";
 import { progressBar } from "../util/progress.ts";
 import { loadPromptedSplits } from "./prompted-splits.ts";
 import { variantWeights } from "./variant.ts";
@@ -57,6 +59,9 @@ export interface KernelJobOptions {
   quiet?: boolean;
   /** Stop at the next gradient chunk or kernel block (finished blocks stay cached). */
   signal?: AbortSignal;
+  /** Skip malformed data rows (each reported through `onSkip`) instead of failing. */
+  skipBadRows?: boolean;
+  onSkip?: (message: string) => void;
   /** The sweep job this run belongs to (its content key), recorded in meta.json. */
   jobKey?: string;
   /**
@@ -103,6 +108,8 @@ export function predictJobDisk(
  */
 export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const t0 = performance.now();
+  // An unwritable --out fails now, not after the computation (the output is replaced as a whole at the end).
+  await (await beginDirAtomic(o.out)).abort();
   const task = typeof o.task === "string" ? loadTask(o.task) : o.task;
   if (o.binary && task.labels.length !== 2)
     throw new Error(`--binary needs a task with 2 labels; ${task.name} has ${task.labels.length}`);
@@ -112,6 +119,8 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const data = loadPromptedSplits(task, o.splitDir, tok, {
     splits: ["train", ...(o.evalSplits ?? ["dev", "test"])],
     limitEval: o.limitEval,
+    skipBadRows: o.skipBadRows,
+    onSkip: o.onSkip,
     prompt: !variant.noPrompt,
   });
   const splits = data.splits as Record<string, EncodedExample[]>;
@@ -162,6 +171,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   for (const [name, xs] of Object.entries(splits)) {
     o.signal?.throwIfAborted();
     const logits = xs.length ? Float32Array.from(await model.logits(xs)) : new Float32Array();
+    assertFiniteOutputs(logits, `initial logits f0 of the ${name} examples`, weights);
     bar.tick(xs.length);
     records[name] = {
       inputs: xs.map((x) => ({ input_ids: x.inputIds, mask_pos: x.maskPos, label: x.label })),

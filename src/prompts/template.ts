@@ -76,7 +76,12 @@ export function validateTemplate(
   taskName = "task",
 ): Piece[] {
   const pieces = parseTemplate(template);
-  if (!pieces.some((p) => p.kind === "mask")) throw new Error(`template ${template}: has no *mask* piece`);
+  const masks = pieces.filter((p) => p.kind === "mask").length;
+  if (masks === 0) throw new Error(`template ${template}: has no *mask* piece`);
+  if (masks > 1)
+    throw new Error(`template ${template}: has ${masks} *mask* pieces; the prompt reads exactly one mask position`);
+  if (numSentences > 0 && !pieces.some((p) => p.kind === "sent"))
+    throw new Error(`template ${template}: uses no sentence (expected *sent_0* or another sentence piece)`);
   for (const p of pieces) {
     if (p.kind === "sent" && p.sent >= numSentences)
       throw new Error(
@@ -108,7 +113,20 @@ function sentenceText(text: string, p: Extract<Piece, { kind: "sent" }>): string
  * tokenize (with a leading space) to exactly one token; the others are raw vocabulary entries. Order = `labels`.
  */
 export function resolveLabelWords(tok: EntkTokenizer, mapping: Record<string, string>, labels: string[]): number[] {
-  return labels.map((label) => {
+  const ids = labels.map((label) => labelWordId(tok, mapping, label));
+  ids.forEach((id, i) => {
+    const j = ids.indexOf(id);
+    if (j < i)
+      throw new Error(
+        `label words ${JSON.stringify(mapping[labels[j]])} (label ${labels[j]}) and ${JSON.stringify(mapping[labels[i]])} ` +
+          `(label ${labels[i]}) are the same token; each label needs its own word`,
+      );
+  });
+  return ids;
+}
+
+function labelWordId(tok: EntkTokenizer, mapping: Record<string, string>, label: string): number {
+  {
     const word = mapping[label];
     if (word === undefined) throw new Error(`label word: no word for label ${JSON.stringify(label)} in the mapping`);
     if ("<[.,".includes(word[0])) {
@@ -125,7 +143,7 @@ export function resolveLabelWords(tok: EntkTokenizer, mapping: Record<string, st
     const id = tok.tokenToId(pieces[0]);
     if (id === undefined) throw new Error(`label word ${JSON.stringify(word)}: token ${pieces[0]} has no id`);
     return id;
-  });
+  }
 }
 
 export interface PromptOptions {

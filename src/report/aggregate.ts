@@ -1,7 +1,7 @@
 import type { ResultRecord } from "../experiments/records.ts";
 import { canonicalJson } from "../util/canonical.ts";
 import { rowMethod, variantSuffix } from "./methods.ts";
-import { taskInfo } from "./tasks.ts";
+import { reportTask, taskInfo } from "./tasks.ts";
 
 /** The configuration chosen on dev for one seed. */
 export interface SeedBest {
@@ -62,7 +62,7 @@ export function aggregate(records: ResultRecord[], opts: AggregateOptions = {}):
       rowMethod(r.method, opts.poolSolvers ?? false) +
       variantSuffix(r.hyperparameters) +
       (multiModel ? `@${r.model.id}` : "");
-    const id = JSON.stringify([r.k, row, r.task, r.seed]);
+    const id = JSON.stringify([r.k, row, reportTask(r.task, r.dataset), r.seed]);
     const list = bySeed.get(id);
     if (list) list.push(r);
     else bySeed.set(id, [r]);

@@ -1,3 +1,4 @@
+import type { DatasetVariant } from "../data/dataset-variant.ts";
 import { type MetricName, metricForTask } from "../data/metrics.ts";
 
 /** How the report shows a task: its column, which half of Table 2 it belongs to, and its headline metric. */
@@ -14,15 +15,19 @@ export interface TaskInfo {
   order: number;
 }
 
-// Task names are LM-BFF's directory names, matched case-insensitively. The kernel paper's "SST-2" is GLUE's
-// (it swaps GLUE-SST-2 into SST-2), so `GLUE-SST-2` is compared with the paper; LM-BFF's sentence-level SST-2
-// is shown in its own column without a paper number. The paper's CR is a 250-per-class re-split (docs/protocol.md §1.3).
+// Task names are LM-BFF's directory names, matched case-insensitively, as the report names them (reportTask):
+// the paper's columns are its data, so which folder a task came from is read with the records' dataset variant
+// (src/data/dataset-variant.ts). The kernel paper's SST-2 is GLUE's: `GLUE-SST-2`, or `SST-2` in the kernel-paper
+// layout, is compared with the paper; LM-BFF's sentence-level SST-2 has its own column without a paper number. The
+// paper's CR is the 250-per-class re-split (docs/protocol.md §1.3): only `cr` in the kernel-paper layout is
+// compared with it; LM-BFF's CR split is shown as "CR (LM-BFF)".
 const TASKS: Record<string, Omit<TaskInfo, "order" | "metric">> = {
   "glue-sst-2": { column: "SST-2", group: "single", paper: "SST-2" },
   "sst-2": { column: "SST-2 (LM-BFF)", group: "single" },
   "sst-5": { column: "SST-5", group: "single", paper: "SST-5" },
   mr: { column: "MR", group: "single", paper: "MR" },
   cr: { column: "CR", group: "single", paper: "CR" },
+  "cr (lm-bff)": { column: "CR (LM-BFF)", group: "single" },
   mpqa: { column: "MPQA", group: "single", paper: "MPQA" },
   subj: { column: "Subj", group: "single", paper: "Subj" },
   trec: { column: "TREC", group: "single", paper: "TREC" },
@@ -35,6 +40,18 @@ const TASKS: Record<string, Omit<TaskInfo, "order" | "metric">> = {
   qqp: { column: "QQP", group: "pair", paper: "QQP" },
 };
 const ORDER = Object.keys(TASKS);
+
+/**
+ * The name the report files a record's task under, given the data its split holds: `SST-2` of the kernel-paper
+ * layout is GLUE's SST-2 (reported as `GLUE-SST-2`), and `cr` of LM-BFF's layout is LM-BFF's CR split (reported as
+ * `cr (LM-BFF)`, never against the paper's CR). Other tasks keep their name.
+ */
+export function reportTask(task: string, dataset: DatasetVariant = "lm-bff"): string {
+  const key = task.toLowerCase();
+  if (key === "sst-2" && dataset === "kernel-paper") return "GLUE-SST-2";
+  if (key === "cr" && dataset === "lm-bff") return `${task} (LM-BFF)`;
+  return task;
+}
 
 export function taskInfo(task: string): TaskInfo {
   const key = task.toLowerCase();

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import type { MetricName } from "../data/metrics.ts";
 import { kernelDirFile, readKernelMeta, type StoredKernelMeta } from "../kernels/output.ts";
+import { type DirManifest, verifyDirManifest } from "../util/atomic-dir.ts";
 import { readNpy } from "../util/npy.ts";
 import { assertFinite, type Mat, mat } from "./matrix.ts";
 
@@ -72,6 +73,7 @@ export function readSolverInputs(
   if (!existsSync(metaPath))
     throw new Error(`${metaPath}: missing (expected the meta.json written by \`entk kernel\`)`);
   const meta = readKernelMeta(dir);
+  if (meta.files) verifyDirManifest(dir, meta.files as DirManifest, "`entk kernel`");
   const { binary, C, task, metric } = meta;
   if (Array.isArray(meta.formulas) && !meta.formulas.includes(formula))
     throw new Error(`${metaPath}: formula "${formula}" was not computed (formulas: ${meta.formulas.join(", ")})`);

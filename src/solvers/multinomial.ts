@@ -9,7 +9,11 @@
  * reports row 1 of W as `coef_` (`binaryCoef`), which for a solution started at zero is −row 0.
  */
 import { lbfgs } from "./lbfgs.ts";
-import { LOGISTIC_CS, LOGISTIC_FOLDS, LOGISTIC_TOL } from "./logistic.ts";
+import { LOGISTIC_CS, LOGISTIC_FOLDS } from "./logistic.ts";
+
+/** scikit-learn's default tol, the lbfgs gradient tolerance of LogisticRegressionCV. */
+const LOGISTIC_TOL = 1e-4;
+
 import { minClassCount, stratifiedTestFolds } from "./stratified-kfold.ts";
 
 /** The probe's iteration cap (the reference's `max_iter=5000`). */

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { scoreMetrics as evaluate, type MetricName, predictLabels } from "../data/metrics.ts";
+import { type MetricName, predictLabels, scoreMetrics } from "../data/metrics.ts";
 import { kernelDirFile } from "../kernels/output.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { writeNpy } from "../util/npy.ts";
@@ -163,7 +163,7 @@ export function solveKernels(kd: SolverInputs, opts: SolveOptions): SolveOutput 
       preds[name] = pred;
       const targets = targetsFromLabels(split.labels, kd.C, kd.binary, kernelDirFile.labels(kd.dir, name));
       const loss = opts.solver === "logistic" ? logOddsCrossEntropy(out, targets) : meanSquaredError(out, targets);
-      metrics[name] = { ...evaluate(pred, split.labels, kd.metric), loss, n: split.n };
+      metrics[name] = { ...scoreMetrics(pred, split.labels, kd.metric), loss, n: split.n };
     }
     return { model, fitS, predictS: now() - tp, preds, metrics };
   };

@@ -20,18 +20,25 @@ export function globalGradNorm(grads: Iterable<Float32Array>): number {
 }
 
 /**
- * The factor torch.nn.utils.clip_grad_norm_(max_norm) multiplies every gradient by: max_norm / (norm + 1e-6)
- * when that is < 1, else 1. `maxNorm` ≤ 0 or Infinity disables clipping (factor 1).
+ * The factor torch.nn.utils.clip_grad_norm_(max_norm) multiplies every gradient by, computed in torch's float32
+ * tensor arithmetic from the norm: clip_coef = max_norm / (total_norm + 1e-6), where total_norm is a float32
+ * tensor, `+ 1e-6` rounds in float32 and `max_norm / tensor` is Tensor.__rtruediv__, i.e. reciprocal() * max_norm
+ * (two float32 roundings); then clamped to ≤ 1. `maxNorm` ≤ 0 or Infinity disables clipping (factor 1).
+ * (torch reduces the norm itself in float32; entk's is float64, so the factor can differ from torch's by an ulp of
+ * the norm — the only remaining difference.)
  */
 export function clipCoefficient(norm: number, maxNorm: number): number {
   if (!(maxNorm > 0) || maxNorm === Number.POSITIVE_INFINITY) return 1;
-  return Math.min(1, maxNorm / (norm + 1e-6));
+  const f = Math.fround;
+  const coef = f(f(1 / f(f(norm) + f(1e-6))) * f(maxNorm));
+  return Math.min(1, coef);
 }
 
 /**
- * torch.nn.utils.clip_grad_norm_ (norm_type 2): scales the gradients in place and returns the pre-clip norm.
- * The trainer does not call this: it passes `clipCoefficient` to the optimizer, which folds the scale into its
- * update (one pass over the gradients fewer; the scaled gradient is not rounded to float32 first as in torch).
+ * torch.nn.utils.clip_grad_norm_ (norm_type 2): scales the gradients in place (float32 products) and returns the
+ * pre-clip norm. The trainer does not call this: it passes `clipCoefficient` to the optimizer, whose update
+ * kernels multiply each gradient by it and round to float32 first, exactly as this function leaves the gradients
+ * (one pass over them fewer).
  */
 export function clipGradNorm(grads: Iterable<Float32Array>, maxNorm: number): number {
   const list = [...grads];

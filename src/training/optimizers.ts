@@ -27,7 +27,8 @@ export interface OptimizerOptions {
 export interface Optimizer {
   readonly kind: OptimizerKind;
   /**
-   * One update at learning rate `lr` with gradients `gradScale · grads` (gradScale: the clipping factor).
+   * One update at learning rate `lr` with gradients `gradScale · grads` (gradScale: the clipping factor), each
+   * product rounded to float32 before the update uses it, as torch's clip_grad_norm_ leaves p.grad.
    * `sparse` gradients give the result of the dense update with zero rows outside `rows`, bit for bit.
    */
   step(
@@ -166,8 +167,9 @@ class Sgd implements Optimizer {
 }
 
 /**
- * transformers.AdamW (4.4.2, correct_bias = True), per element, at step t:
- *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²
+ * transformers.AdamW (4.4.2, correct_bias = True), per element, at step t, in torch's float32 order:
+ *   g ← fl(c·g)                                       (clipping: p.grad.mul_(clip_coef), c = gradScale)
+ *   m ← β₁m + (1−β₁)g;  v ← β₂v + ((1−β₂)g)g
  *   θ ← θ − lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε)      (ε added to √v, not to the bias-corrected √v̂)
  *   θ ← θ − lr·λ·θ                                    (decoupled decay, applied after the Adam update)
  */
@@ -207,10 +209,12 @@ class AdamW implements Optimizer {
     const [b1, b2] = this.betas;
     this.t += 1;
     const base = {
+      // torch clips first (p.grad.mul_(clip_coef), a float32 product) and then runs AdamW on the clipped gradient.
+      scale: gradScale,
       b1,
       b2,
-      c1: (1 - b1) * gradScale,
-      c2: (1 - b2) * gradScale * gradScale,
+      c1: 1 - b1,
+      c2: 1 - b2,
       // Bias corrections folded into one step size per step (the closed form above).
       stepSize: (lr * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t),
       eps: this.eps,

@@ -1,9 +1,11 @@
 import { appendFileSync, existsSync, readFileSync, statSync, truncateSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { MetricName } from "../data/metrics.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { cleanStaleTempsTree, writeFileAtomic } from "../util/atomic.ts";
 import { canonicalJson } from "../util/canonical.ts";
+import { ensureDir } from "../util/io.ts";
+import { acquireLock } from "../util/lock.ts";
 import { progressBar } from "../util/progress.ts";
 import { loadCheckpointInto, replaceCheckpoint } from "./checkpoint-dir.ts";
 import { clipCoefficient, globalGradNorm } from "./clip.ts";
@@ -125,6 +127,18 @@ interface SnapshotMeta {
  * one with another configuration is an error unless `fresh`.
  */
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
+  await ensureDir(o.outDir);
+  cleanStaleTempsTree(o.outDir);
+  // One run per output directory: a second process on it is refused, naming the holder.
+  const lock = await acquireLock(join(o.outDir, ".entk.lock"), { wait: false, what: "entk finetune" });
+  try {
+    return await finetuneLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function finetuneLocked(o: FinetuneOptions): Promise<FinetuneResult> {
   const hp: FinetuneHyperparams = {
     optimizer: o.optimizer,
     lr: o.lr,
@@ -156,7 +170,6 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const bestDir = join(outDir, "best");
   const snapPath = join(outDir, "state.snap");
   const resultPath = join(outDir, "result.json");
-  await mkdir(outDir, { recursive: true });
 
   if (!o.fresh && !existsSync(snapPath) && existsSync(resultPath)) {
     const prev = JSON.parse(readFileSync(resultPath, "utf8")) as { config: unknown; result: FinetuneResult };

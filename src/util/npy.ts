@@ -48,8 +48,14 @@ export function decodeNpy(buf: Uint8Array, source = "<buffer>"): NpyArray {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
   if (buf.length < 10 || magic.some((b, i) => buf[i] !== b)) throw new Error(`${source}: not a .npy file (bad magic)`);
   const major = buf[6];
+  if (major < 1 || major > 3) throw new Error(`${source}: unsupported .npy format version ${major}.${buf[7]}`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (major > 1 && buf.length < 12) throw new Error(`${source}: truncated .npy header`);
   const [hlen, hstart] = major === 1 ? [dv.getUint16(8, true), 10] : [dv.getUint32(8, true), 12];
+  if (hstart + hlen > buf.length)
+    throw new Error(
+      `${source}: truncated or corrupt .npy header: it declares ${hlen} header bytes, the file has ${buf.length - hstart}`,
+    );
   const header = new TextDecoder().decode(buf.subarray(hstart, hstart + hlen));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
@@ -63,6 +69,8 @@ export function decodeNpy(buf: Uint8Array, source = "<buffer>"): NpyArray {
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map(Number);
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+    throw new Error(`${source}: malformed .npy header: shape (${shapeStr}) is not a tuple of sizes`);
   const n = shape.reduce((a, b) => a * b, 1);
   const off = hstart + hlen;
   const C = CTOR[dtype];

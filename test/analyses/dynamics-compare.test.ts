@@ -19,7 +19,7 @@ import { symEig } from "../../src/solvers/eigen.ts";
 import { readSolverInputs } from "../../src/solvers/kernel-dir.ts";
 import { writeTokenizerFiles } from "../../src/tokenizer/index.ts";
 import { engineModelFactory } from "../../src/training/engine-model.ts";
-import { RTE_SPLIT } from "./fixtures.ts";
+import { spamSplit } from "./fixtures.ts";
 
 afterAll(releaseSessions);
 
@@ -27,16 +27,18 @@ describe("kernel-predicted dynamics vs fine-tuning", () => {
   let root: string;
   let modelDir: string;
   let kdir: string;
+  let split: string;
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), "entk-dyn-"));
     modelDir = join(root, "model");
     await mkdir(modelDir);
     await initModel({ arch: "roberta", preset: "tiny", seed: 3, out: modelDir, writeTokenizer: writeTokenizerFiles });
     kdir = join(root, "kernels");
+    split = await spamSplit(join(root, "data"));
     await runKernelJob({
       model: modelDir,
-      task: "RTE",
-      splitDir: RTE_SPLIT,
+      task: "spam",
+      splitDir: split,
       formulas: ["sgd"],
       evalSplits: ["dev"],
       out: kdir,
@@ -47,8 +49,8 @@ describe("kernel-predicted dynamics vs fine-tuning", () => {
 
   const ft = (lr: number, steps: number) =>
     runFinetune({
-      task: "RTE",
-      splitDir: RTE_SPLIT,
+      task: "spam",
+      splitDir: split,
       model: modelDir,
       createModel: engineModelFactory({ dropout: false, threads: 1 }),
       optimizer: "sgd",
@@ -65,10 +67,10 @@ describe("kernel-predicted dynamics vs fine-tuning", () => {
     });
 
   it("at a small lr the predicted logits follow the run; the error shrinks with lr", async () => {
-    // lr = 0.2·n/λ_max: the top eigendirection's residual decays by 0.8 per step (stable and well moved).
+    // lr = 0.1·n/λ_max: the top eigendirection's residual decays by 0.9 per step (stable and well moved).
     const train = readSolverInputs(kdir, "sgd").splits.train!;
     const lambdaMax = Math.max(...symEig(train.K, { vectors: false }).values);
-    const LR = (0.2 * train.n) / lambdaMax;
+    const LR = (0.1 * train.n) / lambdaMax;
     const rel: number[] = [];
     for (const lr of [LR, LR / 2]) {
       await ft(lr, STEPS);
@@ -82,7 +84,7 @@ describe("kernel-predicted dynamics vs fine-tuning", () => {
         rel.push(r.rmse[last] / r.moved[last]);
       }
     }
-    // train and dev at lr, then at lr/2. Measured: 0.085, 0.104, then 0.051, 0.060 — the relative error is the
+    // train and dev at lr, then at lr/2. Measured (spam 16-13): 0.119, 0.122, then 0.071, 0.072 — the relative error is the
     // linearization error (it shrinks with the movement, ∝ lr); a wrong kernel, schedule or loss gives O(1).
     expect(rel[0]).toBeLessThan(0.15);
     expect(rel[1]).toBeLessThan(0.15);

@@ -1,13 +1,27 @@
 /** Shared fixtures of the analyses tests: a tiny base model on disk and a perturbed checkpoint of it. */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { generateKShot } from "../../src/data/kshot.ts";
 import { initModel } from "../../src/model/init/init.ts";
 import { loadWeightsFromDir } from "../../src/model/weights/checkpoint.ts";
+import { loadTask } from "../../src/prompts/task.ts";
 import { writeTokenizerFiles } from "../../src/tokenizer/index.ts";
 import { hfCheckpointIO, materializeParams } from "../../src/training/hf-checkpoint.ts";
 import { rand } from "../model/graph/harness.ts";
 
-export const RTE_SPLIT = join(import.meta.dirname, "../../datasets/k-shot-1k-test/RTE/16-13");
+/** A 16-shot split (seed 13) of the bundled `spam` task, written under `root` by LM-BFF's sampler. */
+export async function spamSplit(root: string): Promise<string> {
+  const task = loadTask("spam");
+  await generateKShot({
+    dataDir: join(import.meta.dirname, "../../datasets/original"),
+    outDir: root,
+    k: 16,
+    seeds: [13],
+    mode: "k-shot",
+    tasks: [{ name: task.name, layout: task.data }],
+  });
+  return join(root, "k-shot", "spam", "16-13");
+}
 
 /** A tiny base model and a "fine-tuned" checkpoint θ₀ + τ with a random τ of scale `scale` on every parameter. */
 export async function baseAndCheckpoint(root: string, scale: number) {

@@ -19,7 +19,7 @@ import { loadTask } from "../../src/prompts/task.ts";
 import { writeTokenizerFiles } from "../../src/tokenizer/index.ts";
 import { loadTokenizer } from "../../src/tokenizer/load.ts";
 import { readNpy } from "../../src/util/npy.ts";
-import { baseAndCheckpoint, RTE_SPLIT } from "./fixtures.ts";
+import { baseAndCheckpoint, spamSplit } from "./fixtures.ts";
 
 afterAll(releaseSessions);
 
@@ -27,9 +27,11 @@ describe("post-hoc linearization", () => {
   let root: string;
   let modelDir: string;
   let ckptDir: string;
+  let split: string;
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), "entk-lin-"));
     ({ modelDir, ckptDir } = await baseAndCheckpoint(root, 0.01));
+    split = await spamSplit(join(root, "data"));
   });
 
   it("f₀ + αJτ equals the brute-force sum over materialized per-example gradients; f(θ₀ + τ) equals the checkpoint", async () => {
@@ -37,8 +39,8 @@ describe("post-hoc linearization", () => {
     const s = await linearize({
       model: modelDir,
       checkpoint: ckptDir,
-      task: "RTE",
-      splitDir: RTE_SPLIT,
+      task: "spam",
+      splitDir: split,
       evalSplits: ["dev"],
       alphas: [0, 0.5, 1],
       limitEval: 8,
@@ -49,8 +51,8 @@ describe("post-hoc linearization", () => {
     const base = await loadWeightsFromDir(modelDir);
     const ckpt = await loadWeightsFromDir(ckptDir);
     const tau = taskVector(base, ckpt);
-    const task = loadTask("RTE");
-    const data = loadFinetuneData(task, RTE_SPLIT, await loadTokenizer(modelDir), { limitTest: 8 });
+    const task = loadTask("spam");
+    const data = loadFinetuneData(task, split, await loadTokenizer(modelDir), { limitTest: 8 });
     const dev = subsample(data.dev, 8);
     const inputs = dev.map((e) => e.input);
     const pm = createPromptModel(base, data.labelWordIds, { threads: 1 });
@@ -95,7 +97,7 @@ describe("post-hoc linearization", () => {
   it("the CLI writes the .npy files and summary.json; a checkpoint of another shape is a clear error", async () => {
     const out = join(root, "cli");
     const write = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-    const args = ["--model", modelDir, "--task", "RTE", "--split-dir", RTE_SPLIT, "--limit-eval", "4", "--quiet"];
+    const args = ["--model", modelDir, "--task", "spam", "--split-dir", split, "--limit-eval", "4", "--quiet"];
     const code = await main([
       "node",
       "entk",

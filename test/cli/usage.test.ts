@@ -22,7 +22,8 @@ async function entk(...args: string[]) {
 }
 
 /** Every command of the program with its path, groups included, in `entk --help` order. */
-function commands(cmd: Command = buildProgram(), path: string[] = []): { path: string[]; cmd: Command }[] {
+const program = await buildProgram();
+function commands(cmd: Command = program, path: string[] = []): { path: string[]; cmd: Command }[] {
   return cmd.commands.flatMap((c) => [{ path: [...path, c.name()], cmd: c }, ...commands(c, [...path, c.name()])]);
 }
 const leaves = commands().filter((c) => c.cmd.commands.length === 0);
@@ -128,7 +129,7 @@ describe("--help", () => {
 
   it("the root lists every command with a one-line summary", async () => {
     const r = await entk("--help");
-    for (const c of buildProgram().commands) {
+    for (const c of program.commands) {
       expect(r.stdout).toContain(c.name());
       expect(c.summary() || c.description(), c.name()).toMatch(/^.{1,90}$/);
     }

@@ -6,7 +6,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { downloadFile, fetchDatasets } from "../../src/data/fetch.ts";
+import { readDatasetVariant } from "../../src/data/dataset-variant.ts";
+import { downloadFile, fetchDatasets, resplitCr, splitCustrev } from "../../src/data/fetch.ts";
 
 const root = mkdtempSync(join(tmpdir(), "entk-fetch-"));
 let server: Server;
@@ -94,6 +95,7 @@ describe("fetchDatasets", () => {
     const target = await fetchDatasets({ outDir: out, url: `${base}/datasets.tar`, md5: md5(tarBytes), quiet: true });
     expect(readFileSync(join(target, "SST-2", "train.tsv"), "utf8")).toMatch(/lmbff sentence/);
     expect(readFileSync(join(target, "GLUE-SST-2", "train.tsv"), "utf8")).toMatch(/glue phrase/);
+    expect(readDatasetVariant(target)).toBe("lm-bff");
     await expect(fetchDatasets({ outDir: out, url: `${base}/datasets.tar`, quiet: true })).rejects.toThrow(
       /original exists already \(use --force/,
     );
@@ -110,6 +112,7 @@ describe("fetchDatasets", () => {
     expect(readFileSync(join(target, "SST-2", "train.tsv"), "utf8")).toMatch(/glue phrase/);
     expect(readFileSync(join(target, "SST-2-original", "train.tsv"), "utf8")).toMatch(/lmbff sentence/);
     expect(existsSync(join(target, "GLUE-SST-2"))).toBe(false);
+    expect(readDatasetVariant(target)).toBe("kernel-paper");
     const test = readFileSync(join(target, "cr", "test.csv"), "utf8")
       .trim()
       .split("\n");
@@ -122,5 +125,85 @@ describe("fetchDatasets", () => {
     expect(test[250]).toBe('1,"review 1-0, ok"');
     expect(train[0]).toBe('0,"review 0-250, ok"');
     expect(train.filter((l) => l.startsWith("0,")).length).toBe(760);
+  });
+});
+
+/**
+ * LM-BFF's `original/cr/process.py` rules, run in Python at test time: text-mode lines, strip, label int(line[0]),
+ * text line[2:], rows grouped by label in first-appearance order, the first `n` of each label to test.csv, the rest
+ * to train.csv, written as pandas to_csv(header=False, index=False) writes them (csv module, minimal quoting).
+ */
+const PROCESS_PY = `
+import csv, sys
+src, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+mapping = {}
+for line in open(src):
+    line = line.strip()
+    label = int(line[0])
+    mapping.setdefault(label, []).append([label, line[2:]])
+test = [r for rows in mapping.values() for r in rows[:n]]
+train = [r for rows in mapping.values() for r in rows[n:]]
+for name, rows in (("test.csv", test), ("train.csv", train)):
+    with open(out + "/" + name, "w", newline="") as f:
+        csv.writer(f, lineterminator="\\n").writerows(rows)
+`;
+
+describe("the kernel paper's CR split (process.py with 1000 → 250)", () => {
+  // custrev.all-shaped: "<label> <text>" lines, labels interleaved (class 1 first), CRLF and trailing blanks,
+  // commas and quotes, a review that is empty after the label; more than 1000 lines per class.
+  const dir = join(root, "custrev");
+  const lines: string[] = [];
+  for (let i = 0; i < 2300; i++) {
+    const l = i % 3 === 0 ? 0 : 1;
+    const text = i === 7 ? "" : i % 5 === 0 ? `said "great", really ${i}` : `review, ${i}`;
+    lines.push(`${l} ${text}${i % 4 === 0 ? "  \r\n" : "\n"}`);
+  }
+  const python = (n: number, out: string) => {
+    mkdirSync(out, { recursive: true });
+    execFileSync("python3", ["-c", PROCESS_PY, join(dir, "custrev.all"), String(n), out]);
+    return { test: readFileSync(join(out, "test.csv"), "utf8"), train: readFileSync(join(out, "train.csv"), "utf8") };
+  };
+  const read = (d: string) => ({
+    test: readFileSync(join(d, "test.csv"), "utf8"),
+    train: readFileSync(join(d, "train.csv"), "utf8"),
+  });
+
+  it("splits custrev.all directly as process.py does, byte for byte", async () => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "custrev.all"), lines.join(""));
+    const want = python(250, join(root, "py250"));
+    expect(await splitCustrev(dir)).toEqual({ test: 500, train: 1800 });
+    expect(read(dir)).toEqual(want);
+  });
+
+  it("without custrev.all, re-splits LM-BFF's 1000-per-class files into the same 250 split", async () => {
+    const lmbff = join(root, "lmbff-cr");
+    python(1000, lmbff);
+    await resplitCr(lmbff);
+    expect(read(lmbff)).toEqual(python(250, join(root, "py250b")));
+  });
+
+  it("data fetch --kernel-paper uses custrev.all when the archive has it", async () => {
+    const src = join(root, "src2", "original");
+    for (const d of ["SST-2", "GLUE-SST-2", "cr"]) mkdirSync(join(src, d), { recursive: true });
+    writeFileSync(join(src, "GLUE-SST-2", "train.tsv"), "sentence\tlabel\nglue phrase\t0\n");
+    writeFileSync(join(src, "cr", "custrev.all"), lines.join(""));
+    writeFileSync(join(src, "cr", "test.csv"), "0,not from custrev.all\n");
+    writeFileSync(join(src, "cr", "train.csv"), "1,not from custrev.all\n");
+    execFileSync("tar", ["-cf", join(root, "d2.tar"), "-C", join(root, "src2"), "original"]);
+    const target = await fetchDatasets({
+      outDir: join(root, "k2"),
+      tar: join(root, "d2.tar"),
+      kernelPaper: true,
+      quiet: true,
+    });
+    expect(read(join(target, "cr"))).toEqual(python(250, join(root, "py250c")));
+  });
+
+  it("names the line of a custrev.all row without a label", async () => {
+    const bad = join(root, "bad-cr");
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, "custrev.all"), "1 fine\n\nx oops\n");
+    await expect(splitCustrev(bad)).rejects.toThrow(/custrev\.all:2: expected a line "<digit label> <text>"/);
   });
 });

@@ -8,20 +8,20 @@ import { generateKShot } from "../../src/data/kshot.ts";
 import { MT19937 } from "../../src/data/mt19937.ts";
 import { readSplit } from "../../src/data/readers.ts";
 import { loadTask } from "../../src/prompts/task.ts";
+import { lmbff, lmbffChecksums, needs } from "../helpers/shared-data.ts";
 
-const KSHOT = "../shared/datasets/k-shot";
-const sums = readFileSync("../shared/datasets/lm-bff-kshot-checksum.txt", "utf8");
 const md5 = (p: string) => createHash("md5").update(readFileSync(p)).digest("hex");
 
-describe("task layouts read LM-BFF's official 16-shot splits of MNLI, SNLI, QNLI, QQP", () => {
+describe("task layouts read LM-BFF's official 16-shot splits of MNLI, SNLI, QNLI, QQP", needs("ENTK_LMBFF_DIR"), () => {
   for (const name of ["MNLI", "SNLI", "QNLI", "QQP"]) {
     it(name, () => {
+      const sums = lmbffChecksums();
       const task = loadTask(name);
       for (const seed of [13, 21, 42, 87, 100]) {
-        const dir = join(KSHOT, name, `16-${seed}`);
+        const dir = lmbff("k-shot", name, `16-${seed}`);
         for (const split of ["train", "dev"] as const) {
           const f = task.data.files[split];
-          expect(sums, `${name}/16-${seed}/${f}`).toContain(`${md5(join(dir, f))}  ${name}/16-${seed}/${f}`);
+          expect(md5(join(dir, f)), `${name}/16-${seed}/${f}`).toBe(sums.get(`${name}/16-${seed}/${f}`));
           const r = readSplit(dir, task.data, split, task.labels);
           expect(r.examples.length).toBe(16 * task.labels.length);
           expect(r.examples.every((e) => e.texts.length === 2 && e.texts.every((t) => t.length > 0))).toBe(true);
@@ -35,13 +35,13 @@ describe("task layouts read LM-BFF's official 16-shot splits of MNLI, SNLI, QNLI
   }
 });
 
-describe("k-shot-1k-test on csv tasks", () => {
+describe("k-shot-1k-test on csv tasks", needs("ENTK_LMBFF_DIR"), () => {
   const out = mkdtempSync(join(tmpdir(), "entk-1k-"));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it("sst-5: test.csv = the seed-42 sample of 1,000 rows in sample order; train/dev as in k-shot mode", async () => {
     const task = loadTask("sst-5");
-    const dataDir = "../shared/datasets/original";
+    const dataDir = lmbff("original");
     await generateKShot({
       dataDir,
       outDir: out,
@@ -57,6 +57,7 @@ describe("k-shot-1k-test on csv tasks", () => {
     expect(src.length).toBe(2210);
     const perm = new MT19937(42).permutation(2210).slice(0, 1000);
     expect(readFileSync(join(dir, "test.csv"), "utf8")).toBe(formatCsv(perm.map((i) => src[i])));
-    for (const f of ["train.csv", "dev.csv"]) expect(sums).toContain(`${md5(join(dir, f))}  sst-5/16-13/${f}`);
+    const sums = lmbffChecksums();
+    for (const f of ["train.csv", "dev.csv"]) expect(md5(join(dir, f))).toBe(sums.get(`sst-5/16-13/${f}`));
   });
 });

@@ -6,63 +6,59 @@ import { afterAll, describe, expect, it } from "vitest";
 import { generateKShot, type KShotTask } from "../../src/data/kshot.ts";
 import { MT19937 } from "../../src/data/mt19937.ts";
 import { loadTask } from "../../src/prompts/task.ts";
+import { lmbff, lmbffChecksums, needs } from "../helpers/shared-data.ts";
 
-const SHARED = "../shared/datasets";
-const ORIGINAL = join(SHARED, "original");
 const out = mkdtempSync(join(tmpdir(), "entk-kshot-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const md5 = (p: string) => createHash("md5").update(readFileSync(p)).digest("hex");
 
 describe("k-shot splits are byte-identical to LM-BFF's (acceptance)", () => {
-  it("regenerates every 16-shot split whose originals are here and matches lm-bff-kshot-checksum.txt", async () => {
-    const sums = new Map(
-      readFileSync(join(SHARED, "lm-bff-kshot-checksum.txt"), "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => {
-          const [h, p] = l.trim().split(/\s+/);
-          return [p, h] as const;
-        }),
-    );
-    // Every task in the checksum list whose train file is available (SST-2 = LM-BFF's sentence-level files).
-    const checksumTasks = [...new Set([...sums.keys()].map((p) => p.split("/")[0]))];
-    const tasks: KShotTask[] = [];
-    for (const name of checksumTasks) {
-      let layout: KShotTask["layout"];
-      try {
-        layout = loadTask(name).data;
-      } catch {
-        continue; // STS-B: no bundled task definition
+  it(
+    "regenerates every 16-shot split whose originals are in ENTK_LMBFF_DIR and matches LM-BFF's md5s",
+    needs("ENTK_LMBFF_DIR"),
+    async () => {
+      const ORIGINAL = lmbff("original");
+      const sums = lmbffChecksums();
+      // Every task in the checksum list whose train file is available (SST-2 = LM-BFF's sentence-level files).
+      const checksumTasks = [...new Set([...sums.keys()].map((p) => p.split("/")[0]))];
+      const tasks: KShotTask[] = [];
+      for (const name of checksumTasks) {
+        let layout: KShotTask["layout"];
+        try {
+          layout = loadTask(name).data;
+        } catch {
+          continue; // STS-B: no bundled task definition
+        }
+        if (existsSync(join(ORIGINAL, layout.dir, layout.original.train))) tasks.push({ name, layout });
       }
-      if (existsSync(join(ORIGINAL, layout.dir, layout.original.train))) tasks.push({ name, layout });
-    }
-    expect(tasks.map((t) => t.name).sort()).toEqual([
-      "MRPC",
-      "RTE",
-      "SST-2",
-      "cr",
-      "mpqa",
-      "mr",
-      "sst-5",
-      "subj",
-      "trec",
-    ]);
-    const files = await generateKShot({
-      dataDir: ORIGINAL,
-      outDir: out,
-      k: 16,
-      seeds: [13, 21, 42, 87, 100],
-      mode: "k-shot",
-      tasks,
-    });
-    expect(files.length).toBe(tasks.length * 5 * 3);
-    for (const f of files) {
-      const rel = f.slice(join(out, "k-shot").length + 1);
-      expect(sums.has(rel), rel).toBe(true);
-      expect(md5(f), rel).toBe(sums.get(rel));
-    }
-  });
+      expect(tasks.map((t) => t.name).sort()).toEqual([
+        "MRPC",
+        "RTE",
+        "SST-2",
+        "cr",
+        "mpqa",
+        "mr",
+        "sst-5",
+        "subj",
+        "trec",
+      ]);
+      const files = await generateKShot({
+        dataDir: ORIGINAL,
+        outDir: out,
+        k: 16,
+        seeds: [13, 21, 42, 87, 100],
+        mode: "k-shot",
+        tasks,
+      });
+      expect(files.length).toBe(tasks.length * 5 * 3);
+      for (const f of files) {
+        const rel = f.slice(join(out, "k-shot").length + 1);
+        expect(sums.has(rel), rel).toBe(true);
+        expect(md5(f), rel).toBe(sums.get(rel));
+      }
+    },
+  );
 });
 
 describe("k-shot modes on a small synthetic task", () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { formatCsv, parseCsv } from "../../src/data/csv.ts";
 import { minColumns, readCsv, readGeneric, readSplit, readTsv } from "../../src/data/readers.ts";
 import { loadTask } from "../../src/prompts/task.ts";
+import { lmbff, needs } from "../helpers/shared-data.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "entk-readers-"));
 function file(name: string, text: string): string {
@@ -41,25 +42,25 @@ describe("CSV parsing and pandas-compatible writing", () => {
 });
 
 describe("task readers", () => {
-  it("reads real GLUE and csv files with the task layouts", () => {
+  it("reads real GLUE and csv files with the task layouts", needs("ENTK_LMBFF_DIR"), () => {
     const rte = loadTask("RTE");
-    const r = readTsv("../shared/datasets/original/RTE/dev.tsv", rte.data, rte.labels);
+    const r = readTsv(lmbff("original", "RTE", "dev.tsv"), rte.data, rte.labels);
     expect(r.examples.length).toBe(277);
     expect(r.examples[0].texts[1]).toBe("Christopher Reeve had an accident.");
     expect(r.examples[0].label).toBe("not_entailment");
     expect(r.examples[0].source).toMatch(/dev\.tsv:2$/);
     const mrpc = loadTask("MRPC");
-    const m = readTsv("../shared/datasets/original/MRPC/dev.tsv", mrpc.data, mrpc.labels);
+    const m = readTsv(lmbff("original", "MRPC", "dev.tsv"), mrpc.data, mrpc.labels);
     expect(m.examples.length).toBe(408);
     // Quoting disabled: the leading quote is a literal character.
     expect(m.examples[0].texts[1].startsWith('" The foodservice')).toBe(true);
     // cr's test set holds LM-BFF's whitespace-only rows ("0, " at line 769); they are data, not errors.
     const cr = loadTask("cr");
-    const c = readCsv("../shared/datasets/original/cr/test.csv", cr.data, cr.labels);
+    const c = readCsv(lmbff("original", "cr", "test.csv"), cr.data, cr.labels);
     expect(c.examples.length).toBe(2000);
     expect(c.examples[768].texts).toEqual([" "]);
     const ag = loadTask("ag_news");
-    const a = readCsv("../shared/datasets/original/ag_news/test.csv", ag.data, ag.labels);
+    const a = readCsv(lmbff("original", "ag_news", "test.csv"), ag.data, ag.labels);
     expect(a.examples.length).toBe(7600);
     expect(a.examples[0].label).toBe("3");
     expect(a.examples[0].texts).toEqual([
@@ -107,10 +108,10 @@ describe("task readers", () => {
     expect(() => readCsv(pc, c.data, c.labels)).toThrow(/bad\.csv:2: unknown label "7"/);
   });
 
-  it("generic JSON Lines / CSV with a field mapping (MNLI dev.jsonl)", () => {
+  it("generic JSON Lines with a field mapping on MNLI dev.jsonl", needs("ENTK_LMBFF_DIR"), () => {
     const mnli = loadTask("MNLI");
     const r = readGeneric(
-      "../shared/datasets/eval/MNLI/dev.jsonl",
+      lmbff("eval", "MNLI", "dev.jsonl"),
       { format: "jsonl", text: ["premise", "hypothesis"], label: "label" },
       mnli.labels,
     );
@@ -118,6 +119,19 @@ describe("task readers", () => {
     expect(r.examples[0].texts[0]).toBe("The new rights are nice enough");
     const counts = Object.fromEntries(mnli.labels.map((l) => [l, r.examples.filter((e) => e.label === l).length]));
     expect(counts).toEqual({ contradiction: 3213, entailment: 3479, neutral: 3123 });
+  });
+
+  it("generic JSON Lines / CSV with a field mapping", () => {
+    const nli = ["entailment", "neutral", "contradiction"];
+    const pp = file(
+      "p.jsonl",
+      '{"premise":"It rains.","hypothesis":"It is wet.","label":"entailment"}\n{"hypothesis":"b","premise":"a","label":"neutral"}\n',
+    );
+    const r1 = readGeneric(pp, { format: "jsonl", text: ["premise", "hypothesis"], label: "label" }, nli);
+    expect(r1.examples.map((e) => [e.texts, e.label])).toEqual([
+      [["It rains.", "It is wet."], "entailment"],
+      [["a", "b"], "neutral"],
+    ]);
     const pj = file("u.jsonl", '{"q":"a","y":1}\n{"q":"b"}\nnot json\n');
     expect(() => readGeneric(pj, { format: "jsonl", text: ["q"], label: "y" }, ["0", "1"])).toThrow(
       /u\.jsonl:2: missing field "y"/,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,17 +24,24 @@ describe("seeded eval subsample", () => {
   });
 
   it("cuts a csv split's dev and test (train and small files unchanged) without skewing to one class", async () => {
-    const task = loadTask("mpqa");
+    const task = loadTask("spam");
     const out = mkdtempSync(join(tmpdir(), "entk-subsample-"));
+    // The bundled spam originals with the test file grouped by label (as LM-BFF's mpqa is): the first 40 rows
+    // are one class, so a head-of-file cut would be one-sided.
+    const dataDir = join(out, "original");
+    mkdirSync(join(dataDir, "spam"), { recursive: true });
+    copyFileSync(join(root, "datasets/original/spam/train.csv"), join(dataDir, "spam/train.csv"));
+    const testRows = text(join(root, "datasets/original/spam/test.csv")).split(/(?<=\n)/);
+    writeFileSync(join(dataDir, "spam/test.csv"), [...testRows].sort((a, b) => a[0].localeCompare(b[0])).join(""));
     await generateKShot({
-      dataDir: join(root, "datasets/original"),
+      dataDir,
       outDir: out,
       k: 4,
       seeds: [13],
       mode: "k-shot",
       tasks: [{ name: task.name, layout: task.data }],
     });
-    const src = join(out, "k-shot", "mpqa", "4-13");
+    const src = join(out, "k-shot", "spam", "4-13");
     const dst = join(out, "limited");
     expect(await writeEvalSubsample(src, dst, task.data, 40)).toEqual({ dev: 8, test: 40 });
     expect(text(join(dst, "train.csv"))).toBe(text(join(src, "train.csv")));
@@ -43,7 +50,6 @@ describe("seeded eval subsample", () => {
     const cut = readSplit(dst, task.data, "test", task.labels).examples;
     const keep = subsampleIndices(full.length, 40);
     expect(cut.map((e) => [e.texts, e.label])).toEqual(keep.map((i) => [full[i].texts, full[i].label]));
-    // MPQA's test file is grouped by label: its first 40 rows are one class, the subsample has both.
     expect(new Set(full.slice(0, 40).map((e) => e.label)).size).toBe(1);
     const ones = cut.filter((e) => e.label === task.labels[1]).length;
     expect(ones).toBeGreaterThan(10);
@@ -52,7 +58,19 @@ describe("seeded eval subsample", () => {
 
   it("keeps a tsv split's header and whole lines", async () => {
     const task = loadTask("RTE");
-    const src = join(root, "datasets/k-shot-1k-test/RTE/16-13");
+    // An RTE-layout split written here: a header line, then index, two sentences and the label, tab-separated.
+    const src = mkdtempSync(join(tmpdir(), "entk-subsample-src-"));
+    const tsv = (n: number) =>
+      `index\tsentence1\tsentence2\tlabel\n${Array.from(
+        { length: n },
+        (_, i) => `${i}\tPremise number ${i} is here.\tHypothesis ${i}.\t${i % 3 ? "entailment" : "not_entailment"}\n`,
+      ).join("")}`;
+    for (const [f, n] of [
+      ["train.tsv", 32],
+      ["dev.tsv", 32],
+      ["test.tsv", 50],
+    ] as const)
+      writeFileSync(join(src, f), tsv(n));
     const dst = mkdtempSync(join(tmpdir(), "entk-subsample-"));
     expect(await writeEvalSubsample(src, dst, task.data, 10)).toEqual({ dev: 10, test: 10 });
     for (const f of ["dev.tsv", "test.tsv"]) {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,20 +34,24 @@ const readJsonl = (path: string): Rec[] =>
     .split("\n")
     .map((l) => JSON.parse(l));
 
-describe("entk run end to end (tiny model, k = 4, bundled mpqa originals)", () => {
+describe("entk run end to end (tiny model, k = 4, bundled spam originals)", () => {
   it("writes one record per method with metrics in [0, 1]; a rerun recomputes nothing", () => {
     const out = mkdtempSync(join(tmpdir(), "entk-e2e-"));
-    const args = ["run", "--task", "mpqa", "--k", "4", "--seed", "13", "--model", MODEL, "--methods", METHODS];
+    const args = ["run", "--task", "spam", "--k", "4", "--seed", "13", "--model", MODEL, "--methods", METHODS];
     const rest = ["--data-dir", "datasets/original", "--limit-eval", "12", "--out", out, "--json", "--quiet"];
     const first = entk(...args, ...rest);
     expect(first.stderr).toContain("run: 2 jobs ran, 0 were already done, 0 failed");
     expect(first.status).toBe(0);
 
     const hash = JSON.parse(entk("model", "info", MODEL, "--json").stdout).hash;
-    const records = readJsonl(join(out, "results.jsonl"));
-    expect(records.map((r) => r.method)).toEqual(["kernel:sgd:lstsq", "ft:sgd"]);
+    // results.jsonl is sorted by job key; stdout lists the jobs in --methods order.
+    const inFile = readJsonl(join(out, "results.jsonl"));
+    expect(inFile.map((r) => r.key)).toEqual(inFile.map((r) => r.key).sort());
+    const records = ["kernel:sgd:lstsq", "ft:sgd"].map((m) => inFile.find((r) => r.method === m) as Rec);
+    expect(records.every((r) => r !== undefined)).toBe(true);
+    expect(inFile).toHaveLength(2);
     for (const r of records) {
-      expect([r.task, r.k, r.seed]).toEqual(["mpqa", 4, 13]);
+      expect([r.task, r.k, r.seed]).toEqual(["spam", 4, 13]);
       expect(r.model).toMatchObject({ id: MODEL, weightsHash: hash });
       expect(r.wallTimeS).toBeGreaterThan(0);
       for (const m of [r.dev, r.test]) {
@@ -77,7 +81,7 @@ describe("entk run end to end (tiny model, k = 4, bundled mpqa originals)", () =
       expect(records[0][split].acc).toBeCloseTo(ok / pred.length, 12);
     }
     // The split was generated from the originals with LM-BFF's sampler: 4 examples per class.
-    const splitDir = join(out, "cache", "mpqa--models_tiny-roberta", "splits", "k-shot-1k-test", "mpqa", "4-13");
+    const splitDir = join(out, "cache", "spam--models_tiny-roberta", "splits", "k-shot-1k-test", "spam", "4-13");
     expect(readFileSync(join(splitDir, "train.csv"), "utf8").trim().split("\n").length).toBe(8);
 
     const recordFiles = readdirSync(join(out, "records")).map((f) => join(out, "records", f));
@@ -91,12 +95,33 @@ describe("entk run end to end (tiny model, k = 4, bundled mpqa originals)", () =
 
   it("uses an existing split directory as is, and rejects a bad method naming it", () => {
     const out = mkdtempSync(join(tmpdir(), "entk-e2e-"));
+    // LM-BFF's layout: data/original/sotu (the bundled originals) beside data/k-shot-1k-test/sotu/4-21, made by
+    // `entk data split`.
+    const data = join(out, "data");
+    cpSync(join(root, "datasets/original/sotu"), join(data, "original", "sotu"), { recursive: true });
+    const split = entk(
+      "data",
+      "split",
+      "--data-dir",
+      join(data, "original"),
+      "--k",
+      "4",
+      "--seeds",
+      "21",
+      "--mode",
+      "k-shot-1k-test",
+      "--tasks",
+      "sotu",
+      "--out",
+      data,
+    );
+    expect(split.status).toBe(0);
     const r = entk(
       "run",
       "--task",
-      "RTE",
+      "sotu",
       "--k",
-      "16",
+      "4",
       "--seed",
       "21",
       "--model",
@@ -104,7 +129,7 @@ describe("entk run end to end (tiny model, k = 4, bundled mpqa originals)", () =
       "--methods",
       "kernel:signgd:logistic",
       "--data-dir",
-      "datasets/original",
+      join(data, "original"),
       "--limit-eval",
       "6",
       "--out",
@@ -115,8 +140,8 @@ describe("entk run end to end (tiny model, k = 4, bundled mpqa originals)", () =
     expect(r.status).toBe(0);
     const [rec] = readJsonl(join(out, "results.jsonl"));
     const meta = JSON.parse(readFileSync(join(out, "jobs", rec.key, "kernels", "meta.json"), "utf8"));
-    expect(meta.splits).toMatchObject({ train: 32, dev: 6, test: 6 });
-    expect(readdirSync(join(out, "cache", "RTE--models_tiny-roberta"))).not.toContain("splits");
+    expect(meta.splits).toMatchObject({ train: 16, dev: 6, test: 6 });
+    expect(readdirSync(join(out, "cache", "sotu--models_tiny-roberta"))).not.toContain("splits");
 
     const bad = entk(
       "run",

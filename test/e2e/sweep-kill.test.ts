@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { sweepResults } from "./sweep-results.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(root, "bin/entk.js");
@@ -14,7 +15,7 @@ const config = (out: string) => ({
   name: "kill-test",
   model: join(root, "models/tiny-roberta"),
   data: { dir: join(root, "datasets/original"), mode: "k-shot-1k-test" },
-  tasks: ["mpqa"],
+  tasks: ["spam"],
   k: [4],
   seeds: [13],
   limits: { limitEval: 8 },
@@ -24,14 +25,6 @@ const config = (out: string) => ({
     { kind: "ft", optimizer: "sgd", lr: 0.001, batchSize: 4, steps: 4, evalEvery: 2 },
   ],
 });
-
-const results = (out: string) =>
-  readFileSync(join(out, "results.jsonl"), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l))
-    .map((r) => ({ key: r.key, method: r.method, h: r.hyperparameters, dev: r.dev, test: r.test }))
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 describe("a real sweep killed with SIGKILL", () => {
   it("resumes without redoing finished jobs and ends with the uninterrupted sweep's results", async () => {
@@ -59,8 +52,8 @@ describe("a real sweep killed with SIGKILL", () => {
     expect(resumed.status).toBe(0);
     expect(resumed.stderr).toContain(`${3 - finishedBeforeKill} jobs ran, ${finishedBeforeKill} were already done`);
     expect(readdirSync(records).filter((f) => f.startsWith("."))).toEqual([]);
-    const got = results(join(tmp, "killed"));
+    const got = sweepResults(join(tmp, "killed"));
     expect(got.length).toBe(5); // 2 kernel jobs × 2 reg values + 1 fine-tuning run
-    expect(got).toEqual(results(join(tmp, "ref")));
+    expect(got).toEqual(sweepResults(join(tmp, "ref")));
   }, 90_000);
 });

@@ -11,7 +11,7 @@ import { expandJobs } from "../../src/experiments/jobs.ts";
 const base = {
   name: "t",
   model: "roberta-base",
-  data: "../shared/datasets/original",
+  data: "data/original",
   tasks: ["SST-2", "MRPC"],
   k: [16],
   seeds: [13, 21],
@@ -34,7 +34,7 @@ describe("sweep config", () => {
     const yaml = `
 name: t
 model: roberta-base
-data: ../shared/datasets/original
+data: data/original
 tasks: [SST-2, MRPC]
 k: 16
 seeds: [13, 21]
@@ -49,7 +49,7 @@ methods:
     const b = parseSweepConfig(JSON.stringify(base), "b.json");
     expect(a).toEqual(b);
     expect(a.k).toEqual([16]);
-    expect(a.data).toEqual({ dir: "../shared/datasets/original", mode: "k-shot-1k-test" });
+    expect(a.data).toEqual({ dir: "data/original", mode: "k-shot-1k-test" });
     expect(a.model).toEqual({ id: "roberta-base" });
     const m = a.methods[0];
     expect(m.kind === "kernel" && m.options.binary).toBe(false);

@@ -30,9 +30,9 @@ describe("ready configs in scripts/", () => {
       expect(methods.has(m)).toBe(true);
   });
 
-  it("quick: a tiny bundled model, 3 tasks, 2 seeds, kernels, solvers and a short fine-tune, offline", () => {
+  it("quick: a tiny bundled model, the 2 bundled tasks, 2 seeds, kernels, solvers and a short fine-tune, offline", () => {
     const c = loadSweepConfig(join(root, "scripts/quick.json"));
-    expect(c.tasks.length).toBeLessThanOrEqual(3);
+    expect(c.tasks).toEqual(["spam", "sotu"]);
     expect(c.seeds.length).toBeLessThanOrEqual(2);
     const jobs = expandJobs(c);
     expect(jobs.some((j) => j.method.startsWith("kernel:"))).toBe(true);
@@ -78,9 +78,10 @@ describe("entk sweep CLI", () => {
     const r = entk("sweep", join(root, "scripts/quick.json"), "--dry-run", "--out", dir, "--shard", "1/2");
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split("\n");
-    // 3 tasks × 2 seeds = 6 units dealt round-robin: shard 1 gets mpqa/13, trec/13, RTE/13.
-    expect(lines[0]).toMatch(/^# config [0-9a-f]{16}, 20 jobs/);
-    expect(lines.slice(1).every((l) => / todo (mpqa|trec|RTE) k=16 seed=13 /.test(l))).toBe(true);
+    // 2 tasks × 2 seeds = 4 units dealt round-robin: shard 1 gets spam/13 (7 jobs, A-SignGD being binary-only)
+    // and sotu/13 (6 jobs).
+    expect(lines[0]).toMatch(/^# config [0-9a-f]{16}, 13 jobs/);
+    expect(lines.slice(1).every((l) => / todo (spam|sotu) k=16 seed=13 /.test(l))).toBe(true);
     // The same config with data that does not exist: every job fails, the sweep exits 1.
     const cfg = JSON.parse(readFileSync(join(root, "scripts/quick.json"), "utf8"));
     cfg.data.dir = join(dir, "no-data");
@@ -88,7 +89,7 @@ describe("entk sweep CLI", () => {
     writeFileSync(f, JSON.stringify(cfg));
     const run = entk("sweep", f, "--out", dir, "--quiet");
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/no k-shot-1k-test split for mpqa k=16 seed=13/);
-    expect(run.stderr).toMatch(/entk: 40 job\(s\) failed; details in .*failed/);
+    expect(run.stderr).toMatch(/no k-shot-1k-test split for spam k=16 seed=13/);
+    expect(run.stderr).toMatch(/entk: 26 job\(s\) failed; details in .*failed/);
   });
 });

@@ -7,7 +7,7 @@ import { canonicalJson } from "../../src/util/canonical.ts";
 const cfg = (over: Record<string, unknown> = {}) =>
   validateSweepConfig({
     model: "roberta-base",
-    data: "../shared/datasets/original",
+    data: "data/original",
     tasks: ["SST-2", "MRPC", "trec"],
     k: [16, 64],
     seeds: [13, 21, 42],
@@ -53,18 +53,18 @@ describe("job expansion", () => {
       methods: [{ kind: "kernel", formula: "sgd", solver: "lstsq", reg: [0, 0.01] }],
     });
     // Pinned: sha256 of Python's json.dumps(spec, sort_keys=True, separators=(",", ":")), first 16 hex digits.
-    expect(expandJobs(c)[0].key).toBe("6c62d6a399792b32");
+    expect(expandJobs(c)[0].key).toBe("54dd3d1eaaeb764f");
     const yaml = parseSweepConfig(
-      "out: elsewhere\nmethods: [{reg: [0.0, 1.0e-2], solver: lstsq, formula: sgd, kind: kernel}]\nseeds: 13\nk: 16\ntasks: SST-2\ndata: ../shared/datasets/original\nmodel: {id: roberta-base}\n",
+      "out: elsewhere\nmethods: [{reg: [0.0, 1.0e-2], solver: lstsq, formula: sgd, kind: kernel}]\nseeds: 13\nk: 16\ntasks: SST-2\ndata: data/original\nmodel: {id: roberta-base}\n",
     );
-    expect(expandJobs(yaml)[0].key).toBe("6c62d6a399792b32");
+    expect(expandJobs(yaml)[0].key).toBe("54dd3d1eaaeb764f");
     const other = cfg({
       tasks: ["SST-2"],
       k: [16],
       seeds: [13],
       methods: [{ kind: "kernel", formula: "sgd", solver: "lstsq", reg: [0, 0.1] }],
     });
-    expect(expandJobs(other)[0].key).not.toBe("6c62d6a399792b32");
+    expect(expandJobs(other)[0].key).not.toBe("54dd3d1eaaeb764f");
     const limited = cfg({
       tasks: ["SST-2"],
       k: [16],
@@ -72,7 +72,7 @@ describe("job expansion", () => {
       limits: { limitEval: 10 },
       methods: c.methods.map(() => ({ kind: "kernel", formula: "sgd", solver: "lstsq", reg: [0, 0.01] })),
     });
-    expect(expandJobs(limited)[0].key).not.toBe("6c62d6a399792b32");
+    expect(expandJobs(limited)[0].key).not.toBe("54dd3d1eaaeb764f");
   });
 
   it("canonical JSON sorts keys and drops undefined", () => {

@@ -2,46 +2,52 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { JobContext } from "../../src/experiments/executor.ts";
 import type { Job } from "../../src/experiments/jobs.ts";
 import { ensureSplit, jobSplit, splitDirOf } from "../../src/experiments/splits.ts";
 import { loadTask } from "../../src/prompts/task.ts";
+import { lmbff, lmbffChecksums, needs } from "../helpers/shared-data.ts";
+import { writeCsvOriginal, writePairSplit } from "../helpers/synthetic-data.ts";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const DATA = join(root, "datasets/original");
 const md5 = (path: string) => createHash("md5").update(readFileSync(path)).digest("hex");
-/** LM-BFF's official md5 list of its 16-shot splits (k-shot mode). */
-const checksums = new Map(
-  readFileSync(join(root, "../shared/datasets/lm-bff-kshot-checksum.txt"), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => l.split(/\s+/).reverse() as [string, string]),
-);
+/** A made-up LM-BFF data folder: original/mpqa (csv) and, beside it, an RTE split in k-shot-1k-test/. */
+const fixture = mkdtempSync(join(tmpdir(), "entk-splits-data-"));
+const DATA = join(fixture, "original");
+writeCsvOriginal(DATA, "mpqa", { labels: ["0", "1"], train: 200, test: 120 });
+const sibling = writePairSplit(join(fixture, "k-shot-1k-test", "RTE", "16-13"), {
+  labels: ["entailment", "not_entailment"],
+});
 
 describe("ensureSplit", () => {
-  it("generates a missing split from the bundled originals, byte-identical to LM-BFF's official one", async () => {
-    const splitsRoot = mkdtempSync(join(tmpdir(), "entk-splits-"));
-    const task = loadTask("mpqa");
-    const dir = await ensureSplit({ task, k: 16, seed: 21, data: { dir: DATA, mode: "k-shot" }, splitsRoot });
-    expect(dir).toBe(splitDirOf(splitsRoot, "k-shot", "mpqa", 16, 21));
-    for (const f of ["train.csv", "dev.csv", "test.csv"])
-      expect(md5(join(dir, f))).toBe(checksums.get(`mpqa/16-21/${f}`));
-    // A second call reuses it (no rewrite).
-    const mtime = statSync(join(dir, "train.csv")).mtimeMs;
-    expect(await ensureSplit({ task, k: 16, seed: 21, data: { dir: DATA, mode: "k-shot" }, splitsRoot })).toBe(dir);
-    expect(statSync(join(dir, "train.csv")).mtimeMs).toBe(mtime);
-    // An incomplete split (interrupted generation) is regenerated.
-    rmSync(join(dir, "dev.csv"));
-    await ensureSplit({ task, k: 16, seed: 21, data: { dir: DATA, mode: "k-shot" }, splitsRoot });
-    expect(md5(join(dir, "dev.csv"))).toBe(checksums.get("mpqa/16-21/dev.csv"));
-  });
+  it(
+    "generates a missing split from LM-BFF's originals, byte-identical to its official one",
+    needs("ENTK_LMBFF_DIR"),
+    async () => {
+      const splitsRoot = mkdtempSync(join(tmpdir(), "entk-splits-"));
+      // LM-BFF's mpqa originals alone (a k-shot/ folder beside them would be used instead of generating).
+      const DATA = join(splitsRoot, "lmbff", "original");
+      cpSync(lmbff("original", "mpqa"), join(DATA, "mpqa"), { recursive: true });
+      const checksums = lmbffChecksums();
+      const task = loadTask("mpqa");
+      const dir = await ensureSplit({ task, k: 16, seed: 21, data: { dir: DATA, mode: "k-shot" }, splitsRoot });
+      expect(dir).toBe(splitDirOf(splitsRoot, "k-shot", "mpqa", 16, 21));
+      for (const f of ["train.csv", "dev.csv", "test.csv"])
+        expect(md5(join(dir, f))).toBe(checksums.get(`mpqa/16-21/${f}`));
+      // A second call reuses it (no rewrite).
+      const mtime = statSync(join(dir, "train.csv")).mtimeMs;
+      expect(await ensureSplit({ task, k: 16, seed: 21, data: { dir: DATA, mode: "k-shot" }, splitsRoot })).toBe(dir);
+      expect(statSync(join(dir, "train.csv")).mtimeMs).toBe(mtime);
+      // An incomplete split (interrupted generation) is regenerated.
+      rmSync(join(dir, "dev.csv"));
+      await ensureSplit({ task, k: 16, seed: 21, data: { dir: DATA, mode: "k-shot" }, splitsRoot });
+      expect(md5(join(dir, "dev.csv"))).toBe(checksums.get("mpqa/16-21/dev.csv"));
+    },
+  );
 
   it("prefers existing splits under DATA/<mode>/ or its sibling, and names both places when nothing is found", async () => {
     const tmp = mkdtempSync(join(tmpdir(), "entk-splits-"));
     const task = loadTask("RTE");
-    const sibling = join(root, "datasets/k-shot-1k-test/RTE/16-13");
     const data = { dir: DATA, mode: "k-shot-1k-test" as const };
     expect(await ensureSplit({ task, k: 16, seed: 13, data, splitsRoot: tmp })).toBe(sibling);
     // Inside the data dir itself.

@@ -16,7 +16,7 @@ vi.mock("../../src/util/atomic.ts", async (orig) => {
   return {
     ...real,
     writeFileAtomic: async (path: string, data: string | Uint8Array) => {
-      if (/\.(factors|kblock)$|\.run\.json$/.test(path) && inject.writes++ >= inject.failAfter)
+      if (/\.(factors|kblock)$|\.(run|plan)\.json$/.test(path) && inject.writes++ >= inject.failAfter)
         throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: "ENOSPC" });
       return real.writeFileAtomic(path, data);
     },
@@ -139,7 +139,7 @@ describe("kernel job disk use", () => {
     const files = ["factors", "kernel-blocks"].flatMap((d) =>
       existsSync(join(cache, d)) ? readdirSync(join(cache, d)) : [],
     );
-    expect(files).toHaveLength(3);
+    expect(files, files.join(" ")).toHaveLength(3);
     expect(ref.splits).toEqual({ train: 6, dev: 4, test: 5 });
     for (const split of ["train", "dev", "test"]) expect(kernel("full", split)).toEqual(kernel("ref", split));
   }, 60_000);

@@ -1,7 +1,8 @@
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { symEig } from "../../src/solvers/eigen.ts";
-import { PreparedSquare } from "../../src/solvers/lstsq-core.ts";
-import { mat } from "../../src/solvers/matrix.ts";
+import { defaultRcond, PreparedSquare } from "../../src/solvers/lstsq-core.ts";
+import { type Mat, mat } from "../../src/solvers/matrix.ts";
 import { gaussSolve, inverse, maxAbs, maxAbsDiff, mul, randMat, rng, tr, vec } from "./helpers.ts";
 
 describe("symmetric eigendecomposition", () => {
@@ -121,5 +122,74 @@ describe("minimum-norm least squares", () => {
     const sol = new PreparedSquare(mat(3, 3)).solve(Float64Array.from([1, 2, 3]));
     expect([...sol.x]).toEqual([0, 0, 0]);
     expect(sol.warnings.join()).toMatch(/zero/);
+  });
+});
+
+/** numpy.linalg.lstsq(A, b, rcond=None) run at test time: its rank and solution. */
+function numpyLstsq(A: Mat, b: Float64Array): { rank: number; x: number[] } {
+  const rows = Array.from({ length: A.rows }, (_, i) => [...A.data.subarray(i * A.cols, (i + 1) * A.cols)]);
+  const py =
+    "import sys, json, numpy as np; d = json.load(sys.stdin); " +
+    "x, _, rank, _ = np.linalg.lstsq(np.array(d['A']), np.array(d['b']), rcond=None); " +
+    "print(json.dumps({'rank': int(rank), 'x': x.tolist()}))";
+  return JSON.parse(execFileSync("python3", ["-c", py], { input: JSON.stringify({ A: rows, b: [...b] }) }).toString());
+}
+
+describe("the rank cutoff against NumPy (numpy.linalg.lstsq, rcond=None) at the boundary", () => {
+  it("singular values exactly at, just above and just below eps·n·σ_max: the same rank and solution", () => {
+    // A permuted diagonal has exactly its diagonal as spectrum (no rounding in either eigensolver or LAPACK's SVD),
+    // so values can sit one part in 2²⁰ from the cutoff — and exactly on it (dropped by both: s ≤ rcond·σ_max).
+    const n = 9;
+    const cut = defaultRcond(n, n) * 4; // σ_max = 4
+    const d = [4, 1, -0.5, cut * (1 + 2 ** -20), cut * (1 - 2 ** -20), -cut * (1 + 2 ** -19), cut, 1e-3, 0];
+    const perm = [3, 7, 0, 5, 1, 8, 2, 6, 4];
+    const K = mat(n, n);
+    perm.forEach((p, i) => {
+      K.data[p * n + p] = d[i];
+    });
+    const b = Float64Array.from({ length: n }, (_, i) => 1 + i / 3);
+    const sol = new PreparedSquare(K).solve(b);
+    const ref = numpyLstsq(K, b);
+    expect(sol.rank).toBe(6);
+    expect(sol.rank).toBe(ref.rank);
+    expect(maxAbsDiff(sol.x, ref.x)).toBeLessThan(1e-12 * maxAbs(ref.x));
+  });
+
+  it("rotated spectra straddling the cutoff (symmetric and nonsymmetric): the same rank, the same solution", () => {
+    const n = 10;
+    const Q = (seed: number) => {
+      // Orthogonal matrix from Householder reflections of random vectors.
+      const r = rng(seed);
+      let q = mat(n, n);
+      for (let i = 0; i < n; i++) q.data[i * n + i] = 1;
+      for (let h = 0; h < 3; h++) {
+        const v = Float64Array.from({ length: n }, r);
+        const vv = v.reduce((s, x) => s + x * x, 0);
+        const H = mat(n, n);
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j < n; j++) H.data[i * n + j] = (i === j ? 1 : 0) - (2 * v[i] * v[j]) / vv;
+        q = mul(q, H);
+      }
+      return q;
+    };
+    const cut = defaultRcond(n, n);
+    // Rounding moves computed singular values by ~eps·σ_max = cut/n: keep them a factor 3 from the cutoff.
+    const sig = [1, 0.3, 1e-2, 1e-5, 3 * cut, 5 * cut, cut / 3, cut / 5, 0, 1e-9];
+    const D = mat(n, n);
+    sig.forEach((s, i) => {
+      D.data[i * n + i] = s;
+    });
+    const b = Float64Array.from({ length: n }, rng(77));
+    const U = Q(71);
+    const cases = [mul(mul(U, D), tr(U)), mul(mul(U, D), tr(Q(73)))];
+    for (const A of cases) {
+      if (A === cases[0]) for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) A.data[i * n + j] = A.data[j * n + i];
+      const sol = new PreparedSquare(A).solve(b);
+      const ref = numpyLstsq(A, b);
+      expect(ref.rank).toBe(7);
+      expect(sol.rank).toBe(ref.rank);
+      // Components along σ = 3·eps·n carry ~1/σ ≈ 1e14 and a relative rounding of ~1/(3n): compare to 10 %.
+      expect(maxAbsDiff(sol.x, ref.x)).toBeLessThan(0.1 * maxAbs(ref.x));
+    }
   });
 });

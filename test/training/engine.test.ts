@@ -1,5 +1,5 @@
-/** The training layer on the real engine (src/model) with a tiny on-disk RoBERTa and a real k-shot split. */
-import { readFileSync } from "node:fs";
+/** The training layer on the real engine (src/model) with a tiny on-disk RoBERTa and a made-up k-shot split. */
+import { mkdtempSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,9 +18,11 @@ import { Rng } from "../../src/training/rng.ts";
 import { EpochSampler } from "../../src/training/sampler.ts";
 import { finetune } from "../../src/training/trainer.ts";
 import type { FinetuneModel } from "../../src/training/types.ts";
+import { writePairSplit } from "../helpers/synthetic-data.ts";
 import { npyCheckpointIO } from "./toy-model.ts";
 
-const SPLIT = join(import.meta.dirname, "../../../shared/datasets/k-shot/QNLI/16-42");
+/** A made-up k-shot split in QNLI's layout: 16 examples per label in train and dev, 40 in test. */
+const SPLIT = writePairSplit(mkdtempSync(join(tmpdir(), "entk-qnli-")), { labels: ["entailment", "not_entailment"] });
 const factory = engineModelFactory({ threads: 1 });
 let root: string;
 let modelDir: string;

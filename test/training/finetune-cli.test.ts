@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,9 +9,11 @@ import { describe, expect, it, vi } from "vitest";
 import { registerFinetune } from "../../src/cli/commands/finetune.ts";
 import { initModel } from "../../src/model/init/init.ts";
 import { writeTokenizerFiles } from "../../src/tokenizer/index.ts";
+import { writePairSplit } from "../helpers/synthetic-data.ts";
 import { bowModel } from "./bow-model.ts";
 
-const SPLIT = join(import.meta.dirname, "../../../shared/datasets/k-shot/QNLI/16-42");
+/** A made-up k-shot split in QNLI's layout: 16 examples per label in train and dev, 40 in test. */
+const SPLIT = writePairSplit(mkdtempSync(join(tmpdir(), "entk-qnli-")), { labels: ["entailment", "not_entailment"] });
 
 function program() {
   const p = new Command("entk").exitOverride();

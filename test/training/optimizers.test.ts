@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { clipCoefficient, globalGradNorm } from "../../src/training/clip.ts";
 import { createOptimizer, usesWeightDecay } from "../../src/training/optimizers.ts";
 
 const names = [
@@ -151,6 +152,47 @@ describe("AdamW (transformers 4.4.2, bias-corrected, decoupled decay)", () => {
       expect(got).toBeCloseTo(x[i], 6);
     });
     expect(opt.stateTensors().size).toBe(2);
+  });
+});
+
+describe("AdamW with gradient clipping, bit for bit in torch's float32 order", () => {
+  it("three clipped steps equal scalar float32 arithmetic: clip_grad_norm_ (mul_), then exp_avg, exp_avg_sq, addcdiv_, decay", () => {
+    const f = Math.fround;
+    const [b1, b2, eps, wd, maxNorm] = [0.9, 0.999, 1e-8, 0.01, 1.0];
+    const params = mkParams();
+    const opt = createOptimizer("adam", params, { weightDecay: wd });
+    // Reference state: parameters, exp_avg and exp_avg_sq per tensor, as float32 scalars.
+    const p = P0.map((row) => row.map(f));
+    const m = P0.map((row) => row.map(() => 0));
+    const v = P0.map((row) => row.map(() => 0));
+    const lrs = [1e-3, 2e-3, 5e-4];
+    lrs.forEach((lr, t) => {
+      const grads = new Map(names.map((n, k) => [n, f32(G[k].map((x, i) => x * (t + 2) + 0.1 * i - 0.05 * t))]));
+      const gs = names.map((n) => [...grads.get(n)!]);
+      const norm = Math.sqrt(gs.flat().reduce((s, x) => s + x * x, 0));
+      expect(norm).toBeGreaterThan(maxNorm); // clipping is active
+      // torch: total_norm (float32) → clip_coef = max_norm / (total_norm + 1e-6) = reciprocal(total_norm + 1e-6)·max_norm
+      const coef = f(f(1 / f(f(norm) + f(1e-6))) * f(maxNorm));
+      const step = t + 1;
+      // transformers 4.4.2: step_size = lr * sqrt(1 − β₂ᵗ) / (1 − β₁ᵗ) in Python floats, cast to float32 when used.
+      const stepSize = f((lr * Math.sqrt(1 - b2 ** step)) / (1 - b1 ** step));
+      names.forEach((_, k) => {
+        gs[k].forEach((g0, i) => {
+          const g = f(g0 * coef); // p.grad.mul_(clip_coef)
+          m[k][i] = f(f(m[k][i] * f(b1)) + f(f(1 - b1) * g)); // exp_avg.mul_(β₁).add_(g, alpha=1−β₁)
+          v[k][i] = f(f(v[k][i] * f(b2)) + f(f(f(1 - b2) * g) * g)); // exp_avg_sq.mul_(β₂).addcmul_(g, g, value=1−β₂)
+          const denom = f(f(Math.sqrt(v[k][i])) + f(eps)); // exp_avg_sq.sqrt().add_(ε)
+          p[k][i] = f(p[k][i] - f(f(stepSize * m[k][i]) / denom)); // p.addcdiv_(exp_avg, denom, value=−step_size)
+          if (decays[k]) p[k][i] = f(p[k][i] - f(f(lr * wd) * p[k][i])); // p.add_(p, alpha=−lr·λ)
+        });
+      });
+      opt.step(params, grads, lr, clipCoefficient(globalGradNorm(grads.values()), maxNorm));
+      names.forEach((n, k) => {
+        expect([...params.get(n)!]).toEqual(p[k]);
+        expect([...opt.stateTensors().get(`m:${n}`)!]).toEqual(m[k]);
+        expect([...opt.stateTensors().get(`v:${n}`)!]).toEqual(v[k]);
+      });
+    });
   });
 });
 

@@ -15,7 +15,9 @@ describe("clipGradNorm (torch clip_grad_norm_)", () => {
     const a = Float32Array.from([3, 0]);
     const b = Float32Array.from([0, 4]);
     expect(clipGradNorm([a, b], 1)).toBeCloseTo(5, 12);
-    const coef = 1 / (5 + 1e-6);
+    // torch's float32 order: reciprocal(total_norm + 1e-6) · max_norm, each step rounded to float32.
+    const f = Math.fround;
+    const coef = f(f(1 / f(5 + f(1e-6))) * 1);
     expect(Array.from(a)).toEqual([Math.fround(3 * coef), 0]);
     expect(Array.from(b)).toEqual([0, Math.fround(4 * coef)]);
     const after = Math.hypot(a[0], b[1]);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,9 +11,11 @@ import { loadTask } from "../../src/prompts/task.ts";
 import { writeTokenizerFiles } from "../../src/tokenizer/index.ts";
 import { loadTokenizer } from "../../src/tokenizer/load.ts";
 import type { FinetuneModel } from "../../src/training/types.ts";
+import { writePairSplit } from "../helpers/synthetic-data.ts";
 import { bowModel } from "./bow-model.ts";
 
-const SPLIT = join(import.meta.dirname, "../../../shared/datasets/k-shot/QNLI/16-42");
+/** A made-up k-shot split in QNLI's layout: 16 examples per label in train and dev, 40 in test. */
+const SPLIT = writePairSplit(mkdtempSync(join(tmpdir(), "entk-qnli-")), { labels: ["entailment", "not_entailment"] });
 
 async function tinyModel() {
   const root = await mkdtemp(join(tmpdir(), "entk-run-"));

@@ -6,9 +6,9 @@ import { type AdamStep, type SgdStep, SimdUpdates } from "../../src/training/sim
 /** AdamW in scalar float32 arithmetic: every operation rounded with Math.fround (exact for +, −, ×, ÷, √). */
 function reference(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array | undefined, k: AdamStep) {
   const f = Math.fround;
-  const [b1, b2, c1, c2, s, eps, d] = [k.b1, k.b2, k.c1, k.c2, k.stepSize, k.eps, k.decay].map(f);
+  const [c, b1, b2, c1, c2, s, eps, d] = [k.scale, k.b1, k.b2, k.c1, k.c2, k.stepSize, k.eps, k.decay].map(f);
   for (let i = 0; i < p.length; i++) {
-    const gi = g ? g[i] : 0;
+    const gi = g ? f(c * g[i]) : 0;
     const mi = (m[i] = f(f(b1 * m[i]) + f(c1 * gi)));
     const vi = (v[i] = f(f(b2 * v[i]) + f(f(c2 * gi) * gi)));
     const pi = f(p[i] - f(f(s * mi) / f(f(Math.sqrt(vi)) + eps)));
@@ -34,7 +34,7 @@ const rnd = () => {
 };
 const randArray = (n: number, scale: number) => Float32Array.from({ length: n }, () => rnd() * scale);
 
-const K: AdamStep = { b1: 0.9, b2: 0.999, c1: 0.1 * 0.7, c2: 0.001 * 0.49, stepSize: 3e-3, eps: 1e-8, decay: 1e-4 };
+const K: AdamStep = { scale: 0.7, b1: 0.9, b2: 0.999, c1: 0.1, c2: 0.001, stepSize: 3e-3, eps: 1e-8, decay: 1e-4 };
 
 describe("SIMD update kernels (updates.wat)", () => {
   it("the committed modules are what scripts/build-wasm.ts compiles from the .wat sources", async () => {
@@ -102,8 +102,8 @@ describe("SIMD update kernels (updates.wat)", () => {
     kernel.adamw(p, m, v, g, { ...K, decay: 0 });
     let worst = 0;
     for (let i = 0; i < n; i += 97) {
-      const mi = K.c1 * g[i];
-      const vi = K.c2 * g[i] * g[i];
+      const mi = K.c1 * K.scale * g[i];
+      const vi = K.c2 * (K.scale * g[i]) ** 2;
       worst = Math.max(worst, Math.abs(m[i] - mi) / Math.abs(mi || 1), Math.abs(v[i] - vi) / Math.abs(vi || 1));
     }
     expect(worst).toBeLessThan(1e-6);

@@ -4,7 +4,6 @@ import { writeAnalysesReport } from "../../report/analyses.ts";
 export function registerAnalyze(program: Command): void {
   const analyze = program
     .command("analyze")
-    .summary("collect analysis outputs into a report")
     .description("collect the outputs of the analyses (arithmetic, disentangle, localization) into a report");
   analyze
     .command("report")

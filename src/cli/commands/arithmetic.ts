@@ -78,7 +78,6 @@ export function registerArithmetic(program: Command): void {
   addCommon(
     program
       .command("arithmetic")
-      .summary("task arithmetic: add and negate task vectors, nonlinear or linearized")
       .description(
         "task addition (one α from linspace(0, 1, 21) chosen on dev by the mean normalized score) and negation " +
           "(controls keep ≥ 95% of their zero-shot dev score) of task vectors; docs/analyses.md §2",
@@ -113,7 +112,6 @@ export function registerArithmetic(program: Command): void {
   addCommon(
     program
       .command("disentangle")
-      .summary("weight disentanglement error ξ(α₁, α₂) of two task vectors on a grid")
       .description(
         "weight disentanglement error ξ(α₁, α₂) = Σ_t E_x∼t 1{pred(θ₀ + α_t τ_t) ≠ pred(θ₀ + α₁τ₁ + α₂τ₂)} on a grid over [−3, 3]², for the " +
           "nonlinear and the linearized model; JSON and an SVG heatmap per model (docs/analyses.md §3)",

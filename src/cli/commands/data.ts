@@ -37,10 +37,7 @@ function resolveSplitTasks(cmd: Command, spec: string, dataDir: string): { tasks
 }
 
 export function registerData(program: Command): void {
-  const data = program
-    .command("data")
-    .description("datasets: download LM-BFF's data and generate k-shot splits")
-    .addHelpText("after", `\n${SST2_NAMING_NOTE}`);
+  const data = program.command("data").addHelpText("after", `\n${SST2_NAMING_NOTE}`);
 
   data
     .command("split")
@@ -57,7 +54,7 @@ export function registerData(program: Command): void {
     .option("--out <dir>", "output root; files go to <out>/<mode>/<TASK>/<k>-<seed>/", "data")
     .addHelpText(
       "after",
-      `\nExample:\n  entk data split --data-dir ../shared/datasets/original --k 16 --seeds 13,21,42,87,100 --mode k-shot --tasks all --out DIR\n\n${SST2_NAMING_NOTE}`,
+      `\nExample:\n  entk data split --data-dir data/original --k 16 --seeds 13,21,42,87,100 --mode k-shot --tasks all --out DIR\n\n${SST2_NAMING_NOTE}`,
     )
     .action(
       async (

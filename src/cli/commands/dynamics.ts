@@ -39,7 +39,6 @@ export function registerDynamics(program: Command): void {
         "cross-entropy by full-batch steps); with --compare, side by side with a fine-tuning run that logged its " +
         "logits (entk finetune --log-logits-every K): OUT/summary.json, OUT/pred.<split>.npy, OUT/dynamics.svg",
     )
-    .summary("predict a fine-tuning run from the eNTK")
     .requiredOption("--kernels <dir>", "kernel directory written by `entk kernel` (with f₀ logits)")
     .requiredOption("--lr <x>", "learning rate η of full-batch gradient descent", numberArg(0))
     .requiredOption("--steps <n>", "number of steps", intArg(1))

@@ -53,7 +53,6 @@ export function formatEnv(r: EnvReport): string {
 export function registerEnv(program: Command): void {
   program
     .command("env")
-    .summary("print versions, usable execution providers, threads, memory and the HF cache")
     .description("print versions, execution providers that work here, threads, memory and the Hugging Face cache")
     .option("--json", "machine-readable output")
     .action(async (opts: { json?: boolean }) => {

@@ -68,7 +68,6 @@ export function registerFinetune(program: Command, createModel?: FinetuneModelFa
       "prompt-based fine-tuning (SGD, SignGD or AdamW) with dev-based checkpoint selection; writes OUT/best " +
         "(Hugging Face layout), OUT/curve.jsonl, OUT/result.json; an interrupted run resumes from OUT/state.snap",
     )
-    .summary("prompt-based fine-tuning baseline (SGD, SignGD or AdamW)")
     .requiredOption(
       "--task <name|file>",
       "task name (case-insensitive, e.g. SST-2, GLUE-SST-2, MNLI) or task .json file",
@@ -166,10 +165,15 @@ export function registerFinetune(program: Command, createModel?: FinetuneModelFa
         outDir: o.out,
         fresh: o.fresh,
         quiet: o.quiet,
-      }).finally(() => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-      });
+      })
+        .catch((err) => {
+          if ((err as { code?: string }).code === "ENTK_CORRUPT_SNAPSHOT") err.message += " (--fresh)";
+          throw err;
+        })
+        .finally(() => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+        });
       process.stdout.write(`${o.json ? JSON.stringify(r) : formatFinetuneResult(r)}\n`);
     });
 }

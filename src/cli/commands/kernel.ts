@@ -45,6 +45,7 @@ interface KernelFlags extends TaskOverrideFlags, VariantFlags {
   offline?: boolean;
   out: string;
   quiet?: boolean;
+  skipBadRows?: boolean;
 }
 
 export function registerKernel(program: Command): void {
@@ -54,7 +55,6 @@ export function registerKernel(program: Command): void {
       "compute exact eNTKs (sgd, signgd, asymmetric_signgd) of a prompt MLM on a k-shot split; writes kernels, " +
         "labels and initial logits to OUT (README: Kernel output layout)",
     )
-    .summary("compute exact eNTKs of a prompt MLM on a k-shot split")
     .requiredOption("--model <dir|repo-id>", "model directory or Hugging Face repo id")
     .option("--revision <rev>", "Hub revision (with a repo id)")
     .requiredOption(
@@ -103,6 +103,7 @@ export function registerKernel(program: Command): void {
     .addOption(new Option("--lora-seed <n>", "seed of LoRA's A initialization").argParser(seedArg).default(0))
     .option("--offline", "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)")
     .requiredOption("--out <dir>", "output directory")
+    .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--quiet", "no progress bar")
     .action(async (o: KernelFlags, cmd: Command) => {
       const meta = await runKernelJob({
@@ -126,6 +127,8 @@ export function registerKernel(program: Command): void {
         cacheFactors: o.cacheFactors,
         cacheMax: o.cacheMax,
         quiet: o.quiet,
+        skipBadRows: o.skipBadRows,
+        onSkip: (m) => process.stderr.write(`entk: warning: ${m}\n`),
       });
       const t = meta.timings;
       process.stderr.write(

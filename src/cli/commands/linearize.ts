@@ -52,7 +52,6 @@ export function registerLinearize(program: Command): void {
         "(.npy, [n, C]) per eval split and α, and OUT/summary.json (task metric of each, their prediction " +
         "agreement, ‖f − f_lin‖/‖f − f₀‖)",
     )
-    .summary("compare a fine-tuned model with its linearization around the base model")
     .requiredOption("--model <dir|repo-id>", "base model θ₀")
     .requiredOption("--checkpoint <dir>", "fine-tuned checkpoint θ₀ + τ (e.g. FT_DIR/best)")
     .requiredOption("--task <name|file>", "task name or task .json file")

@@ -22,7 +22,6 @@ interface Flags {
 export function registerLocalization(program: Command): void {
   program
     .command("localization")
-    .summary("eNTK eigenfunction localization over two tasks (local energy per task)")
     .description(
       "eNTK at θ₀ over the union of two tasks' training examples, its eigendecomposition, and the local energy of " +
         "the top-k eigenfunctions on each task, on training rows and on held-out rows (Nyström); docs/analyses.md §4",

@@ -5,6 +5,7 @@ import { initModel } from "../../model/init/init.ts";
 import { ARCHS, type Arch, PRESETS, type Preset } from "../../model/init/presets.ts";
 import { loadModel } from "../../model/load.ts";
 import type { LoadedCheckpoint } from "../../model/weights/checkpoint.ts";
+import { loadTokenizer } from "../../tokenizer/load.ts";
 import { hfOffline } from "../../util/hf-cache.ts";
 import { intArg } from "../args.ts";
 
@@ -30,7 +31,7 @@ export function describeWeights(w: LoadedCheckpoint) {
 }
 
 export function registerModel(program: Command): void {
-  const model = program.command("model").description("model weights: pull from the Hub, make random ones, inspect");
+  const model = program.command("model");
 
   model
     .command("pull")
@@ -83,7 +84,8 @@ export function registerModel(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (id: string, opts: { revision?: string; offline?: boolean; json?: boolean }) => {
       const w = await loadModel(id, { revision: opts.revision, offline: opts.offline || undefined });
-      const d = describeWeights(w);
+      const tokenizer = await checkTokenizer(w.source.dir, w.config.vocabSize);
+      const d = { ...describeWeights(w), tokenizer };
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
         return;
@@ -96,6 +98,7 @@ export function registerModel(program: Command): void {
         `files       ${d.files.join(", ")}`,
         `parameters  ${d.parameters.toLocaleString("en-US")} in ${d.tensors} tensors ` +
           `(${d.parameters_in_place.toLocaleString("en-US")} referenced in place)`,
+        `tokenizer   ${d.tokenizer}`,
         `hash        ${d.hash}`,
         ...d.notes.map((n) => `note        ${n}`),
       ];
@@ -104,4 +107,20 @@ export function registerModel(program: Command): void {
 
   for (const cmd of model.commands) cmd.exitOverride();
   model.exitOverride();
+}
+
+/** A model's tokenizer must load, tokenize, and stay inside the model's vocabulary (else `model info` fails). */
+async function checkTokenizer(dir: string, vocabSize: number): Promise<string> {
+  let tok: Awaited<ReturnType<typeof loadTokenizer>>;
+  try {
+    tok = await loadTokenizer(dir);
+    tok.tokenize(" a test sentence");
+  } catch (err) {
+    throw new Error(`${dir}: the tokenizer is not usable: ${(err as Error).message}`);
+  }
+  if (tok.vocabSize > vocabSize || tok.maskId >= vocabSize)
+    throw new Error(
+      `${dir}: the tokenizer has ${tok.vocabSize} tokens (mask id ${tok.maskId}) but config.json's vocab_size is ${vocabSize}`,
+    );
+  return `${tok.vocabSize} tokens, mask id ${tok.maskId}`;
 }

@@ -21,7 +21,7 @@ interface ShowOpts extends TaskOverrideFlags {
 }
 
 export function registerPrompt(program: Command): void {
-  const prompt = program.command("prompt").description("inspect how a task's prompt encodes examples");
+  const prompt = program.command("prompt");
   const show = prompt
     .command("show")
     .description(

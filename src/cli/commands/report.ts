@@ -16,7 +16,6 @@ export function registerReport(program: Command): void {
       "aggregate sweep results into a markdown report laid out like the paper's Table 2: best dev configuration " +
         "per seed, then mean (population std) of test over seeds, ×100; with SVG charts and a run manifest",
     )
-    .summary("aggregate sweep results into a Table 2-like markdown report with charts")
     .argument("<results...>", "sweep output dirs, records dirs or .jsonl files (duplicates are dropped)")
     .requiredOption("--out <file.md>", "markdown to write, e.g. reports/quick.md; charts and manifest go next to it")
     .addOption(new Option("--reference <which>", "add the paper's numbers and the difference").choices(["paper"]))

@@ -31,7 +31,6 @@ export function registerRun(program: Command): void {
       "one task, k and seed through split → kernel → solve (and fine-tuning): one job per method, run as a " +
         "one-off sweep (same job keys and results store as `entk sweep`; finished jobs are not recomputed)",
     )
-    .summary("one task, k and seed through split → kernel → solve (and fine-tuning)")
     .requiredOption("--task <name>", "task name (case-insensitive, e.g. SST-2, GLUE-SST-2, MNLI)")
     .requiredOption("--k <n>", "examples per label", intArg(1))
     .requiredOption("--seed <n>", "split seed (also the fine-tuning seed)", seedArg)
@@ -60,6 +59,7 @@ export function registerRun(program: Command): void {
     .addOption(deviceOption(DEFAULT_DEVICE))
     .option("--out <dir>", "results store (records/, results.jsonl, jobs/, cache/)", "runs/entk-run")
     .option("--json", "print the result records as JSON Lines")
+    .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--quiet", "no progress output (job log lines)");
   addVariantOptions(command).action(async (o: RunFlags, cmd: Command) => {
     const variant = variantFromFlags(cmd, o);
@@ -82,6 +82,7 @@ export function registerRun(program: Command): void {
         out: o.out,
         signal: ac.signal,
         quiet: o.quiet,
+        skipBadRows: o.skipBadRows,
         log: o.quiet ? () => {} : undefined,
       });
       process.stderr.write(

@@ -27,7 +27,6 @@ export function registerSolve(program: Command): void {
   program
     .command("solve")
     .description("fit a kernel solver on a kernel directory written by `entk kernel`; writes dev/test metrics")
-    .summary("fit a kernel solver on an `entk kernel` directory; writes dev/test metrics")
     .requiredOption("--kernels <dir>", "kernel directory (meta.json, kernel.<formula>.<split>.npy, labels, logits)")
     .requiredOption("--formula <name>", "kernel formula: sgd, signgd or asymmetric_signgd")
     .addOption(new Option("--solver <name>", "solver").choices([...SOLVER_NAMES]).makeOptionMandatory())

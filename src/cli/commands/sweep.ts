@@ -18,6 +18,7 @@ function shardArg(v: string): Shard {
 const positiveInt = intArg(1);
 
 interface SweepOpts {
+  skipBadRows?: boolean;
   shard?: Shard;
   concurrency: number;
   out?: string;
@@ -35,7 +36,6 @@ export function registerSweep(program: Command): void {
       "run a sweep config (JSON or YAML): tasks × k × seeds × methods, resumable and shardable; " +
         "results go to OUT/records/<job key>.jsonl (merged into OUT/results.jsonl when an unsharded run completes)",
     )
-    .summary("run a sweep config (tasks × k × seeds × methods), resumable and shardable")
     .argument("<config>", "sweep config file (.json, .yaml or .yml)")
     .addOption(
       new Option(
@@ -63,6 +63,7 @@ export function registerSweep(program: Command): void {
     .option("--out <dir>", "output directory (default: the config's `out`)")
     .option("--fail-fast", "stop at the first failed job (default: run the rest, report failures at the end)")
     .option("--dry-run", "list the jobs (key, done or not) without running anything")
+    .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--quiet", "no progress bar")
     .addHelpText(
       "after",
@@ -105,6 +106,7 @@ export function registerSweep(program: Command): void {
           signal: ac.signal,
           quiet: opts.quiet,
           failFast: opts.failFast,
+          skipBadRows: opts.skipBadRows,
           memoryBytes: opts.memory,
           device: opts.device,
         });

@@ -19,7 +19,6 @@ async function asUsage<T>(cmd: Command, f: () => Promise<T>): Promise<T> {
 export function registerTaskVector(program: Command): void {
   const tv = program
     .command("task-vector")
-    .summary("task vectors τ = θ_ft − θ₀: create one, or apply θ₀ + Σ αᵢτᵢ")
     .description(
       "task vectors (docs/analyses.md §1): `create` (the default) writes τ = θ_ft − θ₀; `apply` edits the base",
     );

@@ -5,9 +5,11 @@ import { join } from "node:path";
 import { downloadFileToCacheDir, HubApiError, modelInfo, pathsInfo } from "@huggingface/hub";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { hfHubCacheDir } from "../../util/hf-cache.ts";
+import { insideDir } from "../../util/io.ts";
 import { type Progress, progressBar } from "../../util/progress.ts";
-import { COMMIT_RE, repoCacheDir, snapshotDir, validateRepoId } from "./cache.ts";
+import { COMMIT_RE, repoCacheDir, snapshotDir, validateRepoId, validateRevision } from "./cache.ts";
 import { filesToFetch, shardFiles } from "./files.ts";
+import { hubFetch } from "./http.ts";
 
 export interface HubOptions {
   revision?: string;
@@ -61,6 +63,13 @@ function explain(err: unknown, repoId: string, revision: string, endpoint: strin
     return new Error(`${repoId}@${revision}: ${endpoint} answered ${err.message}`);
   }
   const msg = err instanceof Error ? err.message : String(err);
+  if ((err as { network?: boolean }).network)
+    return Object.assign(
+      new Error(
+        `${repoId}@${revision}: cannot reach ${endpoint}: ${msg}; use HF_HUB_OFFLINE=1 / --offline to run from the cache`,
+      ),
+      { network: true },
+    );
   if (err instanceof TypeError && /fetch failed/.test(msg))
     return Object.assign(
       new Error(
@@ -73,9 +82,9 @@ function explain(err: unknown, repoId: string, revision: string, endpoint: strin
 }
 
 /** fetch that counts the bytes of full-file downloads (GETs without a Range header) into a progress bar. */
-function countingFetch(progress: () => Progress): typeof fetch {
+function countingFetch(progress: () => Progress, base: typeof fetch): typeof fetch {
   return async (input, init) => {
-    const resp = await fetch(input, init);
+    const resp = await base(input, init);
     const headers = new Headers(init?.headers);
     const url = String(input instanceof Request ? input.url : input);
     if (!resp.body || headers.has("Range") || !url.includes("/resolve/")) return resp;
@@ -107,7 +116,7 @@ async function sha256File(path: string): Promise<string> {
 export async function pullModel(repoId: string, opts: HubOptions = {}): Promise<PullResult> {
   validateRepoId(repoId);
   const env = opts.env ?? process.env;
-  const revision = opts.revision ?? "main";
+  const revision = validateRevision(opts.revision ?? "main");
   const cacheDir = opts.cacheDir ?? hfHubCacheDir(env);
   const hubUrl = opts.endpoint ?? hubEndpoint(env);
   const token = opts.token ?? hubToken(env);
@@ -119,21 +128,28 @@ export async function pullModel(repoId: string, opts: HubOptions = {}): Promise<
   let bar: Progress | undefined;
   let total = 0;
   const progress = () => (bar ??= progressBar("download", total, { quiet: opts.quiet, unit: "B" }));
-  const fetchFn = countingFetch(progress);
+  const fetchFn = countingFetch(progress, hubFetch({ env }));
   // downloadFileToCacheDir logs each file with console.debug (stdout); keep stdout for results.
   const debug = console.debug;
   console.debug = () => {};
   try {
-    const info = await modelInfo({ ...common, name: repoId, revision, additionalFields: ["sha", "filePaths"] });
+    const info = await modelInfo({
+      ...common,
+      name: repoId,
+      revision,
+      additionalFields: ["sha", "filePaths"],
+      fetch: fetchFn,
+    });
     const commit = info.sha;
     if (!COMMIT_RE.test(commit ?? "")) throw new Error(`${repoId}@${revision}: the Hub returned no commit hash`);
     const available: string[] = info.filePaths ?? [];
     const plan = filesToFetch(repoId, available);
-    if (revision !== commit) await writeFileAtomic(join(repoCacheDir(repoId, cacheDir), "refs", revision), commit);
+    if (revision !== commit) await writeFileAtomic(insideDir(repoCacheDir(repoId, cacheDir), "refs", revision), commit);
     const dir = snapshotDir(repoId, commit, cacheDir);
 
     const downloaded: string[] = [];
     const fetchFiles = async (files: string[]) => {
+      for (const f of files) insideDir(dir, f); // names from the Hub never write outside the snapshot
       const todo = files.filter((f) => !existsSync(join(dir, f)));
       if (todo.length === 0) return;
       const infos = await pathsInfo({ ...common, repo, paths: todo, revision: commit, fetch: fetchFn });

@@ -24,11 +24,12 @@ const DEFAULTS = {
   attention_probs_dropout_prob: 0.1,
 } as const;
 
-export class ConfigError extends Error {}
+/** A bad model config.json (the message names the file). */
+export class ModelConfigError extends Error {}
 
 export function parseModelConfig(raw: unknown, source = "config.json"): ModelConfig {
   const fail = (msg: string): never => {
-    throw new ConfigError(`${source}: ${msg}`);
+    throw new ModelConfigError(`${source}: ${msg}`);
   };
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail("expected a JSON object");
   const c = raw as Json;
@@ -101,13 +102,13 @@ export function readModelConfig(dir: string): ModelConfig {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new ConfigError(`${path}: cannot read the model config (${(err as NodeJS.ErrnoException).code ?? err})`);
+    throw new ModelConfigError(`${path}: cannot read the model config (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`${path}: not valid JSON (${(err as Error).message})`);
+    throw new ModelConfigError(`${path}: not valid JSON (${(err as Error).message})`);
   }
   return parseModelConfig(raw, path);
 }

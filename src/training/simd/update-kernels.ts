@@ -2,6 +2,8 @@ import { UPDATES_WASM } from "./updates-wasm.ts";
 
 /** AdamW's constants for one step and one parameter (see AdamW in ../optimizers.ts). */
 export interface AdamStep {
+  /** The clipping scale, multiplied into the gradient (and rounded to float32) before anything else. */
+  scale: number;
   b1: number;
   b2: number;
   c1: number;
@@ -63,7 +65,7 @@ export class SimdUpdates {
   /** One AdamW step on p, m, v in place with gradient g (zeros when absent). */
   adamw(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array | undefined, k: AdamStep): void {
     this.staged([p, m, v, g], 3, ([P, M, V, G], n) =>
-      this.ex.adamw(P, M, V, G, n, k.b1, k.b2, k.c1, k.c2, k.stepSize, k.eps, k.decay),
+      this.ex.adamw(P, M, V, G, n, k.scale, k.b1, k.b2, k.c1, k.c2, k.stepSize, k.eps, k.decay),
     );
   }
 

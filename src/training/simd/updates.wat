@@ -4,15 +4,18 @@
 (module
   (memory (export "memory") 1)
 
-  ;; m ← β₁m + c₁g;  v ← β₂v + (c₂g)g;  p ← p − (s·m)/(√v + ε);  p ← p − d·p
-  ;; (c₁ = (1−β₁)·scale, c₂ = (1−β₂)·scale², s = the bias-corrected step size, d = lr·λ; see optimizers.ts)
+  ;; g ← c·g;  m ← β₁m + c₁g;  v ← β₂v + (c₂g)g;  p ← p − (s·m)/(√v + ε);  p ← p − d·p
+  ;; (c = the clipping scale, rounded into g first as torch's p.grad.mul_(clip_coef) does; c₁ = 1−β₁, c₂ = 1−β₂,
+  ;; s = the bias-corrected step size, d = lr·λ; see optimizers.ts)
   (func (export "adamw")
-    (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $n i32)
+    (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $n i32) (param $c f32)
     (param $b1 f32) (param $b2 f32) (param $c1 f32) (param $c2 f32) (param $s f32) (param $eps f32) (param $d f32)
     (local $o i32) (local $end i32)
-    (local $B1 v128) (local $B2 v128) (local $C1 v128) (local $C2 v128) (local $S v128) (local $E v128) (local $D v128)
+    (local $C v128) (local $B1 v128) (local $B2 v128) (local $C1 v128) (local $C2 v128) (local $S v128) (local $E v128)
+    (local $D v128)
     (local $gv v128) (local $mv v128) (local $vv v128) (local $pv v128)
     (local $gs f32) (local $ms f32) (local $vs f32) (local $ps f32)
+    (local.set $C (f32x4.splat (local.get $c)))
     (local.set $B1 (f32x4.splat (local.get $b1)))
     (local.set $B2 (f32x4.splat (local.get $b2)))
     (local.set $C1 (f32x4.splat (local.get $c1)))
@@ -24,7 +27,7 @@
     (block $vdone
       (loop $vloop
         (br_if $vdone (i32.ge_u (local.get $o) (local.get $end)))
-        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $gv (f32x4.mul (local.get $C) (v128.load (i32.add (local.get $g) (local.get $o)))))
         (local.set $mv (f32x4.add (f32x4.mul (local.get $B1) (v128.load (i32.add (local.get $m) (local.get $o))))
                                   (f32x4.mul (local.get $C1) (local.get $gv))))
         (local.set $vv (f32x4.add (f32x4.mul (local.get $B2) (v128.load (i32.add (local.get $v) (local.get $o))))
@@ -42,7 +45,7 @@
     (block $sdone
       (loop $sloop
         (br_if $sdone (i32.ge_u (local.get $o) (local.get $end)))
-        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $o))))
+        (local.set $gs (f32.mul (local.get $c) (f32.load (i32.add (local.get $g) (local.get $o)))))
         (local.set $ms (f32.add (f32.mul (local.get $b1) (f32.load (i32.add (local.get $m) (local.get $o))))
                                 (f32.mul (local.get $c1) (local.get $gs))))
         (local.set $vs (f32.add (f32.mul (local.get $b2) (f32.load (i32.add (local.get $v) (local.get $o))))
