@@ -131,6 +131,7 @@ export {
   predictJobDisk,
   runKernelJob,
 } from "./pipelines/kernel-job.ts";
+export { type Probe, probeLogits } from "./pipelines/probe-logits.ts";
 export {
   type FinetuneData,
   loadFinetuneData,
@@ -139,6 +140,7 @@ export {
   type PromptedSplitsOptions,
 } from "./pipelines/prompted-splits.ts";
 export { variantWeights } from "./pipelines/variant.ts";
+export { type ZeroShotResult, zeroShot } from "./pipelines/zero-shot.ts";
 export {
   decodeForDisplay,
   type EncodedExample,
@@ -210,6 +212,12 @@ export {
 export { type MultinomialModel, probeClassifier, probeFit, probeScores } from "./solvers/multinomial.ts";
 export { fitProbe, probePredict } from "./solvers/probe.ts";
 export {
+  GPT3_ENCODER,
+  robertaTokenizerJson,
+  robertaVocabFromGpt2,
+  writeRobertaTokenizer,
+} from "./tokenizer/bpe-gpt2.ts";
+export {
   buildTokenizerFiles,
   bytesToUnicode,
   type EntkTokenizer,
@@ -234,6 +242,7 @@ export {
   type OptimizerOptions,
   usesWeightDecay,
 } from "./training/optimizers.ts";
+export * from "./training/pretrain/index.ts";
 export { Rng, shuffleInPlace } from "./training/rng.ts";
 export { EpochSampler, type SamplerState } from "./training/sampler.ts";
 export { linearWarmupFactor } from "./training/schedule.ts";

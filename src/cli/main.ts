@@ -39,6 +39,12 @@ const COMMANDS: readonly { name: string; module: string; summary: string; load: 
     load: async () => (await import("./commands/model.ts")).registerModel,
   },
   {
+    name: "pretrain",
+    module: "pretrain",
+    summary: "masked-LM pretraining (RoBERTa recipe) of a new or existing model",
+    load: async () => (await import("./commands/pretrain.ts")).registerPretrain,
+  },
+  {
     name: "kernel",
     module: "kernel",
     summary: "compute exact eNTKs of a prompt MLM on a k-shot split",

@@ -105,3 +105,27 @@ export function expandOutputs(k: Float64Array, na: number, nb: number, C: number
     }
   return out;
 }
+
+/**
+ * Every requested classic kernel between the "train" features and each split's (train included), in the
+ * kernel-directory layout with C outputs; `features` maps split → [n, H] row-major.
+ */
+export function classicKernels(
+  formulas: readonly ClassicFormula[],
+  features: ReadonlyMap<string, Float64Array>,
+  H: number,
+  C: number,
+  opts: ClassicOptions = {},
+): { params: ClassicParams; kernels: Record<string, Partial<Record<ClassicFormula, Float64Array>>> } {
+  const asFeatures = (data: Float64Array): Features => ({ n: data.length / H, H, data });
+  const train = asFeatures(features.get("train") ?? new Float64Array(0));
+  const params = classicParams(train, opts);
+  const kernels: Record<string, Partial<Record<ClassicFormula, Float64Array>>> = {};
+  for (const [split, data] of features) {
+    const other = asFeatures(data);
+    kernels[split] = {};
+    for (const f of formulas)
+      kernels[split][f] = expandOutputs(scalarKernel(f, train, other, params), train.n, other.n, C);
+  }
+  return { params, kernels };
+}

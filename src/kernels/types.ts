@@ -1,11 +1,12 @@
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
+import type { ClassicFormula } from "./classic.ts";
 
 /** The kernel formulas of docs/kernels.md §1 (docs/protocol.md §5). */
 export const FORMULAS = ["sgd", "signgd", "asymmetric_signgd"] as const;
 export type Formula = (typeof FORMULAS)[number];
 
 /** What is written per split: each formula, plus the flipped asymmetric kernel ⟨sign g(eval), g(train)⟩. */
-export type KernelName = Formula | "asymmetric_signgd_flipped";
+export type KernelName = Formula | "asymmetric_signgd_flipped" | ClassicFormula;
 
 /** Parameter-subset flags, as the reference's `--exclude_embeddings`, `--exclude_head`, `--only_biases`. */
 export interface ParamFilter {

@@ -3,12 +3,14 @@ import { join } from "node:path";
 import { pairsFor } from "../kernels/block.ts";
 import { type CacheWriteState, cachedFactorSource } from "../kernels/cache.ts";
 import { cacheInfo, pruneCache } from "../kernels/cache-admin.ts";
-import { computeKernels } from "../kernels/compute.ts";
+import { CLASSIC_FORMULAS, type ClassicFormula, type ClassicOptions, classicKernels } from "../kernels/classic.ts";
+import { computeKernels, type KernelResult } from "../kernels/compute.ts";
 import { formatBytes, predictFactorBytes, predictKernelBlockBytes } from "../kernels/disk.ts";
 import { modelFactorSource } from "../kernels/model-source.ts";
 import { type KernelMeta, type SplitRecord, writeKernelOutputs } from "../kernels/output.ts";
 import { checkBudgetUpFront, defaultMemoryBytes, parseBytes } from "../kernels/plan.ts";
-import type { FactorSource, Formula, ParamFilter, Strategy } from "../kernels/types.ts";
+import { type FactorSource, FORMULAS, type Formula, type ParamFilter, type Strategy } from "../kernels/types.ts";
+import { modelFeatures } from "../model/features.ts";
 import { loadModel } from "../model/load.ts";
 import { createPromptModel } from "../model/prompt-model.ts";
 import { DEFAULT_DEVICE, type Device } from "../model/runtime/providers.ts";
@@ -33,7 +35,10 @@ export interface KernelJobOptions {
   task: string | TaskDef;
   /** k-shot split directory holding the task's train/dev/test files. */
   splitDir: string;
-  formulas: Formula[];
+  /** eNTK formulas and/or classic kernels on the frozen features (docs/analyses.md §5). */
+  formulas: (Formula | ClassicFormula)[];
+  /** Hyperparameters of the classic kernels (defaults in src/kernels/classic.ts). */
+  classic?: ClassicOptions;
   binary?: boolean;
   filter?: ParamFilter;
   evalSplits?: ("dev" | "test")[];
@@ -141,7 +146,13 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const tag = variantTag(variant);
   const modelKey = { weightsHash: tag ? `${vw.hash}|${tag}` : vw.hash, labelWordIds, binary };
   const cacheRoot = o.cacheDir === false ? undefined : (o.cacheDir ?? defaultCacheDir());
-  const disk = predictJobDisk(vw.config, splits, model.C, labelWordIds.length, pairsFor(o.formulas).length);
+  const disk = predictJobDisk(
+    vw.config,
+    splits,
+    model.C,
+    labelWordIds.length,
+    pairsFor(o.formulas.filter((f): f is Formula => (FORMULAS as readonly string[]).includes(f))).length,
+  );
   const cacheMax = o.cacheMax ?? envCacheMax();
   const fits = cacheMax !== undefined && !!cacheRoot && cacheInfo(cacheRoot).total.bytes + disk.factorBytes <= cacheMax;
   const factorRoot = cacheRoot && (o.cacheFactors ?? fits) ? join(cacheRoot, "factors") : undefined;
@@ -186,18 +197,46 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
       .filter(([n]) => n !== "train")
       .map(([n, xs]) => [n, source(xs)]),
   );
-  const result = await computeKernels(source(splits.train), evalSets, {
-    formulas: o.formulas,
-    filter: o.filter,
-    memoryBytes,
-    strategy: o.strategy,
-    cacheDir: cacheRoot ? join(cacheRoot, "kernel-blocks") : undefined,
-    cacheState,
-    params: model.params(),
-    quiet: o.quiet,
-    signal: o.signal,
-  });
+  const ntk = o.formulas.filter((f): f is Formula => (FORMULAS as readonly string[]).includes(f));
+  const classic = o.formulas.filter((f): f is ClassicFormula => (CLASSIC_FORMULAS as readonly string[]).includes(f));
+  const sizes = Object.fromEntries(Object.entries(splits).map(([n, xs]) => [n, xs.length]));
+  const result: KernelResult = ntk.length
+    ? await computeKernels(source(splits.train), evalSets, {
+        formulas: ntk,
+        filter: o.filter,
+        memoryBytes,
+        strategy: o.strategy,
+        cacheDir: cacheRoot ? join(cacheRoot, "kernel-blocks") : undefined,
+        cacheState,
+        params: model.params(),
+        quiet: o.quiet,
+        signal: o.signal,
+      })
+    : {
+        C: model.C,
+        nTrain: splits.train.length,
+        sizes,
+        kernels: Object.fromEntries(Object.keys(splits).map((n) => [n, {}])),
+        plan: { evalBlock: 0, trainBlock: 0, workBytes: 0, memoryBytes },
+        strategy: o.strategy ?? "auto",
+        timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
+        blocks: { cached: 0, computed: 0 },
+      };
   if (cacheRoot && cacheMax !== undefined) pruneCache(cacheRoot, { maxBytes: cacheMax });
+  let classicParams: Record<string, number> | undefined;
+  let classicS = 0;
+  if (classic.length) {
+    // Classic kernels on the frozen feature the prediction layer reads (docs/analyses.md §5).
+    const t2 = performance.now();
+    const feats = new Map<string, Float64Array>();
+    for (const [n, xs] of Object.entries(splits))
+      feats.set(n, await modelFeatures(vw, labelWordIds, xs, { variant, device: o.device }));
+    const H = vw.config.hiddenSize;
+    const c = classicKernels(classic, feats, H, result.C, o.classic);
+    classicParams = { ...c.params };
+    for (const [split, byName] of Object.entries(c.kernels)) Object.assign((result.kernels[split] ??= {}), byName);
+    classicS = (performance.now() - t2) / 1000;
+  }
   return writeKernelOutputs(
     o.out,
     result,
@@ -220,15 +259,10 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
         strategy: o.strategy ?? "auto",
         ...(o.jobKey ? { job: o.jobKey } : {}),
         ...(tag ? { variant } : {}),
+        ...(classicParams ? { classic: classicParams } : {}),
       },
-      timings: { load_s: loadS, logits_s: logitsS },
-      cache: {
-        blocks_cached: result.blocks.cached,
-        blocks_computed: result.blocks.computed,
-        factors_cached: !!factorRoot && !cacheState.full,
-        predicted_factor_bytes: disk.factorBytes,
-        predicted_kernel_block_bytes: disk.kernelBlockBytes,
-      },
+      timings: { load_s: loadS, logits_s: logitsS, ...(classic.length ? { classic_s: classicS } : {}) },
+      cache: { blocks_cached: result.blocks.cached, blocks_computed: result.blocks.computed },
     },
     o.formulas,
   );

@@ -25,6 +25,8 @@ export function scatterPlot(opts: {
   series: ScatterSeries[];
   xMax?: number;
   yMax?: number;
+  /** Join each series' points in order with a line (a curve). */
+  connect?: boolean;
 }): string {
   const all = opts.series.flatMap((s) => s.points);
   const xMax = opts.xMax ?? Math.max(1e-12, ...all.map((p) => p.x));
@@ -54,6 +56,10 @@ export function scatterPlot(opts: {
   );
   opts.series.forEach((s, si) => {
     const color = PALETTE[si % PALETTE.length];
+    if (opts.connect && s.points.length > 1)
+      out.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${s.points.map((p) => `${f1(X(p.x))},${f1(Y(p.y))}`).join(" ")}"/>`,
+      );
     for (const p of s.points)
       out.push(
         `<circle class="point" cx="${f1(X(p.x))}" cy="${f1(Y(p.y))}" r="3.5" fill="${color}" fill-opacity="0.75"><title>${escapeXml(p.tip ?? `${s.label}: (${p.x}, ${p.y})`)}</title></circle>`,

@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
+import { parseMerges, robertaTokenizerJson } from "./bpe-gpt2.ts";
 import type { EntkTokenizer } from "./types.ts";
 
 type Json = Record<string, unknown>;
@@ -79,7 +81,7 @@ async function readJson(path: string, required: boolean): Promise<unknown> {
   } catch (err) {
     if (!required && (err as NodeJS.ErrnoException).code === "ENOENT") return {};
     if ((err as NodeJS.ErrnoException).code === "ENOENT")
-      throw new Error(`${path}: not found (a model directory needs tokenizer.json)`);
+      throw new Error(`${path}: not found (a model directory needs tokenizer.json, or vocab.json + merges.txt)`);
     throw err;
   }
   try {
@@ -89,10 +91,20 @@ async function readJson(path: string, required: boolean): Promise<unknown> {
   }
 }
 
-/** Load the tokenizer of a model directory: `tokenizer.json` (required) and `tokenizer_config.json` (optional). */
+/**
+ * Load the tokenizer of a model directory: `tokenizer.json` and `tokenizer_config.json` (optional), or, without
+ * tokenizer.json, a RoBERTa byte-level BPE from the slow files `vocab.json` + `merges.txt` (as many checkpoints ship).
+ */
 export async function loadTokenizer(dir: string): Promise<EntkTokenizer> {
   const tjPath = join(dir, "tokenizer.json");
-  const tj = await readJson(tjPath, true);
   const cfg = await readJson(join(dir, "tokenizer_config.json"), false);
+  if (!existsSync(tjPath) && existsSync(join(dir, "vocab.json")) && existsSync(join(dir, "merges.txt"))) {
+    const vocabPath = join(dir, "vocab.json");
+    const vocab = (await readJson(vocabPath, true)) as Record<string, number>;
+    const mergesPath = join(dir, "merges.txt");
+    const merges = parseMerges(await readFile(mergesPath, "utf8"), mergesPath);
+    return tokenizerFromJson(robertaTokenizerJson(vocab, merges), cfg, vocabPath);
+  }
+  const tj = await readJson(tjPath, true);
   return tokenizerFromJson(tj, cfg, tjPath);
 }

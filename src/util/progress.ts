@@ -1,7 +1,8 @@
 import cliProgress from "cli-progress";
 
 export interface Progress {
-  tick(n?: number): void;
+  /** Advance by n; `note` (e.g. "loss 3.21") is shown after the rate until the next tick. */
+  tick(n?: number, note?: string): void;
   stop(): void;
 }
 
@@ -14,7 +15,7 @@ export function progressBar(label: string, total: number, opts: { quiet?: boolea
   if (!show) return { tick() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label.padEnd(14)} {bar} {value}/{total} ${opts.unit ?? "it"} | {rate}/s | ETA {eta_formatted}`,
+      format: `${label.padEnd(14)} {bar} {value}/{total} ${opts.unit ?? "it"} | {rate}/s{note} | ETA {eta_formatted}`,
       stream: process.stderr,
       // cli-progress draws nothing off a terminal unless told to; then it prints a line every 2 s instead.
       noTTYOutput: !process.stderr.isTTY,
@@ -26,11 +27,12 @@ export function progressBar(label: string, total: number, opts: { quiet?: boolea
   );
   const start = Date.now();
   let done = 0;
-  bar.start(total, 0, { rate: "0.0" });
+  bar.start(total, 0, { rate: "0.0", note: "" });
   return {
-    tick(n = 1) {
+    tick(n = 1, note?: string) {
       done += n;
-      bar.update(done, { rate: (done / Math.max((Date.now() - start) / 1000, 1e-3)).toFixed(1) });
+      const rate = (done / Math.max((Date.now() - start) / 1000, 1e-3)).toFixed(1);
+      bar.update(done, { rate, note: note ? ` | ${note}` : "" });
     },
     stop() {
       bar.stop();

@@ -38,6 +38,7 @@ const MISSING: Record<string, RegExp> = {
   kernel: /required option '--model <dir\|repo-id>' not specified/,
   solve: /required option '--kernels <dir>' not specified/,
   finetune: /required option '--task <name\|file>' not specified/,
+  pretrain: /required option '--train <files>' not specified/,
   linearize: /required option '--model <dir\|repo-id>' not specified/,
   dynamics: /required option '--kernels <dir>' not specified/,
   run: /required option '--task <name>' not specified/,

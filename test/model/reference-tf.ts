@@ -55,17 +55,24 @@ export function tfHidden(w: LoadedWeights, p: P, x: PromptInput): tf.Tensor {
   return h;
 }
 
-/** f(x) for one example: label-word logits at the mask ([C]; binary: [1] = z[w1] − z[w0]). */
-export function tfPromptF(w: LoadedWeights, p: P, x: PromptInput, labelIds: number[], binary: boolean): tf.Tensor1D {
+/** The MLM head's transformed hidden state h̃ at the mask, [1, H] (what the decoder reads). */
+export function tfMaskFeature(w: LoadedWeights, p: P, x: PromptInput): tf.Tensor {
   const cfg = w.config;
   const n = modelNames(cfg);
   const hm = tf.gather(tfHidden(w, p, x), [x.maskPos]);
-  const feat = ln(
+  return ln(
     gelu(lin(hm, p[n.headDense.weight], p[n.headDense.bias])),
     p[n.headNorm.weight],
     p[n.headNorm.bias],
     cfg.layerNormEps,
   );
+}
+
+/** f(x) for one example: label-word logits at the mask ([C]; binary: [1] = z[w1] − z[w0]). */
+export function tfPromptF(w: LoadedWeights, p: P, x: PromptInput, labelIds: number[], binary: boolean): tf.Tensor1D {
+  const cfg = w.config;
+  const n = modelNames(cfg);
+  const feat = tfMaskFeature(w, p, x);
   const z = tf.reshape(
     tf.add(tf.matMul(feat as tf.Tensor2D, p[n.decoder] as tf.Tensor2D, false, true), p[n.decoderBias]),
     [cfg.vocabSize],

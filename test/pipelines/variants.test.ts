@@ -1,5 +1,5 @@
 /**
- * The variants through the pipelines on the bundled tiny model and RTE split: no-prompt + LoRA fine-tuning writes a
+ * The variants through the pipelines on the bundled tiny model and a 16-shot split of the bundled spam task: no-prompt + LoRA fine-tuning writes a
  * checkpoint with the classifier as named tensors and the adapters apart, `entk lora merge` folds them in with the
  * same outputs, and a no-prompt kernel job starts from the probe-initialized classifier.
  */
@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "../../src/model/load.ts";
 import { readLoraAdapters } from "../../src/model/lora-file.ts";
 import { createPromptModel } from "../../src/model/prompt-model.ts";
@@ -21,12 +21,16 @@ import { loadTokenizer } from "../../src/tokenizer/load.ts";
 import { engineModelFactory } from "../../src/training/engine-model.ts";
 import { mergeLoraCheckpoint } from "../../src/training/variant-checkpoint.ts";
 import { readNpy } from "../../src/util/npy.ts";
+import { spamSplit } from "../analyses/fixtures.ts";
 
 afterAll(releaseSessions);
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const MODEL = join(root, "models/tiny-roberta");
-const SPLIT = join(root, "datasets/k-shot-1k-test/RTE/16-13");
+let SPLIT: string;
+beforeAll(async () => {
+  SPLIT = await spamSplit(mkdtempSync(join(tmpdir(), "entk-variant-data-")));
+});
 const LORA = { r: 2, alpha: 4, targets: ["query", "value"] as ("query" | "value")[] };
 
 describe("no-prompt + LoRA through the pipelines", () => {
@@ -34,7 +38,7 @@ describe("no-prompt + LoRA through the pipelines", () => {
     const out = mkdtempSync(join(tmpdir(), "entk-variant-ft-"));
     const variant = { noPrompt: true, lora: LORA };
     const r = await runFinetune({
-      task: "RTE",
+      task: "spam",
       splitDir: SPLIT,
       model: MODEL,
       createModel: engineModelFactory({ threads: 1 }),
@@ -58,7 +62,7 @@ describe("no-prompt + LoRA through the pipelines", () => {
     expect(base.tensors.get("classifier.weight")?.shape).toEqual([2, 16]);
     expect([...base.tensors.keys()].some((n) => n.includes("lora_"))).toBe(false);
     // The checkpoint as a LoRA model vs the merged plain model, both without a prompt.
-    const task = loadTask("RTE");
+    const task = loadTask("spam");
     const tok = await loadTokenizer(MODEL);
     const xs = loadPromptedSplits(task, SPLIT, tok, { splits: ["dev"], prompt: false }).splits.dev!.slice(0, 6);
     const lora = createPromptModel(withTensors(base, adapters.tensors), [], { variant, threads: 1 });
@@ -77,7 +81,7 @@ describe("no-prompt + LoRA through the pipelines", () => {
     const out = mkdtempSync(join(tmpdir(), "entk-variant-k-"));
     const meta = await runKernelJob({
       model: MODEL,
-      task: "RTE",
+      task: "spam",
       splitDir: SPLIT,
       formulas: ["sgd"],
       limitEval: 8,

@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { CLASSIC_FORMULAS, type ClassicFormula } from "../../kernels/classic.ts";
 import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels/types.ts";
 import type { Device } from "../../model/runtime/providers.ts";
 import { defaultCacheDir, runKernelJob } from "../../pipelines/kernel-job.ts";
@@ -9,6 +10,7 @@ import {
   deviceOption,
   intArg,
   memoryArg,
+  numberArg,
   seedArg,
   type TaskOverrideFlags,
   taskWithOverrides,
@@ -19,7 +21,7 @@ const EVAL_SPLITS = ["dev", "test"] as const;
 const unique =
   <T>(parse: (v: string) => T[]) =>
   (v: string) => [...new Set(parse(v))];
-const parseFormulas = unique(choiceListArg(FORMULAS, "formula"));
+const parseFormulas = unique(choiceListArg([...FORMULAS, ...CLASSIC_FORMULAS], "formula"));
 const parseEvalSplits = unique(choiceListArg(EVAL_SPLITS, "split"));
 
 interface KernelFlags extends TaskOverrideFlags, VariantFlags {
@@ -28,7 +30,11 @@ interface KernelFlags extends TaskOverrideFlags, VariantFlags {
   revision?: string;
   task: string;
   splitDir: string;
-  formulas: Formula[];
+  formulas: (Formula | ClassicFormula)[];
+  degree?: number;
+  coef0?: number;
+  polyGamma?: number;
+  sigma?: number;
   binary?: boolean;
   excludeEmbeddings?: boolean;
   excludeHead?: boolean;
@@ -63,11 +69,18 @@ export function registerKernel(program: Command): void {
     )
     .requiredOption("--split-dir <dir>", "k-shot split directory (train/dev/test files)")
     .addOption(
-      new Option("--formulas <list>", `comma list of ${FORMULAS.join(", ")}`)
+      new Option(
+        "--formulas <list>",
+        `comma list of ${FORMULAS.join(", ")} (eNTKs) and ${CLASSIC_FORMULAS.join(", ")} (classic kernels on frozen features)`,
+      )
         .argParser(parseFormulas)
         .default(["sgd"] as Formula[], "sgd"),
     )
     .option("--binary", "f = f₁ − f₀ (C = 1), as --binary_classification")
+    .option("--degree <d>", "poly: degree d of (γ⟨φ, φ'⟩ + c)^d (default: 3)", intArg(1))
+    .option("--coef0 <c>", "poly: offset c (default: 1)", numberArg())
+    .option("--poly-gamma <g>", "poly: scale γ (default: 1/hidden size)", numberArg())
+    .option("--sigma <s>", "rbf: bandwidth σ (default: the median distance between training features)", numberArg())
     .option("--exclude-embeddings", 'leave out parameters whose name contains "embed"')
     .option("--exclude-head", "leave out the MLM head (lm_head.*, BERT cls.*)")
     .option("--only-biases", 'only parameters whose name contains "bias"')
@@ -115,6 +128,7 @@ export function registerKernel(program: Command): void {
         task: taskWithOverrides(cmd, o.task, o),
         splitDir: o.splitDir,
         formulas: o.formulas,
+        classic: { degree: o.degree, coef0: o.coef0, gamma: o.polyGamma, sigma: o.sigma },
         binary: o.binary,
         filter: { excludeEmbeddings: o.excludeEmbeddings, excludeHead: o.excludeHead, onlyBiases: o.onlyBiases },
         evalSplits: o.evalSplits,

@@ -70,10 +70,13 @@ export interface EncoderInputs {
   maskOneHot: Tensor;
 }
 
+/** The inputs the encoder reads (all of EncoderInputs but the mask position). */
+export type TokenInputs = Omit<EncoderInputs, "maskOneHot">;
+
 /** What every layer reads: config, batch inputs, parameters, dropout, and where to record taps. */
-interface Ctx {
+export interface Ctx {
   cfg: ModelConfig;
-  inp: EncoderInputs;
+  inp: TokenInputs;
   p: Params;
   drop: Dropout;
   taps: Taps;
@@ -155,6 +158,38 @@ function layer(ctx: Ctx, l: LayerNames, h: Tensor, i: number): Tensor {
 }
 
 /**
+ * The encoder: embeddings (word + position + type row 0, LayerNorm, dropout) and the transformer layers; the last
+ * hidden states [batch, seq, H].
+ */
+export function encode(
+  cfg: ModelConfig,
+  names: ModelNames,
+  inp: TokenInputs,
+  p: Params,
+  drop: Dropout = noDropout,
+  variant: ModelVariant = {},
+): { h: Tensor; ctx: Ctx; taps: Taps } {
+  const taps = { linears: [], norms: [] } as unknown as Taps;
+  const ctx: Ctx = { cfg, inp, p, drop, taps, variant };
+  // Token-type ids are all 0 (not passed by the reference): add row 0 of the type table.
+  const typeTable = p(names.typeEmb);
+  const typeRow = gather(typeTable, (typeTable.graph as Graph).scalar(0, "int64"));
+  taps.wordRows = gather(p(names.wordEmb), inp.inputIds);
+  const emb = add(add(taps.wordRows, gather(p(names.posEmb), inp.positionIds)), typeRow);
+  taps.emb = emb;
+  let h = drop(norm(ctx, names.embNorm, emb), "embeddings");
+  names.layers.forEach((l, i) => {
+    h = layer(ctx, l, h, i);
+  });
+  return { h, ctx, taps };
+}
+
+/** The MLM head's transform LN(gelu(W_d x + b_d)) of hidden states x [..., H] (docs/protocol.md §4). */
+export function headTransform(ctx: Ctx, names: ModelNames, x: Tensor): Tensor {
+  return norm(ctx, names.headNorm, gelu(lin(ctx, names.headDense, x)));
+}
+
+/**
  * Label-word logits at the mask: z = D[w] · LN(gelu(W_d h_mask + b_d)) + bias[w] for the C label words w, only
  * the C decoder rows being computed ([batch, C]). No prompt (`variant.noPrompt`): z = classifier(h_<s>), the
  * input's mask position being 0 (`encodeNoPrompt`), so h_mask is h_<s>.
@@ -168,25 +203,14 @@ export function promptLogits(
   drop: Dropout = noDropout,
   variant: ModelVariant = {},
 ): { logits: Tensor; taps: Taps } {
-  const taps = { linears: [], norms: [] } as unknown as Taps;
-  const ctx: Ctx = { cfg, inp, p, drop, taps, variant };
-  // Token-type ids are all 0 (not passed by the reference): add row 0 of the type table.
-  const typeTable = p(names.typeEmb);
-  const typeRow = gather(typeTable, (typeTable.graph as Graph).scalar(0, "int64"));
-  taps.wordRows = gather(p(names.wordEmb), inp.inputIds);
-  const emb = add(add(taps.wordRows, gather(p(names.posEmb), inp.positionIds)), typeRow);
-  taps.emb = emb;
-  let h = drop(norm(ctx, names.embNorm, emb), "embeddings");
-  names.layers.forEach((l, i) => {
-    h = layer(ctx, l, h, i);
-  });
+  const { h, ctx, taps } = encode(cfg, names, inp, p, drop, variant);
   const hMask = squeeze(matmul(unsqueeze(inp.maskOneHot, 1), h), 1); // [b, H]: the hidden state at <mask>
   taps.hidden = hMask;
   if (variant.noPrompt) {
     taps.maskFeature = hMask;
     return { logits: lin(ctx, CLASSIFIER, hMask), taps };
   }
-  taps.maskFeature = norm(ctx, names.headNorm, gelu(lin(ctx, names.headDense, hMask)));
+  taps.maskFeature = headTransform(ctx, names, hMask);
   taps.decoderRows = gather(p(names.decoder), labelIds);
   const logits = linear(taps.maskFeature, taps.decoderRows, gather(p(names.decoderBias), labelIds));
   return { logits, taps };

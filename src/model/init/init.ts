@@ -21,7 +21,16 @@ export interface InitOptions {
   writeTokenizer?: TokenizerWriter;
   /** Replace model files already in `out` (default: refuse). */
   force?: boolean;
+  /** Sizes that replace the preset's (e.g. `entk pretrain --init`'s hidden size and depth). */
+  shape?: Partial<Pick<ModelConfig, ShapeKey>>;
 }
+
+export type ShapeKey =
+  | "hiddenSize"
+  | "numHiddenLayers"
+  | "numAttentionHeads"
+  | "intermediateSize"
+  | "maxPositionEmbeddings";
 
 /**
  * How `model init` draws each parameter (HF `_init_weights` with initializer_range 0.02):
@@ -101,7 +110,9 @@ export async function initModel(opts: InitOptions): Promise<{ dir: string; confi
   }
   await (opts.writeTokenizer ?? writeTokenizerFiles)(out, arch, { vocabSize: presetVocabSize(arch, preset) });
   const tokVocab = tokenizerJsonVocabSize(join(out, "tokenizer.json"));
-  const config = presetConfig(arch, preset, tokVocab);
+  const config = { ...presetConfig(arch, preset, tokVocab), ...opts.shape };
+  if (config.hiddenSize % config.numAttentionHeads !== 0)
+    throw new Error(`hidden size ${config.hiddenSize} is not a multiple of the ${config.numAttentionHeads} heads`);
   if (tokVocab > config.vocabSize)
     throw new Error(`tokenizer has ${tokVocab} ids but the ${preset} model's vocabulary is ${config.vocabSize}`);
   await writeFileAtomic(join(out, "config.json"), `${JSON.stringify(modelConfigToJson(config), null, 2)}\n`);

@@ -35,3 +35,46 @@ export function f64ToF32(bytes: Uint8Array): Float32Array {
   for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true);
   return out;
 }
+
+/**
+ * float32 → IEEE 754 binary16 bits, rounded to nearest (ties to even) as numpy's astype(float16) does: overflow
+ * to ±∞, subnormals kept, NaN stays NaN.
+ */
+export function f32ToF16(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = bits[i];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    const e = exp - 127 + 15;
+    if (e >= 31) {
+      out[i] = sign | 0x7c00;
+      continue;
+    }
+    if (e <= 0) {
+      // Subnormal half (or zero): shift the full significand right, round to nearest even.
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
+      mant |= 0x800000;
+      const shift = 14 - e;
+      const half = mant >>> shift;
+      const rem = mant & ((1 << shift) - 1);
+      const mid = 1 << (shift - 1);
+      out[i] = sign | (half + (rem > mid || (rem === mid && half & 1) ? 1 : 0));
+      continue;
+    }
+    const half = (e << 10) | (mant >>> 13);
+    const rem = mant & 0x1fff;
+    // A carry out of the mantissa bumps the exponent, up to ∞: the bit pattern arithmetic does it right.
+    out[i] = sign | (half + (rem > 0x1000 || (rem === 0x1000 && half & 1) ? 1 : 0));
+  }
+  return out;
+}

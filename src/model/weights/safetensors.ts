@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { endianness } from "node:os";
 import { writeFloat32, writeStreamAtomic } from "../../util/atomic.ts";
+import { f32ToF16 } from "./convert.ts";
 
 /**
  * The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header length N,
@@ -167,11 +168,15 @@ export function readTensorBytes(entry: SafetensorsEntry, path: string): Uint8Arr
   }
 }
 
-/** A float32 tensor to write; `data` may be a producer of consecutive chunks so big tensors are never whole. */
+/**
+ * A float32 tensor to write; `data` may be a producer of consecutive chunks so big tensors are never whole.
+ * `dtype` "F16" stores it as IEEE half precision (rounded to nearest even); default "F32".
+ */
 export interface TensorToWrite {
   name: string;
   shape: number[];
   data: Float32Array | (() => Iterable<Float32Array>);
+  dtype?: "F32" | "F16";
 }
 
 /** Encode the header JSON padded with spaces so the data buffer starts 8-byte aligned (as the Rust writer does). */
@@ -189,8 +194,9 @@ function encodeHeader(tensors: TensorToWrite[], metadata?: Record<string, string
       throw new SafetensorsError(
         `writeSafetensors: tensor "${t.name}" has shape [${t.shape}] (${n} elements) but ${t.data.length} values`,
       );
-    header[t.name] = { dtype: "F32", shape: t.shape, data_offsets: [pos, pos + 4 * n] };
-    pos += 4 * n;
+    const width = t.dtype === "F16" ? 2 : 4;
+    header[t.name] = { dtype: t.dtype ?? "F32", shape: t.shape, data_offsets: [pos, pos + width * n] };
+    pos += width * n;
   }
   let json = JSON.stringify(header);
   json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
@@ -202,7 +208,7 @@ function encodeHeader(tensors: TensorToWrite[], metadata?: Record<string, string
 }
 
 /**
- * Write float32 tensors as a safetensors file, atomically (temp file + rename) and streamed: tensors given as
+ * Write float32 tensors (stored as F32 or F16) as a safetensors file, atomically (temp file + rename) and streamed: tensors given as
  * chunk producers are written chunk by chunk, so a 500 MB file never sits in one JS buffer.
  */
 export async function writeSafetensors(
@@ -219,7 +225,8 @@ export async function writeSafetensors(
       let written = 0;
       const chunks = t.data instanceof Float32Array ? [t.data] : t.data();
       for (const c of chunks) {
-        await writeFloat32(fh, c);
+        if (t.dtype === "F16") await fh.write(new Uint8Array(f32ToF16(c).buffer));
+        else await writeFloat32(fh, c);
         written += c.length;
       }
       if (written !== n)

