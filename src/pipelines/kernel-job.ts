@@ -262,7 +262,13 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
         ...(classicParams ? { classic: classicParams } : {}),
       },
       timings: { load_s: loadS, logits_s: logitsS, ...(classic.length ? { classic_s: classicS } : {}) },
-      cache: { blocks_cached: result.blocks.cached, blocks_computed: result.blocks.computed },
+      cache: {
+        blocks_cached: result.blocks.cached,
+        blocks_computed: result.blocks.computed,
+        factors_cached: !!factorRoot && !cacheState.full,
+        predicted_factor_bytes: disk.factorBytes,
+        predicted_kernel_block_bytes: disk.kernelBlockBytes,
+      },
     },
     o.formulas,
   );
