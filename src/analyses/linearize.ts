@@ -108,6 +108,9 @@ export interface LinearizeOptions {
   threads?: number;
   loadOptions?: LoadModelOptions;
   quiet?: boolean;
+  /** Skip malformed data rows (each reported through `onSkip`) instead of failing, as fine-tuning does. */
+  skipBadRows?: boolean;
+  onSkip?: (message: string) => void;
 }
 
 const norm = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, x) => s + x * x, 0));
@@ -122,7 +125,13 @@ export async function linearize(o: LinearizeOptions): Promise<LinearizeSummary> 
   const tau = taskVector(base, ckpt, o.checkpoint);
   const tok = await loadTokenizer(base.source.dir);
   const task = typeof o.task === "string" ? loadTask(o.task) : o.task;
-  const data = loadPromptedSplits(task, o.splitDir, tok, { splits, limitEval: o.limitEval, nonEmpty: true });
+  const data = loadPromptedSplits(task, o.splitDir, tok, {
+    splits,
+    limitEval: o.limitEval,
+    nonEmpty: true,
+    skipBadRows: o.skipBadRows,
+    onSkip: o.onSkip,
+  });
   const lw = data.labelWordIds;
   const K = lw.length;
   const jm = createJvpModel(base, lw, { threads: o.threads });

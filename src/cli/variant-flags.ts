@@ -43,8 +43,10 @@ export function variantFromFlags(cmd: Command, o: VariantFlags): ModelVariant {
 export function methodSpecWithVariant(spec: string, v: ModelVariant): string {
   const kind = spec.split(":")[0];
   const keys: string[] = [];
-  if (v.noPrompt && (kind === "kernel" || kind === "ft" || kind === "probe")) keys.push("noPrompt=true");
-  if (v.lora && (kind === "kernel" || kind === "ft"))
+  // ft-lin takes no variant keys: appending them makes the spec's validation refuse the combination by name.
+  const ft = kind === "ft" || kind === "ft-lin";
+  if (v.noPrompt && (kind === "kernel" || ft || kind === "probe")) keys.push("noPrompt=true");
+  if (v.lora && (kind === "kernel" || ft))
     keys.push(`loraR=${v.lora.r}`, `loraAlpha=${v.lora.alpha}`, `loraTargets=${v.lora.targets.join(",")}`);
   return [spec, ...keys].join(":");
 }

@@ -55,9 +55,12 @@ export interface ProbeMethodConfig {
   options: { noPrompt?: true };
 }
 
-/** Prompt-based fine-tuning: every optimizer × lr × batch size × steps is one job (one training run). */
+/**
+ * Prompt-based fine-tuning: every optimizer × lr × batch size × steps is one job (one training run). `ft-lin`
+ * trains the linearized model f₀ + J·τ instead (docs/linearization.md; no model variants).
+ */
 export interface FtMethodConfig {
-  kind: "ft";
+  kind: "ft" | "ft-lin";
   optimizers: FtOptimizer[];
   lr: number[];
   batchSize: number[];
@@ -249,12 +252,12 @@ function validateVariant(c: Ctx, m: Record<string, unknown>, p: Path): VariantOp
   return out;
 }
 
-function validateFt(c: Ctx, m: Record<string, unknown>, p: Path): FtMethodConfig {
+function validateFt(c: Ctx, m: Record<string, unknown>, p: Path, kind: FtMethodConfig["kind"]): FtMethodConfig {
   const evalEvery = m.evalEvery === undefined || m.evalEvery === "epoch" ? (m.evalEvery ?? D.evalEvery) : m.evalEvery;
   if (evalEvery !== "epoch" && !(Number.isInteger(evalEvery) && (evalEvery as number) >= 1))
     c.fail([...p, "evalEvery"], `expected an integer >= 1 or "epoch", got ${show(evalEvery)}`);
   return {
-    kind: "ft",
+    kind,
     optimizers: c.list(m.optimizer, [...p, "optimizer"], (x, q) => c.oneOf(x, q, FT_OPTIMIZERS)),
     lr: c.list(m.lr, [...p, "lr"], (x, q) => c.num(x, q, { gt: 0 })),
     batchSize: c.list(m.batchSize, [...p, "batchSize"], (x, q) => c.num(x, q, { int: true, min: 1 })),
@@ -307,18 +310,19 @@ const METHOD_KEYS = {
     "loraAlpha",
     "loraTargets",
   ],
+  "ft-lin": ["kind", "optimizer", "lr", "batchSize", "steps", "evalEvery", "weightDecay", "warmupSteps", "maxGradNorm"],
   "zero-shot": ["kind"],
   probe: ["kind", "noPrompt"],
   sleep: ["kind", "ms", "variants", "fail"],
 };
-const METHOD_KINDS = ["kernel", "ft", "zero-shot", "probe", "sleep"] as const;
+const METHOD_KINDS = ["kernel", "ft", "ft-lin", "zero-shot", "probe", "sleep"] as const;
 
 function validateMethod(c: Ctx, v: unknown, p: Path): MethodConfig {
   const kind = c.oneOf(c.obj(v, p, Object.keys(v ?? {})).kind, [...p, "kind"], METHOD_KINDS);
   const m = c.obj(v, p, [...METHOD_KEYS[kind], "tasks"]);
   const tasks = m.tasks === undefined ? {} : { tasks: c.list(m.tasks, [...p, "tasks"], (x, q) => c.str(x, q)) };
   if (kind === "kernel") return { ...validateKernel(c, m, p), ...tasks };
-  if (kind === "ft") return { ...validateFt(c, m, p), ...tasks };
+  if (kind === "ft" || kind === "ft-lin") return { ...validateFt(c, m, p, kind), ...tasks };
   if (kind === "zero-shot") return { kind, ...tasks };
   if (kind === "probe") {
     const noPrompt = c.bool(m.noPrompt, [...p, "noPrompt"], false);
@@ -333,18 +337,21 @@ function validateMethod(c: Ctx, v: unknown, p: Path): MethodConfig {
   };
 }
 
+/** The leading `:`-separated values of a method spec, by kind. */
+const POSITIONAL = { kernel: ["formula", "solver"], ft: ["optimizer"], "ft-lin": ["optimizer"], sleep: ["ms"] };
+
 /**
  * Parse a one-line method spec as `entk run --methods` takes them: `kernel:<formula>:<solver>[:key=value]...` or
- * `ft:<optimizer>[:key=value]...` (`bs` is short for batchSize), e.g. `ft:adam:lr=1e-5:bs=8:steps=1000`. It is
- * validated like a sweep config's method entry, so a run and a sweep of the same job share its content key.
+ * `ft:<optimizer>[:key=value]...` or `ft-lin:<optimizer>[:key=value]...` (`bs` is short for batchSize), e.g.
+ * `ft:adam:lr=1e-5:bs=8:steps=1000`. It is validated like a sweep config's method entry, so a run and a sweep of
+ * the same job share its content key.
  */
 export function parseMethodSpec(spec: string): MethodConfig {
   const c: Ctx = new Ctx(`method "${spec}"`, () => undefined);
   const [kind, ...rest] = spec.split(":");
   const raw: Record<string, unknown> = { kind };
   c.oneOf(kind, ["kind"], METHOD_KINDS);
-  const positional =
-    kind === "kernel" ? ["formula", "solver"] : kind === "ft" ? ["optimizer"] : kind === "sleep" ? ["ms"] : [];
+  const positional = POSITIONAL[kind as keyof typeof POSITIONAL] ?? [];
   const value = (v: string): unknown =>
     v === "true" ? true : v === "false" ? false : v !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
   rest.forEach((part, i) => {

@@ -32,6 +32,8 @@ export interface JobContext {
 }
 
 export interface RecordInput {
+  /** A method other than the job's, for a by-product of the job (e.g. `posthoc-lin:<optimizer>` of an ft job). */
+  method?: string;
   /** The grid point (merged over the job's fixed hyperparameters). */
   hyperparameters?: Record<string, HyperValue>;
   /** The task's metric (acc or f1). */

@@ -13,7 +13,7 @@ export interface JobSpec {
   model: { id: string; revision?: string };
   data: { dir: string; mode: SplitMode };
   limits: { limitEval?: number };
-  /** `kernel:<formula>:<solver>`, `ft:<optimizer>` or `sleep:<ms>`; the part before the first ":" is the kind. */
+  /** `kernel:<formula>:<solver>`, `ft:<optimizer>`, `ft-lin:<optimizer>` or `sleep:<ms>`; the part before the first ":" is the kind. */
   method: string;
   /** Fixed hyperparameters and options of this job (e.g. lr, batchSize, steps; binary). */
   hyperparameters: Record<string, HyperValue>;
@@ -57,10 +57,10 @@ function methodVariants(
     });
   if (m.kind === "zero-shot") return [{ method: "zero-shot", hyperparameters: {}, grid: {} }];
   if (m.kind === "probe") return [{ method: "probe", hyperparameters: { ...m.options }, grid: {} }];
-  if (m.kind === "ft")
+  if (m.kind !== "sleep")
     return m.optimizers.flatMap((opt) =>
       cartesian<number>([m.lr, m.batchSize, m.steps]).map(([lr, batchSize, steps]) => ({
-        method: `ft:${opt}`,
+        method: `${m.kind}:${opt}`,
         hyperparameters: { ...m.options, lr, batchSize, steps },
         grid: {},
       })),

@@ -50,7 +50,7 @@ export const RUN_FT_DEFAULTS = {
 
 /** `ft:sgd:lr=1e-4` → `ft:sgd:lr=1e-4:batchSize=8:steps=1000` (missing lr, batch size, steps get the defaults). */
 export function withFtDefaults(spec: string): string {
-  if (!spec.startsWith("ft:")) return spec;
+  if (!spec.startsWith("ft:") && !spec.startsWith("ft-lin:")) return spec;
   const keys = new Set(
     spec
       .split(":")

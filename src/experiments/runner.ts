@@ -161,7 +161,7 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
         task: job.task,
         k: job.k,
         seed: job.seed,
-        method: job.method,
+        method: r.method ?? job.method,
         hyperparameters: { ...job.hyperparameters, ...(r.hyperparameters ?? {}) },
         ...(r.metric ? { metric: r.metric } : {}),
         dev: r.dev,

@@ -108,9 +108,9 @@ function readResultsDir(dir: string): ResultRecord[] {
   return listRecordFiles(dir).flatMap((f) => readResultsFile(join(dir, f)));
 }
 
-/** Identity of a record: its job and its hyperparameter configuration. */
+/** Identity of a record: its job, its method (an ft job's posthoc-lin record) and its hyperparameter configuration. */
 export function recordId(r: ResultRecord): string {
-  return `${r.key}|${canonicalJson(r.hyperparameters)}`;
+  return `${r.key}|${r.method}|${canonicalJson(r.hyperparameters)}`;
 }
 
 /**

@@ -3,7 +3,8 @@
  *
  * The sweep machinery (config, expansion, sharding, store, runner) calls these executors by method kind:
  * `kernel:<formula>:<solver>` (kernel-executor.ts: split → runKernelJob → solvers, one record per grid point) and
- * `ft:<optimizer>` (ft-executor.ts: split → runFinetune, one record).
+ * `ft:<optimizer>` (ft-executor.ts: split → runFinetune, one record plus its `posthoc-lin:<optimizer>` record) and
+ * `ft-lin:<optimizer>` (the same on the linearized model).
  */
 import { probeExecutor, zeroShotExecutor } from "./baseline-executor.ts";
 import { type Executor, type ExecutorRegistry, sleepExecutor } from "./executor.ts";
@@ -19,6 +20,7 @@ export const engineFtExecutor: Executor = ftExecutor();
 export const defaultExecutors: ExecutorRegistry = {
   kernel: kernelExecutor,
   ft: engineFtExecutor,
+  "ft-lin": engineFtExecutor,
   "zero-shot": zeroShotExecutor,
   probe: probeExecutor,
   sleep: sleepExecutor,

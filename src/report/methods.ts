@@ -68,5 +68,11 @@ export function methodInfo(rowKey: string): MethodInfo {
     const f = FT[a as keyof typeof FT];
     return { label: f.label, ...(f.paper ? { paper: f.label } : {}), order: f.order };
   }
+  // Beside their fine-tuning row (docs/linearization.md): f_lin trained, and f_lin of the fine-tuned checkpoint.
+  if ((kind === "ft-lin" || kind === "posthoc-lin") && a in FT) {
+    const f = FT[a as keyof typeof FT];
+    const lin = kind === "ft-lin" ? { tag: "linearized", dx: 0.1 } : { tag: "post-hoc linearized", dx: 0.2 };
+    return { label: `${f.label} (${lin.tag})`, order: f.order + lin.dx };
+  }
   return { label: rowKey, order: 8 };
 }

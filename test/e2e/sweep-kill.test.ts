@@ -53,7 +53,7 @@ describe("a real sweep killed with SIGKILL", () => {
     expect(resumed.stderr).toContain(`${3 - finishedBeforeKill} jobs ran, ${finishedBeforeKill} were already done`);
     expect(readdirSync(records).filter((f) => f.startsWith("."))).toEqual([]);
     const got = sweepResults(join(tmp, "killed"));
-    expect(got.length).toBe(5); // 2 kernel jobs × 2 reg values + 1 fine-tuning run
+    expect(got.length).toBe(6); // 2 kernel jobs × 2 reg values + 1 fine-tuning run and its posthoc-lin record
     expect(got).toEqual(sweepResults(join(tmp, "ref")));
   }, 90_000);
 });

@@ -101,7 +101,11 @@ methods:
       "methods[0].tasks[0]",
       "not in the top-level tasks",
     ],
-    [{ ...base, methods: [{ kind: "svm" }] }, "methods[0].kind", '"kernel", "ft", "zero-shot", "probe", "sleep"'],
+    [
+      { ...base, methods: [{ kind: "svm" }] },
+      "methods[0].kind",
+      '"kernel", "ft", "ft-lin", "zero-shot", "probe", "sleep"',
+    ],
     [{ ...base, methods: [{ kind: "kernel", formula: "ntk", solver: "lstsq" }] }, "methods[0].formula", '"signgd"'],
     [{ ...base, methods: [{ kind: "kernel", formula: "sgd" }] }, "methods[0].solver", "is required"],
     [
@@ -184,7 +188,7 @@ describe("method specs (entk run --methods)", () => {
     expect(() => parseMethodSpec("ft:sgd:8")).toThrow(/expected key=value after the optimizer, got "8"/);
     expect(() => parseMethodSpec("kernel:sgd:lstsq:momentum=1")).toThrow(/momentum: unknown key/);
     expect(() => parseMethodSpec("svm:rbf")).toThrow(
-      /kind: expected one of "kernel", "ft", "zero-shot", "probe", "sleep", got "svm"/,
+      /kind: expected one of "kernel", "ft", "ft-lin", "zero-shot", "probe", "sleep", got "svm"/,
     );
   });
 });

@@ -40,7 +40,7 @@ export function registerRun(program: Command): void {
       "--methods <list>",
       "comma-separated methods: kernel:<sgd|signgd|asymmetric_signgd>:<lstsq|logistic|svc|svr|asym>[:key=value]... " +
         `and ft:<sgd|signgd|adam>[:lr=X][:bs=N][:steps=N][:evalEvery=N]... (missing lr, bs, steps: ${RUN_FT_DEFAULTS.lr.toExponential()}, ` +
-        `${RUN_FT_DEFAULTS.batchSize}, ${RUN_FT_DEFAULTS.steps}, as \`entk finetune\`), e.g. ` +
+        `${RUN_FT_DEFAULTS.batchSize}, ${RUN_FT_DEFAULTS.steps}, as \`entk finetune\`; ft-lin:<…> takes the same keys and trains the linearized model), e.g. ` +
         "kernel:sgd:lstsq,kernel:signgd:logistic:reg=0.01,ft:adam:lr=1e-5:bs=8:steps=1000",
       methodsArg,
     )
