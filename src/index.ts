@@ -42,7 +42,9 @@ export { ensureSplit, type SplitRequest, splitDirOf } from "./experiments/splits
 export { ResultsStore, readResults, readResultsFile } from "./experiments/store.ts";
 export { defaultExecutors, engineFtExecutor } from "./experiments/wiring.ts";
 export { cachedFactorSource } from "./kernels/cache.ts";
+export { cacheInfo, listCacheEntries, pruneCache } from "./kernels/cache-admin.ts";
 export { computeKernels, type KernelOptions, type KernelResult } from "./kernels/compute.ts";
+export { predictExampleFactorBytes, predictFactorBytes, predictKernelBlockBytes } from "./kernels/disk.ts";
 export { exampleKey, type GradientModel, modelFactorSource } from "./kernels/model-source.ts";
 export {
   type KernelMeta,
@@ -122,7 +124,13 @@ export {
 export type { LoadedWeights, ModelConfig, TensorRef } from "./model/weights/types.ts";
 export { type BaselineOptions, type BaselineResult, runProbe, runZeroShot } from "./pipelines/baselines.ts";
 export { type RunFinetuneOptions, runFinetune } from "./pipelines/finetune.ts";
-export { defaultCacheDir, type KernelJobOptions, runKernelJob } from "./pipelines/kernel-job.ts";
+export {
+  defaultCacheDir,
+  envCacheMax,
+  type KernelJobOptions,
+  predictJobDisk,
+  runKernelJob,
+} from "./pipelines/kernel-job.ts";
 export { type Probe, probeLogits } from "./pipelines/probe-logits.ts";
 export {
   type FinetuneData,

@@ -51,6 +51,12 @@ const COMMANDS: readonly { name: string; module: string; summary: string; load: 
     load: async () => (await import("./commands/kernel.ts")).registerKernel,
   },
   {
+    name: "cache",
+    module: "cache",
+    summary: "show, prune or clear the kernel cache (gradient factors, kernel blocks)",
+    load: async () => (await import("./commands/cache.ts")).registerCache,
+  },
+  {
     name: "solve",
     module: "solve",
     summary: "fit a kernel solver on an `entk kernel` directory; writes dev/test metrics",

@@ -112,6 +112,11 @@ export interface SweepConfig {
   memory?: number;
   /** Execution provider of kernel and fine-tuning jobs (default cpu); not part of the config hash either. */
   device?: Device;
+  /**
+   * Cache kernel jobs' per-example gradient factors in OUT/cache so a task's test set is differentiated once for
+   * all k and seeds (default false: recomputed per job; README "Disk use"). Not part of the config hash.
+   */
+  cacheFactors?: boolean;
   /** Output directory (records, job work dirs, shared caches). Relative paths are relative to the working dir. */
   out: string;
 }
@@ -371,7 +376,21 @@ export function validateSweepConfig(
   const r = c.obj(
     raw,
     [],
-    ["name", "description", "model", "data", "tasks", "k", "seeds", "methods", "limits", "memory", "device", "out"],
+    [
+      "name",
+      "description",
+      "model",
+      "data",
+      "tasks",
+      "k",
+      "seeds",
+      "methods",
+      "limits",
+      "memory",
+      "device",
+      "cacheFactors",
+      "out",
+    ],
   );
   const model =
     typeof r.model === "string"
@@ -432,6 +451,7 @@ export function validateSweepConfig(
     limits,
     ...(r.memory === undefined ? {} : { memory: memoryValue(c, r.memory, ["memory"]) }),
     ...(r.device === undefined ? {} : { device: c.oneOf(r.device, ["device"], DEVICES) }),
+    ...(r.cacheFactors === undefined ? {} : { cacheFactors: c.bool(r.cacheFactors, ["cacheFactors"], false) }),
     out: c.str(r.out, ["out"]),
   };
 }
@@ -475,9 +495,12 @@ export function loadSweepConfig(path: string): SweepConfig {
   return parseSweepConfig(text, path);
 }
 
-/** Identifies a config's meaning (not its formatting, output dir, memory budget or device): recorded in every result. */
+/**
+ * Identifies a config's meaning (not its formatting, output dir, memory budget, device or caching): recorded in
+ * every result.
+ */
 export function configHash(config: SweepConfig): string {
-  const { out: _out, description: _d, memory: _m, device: _dev, ...rest } = config;
+  const { out: _out, description: _d, memory: _m, device: _dev, cacheFactors: _cf, ...rest } = config;
   return contentKey(rest);
 }
 

@@ -16,6 +16,8 @@ export interface JobContext {
    * layer's cache is): shards on other machines may share it.
    */
   cacheDir: string;
+  /** Kernel jobs also cache gradient factors in cacheDir (SweepConfig.cacheFactors; default false). */
+  cacheFactors?: boolean;
   /** Aborted on Ctrl-C: stop early (a job that does not finish writes no record and reruns on resume). */
   signal: AbortSignal;
   /** This job's memory budget in bytes: the sweep's budget divided among the jobs that run at once. */

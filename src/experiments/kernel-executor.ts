@@ -59,6 +59,7 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     memoryBytes: ctx.memoryBytes,
     device: ctx.device,
     cacheDir: join(ctx.cacheDir, "kernels"),
+    cacheFactors: ctx.cacheFactors ?? false,
     quiet: true,
     signal: ctx.signal,
     skipBadRows: ctx.skipBadRows,

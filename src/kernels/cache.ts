@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
 import { cleanStaleTemps, writeFileAtomic } from "../util/atomic.ts";
@@ -70,9 +70,29 @@ export function decodeContainer(buf: Uint8Array): { header: unknown; arrays: Arr
   return { header: meta.header, arrays };
 }
 
+/**
+ * A cache entry's bytes, touched (its time of last use, for `entk cache prune`'s LRU order); undefined when absent,
+ * including when a concurrent prune removes it meanwhile.
+ */
+export function readCacheEntry(path: string): Buffer | undefined {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // removed meanwhile or read-only: the data read is still whole (checked by its digest)
+  }
+  return buf;
+}
+
 export function readContainer(path: string): { header: unknown; arrays: Arr[] } | undefined {
-  if (!existsSync(path)) return undefined;
-  return decodeContainer(readFileSync(path));
+  const buf = readCacheEntry(path);
+  return buf && decodeContainer(buf);
 }
 
 /** Serialize one example's factors; arrays shared between layers (q/k/v inputs) are stored once. */
@@ -120,12 +140,43 @@ export function factorsKey(ex: ExampleGradFactors): string {
   return sha256(encodeFactors(ex));
 }
 
+/** Shared by the sources of one job: once the disk is full, no source writes again (one warning in all). */
+export interface CacheWriteState {
+  full: boolean;
+  warn?: (message: string) => void;
+}
+
+/** True for errors meaning "no space left" (ENOSPC) or "over quota" (EDQUOT). */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}
+
+/**
+ * Write a cache entry unless the disk filled up earlier in this job; a full disk turns writing off for the rest of
+ * the job with one warning (the atomic write leaves no partial file behind). Other errors propagate.
+ */
+export async function writeCacheEntry(state: CacheWriteState, file: string, data: Uint8Array | string): Promise<void> {
+  if (state.full) return;
+  try {
+    await writeFileAtomic(file, data);
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+    state.full = true;
+    state.warn?.(`warning: disk full writing ${file}; caching is off for the rest of this job`);
+  }
+}
+
 /**
  * Wrap a keyed source so each example's factors are computed once and read from `<dir>/<key>.factors` afterwards
  * (e.g. the test set, identical for every seed, is differentiated once per task). Contiguous runs of missing
- * examples are computed together.
+ * examples are computed together. A full disk stops the writing (see writeCacheEntry), not the job.
  */
-export function cachedFactorSource(src: FactorSource, dir: string): FactorSource & { hits: number } {
+export function cachedFactorSource(
+  src: FactorSource,
+  dir: string,
+  state: CacheWriteState = { full: false },
+): FactorSource & { hits: number } {
   const keys = src.keys;
   if (!keys) throw new Error("cachedFactorSource: the source has no per-example keys");
   const path = (i: number) => join(dir, `${keys[i]}.factors`);
@@ -138,7 +189,8 @@ export function cachedFactorSource(src: FactorSource, dir: string): FactorSource
     async load(start: number, end: number): Promise<ExampleGradFactors[]> {
       const res: (ExampleGradFactors | undefined)[] = [];
       for (let i = start; i < end; i++) {
-        const f = existsSync(path(i)) ? decodeFactors(readFileSync(path(i))) : undefined;
+        const buf = readCacheEntry(path(i));
+        const f = buf && decodeFactors(buf);
         if (f) out.hits++;
         res.push(f);
       }
@@ -152,7 +204,7 @@ export function cachedFactorSource(src: FactorSource, dir: string): FactorSource
         const got = await src.load(start + i, start + j);
         for (let k = i; k < j; k++) {
           res[k] = got[k - i];
-          await writeFileAtomic(path(start + k), encodeFactors(got[k - i]));
+          await writeCacheEntry(state, path(start + k), encodeFactors(got[k - i]));
         }
         i = j;
       }
@@ -174,8 +226,14 @@ export function readBlock(file: string, pairs: readonly Pair[]): Block | undefin
   return Object.fromEntries(pairs.map((p, i) => [p, c.arrays[i] as Float64Array]));
 }
 
-export async function writeBlock(file: string, pairs: readonly Pair[], block: Block): Promise<void> {
-  await writeFileAtomic(
+export async function writeBlock(
+  file: string,
+  pairs: readonly Pair[],
+  block: Block,
+  state: CacheWriteState = { full: false },
+): Promise<void> {
+  await writeCacheEntry(
+    state,
     file,
     encodeContainer(
       { pairs },
@@ -234,9 +292,9 @@ export function readStoredPlan(path: string, now: KernelPlan): StoredPlan | unde
   return { evalBlock: p.evalBlock, trainBlock: p.trainBlock, workBytes: p.workBytes };
 }
 
-export async function writeStoredPlan(path: string, plan: KernelPlan): Promise<void> {
+export async function writeStoredPlan(path: string, plan: KernelPlan, state: CacheWriteState = { full: false }) {
   const { evalBlock, trainBlock, workBytes } = plan;
-  await writeFileAtomic(path, JSON.stringify({ evalBlock, trainBlock, workBytes }));
+  await writeCacheEntry(state, path, JSON.stringify({ evalBlock, trainBlock, workBytes }));
 }
 
 /** A finished run: enough to reassemble its kernels from the cached blocks alone. */
@@ -273,6 +331,6 @@ export function readManifest(path: string): Manifest | undefined {
   }
 }
 
-export async function writeManifest(path: string, m: Manifest): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(m));
+export async function writeManifest(path: string, m: Manifest, state: CacheWriteState = { full: false }) {
+  await writeCacheEntry(state, path, JSON.stringify(m));
 }

@@ -5,6 +5,7 @@ import { progressBar } from "../util/progress.ts";
 import { type Block, contractBlock, PAIR_KERNEL, pairsFor } from "./block.ts";
 import {
   blockFile,
+  type CacheWriteState,
   factorsKey,
   manifestPath,
   type NamedSource,
@@ -32,6 +33,8 @@ export interface KernelOptions {
   strategy?: Strategy;
   /** Where finished kernel blocks are kept so a rerun or an interrupted run resumes (no caching when absent). */
   cacheDir?: string;
+  /** Shared with the job's factor caches: a full disk turns all cache writing off (src/kernels/cache.ts). */
+  cacheState?: CacheWriteState;
   /** Upper bound on eval examples per block (default 128). */
   maxEvalBlock?: number;
   /** Model parameters, to report `grad_dim`. */
@@ -214,7 +217,7 @@ async function computeUnlocked(
       : undefined;
   const stored = planFile ? readStoredPlan(planFile, planned) : undefined;
   const plan: KernelPlan = { ...planned, ...stored, ...opts.planOverride };
-  if (planFile && !stored) await writeStoredPlan(planFile, plan);
+  if (planFile && !stored) await writeStoredPlan(planFile, plan, opts.cacheState);
   memtrace(`planned ${JSON.stringify(plan)}`);
 
   const blockOpts = {
@@ -259,7 +262,7 @@ async function computeUnlocked(
     contractionMs += performance.now() - s;
     result.blocks.computed++;
     memtrace(`${split.name} ${b0}-${b1} contracted`);
-    if (file) await writeBlock(file, pairs, block);
+    if (file) await writeBlock(file, pairs, block, opts.cacheState);
     return block;
   };
 
@@ -289,14 +292,18 @@ async function computeUnlocked(
   }
   cbar.stop();
   if (manifest) {
-    await writeManifest(manifest, {
-      v: 1,
-      C,
-      nTrain: trainEx.length,
-      evalBlock: plan.evalBlock,
-      sizes: result.sizes,
-      plan,
-    });
+    await writeManifest(
+      manifest,
+      {
+        v: 1,
+        C,
+        nTrain: trainEx.length,
+        evalBlock: plan.evalBlock,
+        sizes: result.sizes,
+        plan,
+      },
+      opts.cacheState,
+    );
   }
   result.timings = {
     gradients_s: gradientsMs / 1000,

@@ -60,7 +60,14 @@ export interface KernelMetaInput {
   /** Extra timings (e.g. model loading) merged with the kernel phases'. */
   timings?: Record<string, number>;
   /** Kernel blocks read from the cache vs computed in this run. */
-  cache?: { blocks_cached: number; blocks_computed: number };
+  cache?: {
+    blocks_cached: number;
+    blocks_computed: number;
+    /** Whether gradient factors were cached (and the disk did not fill up), and the predicted sizes (disk.ts). */
+    factors_cached?: boolean;
+    predicted_factor_bytes?: number;
+    predicted_kernel_block_bytes?: number;
+  };
 }
 
 export interface KernelMeta extends KernelMetaInput {

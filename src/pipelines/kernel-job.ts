@@ -1,11 +1,14 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { cachedFactorSource } from "../kernels/cache.ts";
+import { pairsFor } from "../kernels/block.ts";
+import { type CacheWriteState, cachedFactorSource } from "../kernels/cache.ts";
+import { cacheInfo, pruneCache } from "../kernels/cache-admin.ts";
 import { CLASSIC_FORMULAS, type ClassicFormula, type ClassicOptions, classicKernels } from "../kernels/classic.ts";
 import { computeKernels, type KernelResult } from "../kernels/compute.ts";
+import { formatBytes, predictFactorBytes, predictKernelBlockBytes } from "../kernels/disk.ts";
 import { modelFactorSource } from "../kernels/model-source.ts";
 import { type KernelMeta, type SplitRecord, writeKernelOutputs } from "../kernels/output.ts";
-import { checkBudgetUpFront, defaultMemoryBytes } from "../kernels/plan.ts";
+import { checkBudgetUpFront, defaultMemoryBytes, parseBytes } from "../kernels/plan.ts";
 import { type FactorSource, FORMULAS, type Formula, type ParamFilter, type Strategy } from "../kernels/types.ts";
 import { modelFeatures } from "../model/features.ts";
 import { loadModel } from "../model/load.ts";
@@ -14,6 +17,7 @@ import { DEFAULT_DEVICE, type Device } from "../model/runtime/providers.ts";
 import type { PromptInput } from "../model/types.ts";
 import { type ModelVariant, variantTag } from "../model/variant.ts";
 import { assertFiniteOutputs } from "../model/weights/finite.ts";
+import type { ModelConfig } from "../model/weights/types.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
@@ -46,6 +50,17 @@ export interface KernelJobOptions {
   out: string;
   /** Cache root (default $ENTK_CACHE_DIR or ~/.cache/entk); `false` disables caching. */
   cacheDir?: string | false;
+  /**
+   * Also cache per-example gradient factors (large: README "Disk use"); default false, i.e. only kernel blocks are
+   * cached and factors are recomputed. A sweep turns it on to differentiate a shared test set once per task.
+   */
+  cacheFactors?: boolean;
+  /**
+   * Cache budget in bytes (default $ENTK_CACHE_MAX, a size like 50GB; none when unset). With a budget and
+   * `cacheFactors` unset, factors are cached when the cache plus this job's predicted factors fit; after the job the
+   * cache is pruned to the budget, least recently used entries first (across jobs and tasks).
+   */
+  cacheMax?: number;
   quiet?: boolean;
   /** Stop at the next gradient chunk or kernel block (finished blocks stay cached). */
   signal?: AbortSignal;
@@ -63,9 +78,33 @@ export interface KernelJobOptions {
   loraSeed?: number;
 }
 
+/** The cache budget from $ENTK_CACHE_MAX (a size like 50GB); undefined when unset. */
+export function envCacheMax(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  return env.ENTK_CACHE_MAX ? parseBytes(env.ENTK_CACHE_MAX, "ENTK_CACHE_MAX") : undefined;
+}
+
 /** Default cache root shared by all runs, so the test set is differentiated once per task and model. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.ENTK_CACHE_DIR || join(homedir(), ".cache", "entk");
+}
+
+/** What a job's caches take (src/kernels/disk.ts): factors of every example, kernel blocks of train × eval. */
+export function predictJobDisk(
+  cfg: ModelConfig,
+  splits: Record<string, readonly { inputIds: ArrayLike<number> }[]>,
+  C: number,
+  nLabelWords: number,
+  nPairs: number,
+): { factorBytes: number; kernelBlockBytes: number } {
+  const tokens = Object.values(splits).flatMap((xs) => xs.map((x) => x.inputIds.length));
+  const nTrain = splits.train?.length ?? 0;
+  const nEval = Object.entries(splits)
+    .filter(([n]) => n !== "train")
+    .map(([, xs]) => xs.length);
+  return {
+    factorBytes: predictFactorBytes(cfg, tokens, C, nLabelWords),
+    kernelBlockBytes: predictKernelBlockBytes(C, nPairs, nTrain, [nTrain, ...nEval]),
+  };
 }
 
 /**
@@ -107,10 +146,28 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const tag = variantTag(variant);
   const modelKey = { weightsHash: tag ? `${vw.hash}|${tag}` : vw.hash, labelWordIds, binary };
   const cacheRoot = o.cacheDir === false ? undefined : (o.cacheDir ?? defaultCacheDir());
+  const disk = predictJobDisk(
+    vw.config,
+    splits,
+    model.C,
+    labelWordIds.length,
+    pairsFor(o.formulas.filter((f): f is Formula => (FORMULAS as readonly string[]).includes(f))).length,
+  );
+  const cacheMax = o.cacheMax ?? envCacheMax();
+  const fits = cacheMax !== undefined && !!cacheRoot && cacheInfo(cacheRoot).total.bytes + disk.factorBytes <= cacheMax;
+  const factorRoot = cacheRoot && (o.cacheFactors ?? fits) ? join(cacheRoot, "factors") : undefined;
+  const log = (m: string) => {
+    if (!o.quiet) process.stderr.write(`${m}\n`);
+  };
+  const cacheState: CacheWriteState = { full: false, warn: (m) => process.stderr.write(`${m}\n`) };
   const source = (xs: PromptInput[]): FactorSource => {
     const src = modelFactorSource(model, xs, modelKey);
-    return cacheRoot ? cachedFactorSource(src, join(cacheRoot, "factors")) : src;
+    return factorRoot ? cachedFactorSource(src, factorRoot, cacheState) : src;
   };
+  log(
+    `disk: kernel blocks ${formatBytes(disk.kernelBlockBytes)}${cacheRoot ? "" : " (not cached)"}, gradient ` +
+      `factors ${formatBytes(disk.factorBytes)}${factorRoot ? ` (cached in ${factorRoot})` : " (not cached)"}`,
+  );
 
   const t1 = performance.now();
   const records: Record<string, SplitRecord> = {};
@@ -150,6 +207,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
         memoryBytes,
         strategy: o.strategy,
         cacheDir: cacheRoot ? join(cacheRoot, "kernel-blocks") : undefined,
+        cacheState,
         params: model.params(),
         quiet: o.quiet,
         signal: o.signal,
@@ -164,6 +222,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
         timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
         blocks: { cached: 0, computed: 0 },
       };
+  if (cacheRoot && cacheMax !== undefined) pruneCache(cacheRoot, { maxBytes: cacheMax });
   let classicParams: Record<string, number> | undefined;
   let classicS = 0;
   if (classic.length) {
@@ -203,7 +262,13 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
         ...(classicParams ? { classic: classicParams } : {}),
       },
       timings: { load_s: loadS, logits_s: logitsS, ...(classic.length ? { classic_s: classicS } : {}) },
-      cache: { blocks_cached: result.blocks.cached, blocks_computed: result.blocks.computed },
+      cache: {
+        blocks_cached: result.blocks.cached,
+        blocks_computed: result.blocks.computed,
+        factors_cached: !!factorRoot && !cacheState.full,
+        predicted_factor_bytes: disk.factorBytes,
+        predicted_kernel_block_bytes: disk.kernelBlockBytes,
+      },
     },
     o.formulas,
   );

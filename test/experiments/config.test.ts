@@ -58,7 +58,7 @@ methods:
     expect(configHash({ ...a, out: "elsewhere", description: "notes" })).toBe(configHash(a));
     expect(configHash({ ...a, seeds: [13] })).not.toBe(configHash(a));
     // Where the jobs run is not what they compute.
-    expect(configHash({ ...a, memory: 2 ** 33, device: "cuda" })).toBe(configHash(a));
+    expect(configHash({ ...a, memory: 2 ** 33, device: "cuda", cacheFactors: true })).toBe(configHash(a));
   });
 
   it("names the bad key path and the YAML line, and says what was expected", () => {
@@ -95,6 +95,7 @@ methods:
     [{ ...base, memory: "lots" }, "memory", 'a size like "8GB"'],
     [{ ...base, memory: 0 }, "memory", "an integer >= 1"],
     [{ ...base, device: "tpu" }, "device", '"cpu", "cuda"'],
+    [{ ...base, cacheFactors: "yes" }, "cacheFactors", "expected true or false"],
     [
       { ...base, methods: [{ kind: "ft", optimizer: "sgd", lr: 1, batchSize: 1, steps: 1, tasks: ["QQP"] }] },
       "methods[0].tasks[0]",
@@ -146,6 +147,7 @@ methods:
     });
     expect(validateSweepConfig({ ...base, memory: 123456 }).memory).toBe(123456);
     expect(validateSweepConfig(base)).not.toHaveProperty("memory");
+    expect(validateSweepConfig({ ...base, cacheFactors: true }).cacheFactors).toBe(true);
   });
 
   it("reports YAML syntax errors and duplicate keys with a line", () => {

@@ -46,6 +46,8 @@ interface KernelFlags extends TaskOverrideFlags, VariantFlags {
   strategy: Strategy;
   cacheDir?: string;
   cache: boolean;
+  cacheFactors?: boolean;
+  cacheMax?: number;
   offline?: boolean;
   out: string;
   quiet?: boolean;
@@ -99,7 +101,17 @@ export function registerKernel(program: Command): void {
       "--cache-dir <dir>",
       `cache for gradient factors and kernel blocks (default: ${defaultCacheDir()}, or $ENTK_CACHE_DIR)`,
     )
-    .option("--no-cache", "do not read or write the cache");
+    .option("--no-cache", "do not read or write the cache")
+    .option(
+      "--cache-factors",
+      "also cache per-example gradient factors (large, see README: Disk use; default: kernel blocks only)",
+    )
+    .option(
+      "--cache-max <size>",
+      "cache budget, e.g. 50GB (also $ENTK_CACHE_MAX): factors are cached when they fit, then the cache is " +
+        "pruned to it, least recently used first",
+      memoryArg,
+    );
   addTaskOverrideOptions(addVariantOptions(command))
     .addOption(new Option("--lora-seed <n>", "seed of LoRA's A initialization").argParser(seedArg).default(0))
     .option("--offline", "use the Hugging Face cache only (also HF_HUB_OFFLINE=1)")
@@ -126,6 +138,8 @@ export function registerKernel(program: Command): void {
         strategy: o.strategy,
         out: o.out,
         cacheDir: o.cache ? o.cacheDir : false,
+        cacheFactors: o.cacheFactors,
+        cacheMax: o.cacheMax,
         quiet: o.quiet,
         skipBadRows: o.skipBadRows,
         onSkip: (m) => process.stderr.write(`entk: warning: ${m}\n`),
