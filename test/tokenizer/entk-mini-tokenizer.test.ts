@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,7 +60,11 @@ describe("entk-mini tokenizer (GPT-2 pieces, RoBERTa specials)", () => {
   it("loads the same tokenizer from vocab.json + merges.txt alone (no tokenizer.json)", async () => {
     const d = join(tmp, "slow");
     mkdirSync(d, { recursive: true });
-    for (const f of ["vocab.json", "merges.txt"]) copyFileSync(join(MINI, f), join(d, f));
+    copyFileSync(join(MINI, "vocab.json"), join(d, "vocab.json"));
+    // merges.txt is not shipped (it is byte-identical to roberta-base's): write it from tokenizer.json's merges.
+    const merges: (string | string[])[] = JSON.parse(readFileSync(join(MINI, "tokenizer.json"), "utf8")).model.merges;
+    const lines = merges.map((m) => (Array.isArray(m) ? m.join(" ") : m));
+    writeFileSync(join(d, "merges.txt"), `#version: 0.2\n${lines.join("\n")}\n`);
     const slow = await loadTokenizer(d);
     expect(slow.vocabSize).toBe(tok.vocabSize);
     expect(slow.maskId).toBe(tok.maskId);
