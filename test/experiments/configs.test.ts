@@ -30,7 +30,7 @@ describe("ready configs in scripts/", () => {
       expect(methods.has(m)).toBe(true);
   });
 
-  it("quick: a tiny bundled model, the 2 bundled tasks, 2 seeds, kernels, solvers and a short fine-tune, offline", () => {
+  it("quick: the bundled entk-mini, the 2 bundled tasks, 2 seeds, kernels, solvers and a short fine-tune, offline", () => {
     const c = loadSweepConfig(join(root, "scripts/quick.json"));
     expect(c.tasks).toEqual(["spam", "sotu"]);
     expect(c.seeds.length).toBeLessThanOrEqual(2);
