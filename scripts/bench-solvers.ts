@@ -103,17 +103,22 @@ const [lm, logisticS] = time("logistic", () => logisticFit({ K, y }, { reg: 0 })
 console.log(lm.cvScores.map((s) => s.toFixed(4)).join(" "), lm.warnings.slice(0, 5));
 console.log(
   lm.fits
-    .map((f) => `${f.fold}:${f.C.toExponential(0)}:${f.method}:${f.iterations}:${f.relKkt.toExponential(1)}`)
+    .map(
+      (f) =>
+        `${f.fold}:${f.C.toExponential(0)}:${f.method}:${f.iterations}/${f.factorizations}:${f.relKkt.toExponential(1)}`,
+    )
     .join(" "),
 );
 const newtonIters = lm.fits.reduce((s, f) => s + f.iterations, 0);
+const factorizations = lm.fits.reduce((s, f) => s + f.factorizations, 0);
 
 const worstKkt = Math.max(...lm.fits.map((f) => f.relKkt));
 console.log(
-  `logistic (Newton): ${logisticS.toFixed(2)} s (CPU ${cpu.logistic.toFixed(2)} s), C = ${lm.C}, ${lm.fits.length} fits, ${newtonIters} Newton iterations, worst relative KKT ${worstKkt.toExponential(2)}, test acc ${argmaxAcc(logisticPredict(lm, { K: Ke }))}`,
+  `logistic (Newton): ${logisticS.toFixed(2)} s (CPU ${cpu.logistic.toFixed(2)} s), C = ${lm.C}, ${lm.fits.length} fits, ${newtonIters} Newton steps (${factorizations} factorizations), worst relative KKT ${worstKkt.toExponential(2)}, test acc ${argmaxAcc(logisticPredict(lm, { K: Ke }))}`,
 );
 result.logistic_s = logisticS;
 result.logistic_newton_iterations = newtonIters;
+result.logistic_factorizations = factorizations;
 result.logistic_worst_rel_kkt = worstKkt;
 
 const [sm, lstsqS] = time("lstsq", () => lstsqFit({ K, y }, { reg: 0 }));

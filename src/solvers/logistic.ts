@@ -3,7 +3,10 @@ import { lbfgs } from "./lbfgs.ts";
 import {
   initialGradNorm,
   NEWTON_TOL,
+  type NewtonFactor,
+  type NewtonResult,
   newtonLogistic,
+  pathPredictor,
   type RowSet,
   rowsTimes,
   rowsTransposeTimes,
@@ -41,7 +44,10 @@ export interface LogisticFitInfo {
   fold: number | "refit";
   C: number;
   method: "newton" | "lbfgs";
+  /** Steps (Newton's, and for L-BFGS its iterations after Newton's). */
   iterations: number;
+  /** Cholesky factorizations of the Newton matrix (Newton steps; the other steps reuse the last factor). */
+  factorizations: number;
   /** ‖∇F‖₂ at the solution, recomputed on the primal (w, b) from the kernel rows. */
   gradNorm: number;
   /** gradNorm / ‖∇F(0, 0)‖₂. */
@@ -119,12 +125,14 @@ interface FitOut {
   b: number;
   /** Row-space coefficients (w = X[rows]ᵀ c), when Newton produced them. */
   c?: Float64Array;
+  /** Newton's result, when it converged (for the path predictor). */
+  newton?: NewtonResult;
   info: Omit<LogisticFitInfo, "fold">;
   failure?: string;
 }
 
 /** Solve one problem at C to the optimum: Newton, or L-BFGS on the primal from Newton's last point if it fails. */
-function fitAt(pb: Problem, C: number, init: { c?: Float64Array; b?: number }): FitOut {
+function fitAt(pb: Problem, C: number, init: { c?: Float64Array; b?: number; factor?: NewtonFactor }): FitOut {
   const alpha = 1 / C;
   const res = newtonLogistic(pb, pb.G, pb.y, alpha, init);
   if (res.converged)
@@ -132,10 +140,12 @@ function fitAt(pb: Problem, C: number, init: { c?: Float64Array; b?: number }): 
       w: res.w,
       b: res.b,
       c: res.c,
+      newton: res,
       info: {
         C,
         method: "newton",
         iterations: res.iterations,
+        factorizations: res.factorizations,
         gradNorm: res.gradNorm,
         relKkt: res.relKkt,
       },
@@ -158,6 +168,7 @@ function fitAt(pb: Problem, C: number, init: { c?: Float64Array; b?: number }): 
       C,
       method: "lbfgs",
       iterations: res.iterations + lb.iterations,
+      factorizations: res.factorizations,
       gradNorm,
       relKkt: gradNorm / g0,
     },
@@ -202,11 +213,15 @@ export function logisticFit(train: FitInput, hyper: Pick<SolverHyper, "reg">): L
     const tr = Int32Array.from(folds.keys()).filter((i) => folds[i] !== f);
     const te = Int32Array.from(folds.keys()).filter((i) => folds[i] === f);
     const pb = problem(X, Gfull, tr, y01);
-    let init: { c?: Float64Array; b?: number } = {};
+    let init: { c?: Float64Array; b?: number; factor?: NewtonFactor } = {};
     LOGISTIC_CS.forEach((C, ci) => {
       const out = fitAt(pb, C, init);
       note(out, f);
-      init = out.c ? { c: out.c, b: out.b } : {};
+      const next = LOGISTIC_CS[ci + 1];
+      // The next C starts on the path's tangent, with this fit's last factor (logistic-newton.ts).
+      if (out.newton && next)
+        init = { ...pathPredictor(pb, pb.G, pb.y, out.newton, 1 / next), factor: out.newton.factor };
+      else init = out.c ? { c: out.c, b: out.b } : {};
       if (out.c) for (let k = 0; k < tr.length; k++) sumC[ci][tr[k]] += out.c[k];
       sumB[ci] += out.b;
       let hit = 0;
@@ -268,6 +283,7 @@ export const logisticSolver: KernelSolver<LogisticModel> = {
       C: f.C,
       method: f.method,
       iterations: f.iterations,
+      factorizations: f.factorizations,
       grad_norm: f.gradNorm,
       rel_kkt: f.relKkt,
     })),
