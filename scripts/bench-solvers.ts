@@ -7,7 +7,9 @@
  * L-BFGS to gtol 1e-4, scikit-learn 0.24's stopping rule) on the same problem for the ratio. The load average is
  * printed first and last; the last line is one JSON object with each solver's seconds.
  *
- *   nice -n 15 npx tsx scripts/bench-solvers.ts [--P 1600] [--test 1000] [--legacy]
+ *   nice -n 15 npx tsx scripts/bench-solvers.ts [--P 1600] [--test 1000] [--classes 5] [--legacy]
+ *
+ * (`--P 256 --test 200 --classes 4` is the quick sweep's sotu size: 16-shot, 4 classes, 200 eval examples.)
  */
 import { loadavg } from "node:os";
 import { lbfgs } from "../src/solvers/lbfgs.ts";
@@ -21,7 +23,7 @@ const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const C = 5;
+const C = arg("--classes", 5);
 const P = arg("--P", 1600);
 const nTest = arg("--test", 1000);
 const nTrain = Math.floor(P / C);
@@ -98,7 +100,7 @@ console.log(
     .join(" ")}`,
 );
 
-const result: Record<string, unknown> = { P, test: nTest };
+const result: Record<string, unknown> = { P, test: nTest, classes: C };
 const [lm, logisticS] = time("logistic", () => logisticFit({ K, y }, { reg: 0 }));
 console.log(lm.cvScores.map((s) => s.toFixed(4)).join(" "), lm.warnings.slice(0, 5));
 console.log(

@@ -26,8 +26,10 @@ import type { FitInput, KernelSolver, PredictInput, SolverHyper } from "./types.
  * Σ_i log(1 + exp(−y_i (w·x_i + b))) + ½ (1/C) ‖w‖²; the best C maximizes the mean fold accuracy (first on ties);
  * refit on all rows at that C. Where scikit-learn's lbfgs stops at its tolerance (1e-4), entk solves every fit —
  * the 50 CV fits and the refit — to the optimum (relative KKT residual ≤ 1e-10) with Newton's method
- * (logistic-newton.ts), warm-started along each fold's C path and the refit from the fold-averaged coefficients
- * (as scikit-learn starts it); L-BFGS on the primal takes over only if Newton fails.
+ * (logistic-newton.ts), warm-started along each fold's C path (from the path's tangent at the previous C, with
+ * that fit's last factor) and the refit from the fold-averaged coefficients (as scikit-learn starts it); L-BFGS on
+ * the primal takes over only if Newton fails. The starting point changes how many steps a fit takes, not where it
+ * ends: every fit stops at the same residual.
  */
 /** `numpy.logspace(-4, 4, 10)` as numpy prints it (V8's ** differs from libm's pow by an ulp on one value). */
 export const LOGISTIC_CS: readonly number[] = [
