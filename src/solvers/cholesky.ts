@@ -5,7 +5,8 @@ import { panelKernel } from "./simd/panel-kernel.ts";
  * Dense symmetric positive-definite helpers for the logistic solver's Newton systems: the Gram matrix X Xᵀ, an
  * in-place Cholesky factorization and the two triangular solves. Row-major throughout. The O(n³) work of the first
  * two is the four-column panel update C −= A Bᵀ of simd/panel.wat (float64 WebAssembly SIMD, two rows × four
- * columns per step, ≈ 2× the earlier scalar JavaScript loops); the matrices are staged through the module's memory.
+ * columns per step; a 1281² factorization took 55–70 ms against 208–223 ms for the same blocking in JavaScript, in
+ * one run at load ~30); the matrices are staged through the module's memory.
  */
 
 /** X Xᵀ (rows of X dotted with each other), symmetric, n×n for an n×p X. */
