@@ -24,8 +24,8 @@ import type { Mat } from "./matrix.ts";
  * A backtracking (Armijo) line search on F globalizes it.
  *
  * Factorizations dominate (n³/3 each, against O(n² + nP) for everything else), so a factor is kept while it works.
- * A step through an older factor (a chord step: the Hessian of an earlier point, still positive definite, so still a
- * descent direction) costs two triangular solves. The step after a Newton step always goes through its factor,
+ * A step through an older factor (a chord step: the Hessian of an earlier point or of the previous α, positive
+ * definite, so still a descent direction) costs a product with G and two triangular solves instead. The step after a Newton step always goes through its factor,
  * and a fit on a regularization path starts with the factor of the previous α; further steps keep the factor as
  * long as the previous step shrank the gradient norm by CHORD_RATE, and M is refactored at the current point
  * otherwise (or when a chord step finds no decrease). Every fit still ends at the same residual on the primal.
