@@ -11,6 +11,7 @@ import wabtInit from "wabt";
 /** The .wat sources and the TypeScript module each one compiles into. */
 export const WASM_SOURCES = [
   { wat: "src/training/simd/updates.wat", ts: "src/training/simd/updates-wasm.ts", name: "UPDATES_WASM" },
+  { wat: "src/solvers/simd/panel.wat", ts: "src/solvers/simd/panel-wasm.ts", name: "PANEL_WASM" },
 ] as const;
 
 /** The TypeScript module embedding the binary of the .wat at `watPath` as the base64 constant `name`. */

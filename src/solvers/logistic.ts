@@ -3,7 +3,10 @@ import { lbfgs } from "./lbfgs.ts";
 import {
   initialGradNorm,
   NEWTON_TOL,
+  type NewtonFactor,
+  type NewtonResult,
   newtonLogistic,
+  pathPredictor,
   type RowSet,
   rowsTimes,
   rowsTransposeTimes,
@@ -23,8 +26,10 @@ import type { FitInput, KernelSolver, PredictInput, SolverHyper } from "./types.
  * Σ_i log(1 + exp(−y_i (w·x_i + b))) + ½ (1/C) ‖w‖²; the best C maximizes the mean fold accuracy (first on ties);
  * refit on all rows at that C. Where scikit-learn's lbfgs stops at its tolerance (1e-4), entk solves every fit —
  * the 50 CV fits and the refit — to the optimum (relative KKT residual ≤ 1e-10) with Newton's method
- * (logistic-newton.ts), warm-started along each fold's C path and the refit from the fold-averaged coefficients
- * (as scikit-learn starts it); L-BFGS on the primal takes over only if Newton fails.
+ * (logistic-newton.ts), warm-started along each fold's C path (from the path's tangent at the previous C, with
+ * that fit's last factor) and the refit from the fold-averaged coefficients (as scikit-learn starts it); L-BFGS on
+ * the primal takes over only if Newton fails. The starting point changes how many steps a fit takes, not where it
+ * ends: every fit stops at the same residual.
  */
 /** `numpy.logspace(-4, 4, 10)` as numpy prints it (V8's ** differs from libm's pow by an ulp on one value). */
 export const LOGISTIC_CS: readonly number[] = [
@@ -41,7 +46,10 @@ export interface LogisticFitInfo {
   fold: number | "refit";
   C: number;
   method: "newton" | "lbfgs";
+  /** Steps (Newton's, and for L-BFGS its iterations after Newton's). */
   iterations: number;
+  /** Cholesky factorizations of the Newton matrix (Newton steps; the other steps reuse the last factor). */
+  factorizations: number;
   /** ‖∇F‖₂ at the solution, recomputed on the primal (w, b) from the kernel rows. */
   gradNorm: number;
   /** gradNorm / ‖∇F(0, 0)‖₂. */
@@ -119,12 +127,14 @@ interface FitOut {
   b: number;
   /** Row-space coefficients (w = X[rows]ᵀ c), when Newton produced them. */
   c?: Float64Array;
+  /** Newton's result, when it converged (for the path predictor). */
+  newton?: NewtonResult;
   info: Omit<LogisticFitInfo, "fold">;
   failure?: string;
 }
 
 /** Solve one problem at C to the optimum: Newton, or L-BFGS on the primal from Newton's last point if it fails. */
-function fitAt(pb: Problem, C: number, init: { c?: Float64Array; b?: number }): FitOut {
+function fitAt(pb: Problem, C: number, init: { c?: Float64Array; b?: number; factor?: NewtonFactor }): FitOut {
   const alpha = 1 / C;
   const res = newtonLogistic(pb, pb.G, pb.y, alpha, init);
   if (res.converged)
@@ -132,10 +142,12 @@ function fitAt(pb: Problem, C: number, init: { c?: Float64Array; b?: number }): 
       w: res.w,
       b: res.b,
       c: res.c,
+      newton: res,
       info: {
         C,
         method: "newton",
         iterations: res.iterations,
+        factorizations: res.factorizations,
         gradNorm: res.gradNorm,
         relKkt: res.relKkt,
       },
@@ -158,6 +170,7 @@ function fitAt(pb: Problem, C: number, init: { c?: Float64Array; b?: number }): 
       C,
       method: "lbfgs",
       iterations: res.iterations + lb.iterations,
+      factorizations: res.factorizations,
       gradNorm,
       relKkt: gradNorm / g0,
     },
@@ -202,11 +215,15 @@ export function logisticFit(train: FitInput, hyper: Pick<SolverHyper, "reg">): L
     const tr = Int32Array.from(folds.keys()).filter((i) => folds[i] !== f);
     const te = Int32Array.from(folds.keys()).filter((i) => folds[i] === f);
     const pb = problem(X, Gfull, tr, y01);
-    let init: { c?: Float64Array; b?: number } = {};
+    let init: { c?: Float64Array; b?: number; factor?: NewtonFactor } = {};
     LOGISTIC_CS.forEach((C, ci) => {
       const out = fitAt(pb, C, init);
       note(out, f);
-      init = out.c ? { c: out.c, b: out.b } : {};
+      const next = LOGISTIC_CS[ci + 1];
+      // The next C starts on the path's tangent, with this fit's last factor (logistic-newton.ts).
+      if (out.newton && next)
+        init = { ...pathPredictor(pb, pb.G, pb.y, out.newton, 1 / next), factor: out.newton.factor };
+      else init = out.c ? { c: out.c, b: out.b } : {};
       if (out.c) for (let k = 0; k < tr.length; k++) sumC[ci][tr[k]] += out.c[k];
       sumB[ci] += out.b;
       let hit = 0;
@@ -268,6 +285,7 @@ export const logisticSolver: KernelSolver<LogisticModel> = {
       C: f.C,
       method: f.method,
       iterations: f.iterations,
+      factorizations: f.factorizations,
       grad_norm: f.gradNorm,
       rel_kkt: f.relKkt,
     })),
