@@ -25,7 +25,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { readCsv, readTsv } from "../src/data/readers.ts";
+import { readCsv, readGeneric, readTsv } from "../src/data/readers.ts";
 import type { SplitMode } from "../src/experiments/config.ts";
 import { ensureSplit, splitDirOf } from "../src/experiments/splits.ts";
 import { formatBytes, predictExampleFactorBytes, predictKernelBlockBytes } from "../src/kernels/disk.ts";
@@ -38,6 +38,8 @@ import { loadTokenizer } from "../src/tokenizer/load.ts";
 
 const ROBERTA_BASE = { hiddenSize: 768, intermediateSize: 3072, numHiddenLayers: 12, typeVocabSize: 1 } as ModelConfig;
 const TEST_CAP = 1000; // mode k-shot-1k-test (src/data/kshot.ts)
+/** Test-set sizes of tasks whose test text is not in the shared LM-BFF copy (GLUE QQP dev: 40,430 pairs). */
+const TEST_SIZE_WITHOUT_DATA: Record<string, number> = { QQP: 40430 };
 
 const args = process.argv.slice(2);
 const tokFlag = args.indexOf("--tokenizer");
@@ -105,28 +107,37 @@ async function measure(task: TaskDef): Promise<Measured> {
       }
     return { source: `${orig}: the sweep's splits`, test: test!, trainDev };
   }
-  // Partial data: mean lengths at the config's sizes. The test file: original/ (GLUE dev as test) or LM-BFF's
-  // official 16-shot split (whose test file is the same); the train pool: its train and dev files.
+  // Partial data: mean lengths at the config's sizes. The test file: original/ (GLUE dev as test), LM-BFF's official
+  // 16-shot split (whose test file is the same), or eval/<task>/dev.jsonl (MNLI matched, SNLI: the same examples);
+  // the train pool: the official split's train and dev files.
   const official = lmbff && splitDirOf(lmbff, "k-shot", task.name, 16, 13);
-  const has = (p: string | undefined) => p !== undefined && existsSync(p);
+  const has = (p: string | undefined): p is string => p !== undefined && existsSync(p);
   const testPath = [evalFile && join(orig, evalFile), official && join(official, task.data.files.test)].find(has);
-  if (!testPath)
+  const jsonl = lmbff && join(lmbff, "eval", task.name, "dev.jsonl");
+  const trainPath = official && join(official, task.data.files.train);
+  const poolLengths = has(trainPath)
+    ? [...fileLengths(task, trainPath), ...fileLengths(task, join(official as string, task.data.files.dev))]
+    : undefined;
+  let testAll: number[] | undefined;
+  let testSource: string;
+  if (testPath) {
+    testAll = fileLengths(task, testPath);
+    testSource = testPath;
+  } else if (has(jsonl)) {
+    const enc = taskEncoder(tok, task);
+    const mapping = { format: "jsonl" as const, text: ["premise", "hypothesis"], label: "label" };
+    testAll = readGeneric(jsonl, mapping, task.labels).examples.map((e) => enc.encode(e).inputIds.length);
+    testSource = jsonl;
+  } else testSource = "none";
+  const nTestAll = testAll?.length ?? TEST_SIZE_WITHOUT_DATA[task.name];
+  const meanTest = testAll ? part(testAll).meanT : poolLengths && part(poolLengths).meanT;
+  if (nTestAll === undefined || meanTest === undefined)
     throw new Error(
-      `${task.name}: no test data in ${orig}${official ? ` nor ${official}` : " (bundled: spam, sotu; set ENTK_LMBFF_DIR)"}`,
+      `${task.name}: no data in ${orig}${official ? ` nor ${official}` : " (bundled: spam, sotu; set ENTK_LMBFF_DIR)"}`,
     );
-  const testAll = fileLengths(task, testPath);
   const cap = mode === "k-shot-1k-test" ? TEST_CAP : Number.POSITIVE_INFINITY;
-  const test = { n: Math.min(testAll.length, cap, limitEval ?? Number.POSITIVE_INFINITY), meanT: part(testAll).meanT };
-  const pool = [join(orig, task.data.original.train), official && join(official, task.data.files.train)].find(has);
-  const poolLengths = pool
-    ? [
-        ...fileLengths(task, pool),
-        ...(pool === join(orig, task.data.original.train)
-          ? []
-          : fileLengths(task, join(official as string, task.data.files.dev))),
-      ]
-    : testAll;
-  const trainT = part(poolLengths).meanT;
+  const test = { n: Math.min(nTestAll, cap, limitEval ?? Number.POSITIVE_INFINITY), meanT: meanTest };
+  const trainT = poolLengths ? part(poolLengths).meanT : meanTest;
   for (const k of ks)
     for (const seed of seeds) {
       const n = k * task.labels.length;
@@ -135,8 +146,11 @@ async function measure(task: TaskDef): Promise<Measured> {
         dev: { n: Math.min(n, limitEval ?? n), meanT: trainT },
       });
     }
-  const trainSource = pool ?? "none: assumed as long as the test examples";
-  return { source: `mean lengths; test ${testPath} (all ${testAll.length}); train ${trainSource}`, test, trainDev };
+  const testWords = testAll
+    ? `test ${testSource} (all ${testAll.length})`
+    : `test: no text, ${nTestAll} examples (GLUE dev) as long as the train pool`;
+  const trainWords = poolLengths ? `train pool ${official}` : "train: no text, as long as the test examples";
+  return { source: `mean lengths; ${testWords}; ${trainWords}`, test, trainDev };
 }
 
 const factorBytes = (p: Part, C: number, nLabels: number) =>

@@ -181,9 +181,10 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
       const src = modelFactorSource(model, xs, modelKey);
       return factorRoot ? cachedFactorSource(src, factorRoot, cacheState) : src;
     };
+    const why = caching ? `: ${caching.why}` : "";
     log(
       `disk: kernel blocks ${formatBytes(disk.kernelBlockBytes)}${cacheRoot ? "" : " (not cached)"}, gradient ` +
-        `factors ${formatBytes(disk.factorBytes)}${factorRoot ? ` (cached in ${factorRoot}: ${caching?.why})` : ` (not cached${caching ? `: ${caching.why}` : ""})`}`,
+        `factors ${formatBytes(disk.factorBytes)}${factorRoot ? ` (cached in ${factorRoot}${why})` : ` (not cached${why})`}`,
     );
 
     const t1 = performance.now();
