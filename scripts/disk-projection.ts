@@ -16,8 +16,8 @@
  * model folder when local, else roberta-base's (hidden 768, intermediate 3072, 12 layers).
  *
  * Factors count each task's test set once per C (the same examples, hence cache keys, for every seed, k and
- * formula), train and dev once per (k, seed, C). Kernel blocks count every job (formula) separately; a job's output
- * folder (OUT/jobs/<key>/kernels) holds the same float64 kernels again.
+ * formula), train and dev once per (k, seed, C). Kernel blocks count every formula once per (k, seed) (its jobs, one
+ * per solver, share them); every job's output folder (OUT/jobs/<key>/kernels) holds its float64 kernels again.
  *
  * Usage: [ENTK_LMBFF_DIR=DIR] [ENTK_ROBERTA_TOKENIZER_DIR=DIR] npx tsx scripts/disk-projection.ts CONFIG
  *        [--tokenizer DIR]. Last line: one JSON object.
@@ -157,19 +157,29 @@ const factorBytes = (p: Part, C: number, nLabels: number) =>
   p.n * predictExampleFactorBytes(shape, p.meanT, C, nLabels);
 
 let blockBytes = 0;
+let outputTotal = 0;
 let factorTotal = 0;
-const rows: { task: string; source: string; test: Part; kernel_block_bytes: number; factor_bytes: number }[] = [];
+const rows: {
+  task: string;
+  source: string;
+  test: Part;
+  kernel_block_bytes: number;
+  kernel_output_bytes: number;
+  factor_bytes: number;
+}[] = [];
 try {
   for (const name of config.tasks as string[]) {
     const task = loadTask(name);
     const m = await measure(task);
     const nLabels = task.labels.length;
     let blocks = 0;
+    let outputs = 0;
     let factors = 0;
     const factorSets = new Set<string>();
     for (const meth of config.methods as {
       kind: string;
       formula: string | string[];
+      solver: string | string[];
       binary?: boolean;
       tasks?: string[];
     }[]) {
@@ -186,13 +196,24 @@ try {
           factorSets.add(`${kSeed}-${C}`);
           factors += factorBytes(train, C, nLabels) + factorBytes(dev, C, nLabels);
         }
-        for (const f of formulas)
-          blocks += predictKernelBlockBytes(C, f === "asymmetric_signgd" ? 2 : 1, train.n, [train.n, dev.n, m.test.n]);
+        for (const f of formulas) {
+          const b = predictKernelBlockBytes(C, f === "asymmetric_signgd" ? 2 : 1, train.n, [train.n, dev.n, m.test.n]);
+          blocks += b; // cached once: the jobs of one formula (one per solver) share their blocks
+          outputs += b * (Array.isArray(meth.solver) ? meth.solver.length : 1); // each job writes its kernels
+        }
       }
     }
     blockBytes += blocks;
+    outputTotal += outputs;
     factorTotal += factors;
-    rows.push({ task: name, source: m.source, test: m.test, kernel_block_bytes: blocks, factor_bytes: factors });
+    rows.push({
+      task: name,
+      source: m.source,
+      test: m.test,
+      kernel_block_bytes: blocks,
+      kernel_output_bytes: outputs,
+      factor_bytes: factors,
+    });
     console.log(
       `${name}: test ${m.test.n} examples, mean ${m.test.meanT.toFixed(1)} tokens; kernel blocks ${formatBytes(blocks)}, ` +
         `factors ${formatBytes(factors)} [${m.source}]`,
@@ -203,8 +224,8 @@ try {
 }
 console.log(`tokenizer: ${tokDir}; model shape: ${localModel ? modelDir : "roberta-base"}; data: ${dataDir}`);
 console.log(
-  `${config.name}: kernel blocks ${formatBytes(blockBytes)} (the jobs' kernel outputs as much again); with ` +
-    `factor caching + ${formatBytes(factorTotal)}`,
+  `${config.name}: kernel blocks ${formatBytes(blockBytes)} in the cache, the jobs' kernel outputs ` +
+    `${formatBytes(outputTotal)} in OUT/jobs; with factor caching + ${formatBytes(factorTotal)}`,
 );
 console.log(
   JSON.stringify({
@@ -212,6 +233,7 @@ console.log(
     data: dataDir,
     tokenizer: tokDir,
     kernel_block_bytes: blockBytes,
+    kernel_output_bytes: outputTotal,
     factor_bytes: factorTotal,
     tasks: rows,
   }),
