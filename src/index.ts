@@ -42,7 +42,15 @@ export { ensureSplit, type SplitRequest, splitDirOf } from "./experiments/splits
 export { ResultsStore, readResults, readResultsFile } from "./experiments/store.ts";
 export { defaultExecutors, engineFtExecutor } from "./experiments/wiring.ts";
 export { cachedFactorSource } from "./kernels/cache.ts";
-export { cacheInfo, listCacheEntries, pruneCache } from "./kernels/cache-admin.ts";
+export { cacheGroup, cacheInfo, listCacheEntries, pruneCache, useCacheGroup } from "./kernels/cache-admin.ts";
+export {
+  DEFAULT_CACHE_CAP,
+  DEFAULT_CACHE_SHARE,
+  defaultCacheBudget,
+  envCacheMax,
+  factorCaching,
+  resolveCacheBudget,
+} from "./kernels/cache-budget.ts";
 export { computeKernels, type KernelOptions, type KernelResult } from "./kernels/compute.ts";
 export { predictExampleFactorBytes, predictFactorBytes, predictKernelBlockBytes } from "./kernels/disk.ts";
 export { exampleKey, type GradientModel, modelFactorSource } from "./kernels/model-source.ts";
@@ -126,7 +134,6 @@ export { type BaselineOptions, type BaselineResult, runProbe, runZeroShot } from
 export { type RunFinetuneOptions, runFinetune } from "./pipelines/finetune.ts";
 export {
   defaultCacheDir,
-  envCacheMax,
   type KernelJobOptions,
   predictJobDisk,
   runKernelJob,

@@ -16,7 +16,13 @@ export interface JobContext {
    * layer's cache is): shards on other machines may share it.
    */
   cacheDir: string;
-  /** Kernel jobs also cache gradient factors in cacheDir (SweepConfig.cacheFactors; default false). */
+  /**
+   * The kernel cache root shared by every group (`OUT/cache/kernels`; one folder per task and model inside, see
+   * src/kernels/cache-admin.ts), so its budget and least-recently-used eviction span tasks. Default:
+   * `<cacheDir>/kernels`.
+   */
+  kernelCacheDir?: string;
+  /** Kernel jobs also cache gradient factors in the kernel cache (SweepConfig.cacheFactors; default false). */
   cacheFactors?: boolean;
   /** Aborted on Ctrl-C: stop early (a job that does not finish writes no record and reruns on resume). */
   signal: AbortSignal;

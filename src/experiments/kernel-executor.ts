@@ -32,9 +32,9 @@ const boolOpt = (v: unknown) => v === true;
 /**
  * Kernel regression job: the k-shot split (existing or generated into the group's cache; with `limitEval`, its
  * seeded dev/test subsample, see jobSplit), the eNTK of one
- * formula over train×{train, dev, test} with `runKernelJob` (gradient factors and kernel blocks cached in
- * ctx.cacheDir, so the test set is differentiated once per task and model), then the solver on every point of the
- * job's grid (`solveKernelDir`, which also writes results/ next to the kernels): one record per grid point.
+ * formula over train×{train, dev, test} with `runKernelJob` (kernel blocks, and with cacheFactors gradient factors,
+ * cached in ctx.kernelCacheDir, so the test set is differentiated once per task and model), then the solver on
+ * every point of the job's grid (`solveKernelDir`, which also writes results/ next to the kernels): one record per grid point.
  */
 export const kernelExecutor: Executor = async (job, ctx) => {
   const { formula, solver } = parseKernelMethod(job.method);
@@ -58,7 +58,7 @@ export const kernelExecutor: Executor = async (job, ctx) => {
     out: kernelDir,
     memoryBytes: ctx.memoryBytes,
     device: ctx.device,
-    cacheDir: join(ctx.cacheDir, "kernels"),
+    cacheDir: ctx.kernelCacheDir ?? join(ctx.cacheDir, "kernels"),
     cacheFactors: ctx.cacheFactors ?? false,
     quiet: true,
     signal: ctx.signal,

@@ -149,6 +149,7 @@ export async function runSweep(config: SweepConfig, opts: RunSweepOptions = {}):
     const ctx: JobContext = {
       workDir,
       cacheDir: join(outDir, "cache", slug(job.group.replace("|", "--"))),
+      kernelCacheDir: join(outDir, "cache", "kernels"),
       cacheFactors: config.cacheFactors ?? false,
       signal: jobSignal,
       memoryBytes: jobMemoryBytes,

@@ -67,6 +67,8 @@ export interface KernelMetaInput {
     factors_cached?: boolean;
     predicted_factor_bytes?: number;
     predicted_kernel_block_bytes?: number;
+    /** The cache budget the job pruned the cache to (src/kernels/cache-budget.ts). */
+    budget_bytes?: number;
   };
 }
 

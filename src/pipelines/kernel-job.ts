@@ -1,14 +1,15 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { pairsFor } from "../kernels/block.ts";
-import { type CacheWriteState, cachedFactorSource } from "../kernels/cache.ts";
-import { cacheInfo, pruneCache } from "../kernels/cache-admin.ts";
+import { type CacheWriteState, cachedFactorSource, sha256 } from "../kernels/cache.ts";
+import { cacheGroup, groupDirs, listCacheEntries, pruneCache, useCacheGroup } from "../kernels/cache-admin.ts";
+import { describeBudget, factorCaching, resolveCacheBudget } from "../kernels/cache-budget.ts";
 import { CLASSIC_FORMULAS, type ClassicFormula, type ClassicOptions, classicKernels } from "../kernels/classic.ts";
 import { computeKernels, type KernelResult } from "../kernels/compute.ts";
 import { formatBytes, predictFactorBytes, predictKernelBlockBytes } from "../kernels/disk.ts";
 import { modelFactorSource } from "../kernels/model-source.ts";
 import { type KernelMeta, type SplitRecord, writeKernelOutputs } from "../kernels/output.ts";
-import { checkBudgetUpFront, defaultMemoryBytes, parseBytes } from "../kernels/plan.ts";
+import { checkBudgetUpFront, defaultMemoryBytes } from "../kernels/plan.ts";
 import { type FactorSource, FORMULAS, type Formula, type ParamFilter, type Strategy } from "../kernels/types.ts";
 import { modelFeatures } from "../model/features.ts";
 import { loadModel } from "../model/load.ts";
@@ -56,9 +57,9 @@ export interface KernelJobOptions {
    */
   cacheFactors?: boolean;
   /**
-   * Cache budget in bytes (default $ENTK_CACHE_MAX, a size like 50GB; none when unset). With a budget and
-   * `cacheFactors` unset, factors are cached when the cache plus this job's predicted factors fit; after the job the
-   * cache is pruned to the budget, least recently used entries first (across jobs and tasks).
+   * Cache budget in bytes (default $ENTK_CACHE_MAX, else a share of the free disk: src/kernels/cache-budget.ts).
+   * After the job the cache is pruned to it, least recently used entries first (across jobs and tasks; groups that
+   * other running jobs use are left alone). Whether factors are cached: `factorCaching` there.
    */
   cacheMax?: number;
   quiet?: boolean;
@@ -76,11 +77,6 @@ export interface KernelJobOptions {
   variant?: ModelVariant;
   /** Seed of LoRA's A initialization (default 0). */
   loraSeed?: number;
-}
-
-/** The cache budget from $ENTK_CACHE_MAX (a size like 50GB); undefined when unset. */
-export function envCacheMax(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  return env.ENTK_CACHE_MAX ? parseBytes(env.ENTK_CACHE_MAX, "ENTK_CACHE_MAX") : undefined;
 }
 
 /** Default cache root shared by all runs, so the test set is differentiated once per task and model. */
@@ -153,123 +149,158 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
     labelWordIds.length,
     pairsFor(o.formulas.filter((f): f is Formula => (FORMULAS as readonly string[]).includes(f))).length,
   );
-  const cacheMax = o.cacheMax ?? envCacheMax();
-  const fits = cacheMax !== undefined && !!cacheRoot && cacheInfo(cacheRoot).total.bytes + disk.factorBytes <= cacheMax;
-  const factorRoot = cacheRoot && (o.cacheFactors ?? fits) ? join(cacheRoot, "factors") : undefined;
   const log = (m: string) => {
     if (!o.quiet) process.stderr.write(`${m}\n`);
   };
-  const cacheState: CacheWriteState = { full: false, warn: (m) => process.stderr.write(`${m}\n`) };
-  const source = (xs: PromptInput[]): FactorSource => {
-    const src = modelFactorSource(model, xs, modelKey);
-    return factorRoot ? cachedFactorSource(src, factorRoot, cacheState) : src;
-  };
-  log(
-    `disk: kernel blocks ${formatBytes(disk.kernelBlockBytes)}${cacheRoot ? "" : " (not cached)"}, gradient ` +
-      `factors ${formatBytes(disk.factorBytes)}${factorRoot ? ` (cached in ${factorRoot})` : " (not cached)"}`,
-  );
-
-  const t1 = performance.now();
-  const records: Record<string, SplitRecord> = {};
-  const bar = progressBar(
-    "logits",
-    Object.values(splits).reduce((a, s) => a + s.length, 0),
-    {
-      quiet: o.quiet,
-      unit: "ex",
-    },
-  );
-  for (const [name, xs] of Object.entries(splits)) {
-    o.signal?.throwIfAborted();
-    const logits = xs.length ? Float32Array.from(await model.logits(xs)) : new Float32Array();
-    assertFiniteOutputs(logits, `initial logits f0 of the ${name} examples`, weights);
-    bar.tick(xs.length);
-    records[name] = {
-      inputs: xs.map((x) => ({ input_ids: x.inputIds, mask_pos: x.maskPos, label: x.label })),
-      logits,
+  const budget = cacheRoot ? resolveCacheBudget(cacheRoot, o.cacheMax) : undefined;
+  // The job's (task, model) folder of the cache, marked in use so that a prune or clear leaves it alone meanwhile.
+  const group = cacheGroup(task.name, weights.source.repoId ?? o.model, sha256(modelKey.weightsHash));
+  const dirs = cacheRoot ? groupDirs(cacheRoot, group) : undefined;
+  const what = `entk kernel ${task.name} --out ${o.out}`;
+  const inUse =
+    cacheRoot === undefined
+      ? undefined
+      : await useCacheGroup(cacheRoot, group, what, {
+          onWait: (h) => log(`waiting for ${h.what ?? `pid ${h.pid}`} on the cache ${cacheRoot}`),
+          signal: o.signal,
+        });
+  let meta: KernelMeta;
+  try {
+    const caching =
+      budget &&
+      factorCaching({
+        requested: o.cacheFactors,
+        budget,
+        cacheBytes: listCacheEntries(cacheRoot as string).reduce((a, e) => a + e.bytes, 0),
+        factorBytes: disk.factorBytes,
+        kernelBlockBytes: disk.kernelBlockBytes,
+      });
+    const factorRoot = dirs && caching?.cache ? dirs.factors : undefined;
+    const cacheState: CacheWriteState = { full: false, warn: (m) => process.stderr.write(`${m}\n`) };
+    const source = (xs: PromptInput[]): FactorSource => {
+      const src = modelFactorSource(model, xs, modelKey);
+      return factorRoot ? cachedFactorSource(src, factorRoot, cacheState) : src;
     };
-  }
-  bar.stop();
-  const logitsS = (performance.now() - t1) / 1000;
+    const why = caching ? `: ${caching.why}` : "";
+    log(
+      `disk: kernel blocks ${formatBytes(disk.kernelBlockBytes)}${cacheRoot ? "" : " (not cached)"}, gradient ` +
+        `factors ${formatBytes(disk.factorBytes)}${factorRoot ? ` (cached in ${factorRoot}${why})` : ` (not cached${why})`}`,
+    );
 
-  const evalSets = Object.fromEntries(
-    Object.entries(splits)
-      .filter(([n]) => n !== "train")
-      .map(([n, xs]) => [n, source(xs)]),
-  );
-  const ntk = o.formulas.filter((f): f is Formula => (FORMULAS as readonly string[]).includes(f));
-  const classic = o.formulas.filter((f): f is ClassicFormula => (CLASSIC_FORMULAS as readonly string[]).includes(f));
-  const sizes = Object.fromEntries(Object.entries(splits).map(([n, xs]) => [n, xs.length]));
-  const result: KernelResult = ntk.length
-    ? await computeKernels(source(splits.train), evalSets, {
-        formulas: ntk,
-        filter: o.filter,
-        memoryBytes,
-        strategy: o.strategy,
-        cacheDir: cacheRoot ? join(cacheRoot, "kernel-blocks") : undefined,
-        cacheState,
-        params: model.params(),
+    const t1 = performance.now();
+    const records: Record<string, SplitRecord> = {};
+    const bar = progressBar(
+      "logits",
+      Object.values(splits).reduce((a, s) => a + s.length, 0),
+      {
         quiet: o.quiet,
-        signal: o.signal,
-      })
-    : {
-        C: model.C,
-        nTrain: splits.train.length,
-        sizes,
-        kernels: Object.fromEntries(Object.keys(splits).map((n) => [n, {}])),
-        plan: { evalBlock: 0, trainBlock: 0, workBytes: 0, memoryBytes },
-        strategy: o.strategy ?? "auto",
-        timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
-        blocks: { cached: 0, computed: 0 },
+        unit: "ex",
+      },
+    );
+    for (const [name, xs] of Object.entries(splits)) {
+      o.signal?.throwIfAborted();
+      const logits = xs.length ? Float32Array.from(await model.logits(xs)) : new Float32Array();
+      assertFiniteOutputs(logits, `initial logits f0 of the ${name} examples`, weights);
+      bar.tick(xs.length);
+      records[name] = {
+        inputs: xs.map((x) => ({ input_ids: x.inputIds, mask_pos: x.maskPos, label: x.label })),
+        logits,
       };
-  if (cacheRoot && cacheMax !== undefined) pruneCache(cacheRoot, { maxBytes: cacheMax });
-  let classicParams: Record<string, number> | undefined;
-  let classicS = 0;
-  if (classic.length) {
-    // Classic kernels on the frozen feature the prediction layer reads (docs/analyses.md §5).
-    const t2 = performance.now();
-    const feats = new Map<string, Float64Array>();
-    for (const [n, xs] of Object.entries(splits))
-      feats.set(n, await modelFeatures(vw, labelWordIds, xs, { variant, device: o.device }));
-    const H = vw.config.hiddenSize;
-    const c = classicKernels(classic, feats, H, result.C, o.classic);
-    classicParams = { ...c.params };
-    for (const [split, byName] of Object.entries(c.kernels)) Object.assign((result.kernels[split] ??= {}), byName);
-    classicS = (performance.now() - t2) / 1000;
-  }
-  return writeKernelOutputs(
-    o.out,
-    result,
-    records,
-    {
-      task: task.name,
-      template: task.template,
-      label_word_ids: labelWordIds,
-      binary,
-      metric: task.metric,
-      model: { id: weights.source.repoId ?? o.model, revision: weights.source.revision, weights_hash: vw.hash },
-      flags: {
+    }
+    bar.stop();
+    const logitsS = (performance.now() - t1) / 1000;
+
+    const evalSets = Object.fromEntries(
+      Object.entries(splits)
+        .filter(([n]) => n !== "train")
+        .map(([n, xs]) => [n, source(xs)]),
+    );
+    const ntk = o.formulas.filter((f): f is Formula => (FORMULAS as readonly string[]).includes(f));
+    const classic = o.formulas.filter((f): f is ClassicFormula => (CLASSIC_FORMULAS as readonly string[]).includes(f));
+    const sizes = Object.fromEntries(Object.entries(splits).map(([n, xs]) => [n, xs.length]));
+    const result: KernelResult = ntk.length
+      ? await computeKernels(source(splits.train), evalSets, {
+          formulas: ntk,
+          filter: o.filter,
+          memoryBytes,
+          strategy: o.strategy,
+          cacheDir: dirs?.kernelBlocks,
+          cacheState,
+          params: model.params(),
+          quiet: o.quiet,
+          signal: o.signal,
+        })
+      : {
+          C: model.C,
+          nTrain: splits.train.length,
+          sizes,
+          kernels: Object.fromEntries(Object.keys(splits).map((n) => [n, {}])),
+          plan: { evalBlock: 0, trainBlock: 0, workBytes: 0, memoryBytes },
+          strategy: o.strategy ?? "auto",
+          timings: { gradients_s: 0, contraction_s: 0, total_s: 0 },
+          blocks: { cached: 0, computed: 0 },
+        };
+    let classicParams: Record<string, number> | undefined;
+    let classicS = 0;
+    if (classic.length) {
+      // Classic kernels on the frozen feature the prediction layer reads (docs/analyses.md §5).
+      const t2 = performance.now();
+      const feats = new Map<string, Float64Array>();
+      for (const [n, xs] of Object.entries(splits))
+        feats.set(n, await modelFeatures(vw, labelWordIds, xs, { variant, device: o.device }));
+      const H = vw.config.hiddenSize;
+      const c = classicKernels(classic, feats, H, result.C, o.classic);
+      classicParams = { ...c.params };
+      for (const [split, byName] of Object.entries(c.kernels)) Object.assign((result.kernels[split] ??= {}), byName);
+      classicS = (performance.now() - t2) / 1000;
+    }
+    meta = await writeKernelOutputs(
+      o.out,
+      result,
+      records,
+      {
+        task: task.name,
+        template: task.template,
+        label_word_ids: labelWordIds,
         binary,
-        exclude_embeddings: !!o.filter?.excludeEmbeddings,
-        exclude_head: !!o.filter?.excludeHead,
-        only_biases: !!o.filter?.onlyBiases,
-        eval_splits: o.evalSplits ?? ["dev", "test"],
-        limit_eval: o.limitEval ?? null,
-        device: o.device ?? DEFAULT_DEVICE,
-        strategy: o.strategy ?? "auto",
-        ...(o.jobKey ? { job: o.jobKey } : {}),
-        ...(tag ? { variant } : {}),
-        ...(classicParams ? { classic: classicParams } : {}),
+        metric: task.metric,
+        model: { id: weights.source.repoId ?? o.model, revision: weights.source.revision, weights_hash: vw.hash },
+        flags: {
+          binary,
+          exclude_embeddings: !!o.filter?.excludeEmbeddings,
+          exclude_head: !!o.filter?.excludeHead,
+          only_biases: !!o.filter?.onlyBiases,
+          eval_splits: o.evalSplits ?? ["dev", "test"],
+          limit_eval: o.limitEval ?? null,
+          device: o.device ?? DEFAULT_DEVICE,
+          strategy: o.strategy ?? "auto",
+          ...(o.jobKey ? { job: o.jobKey } : {}),
+          ...(tag ? { variant } : {}),
+          ...(classicParams ? { classic: classicParams } : {}),
+        },
+        timings: { load_s: loadS, logits_s: logitsS, ...(classic.length ? { classic_s: classicS } : {}) },
+        cache: {
+          blocks_cached: result.blocks.cached,
+          blocks_computed: result.blocks.computed,
+          factors_cached: !!factorRoot && !cacheState.full,
+          predicted_factor_bytes: disk.factorBytes,
+          predicted_kernel_block_bytes: disk.kernelBlockBytes,
+          ...(budget ? { budget_bytes: budget.bytes } : {}),
+        },
       },
-      timings: { load_s: loadS, logits_s: logitsS, ...(classic.length ? { classic_s: classicS } : {}) },
-      cache: {
-        blocks_cached: result.blocks.cached,
-        blocks_computed: result.blocks.computed,
-        factors_cached: !!factorRoot && !cacheState.full,
-        predicted_factor_bytes: disk.factorBytes,
-        predicted_kernel_block_bytes: disk.kernelBlockBytes,
-      },
-    },
-    o.formulas,
-  );
+      o.formulas,
+    );
+  } finally {
+    if (inUse) inUse.release();
+  }
+  if (cacheRoot && budget) {
+    // Down to the budget, least recently used first, across the root's groups; the ones in use stay.
+    const r = await pruneCache(cacheRoot, { maxBytes: budget.bytes, what, signal: o.signal });
+    for (const sk of r.skipped)
+      log(
+        `cache over its budget ${describeBudget(budget)}: ${formatBytes(sk.bytes)} of ${sk.group} kept, in use by ` +
+          sk.users.map((u) => `pid ${u.pid}${u.what ? ` (${u.what})` : ""}`).join(", "),
+      );
+  }
+  return meta;
 }

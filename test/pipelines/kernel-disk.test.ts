@@ -1,13 +1,26 @@
 /**
  * Issue 22: a kernel job's disk use. The predicted sizes (src/kernels/disk.ts) are checked against the bytes the
- * job actually writes; gradient factors are cached only on request; a full disk turns caching off, not the job.
+ * job actually writes; gradient factors are cached only on request (within the budget, whose default is a share of
+ * the free disk, injected here through statfs); a full disk turns caching off, not the job.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { listGroups } from "../../src/kernels/cache-admin.ts";
 import { runKernelJob } from "../../src/pipelines/kernel-job.ts";
 import { readNpy } from "../../src/util/npy.ts";
+
+// The free space statfs reports for the caches under `inject.root` (real elsewhere).
+const disk = vi.hoisted(() => ({ root: "", freeBytes: 0 }));
+vi.mock("node:fs", async (orig) => {
+  const real = await orig<typeof import("node:fs")>();
+  const statfsSync = ((path: string, ...rest: []) =>
+    disk.root && String(path).startsWith(disk.root)
+      ? { ...real.statfsSync(disk.root), bavail: disk.freeBytes, bsize: 1 }
+      : real.statfsSync(path, ...rest)) as typeof real.statfsSync;
+  return { ...real, default: { ...real, statfsSync }, statfsSync };
+});
 
 // Inject "no space left on device" into the atomic writer after `failAfter` successful writes of cache entries.
 const inject = vi.hoisted(() => ({ failAfter: Number.POSITIVE_INFINITY, writes: 0 }));
@@ -56,6 +69,13 @@ const bytesIn = (dir: string, ext: string) =>
         .reduce((a, f) => a + statSync(join(dir, f)).size, 0)
     : 0;
 
+/** The cache's one (task, model) folder. */
+const group = (cache: string) => {
+  const gs = listGroups(cache);
+  expect(gs).toHaveLength(1);
+  return join(cache, gs[0]);
+};
+
 const job = (
   name: string,
   cacheFactors: boolean | undefined,
@@ -77,7 +97,8 @@ const job = (
 describe("kernel job disk use", () => {
   it("predicts the bytes its factor cache and kernel blocks take, and caches factors only on request", async () => {
     const meta = await job("on", true, ["sgd", "asymmetric_signgd"]);
-    const cache = join(root, "on", "cache");
+    const cache = group(join(root, "on", "cache"));
+    expect(cache).toMatch(/SST-2--tiny-roberta-[0-9a-f]{8}$/);
     const factors = bytesIn(join(cache, "factors"), ".factors");
     const blocks = bytesIn(join(cache, "kernel-blocks"), ".kblock");
     const nExamples = SENTS.train.length + SENTS.dev.length + SENTS.test.length;
@@ -95,8 +116,9 @@ describe("kernel job disk use", () => {
 
     // Default: kernel blocks cached, factors not.
     const off = await job("off", undefined);
-    expect(existsSync(join(root, "off", "cache", "factors"))).toBe(false);
-    expect(bytesIn(join(root, "off", "cache", "kernel-blocks"), ".kblock")).toBeGreaterThan(0);
+    const offCache = group(join(root, "off", "cache"));
+    expect(existsSync(join(offCache, "factors"))).toBe(false);
+    expect(bytesIn(join(offCache, "kernel-blocks"), ".kblock")).toBeGreaterThan(0);
     expect(off.cache!.factors_cached).toBe(false);
     // The same kernels either way.
     expect(kernel("off", "test")).toEqual(kernel("on", "test"));
@@ -105,17 +127,39 @@ describe("kernel job disk use", () => {
   it("under a cache budget, factors are cached when they fit, and the cache is pruned to the budget", async () => {
     const fit = await job("fit", undefined, ["sgd"], 10 * 2 ** 20);
     expect(fit.cache!.factors_cached).toBe(true);
-    expect(bytesIn(join(root, "fit", "cache", "factors"), ".factors")).toBeGreaterThan(0);
+    const fitCache = group(join(root, "fit", "cache"));
+    expect(bytesIn(join(fitCache, "factors"), ".factors")).toBeGreaterThan(0);
     // A budget below the predicted factors: not cached; the kernel blocks written are then pruned to the budget.
     const budget = Math.floor(fit.cache!.predicted_factor_bytes! / 2);
     const tight = await job("tight", undefined, ["sgd"], budget);
     expect(tight.cache!.factors_cached).toBe(false);
-    expect(existsSync(join(root, "tight", "cache", "factors"))).toBe(false);
+    expect(existsSync(join(group(join(root, "tight", "cache")), "factors"))).toBe(false);
     // Reusing the "fit" cache with that budget: LRU-pruned down to it after the job.
     const again = await job("fit", undefined, ["sgd"], budget);
     expect(again.cache!.factors_cached).toBe(false);
-    const left = bytesIn(join(root, "fit", "cache", "factors"), ".factors");
-    expect(left + bytesIn(join(root, "fit", "cache", "kernel-blocks"), "")).toBeLessThanOrEqual(budget);
+    const left = bytesIn(join(fitCache, "factors"), ".factors");
+    expect(left + bytesIn(join(fitCache, "kernel-blocks"), "")).toBeLessThanOrEqual(budget);
+  }, 60_000);
+
+  it("by default the budget is 10% of the free disk: asked-for factors that do not fit in it are not cached", async () => {
+    const free = 10 * (await job("probe", true)).cache!.predicted_factor_bytes!;
+    disk.root = root;
+    try {
+      // 10% of `free` is the factors' size: factors + blocks do not fit; with 20 times the space they do.
+      disk.freeBytes = free;
+      const small = await job("small-disk", true);
+      expect(small.cache!.budget_bytes).toBe(Math.floor(free / 10));
+      expect(small.cache!.factors_cached).toBe(false);
+      expect(existsSync(join(group(join(root, "small-disk", "cache")), "factors"))).toBe(false);
+      disk.freeBytes = 20 * free;
+      const big = await job("big-disk", true);
+      expect(big.cache!.budget_bytes).toBe(2 * free);
+      expect(big.cache!.factors_cached).toBe(true);
+      // Not asked for, factors are not cached under the default budget however much room there is.
+      expect((await job("big-disk-default", undefined)).cache!.factors_cached).toBe(false);
+    } finally {
+      disk.root = "";
+    }
   }, 60_000);
 
   it("a full disk while caching turns caching off with one warning; the job completes with the right kernels", async () => {
@@ -135,7 +179,7 @@ describe("kernel job disk use", () => {
     const warnings = messages.filter((m) => m.includes("disk full"));
     expect(warnings).toHaveLength(1);
     // Only the 3 entries written before the disk filled exist; no temporary files stay behind.
-    const cache = join(root, "full", "cache");
+    const cache = group(join(root, "full", "cache"));
     const files = ["factors", "kernel-blocks"].flatMap((d) =>
       existsSync(join(cache, d)) ? readdirSync(join(cache, d)) : [],
     );

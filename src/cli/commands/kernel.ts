@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { DEFAULT_CACHE_BUDGET_TEXT } from "../../kernels/cache-budget.ts";
 import { CLASSIC_FORMULAS, type ClassicFormula } from "../../kernels/classic.ts";
 import { FORMULAS, type Formula, STRATEGIES, type Strategy } from "../../kernels/types.ts";
 import type { Device } from "../../model/runtime/providers.ts";
@@ -104,12 +105,13 @@ export function registerKernel(program: Command): void {
     .option("--no-cache", "do not read or write the cache")
     .option(
       "--cache-factors",
-      "also cache per-example gradient factors (large, see README: Disk use; default: kernel blocks only)",
+      "also cache per-example gradient factors when they fit in the cache budget (large, see README: Disk use; " +
+        "default: kernel blocks only)",
     )
     .option(
       "--cache-max <size>",
-      "cache budget, e.g. 50GB (also $ENTK_CACHE_MAX): factors are cached when they fit, then the cache is " +
-        "pruned to it, least recently used first",
+      `cache budget, e.g. 50GB (also $ENTK_CACHE_MAX; default: ${DEFAULT_CACHE_BUDGET_TEXT}): after the job the ` +
+        "cache is pruned to it, least recently used first; given, factors are also cached when the cache plus them fit",
       memoryArg,
     );
   addTaskOverrideOptions(addVariantOptions(command))
