@@ -57,7 +57,7 @@ describe("entk sweep CLI", () => {
     const r = entk("sweep", f);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
-      `entk: ${f}:9: methods[0].formula: expected one of "sgd", "signgd", "asymmetric_signgd", got "ntk"`,
+      `entk: ${f}:9: methods[0].formula: expected one of "sgd", "signgd", "asymmetric_signgd", "linear", "poly", "rbf", got "ntk"`,
     );
     expect(entk("sweep", join(dir, "missing.yaml")).stderr).toMatch(/cannot read sweep config .*missing\.yaml: ENOENT/);
   });
