@@ -44,6 +44,23 @@ describe("ready configs in scripts/", () => {
         true,
       );
   });
+
+  it("analyses-kernels (scripts/analyses-example.sh): entk-mini, the bundled tasks, classic kernels beside the eNTK", () => {
+    const c = loadSweepConfig(join(root, "scripts/analyses-kernels.json"));
+    expect(c.model.id).toBe("models/entk-mini");
+    expect(c.tasks).toEqual(["spam", "sotu"]);
+    expect(existsSync(join(root, c.model.id, "model.safetensors"))).toBe(true);
+    const methods = new Set(expandJobs(c).map((j) => j.method));
+    for (const m of [
+      "zero-shot",
+      "probe",
+      "kernel:sgd:lstsq",
+      "kernel:linear:lstsq",
+      "kernel:poly:lstsq",
+      "kernel:rbf:lstsq",
+    ])
+      expect(methods.has(m)).toBe(true);
+  });
 });
 
 describe("entk sweep CLI", () => {
