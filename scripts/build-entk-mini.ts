@@ -24,7 +24,6 @@ import { writeSafetensors } from "../src/model/weights/safetensors.ts";
 import { type Probe, probeLogits } from "../src/pipelines/probe-logits.ts";
 import { type ZeroShotResult, zeroShot } from "../src/pipelines/zero-shot.ts";
 import { loadTask } from "../src/prompts/task.ts";
-import { scatterPlot } from "../src/report/svg-plots.ts";
 import { GPT3_ENCODER } from "../src/tokenizer/bpe-gpt2.ts";
 import { loadTokenizer } from "../src/tokenizer/load.ts";
 import { tensorValues } from "../src/training/hf-checkpoint.ts";
@@ -33,6 +32,7 @@ import { evaluateMlm, heldoutBatches, maskingFor, readCurve } from "../src/train
 import { tokenizerHash } from "../src/training/pretrain/setup.ts";
 import { openSnapshot } from "../src/training/snapshot.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
+import { scatterPlot } from "../src/util/plots.ts";
 
 const arg = (name: string, def?: string) => {
   const i = process.argv.indexOf(name);

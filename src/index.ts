@@ -11,7 +11,8 @@ export {
   predictDynamics,
 } from "./analyses/dynamics.ts";
 export { type DynamicsJobOptions, type DynamicsSummary, runDynamics } from "./analyses/dynamics-job.ts";
-export { type LinearizeOptions, type LinearizeSummary, linearize, logitsAt, taskVector } from "./analyses/linearize.ts";
+export { type LinearizeOptions, type LinearizeSummary, linearize, logitsAt } from "./analyses/linearize.ts";
+export { taskVector, taskVectorTensors } from "./analyses/task-vectors.ts";
 export * from "./data/index.ts";
 export * as metrics from "./data/metrics.ts";
 export {

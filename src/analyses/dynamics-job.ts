@@ -7,11 +7,11 @@ import { existsSync, readdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { classificationMetrics, predictLabels } from "../data/metrics.ts";
-import { lineChart } from "../report/line-chart.ts";
 import { readSolverInputs } from "../solvers/kernel-dir.ts";
 import { logitLogPath } from "../training/logit-log.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { readNpy, writeNpy } from "../util/npy.ts";
+import { lineChart } from "../util/plots.ts";
 import { type DynamicsLoss, type LinearDynamicsProblem, linearSchedule, predictDynamics } from "./dynamics.ts";
 
 export interface DynamicsJobOptions {

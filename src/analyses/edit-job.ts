@@ -12,9 +12,9 @@ import { releaseSessions } from "../model/runtime/session.ts";
 import type { LoadedWeights } from "../model/weights/types.ts";
 import { loadPromptedSplits } from "../pipelines/prompted-splits.ts";
 import type { TaskDef } from "../prompts/task.ts";
-import { heatmap } from "../report/svg-plots.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { heatmap } from "../util/plots.ts";
 import type { ArithmeticResult, DisentanglementResult } from "./arithmetic.ts";
 import {
   type EditedModel,

@@ -10,7 +10,6 @@ import { createJvpModel } from "../model/jvp.ts";
 import { type LoadModelOptions, loadModel } from "../model/load.ts";
 import { createTrainableModel, lengthBatches } from "../model/prompt-model.ts";
 import type { PromptInput } from "../model/types.ts";
-import { parameterSpecs } from "../model/weights/params.ts";
 import type { LoadedWeights } from "../model/weights/types.ts";
 import { loadPromptedSplits, type SplitName } from "../pipelines/prompted-splits.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
@@ -19,27 +18,10 @@ import { tensorValues } from "../training/hf-checkpoint.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { writeNpy } from "../util/npy.ts";
 import { progressBar } from "../util/progress.ts";
+import { taskVector } from "./task-vectors.ts";
 
 export type EvalSplit = SplitName;
 export const DEFAULT_ALPHAS = [0, 0.5, 1];
-
-/** τ = θ_ckpt − θ₀ over the parameters f uses; refuses a checkpoint of another shape. */
-export function taskVector(base: LoadedWeights, ckpt: LoadedWeights, where = "checkpoint"): Map<string, Float32Array> {
-  const tau = new Map<string, Float32Array>();
-  for (const { name, shape } of parameterSpecs(base.config)) {
-    const ref = ckpt.tensors.get(name);
-    if (!ref) throw new Error(`${where}: lacks parameter ${name} of the base model`);
-    if (ref.shape.join(",") !== shape.join(","))
-      throw new Error(`${where}: ${name} has shape [${ref.shape}], the base model's is [${shape}]`);
-    const a = tensorValues(ref);
-    const b = tensorValues(base.tensors.get(name)!);
-    tau.set(
-      name,
-      a.map((x, i) => x - b[i]),
-    );
-  }
-  return tau;
-}
 
 /** f(x; θ) [n, K] for parameters θ given as arrays (eval mode), batched by length. */
 export async function logitsAt(

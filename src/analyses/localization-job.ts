@@ -14,9 +14,9 @@ import type { Device } from "../model/runtime/providers.ts";
 import { taskEncoder } from "../prompts/encode.ts";
 import type { TaskDef } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
-import { scatterPlot } from "../report/svg-plots.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { scatterPlot } from "../util/plots.ts";
 import { type LocalizationResult, localEnergies } from "./localization.ts";
 
 export interface LocalizationOptions {

@@ -4,6 +4,7 @@
  * Hugging Face model directories. A vector is only ever applied to the base it was taken from (same hash).
  */
 import { existsSync, mkdirSync } from "node:fs";
+import { parameterSpecs } from "../model/weights/params.ts";
 import { readSafetensorsHeader, readTensorBytes, writeSafetensors } from "../model/weights/safetensors.ts";
 import type { LoadedWeights } from "../model/weights/types.ts";
 import { hfCheckpointIO, tensorValues } from "../training/hf-checkpoint.ts";
@@ -22,35 +23,58 @@ export interface TaskVector {
   tensors: Map<string, Float32Array>;
 }
 
-/** Same parameter names and shapes in both models, or an error naming the first difference. */
-function checkSameShapes(base: LoadedWeights, other: LoadedWeights, what: string): void {
-  for (const [name, ref] of base.tensors) {
-    const o = other.tensors.get(name);
+/**
+ * τ = θ_ft − θ₀ (float32, elementwise) over the tensors `names` (default: every tensor of the base), in that order;
+ * refuses a fine-tuned model that lacks one of them or holds it with another shape. The one computation of τ:
+ * `writeTaskVector` stores it; `taskVector` takes it over the parameters f reads (post-hoc linearization,
+ * docs/linearization.md).
+ */
+export function taskVectorTensors(
+  base: LoadedWeights,
+  finetuned: LoadedWeights,
+  what: string,
+  names: Iterable<string> = base.tensors.keys(),
+): Map<string, Float32Array> {
+  const tau = new Map<string, Float32Array>();
+  for (const name of names) {
+    const ref = base.tensors.get(name);
+    const o = finetuned.tensors.get(name);
+    if (!ref) throw new TaskVectorError(`base model ${base.source.dir} lacks parameter ${name}`);
     if (!o) throw new TaskVectorError(`${what} lacks parameter ${name} of the base model ${base.source.dir}`);
     if (o.shape.join(",") !== ref.shape.join(","))
-      throw new TaskVectorError(`${what}: parameter ${name} has shape [${o.shape}], the base has [${ref.shape}]`);
+      throw new TaskVectorError(`${what}: ${name} has shape [${o.shape}], the base model's is [${ref.shape}]`);
+    const t0 = tensorValues(ref);
+    const t1 = tensorValues(o);
+    const d = new Float32Array(t0.length);
+    for (let i = 0; i < d.length; i++) d[i] = t1[i] - t0[i];
+    tau.set(name, d);
   }
+  return tau;
 }
 
-/** τ = θ_ft − θ₀ (float32, elementwise), written atomically to `out` with the base hash in its metadata. */
+/** τ = θ_ckpt − θ₀ over the parameters the prompt model f reads (parameterSpecs), as post-hoc linearization uses it. */
+export function taskVector(base: LoadedWeights, ckpt: LoadedWeights, where = "checkpoint"): Map<string, Float32Array> {
+  return taskVectorTensors(
+    base,
+    ckpt,
+    where,
+    parameterSpecs(base.config).map((s) => s.name),
+  );
+}
+
+/** τ = θ_ft − θ₀ over every tensor of the base, written atomically to `out` with the base hash in its metadata. */
 export async function writeTaskVector(
   base: LoadedWeights,
   finetuned: LoadedWeights,
   out: string,
 ): Promise<{ path: string; params: number; norm: number }> {
-  checkSameShapes(base, finetuned, `fine-tuned model ${finetuned.source.dir}`);
+  const tau = taskVectorTensors(base, finetuned, `fine-tuned model ${finetuned.source.dir}`);
   let sq = 0;
   let params = 0;
-  const tensors = [...base.tensors].map(([name, ref]) => {
-    const t0 = tensorValues(ref);
-    const t1 = tensorValues(finetuned.tensors.get(name)!);
-    const d = new Float32Array(t0.length);
-    for (let i = 0; i < d.length; i++) {
-      d[i] = t1[i] - t0[i];
-      sq += d[i] * d[i];
-    }
+  const tensors = [...tau].map(([name, d]) => {
+    for (const x of d) sq += x * x;
     params += d.length;
-    return { name, shape: ref.shape, data: d };
+    return { name, shape: base.tensors.get(name)!.shape, data: d };
   });
   await writeSafetensors(out, tensors, {
     format: TASK_VECTOR_FORMAT,

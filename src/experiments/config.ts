@@ -1,13 +1,16 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
+import { CLASSIC_FORMULAS } from "../kernels/classic.ts";
 import { parseBytes } from "../kernels/plan.ts";
+import { FORMULAS } from "../kernels/types.ts";
 import { DEVICES, type Device } from "../model/runtime/providers.ts";
 import { listTasks } from "../prompts/task.ts";
 import { FINETUNE_DEFAULTS as D } from "../training/defaults.ts";
 import { canonicalJson, contentKey } from "../util/canonical.ts";
 
-export const KERNEL_FORMULAS = ["sgd", "signgd", "asymmetric_signgd"] as const;
+/** eNTK formulas and the classic kernels on frozen features (docs/analyses.md §5). */
+export const KERNEL_FORMULAS = [...FORMULAS, ...CLASSIC_FORMULAS] as const;
 export const KERNEL_SOLVERS = ["lstsq", "logistic", "svc", "svr", "asym"] as const;
 export const FT_OPTIMIZERS = ["sgd", "signgd", "adam"] as const;
 export const SPLIT_MODES = ["k-shot", "k-shot-10x", "k-shot-1k-test"] as const;
@@ -209,6 +212,11 @@ function validateKernel(c: Ctx, m: Record<string, unknown>, p: Path): KernelMeth
       name === "gamma" ? c.num(x, q, { gt: 0 }) : c.num(x, q, { min: 0 }),
     );
   }
+  const classic = formulas.filter((f) => (CLASSIC_FORMULAS as readonly string[]).includes(f));
+  if (classic.length)
+    for (const k of ["excludeEmbeddings", "excludeHead", "onlyBiases", "loraR"])
+      if (m[k] !== undefined && m[k] !== false)
+        c.fail([...p, k], `only applies to eNTK formulas, not to the classic kernel ${show(classic[0])}`);
   const adjustForInit = c.bool(m.adjustForInit, [...p, "adjustForInit"], false);
   if (adjustForInit)
     for (const s of solvers)

@@ -1,24 +1,26 @@
 import { join } from "node:path";
 import { readDatasetVariant } from "../data/dataset-variant.ts";
 import { metricRecord } from "../data/metrics.ts";
-import { FORMULAS, type Formula } from "../kernels/types.ts";
+import type { ClassicFormula } from "../kernels/classic.ts";
+import type { Formula } from "../kernels/types.ts";
 import { runKernelJob } from "../pipelines/kernel-job.ts";
 import type { SplitMetrics } from "../solvers/solve.ts";
 import { solveKernelDir } from "../solvers/solve.ts";
 import { SOLVER_NAMES, type SolverName } from "../solvers/types.ts";
+import { KERNEL_FORMULAS } from "./config.ts";
 import type { Executor } from "./executor.ts";
 import { gridPoints } from "./jobs.ts";
 import { jobSplit } from "./splits.ts";
 import { variantOfHyper } from "./variant-hyper.ts";
 
-/** `kernel:<formula>:<solver>` → its two parts, validated. */
-export function parseKernelMethod(method: string): { formula: Formula; solver: SolverName } {
+/** `kernel:<formula>:<solver>` → its two parts, validated; the formula is an eNTK's or a classic kernel's. */
+export function parseKernelMethod(method: string): { formula: Formula | ClassicFormula; solver: SolverName } {
   const [kind, formula, solver, ...rest] = method.split(":");
-  if (kind !== "kernel" || rest.length > 0 || !FORMULAS.includes(formula as Formula))
-    throw new Error(`method "${method}": expected kernel:<${FORMULAS.join("|")}>:<solver>`);
+  if (kind !== "kernel" || rest.length > 0 || !(KERNEL_FORMULAS as readonly string[]).includes(formula))
+    throw new Error(`method "${method}": expected kernel:<${KERNEL_FORMULAS.join("|")}>:<solver>`);
   if (!SOLVER_NAMES.includes(solver as SolverName))
     throw new Error(`method "${method}": unknown solver "${solver}" (expected one of ${SOLVER_NAMES.join(", ")})`);
-  return { formula: formula as Formula, solver: solver as SolverName };
+  return { formula: formula as Formula | ClassicFormula, solver: solver as SolverName };
 }
 
 /** acc (and f1 when the task reports it) of one split: the numbers a result record carries, all in [0, 1]. */
@@ -31,10 +33,11 @@ const boolOpt = (v: unknown) => v === true;
 
 /**
  * Kernel regression job: the k-shot split (existing or generated into the group's cache; with `limitEval`, its
- * seeded dev/test subsample, see jobSplit), the eNTK of one
- * formula over train×{train, dev, test} with `runKernelJob` (kernel blocks, and with cacheFactors gradient factors,
- * cached in ctx.kernelCacheDir, so the test set is differentiated once per task and model), then the solver on
- * every point of the job's grid (`solveKernelDir`, which also writes results/ next to the kernels): one record per grid point.
+ * seeded dev/test subsample, see jobSplit), the eNTK of one formula (or a classic kernel on the frozen features
+ * with its default hyperparameters, docs/analyses.md §5) over train×{train, dev, test} with `runKernelJob` (kernel
+ * blocks, and with cacheFactors gradient factors, cached in ctx.kernelCacheDir, so the test set is differentiated
+ * once per task and model), then the solver on every point of the job's grid (`solveKernelDir`, which also writes
+ * results/ next to the kernels): one record per grid point.
  */
 export const kernelExecutor: Executor = async (job, ctx) => {
   const { formula, solver } = parseKernelMethod(job.method);

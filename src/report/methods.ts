@@ -10,6 +10,12 @@ const FORMULA = {
   signgd: { label: "K^(SignGD)", order: 3 },
   asymmetric_signgd: { label: "K^(A-SignGD)", order: 4 },
 } as const;
+/** Classic kernels on frozen features (docs/analyses.md §5): no-training baselines, beside the linear probe. */
+const CLASSIC = {
+  linear: { label: "linear kernel", order: 7.2 },
+  poly: { label: "polynomial kernel", order: 7.4 },
+  rbf: { label: "Gaussian kernel", order: 7.6 },
+} as const;
 const FT = {
   sgd: { label: "SGD-FT", order: 0, paper: true },
   adam: { label: "Adam-FT", order: 2, paper: true },
@@ -63,6 +69,10 @@ export function methodInfo(rowKey: string): MethodInfo {
   if (kind === "kernel" && a in FORMULA) {
     const f = FORMULA[a as keyof typeof FORMULA];
     return { label: solver ? `${f.label} ${solver}` : f.label, paper: f.label, order: f.order };
+  }
+  if (kind === "kernel" && a in CLASSIC) {
+    const f = CLASSIC[a as keyof typeof CLASSIC];
+    return { label: solver ? `${f.label} ${solver}` : f.label, order: f.order };
   }
   if (kind === "ft" && a in FT) {
     const f = FT[a as keyof typeof FT];

@@ -1,4 +1,5 @@
-/** Hand-written SVG charts (no dependency). */
+/** The report's grouped bar chart (hand-written SVG on the primitives of src/util/svg.ts). */
+import { close, color, escapeXml, f1, frame, yAxisTitle } from "../util/svg.ts";
 
 export interface BarSeries {
   label: string;
@@ -8,17 +9,6 @@ export interface BarSeries {
   /** Reference values drawn as a short black tick over the bar (e.g. the paper's numbers). */
   markers?: (number | undefined)[];
 }
-
-const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#bab0ac"];
-
-export function escapeXml(s: string): string {
-  return s.replace(
-    /[<>&"']/g,
-    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c] as string,
-  );
-}
-
-const f1 = (x: number) => Number(x.toFixed(1));
 
 /** A grouped bar chart: one group per category, one bar per series, y from 0 to 100 with error bars. */
 export function groupedBarChart(opts: {
@@ -39,29 +29,23 @@ export function groupedBarChart(opts: {
   const width = left + plotW + 16 + legendW;
   const height = top + plotH + 36;
   const y = (v: number) => top + plotH - (Math.min(Math.max(v, 0), 100) / 100) * plotH;
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${left}" y="20" font-size="14" font-weight="bold">${escapeXml(opts.title)}</text>`,
-  ];
+  const out = frame(opts.title, width, height, left);
   for (let t = 0; t <= 100; t += 20) {
     out.push(
       `<line x1="${left}" x2="${left + plotW}" y1="${f1(y(t))}" y2="${f1(y(t))}" stroke="#ddd"/>`,
       `<text x="${left - 6}" y="${f1(y(t)) + 4}" text-anchor="end">${t}</text>`,
     );
   }
-  out.push(
-    `<text transform="translate(14 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(opts.yLabel)}</text>`,
-  );
+  out.push(yAxisTitle(opts.yLabel, top + plotH / 2));
   categories.forEach((cat, ci) => {
     const x0 = left + ci * groupW + gap / 2;
     series.forEach((s, si) => {
       const v = s.values[ci];
       if (v === undefined) return;
       const x = x0 + si * barW;
-      const color = PALETTE[si % PALETTE.length];
+      const c = color(si);
       out.push(
-        `<rect class="bar" x="${f1(x)}" y="${f1(y(v))}" width="${barW - 2}" height="${f1(y(0) - y(v))}" fill="${color}"><title>${escapeXml(`${s.label} · ${cat}: ${v.toFixed(1)}`)}</title></rect>`,
+        `<rect class="bar" x="${f1(x)}" y="${f1(y(v))}" width="${barW - 2}" height="${f1(y(0) - y(v))}" fill="${c}"><title>${escapeXml(`${s.label} · ${cat}: ${v.toFixed(1)}`)}</title></rect>`,
       );
       const e = s.errors?.[ci];
       if (e !== undefined && e > 0) {
@@ -83,7 +67,7 @@ export function groupedBarChart(opts: {
   series.forEach((s, si) => {
     const ly = top + si * 18;
     out.push(
-      `<rect x="${lx}" y="${ly}" width="12" height="12" fill="${PALETTE[si % PALETTE.length]}"/>`,
+      `<rect x="${lx}" y="${ly}" width="12" height="12" fill="${color(si)}"/>`,
       `<text x="${lx + 18}" y="${ly + 10}">${escapeXml(s.label)}</text>`,
     );
   });
@@ -94,6 +78,5 @@ export function groupedBarChart(opts: {
       `<text x="${lx + 18}" y="${ly + 10}">paper</text>`,
     );
   }
-  out.push("</svg>");
-  return `${out.join("\n")}\n`;
+  return close(out);
 }

@@ -44,6 +44,23 @@ describe("ready configs in scripts/", () => {
         true,
       );
   });
+
+  it("analyses-kernels (scripts/analyses-example.sh): entk-mini, the bundled tasks, classic kernels beside the eNTK", () => {
+    const c = loadSweepConfig(join(root, "scripts/analyses-kernels.json"));
+    expect(c.model.id).toBe("models/entk-mini");
+    expect(c.tasks).toEqual(["spam", "sotu"]);
+    expect(existsSync(join(root, c.model.id, "model.safetensors"))).toBe(true);
+    const methods = new Set(expandJobs(c).map((j) => j.method));
+    for (const m of [
+      "zero-shot",
+      "probe",
+      "kernel:sgd:lstsq",
+      "kernel:linear:lstsq",
+      "kernel:poly:lstsq",
+      "kernel:rbf:lstsq",
+    ])
+      expect(methods.has(m)).toBe(true);
+  });
 });
 
 describe("entk sweep CLI", () => {
@@ -57,7 +74,7 @@ describe("entk sweep CLI", () => {
     const r = entk("sweep", f);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
-      `entk: ${f}:9: methods[0].formula: expected one of "sgd", "signgd", "asymmetric_signgd", got "ntk"`,
+      `entk: ${f}:9: methods[0].formula: expected one of "sgd", "signgd", "asymmetric_signgd", "linear", "poly", "rbf", got "ntk"`,
     );
     expect(entk("sweep", join(dir, "missing.yaml")).stderr).toMatch(/cannot read sweep config .*missing\.yaml: ENOENT/);
   });

@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { paperTable } from "../../src/report/paper.ts";
 import { renderReport, writeReport } from "../../src/report/report.ts";
-import { escapeXml } from "../../src/report/svg.ts";
 import { contentKey } from "../../src/util/canonical.ts";
+import { escapeXml } from "../../src/util/svg.ts";
 import { needs, referenceDoc } from "../helpers/shared-data.ts";
 import { handExample, rec } from "./fixtures.ts";
 

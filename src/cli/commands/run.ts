@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { SPLIT_MODES, type SplitMode } from "../../experiments/config.ts";
+import { KERNEL_FORMULAS, KERNEL_SOLVERS, SPLIT_MODES, type SplitMode } from "../../experiments/config.ts";
 import type { ResultRecord } from "../../experiments/records.ts";
 import { RUN_FT_DEFAULTS, type RunOnceOptions, runOnce } from "../../experiments/run-once.ts";
 import { DEFAULT_DEVICE } from "../../model/runtime/providers.ts";
@@ -38,7 +38,7 @@ export function registerRun(program: Command): void {
     .option("--revision <rev>", "Hub revision (with a repo id)")
     .requiredOption(
       "--methods <list>",
-      "comma-separated methods: kernel:<sgd|signgd|asymmetric_signgd>:<lstsq|logistic|svc|svr|asym>[:key=value]... " +
+      `comma-separated methods: kernel:<${KERNEL_FORMULAS.join("|")}>:<${KERNEL_SOLVERS.join("|")}>[:key=value]... ` +
         `and ft:<sgd|signgd|adam>[:lr=X][:bs=N][:steps=N][:evalEvery=N]... (missing lr, bs, steps: ${RUN_FT_DEFAULTS.lr.toExponential()}, ` +
         `${RUN_FT_DEFAULTS.batchSize}, ${RUN_FT_DEFAULTS.steps}, as \`entk finetune\`; ft-lin:<…> takes the same keys and trains the linearized model), e.g. ` +
         "kernel:sgd:lstsq,kernel:signgd:logistic:reg=0.01,ft:adam:lr=1e-5:bs=8:steps=1000",
