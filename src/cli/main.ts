@@ -1,6 +1,7 @@
 import { Command, CommanderError, Help, type Option } from "commander";
 import { ENTK_VERSION } from "../version.ts";
 import { EXIT_USAGE } from "./args.ts";
+import { cliMessage } from "./option-errors.ts";
 
 export { EXIT_USAGE };
 
@@ -205,7 +206,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       return EXIT_USAGE;
     }
-    process.stderr.write(`entk: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`entk: ${cliMessage(err)}\n`);
     return 1;
   }
 }

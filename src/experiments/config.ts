@@ -461,7 +461,7 @@ function memoryValue(c: Ctx, v: unknown, p: Path): number {
   if (typeof v === "number") return c.num(v, p, { int: true, min: 1 });
   if (typeof v !== "string") c.fail(p, `expected a size like "8GB" or a number of bytes, got ${show(v)}`);
   try {
-    return parseBytes(v, "memory");
+    return parseBytes(v);
   } catch {
     c.fail(p, `expected a size like "8GB" or a number of bytes, got ${show(v)}`);
   }
