@@ -7,7 +7,7 @@
 import { buildLinearizedGraph, type LinearizedGraph } from "./arch/linear-graph.ts";
 import { readTensor } from "./arch/prompt-graph.ts";
 import { makeBatch, validateInput } from "./batch.ts";
-import { getSession, ort } from "./runtime/session.ts";
+import { graphSession, modelRuntime, ort } from "./runtime/session.ts";
 import type { LossAndGrad, TrainableModel, TrainableModelOptions } from "./trainable-model.ts";
 import type { PromptInput } from "./types.ts";
 import { parameterSpecs } from "./weights/params.ts";
@@ -28,13 +28,7 @@ export function createLinearizedModel(
   const dtype = opts.dtype ?? "float32";
   const K = labelWordIds.length;
   const spec = { weights, labelWordIds, binary: false, dtype };
-  const rt = {
-    device: opts.device,
-    threads: opts.threads,
-    spinning: opts.spinning,
-    optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
-    memPattern: false,
-  };
+  const rt = modelRuntime(opts, dtype, false);
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}|linearized`;
   const F = dtype === "float64" ? Float64Array : Float32Array;
   const params = new Map<string, Arr>();
@@ -53,11 +47,7 @@ export function createLinearizedModel(
     const built = g;
     return {
       g: built,
-      s: getSession(
-        `${sig}|${train}`,
-        () => ({ build: (locate) => built.graph.toModel(built.outputs, locate), externalFiles: built.externalFiles }),
-        rt,
-      ),
+      s: graphSession(`${sig}|${train}`, built, rt),
     };
   };
   const feedsFor = (g: LinearizedGraph, inputs: PromptInput[]) => {

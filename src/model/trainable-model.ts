@@ -17,7 +17,7 @@ import {
 import { makeBatch, validateInput } from "./batch.ts";
 import { dropoutMaskFeeds } from "./dropout.ts";
 import type { Device } from "./runtime/providers.ts";
-import { getSession, ort } from "./runtime/session.ts";
+import { graphSession, modelRuntime, ort } from "./runtime/session.ts";
 import { densifyRows, type SparseRows, scatterRows } from "./sparse-rows.ts";
 import type { PromptInput } from "./types.ts";
 import { checkOutputs, isTrainable, type ModelVariant, variantTag } from "./variant.ts";
@@ -80,12 +80,7 @@ export function createTrainableModel(
   const variant = opts.variant ?? {};
   const K = checkOutputs(weights, labelWordIds, variant);
   const spec = { weights, labelWordIds, binary: false, dtype, variant };
-  const rt = {
-    device: opts.device,
-    threads: opts.threads,
-    spinning: opts.spinning,
-    optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
-  };
+  const rt = modelRuntime(opts, dtype);
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}|${variantTag(variant)}`;
   validateWeights(weights, variant);
   const params = new Map<string, Float32Array | Float64Array>();
@@ -104,12 +99,7 @@ export function createTrainableModel(
     }
     return g;
   };
-  const sessionOf = (key: string, g: ParamInputGraph) =>
-    getSession(
-      key,
-      () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: g.externalFiles }),
-      rt,
-    );
+  const sessionOf = (key: string, g: ParamInputGraph) => graphSession(key, g, rt);
   const sessionFor = (dropout: boolean) => sessionOf(`${sig}|train|${dropout}`, graphFor(dropout));
   let evalGraph: ParamInputGraph | undefined;
   const F = dtype === "float64" ? Float64Array : Float32Array;

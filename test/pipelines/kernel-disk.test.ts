@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runKernelJob } from "../../src/pipelines/kernel-job.ts";
 import { readNpy } from "../../src/util/npy.ts";
+import { writeSentenceSplit } from "../helpers/synthetic-data.ts";
 
 // Inject "no space left on device" into the atomic writer after `failAfter` successful writes of cache entries.
 const inject = vi.hoisted(() => ({ failAfter: Number.POSITIVE_INFINITY, writes: 0 }));
@@ -38,13 +39,7 @@ let splitDir: string;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "entk-kernel-disk-"));
-  splitDir = join(root, "split");
-  mkdirSync(splitDir);
-  for (const [split, sents] of Object.entries(SENTS))
-    writeFileSync(
-      join(splitDir, `${split}.tsv`),
-      `sentence\tlabel\n${sents.map((s, i) => `${s}\t${i % 2}`).join("\n")}\n`,
-    );
+  splitDir = writeSentenceSplit(join(root, "split"), SENTS);
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
