@@ -2,7 +2,7 @@
  * Issue 22: a kernel job's disk use. The predicted sizes (src/kernels/disk.ts) are checked against the bytes the
  * job actually writes; gradient factors are cached only on request; a full disk turns caching off, not the job.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
