@@ -26,7 +26,7 @@ export function createLinearizedModel(
 ): TrainableModel<Arr> {
   const cfg = weights.config;
   const dtype = opts.dtype ?? "float32";
-  const K = labelWordIds.length;
+  const numLabels = labelWordIds.length;
   const spec = { weights, labelWordIds, binary: false, dtype };
   const rt = modelRuntime(opts, dtype, false);
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}|linearized`;
@@ -72,13 +72,13 @@ export function createLinearizedModel(
       const { g, s } = session(true);
       const sess = await s;
       const feeds = feedsFor(g, inputs);
-      const y = new F(inputs.length * K);
+      const y = new F(inputs.length * numLabels);
       labels.forEach((l, b) => {
-        if (!Number.isInteger(l) || l < 0 || l >= K)
-          throw new Error(`label ${b} is ${l}, expected an integer in [0, ${K})`);
-        y[b * K + l] = 1;
+        if (!Number.isInteger(l) || l < 0 || l >= numLabels)
+          throw new Error(`label ${b} is ${l}, expected an integer in [0, ${numLabels})`);
+        y[b * numLabels + l] = 1;
       });
-      feeds[g.labels!.name] = new ort.Tensor(dtype, y, [inputs.length, K]);
+      feeds[g.labels!.name] = new ort.Tensor(dtype, y, [inputs.length, numLabels]);
       const r = await sess.run(feeds);
       const out = (i: number) => r[sess.outputNames[i]].data as Arr;
       const names = [...g.grads!.keys()];

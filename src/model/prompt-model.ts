@@ -106,9 +106,9 @@ export function createPromptModel(
   const dtype = opts.dtype ?? "float32";
   const binary = opts.binary ?? false;
   const variant = opts.variant ?? {};
-  const K = checkOutputs(weights, labelWordIds, variant);
+  const numLabels = checkOutputs(weights, labelWordIds, variant);
   const spec = { weights, labelWordIds, binary, dtype, variant };
-  const C = binary ? 1 : K;
+  const C = binary ? 1 : numLabels;
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${binary}|${dtype}|${variantTag(variant)}`;
   // Every batch has its own shape: no per-shape memory plans (RuntimeOptions.memPattern).
   const rt = modelRuntime(opts, dtype, false);

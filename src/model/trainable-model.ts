@@ -78,7 +78,7 @@ export function createTrainableModel(
   const cfg = weights.config;
   const dtype = opts.dtype ?? "float32";
   const variant = opts.variant ?? {};
-  const K = checkOutputs(weights, labelWordIds, variant);
+  const numLabels = checkOutputs(weights, labelWordIds, variant);
   const spec = { weights, labelWordIds, binary: false, dtype, variant };
   const rt = modelRuntime(opts, dtype);
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}|${variantTag(variant)}`;
@@ -136,13 +136,13 @@ export function createTrainableModel(
       const g = graphFor(dropout);
       const s = await sessionFor(dropout);
       const feeds = feedsFor(g, inputs, o.dropoutSeed);
-      const y = new F(inputs.length * K);
+      const y = new F(inputs.length * numLabels);
       labels.forEach((l, b) => {
-        if (!Number.isInteger(l) || l < 0 || l >= K)
-          throw new Error(`label ${b} is ${l}, expected an integer in [0, ${K})`);
-        y[b * K + l] = 1;
+        if (!Number.isInteger(l) || l < 0 || l >= numLabels)
+          throw new Error(`label ${b} is ${l}, expected an integer in [0, ${numLabels})`);
+        y[b * numLabels + l] = 1;
       });
-      feeds[g.labels.name] = new ort.Tensor(dtype, y, [inputs.length, K]);
+      feeds[g.labels.name] = new ort.Tensor(dtype, y, [inputs.length, numLabels]);
       const r = await s.run(feeds);
       const out = (i: number) => r[s.outputNames[i]].data as Float32Array | Float64Array;
       const loss = Number(out(0)[0]);
