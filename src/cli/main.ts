@@ -1,4 +1,5 @@
 import { Command, CommanderError, Help, type Option } from "commander";
+import { loadMethodModules } from "../experiments/method-modules.ts";
 import { ENTK_VERSION } from "../version.ts";
 import { EXIT_USAGE } from "./args.ts";
 import { cliMessage } from "./option-errors.ts";
@@ -196,6 +197,7 @@ function commandOf(argv: string[]): string | undefined {
 /** Run the CLI; returns the process exit code instead of exiting so tests and embedders can call it. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    await loadMethodModules(process.env);
     const name = commandOf(argv);
     const program = await buildProgram(new Set(name ? [name] : []));
     await program.parseAsync(argv);

@@ -209,7 +209,7 @@ describe("bad data and prompts", () => {
 
   it("a sweep config naming an unknown task fails validation with its key path", () => {
     const text =
-      "model: m\ndata: d\ntasks: [SST-2, sst-3]\nk: [16]\nseeds: [13]\nout: o\nmethods: [{kind: sleep, ms: 1}]\n";
+      "model: m\ndata: d\ntasks: [SST-2, sst-3]\nk: [16]\nseeds: [13]\nout: o\nmethods: [{kind: zero-shot}]\n";
     expect(() => parseSweepConfig(text, "c.yaml")).toThrow(/tasks\[1\].*unknown task "sst-3"/);
   });
 });
