@@ -6,6 +6,7 @@ import { DEVICES, type Device } from "../model/runtime/providers.ts";
 import { listTasks } from "../prompts/task.ts";
 import { FINETUNE_DEFAULTS as D } from "../training/defaults.ts";
 import { canonicalJson, contentKey } from "../util/canonical.ts";
+import { numberProblem, type Obj, objectProblem, stringProblem, unknownKey } from "../util/validate.ts";
 import type { HyperValue } from "./jobs.ts";
 import { type EntryChecker, methodModule, methodModuleKinds } from "./method-modules.ts";
 
@@ -147,15 +148,19 @@ class Ctx {
   fail(p: Path, detail: string): never {
     throw new ConfigError(this.file, fmtPath(p), detail, this.lineOf(p));
   }
+  /** Fail at `p` with "expected <what>, got <v>" when a check (src/util/validate.ts) says what was expected. */
+  check(problem: string | undefined, v: unknown, p: Path): void {
+    if (problem !== undefined) this.fail(p, `expected ${problem}, got ${show(v)}`);
+  }
   obj(v: unknown, p: Path, allowed: string[]): Record<string, unknown> {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) this.fail(p, `expected an object, got ${show(v)}`);
-    for (const key of Object.keys(v as object))
-      if (!allowed.includes(key)) this.fail([...p, key], `unknown key (expected one of: ${allowed.join(", ")})`);
+    this.check(objectProblem(v), v, p);
+    const key = unknownKey(v as Obj, allowed);
+    if (key !== undefined) this.fail([...p, key], `unknown key (expected one of: ${allowed.join(", ")})`);
     return v as Record<string, unknown>;
   }
   str(v: unknown, p: Path): string {
-    if (typeof v !== "string" || v.trim() === "") this.fail(p, `expected a non-empty string, got ${show(v)}`);
-    return v;
+    this.check(stringProblem(v, { blank: false }), v, p);
+    return v as string;
   }
   oneOf<T extends string>(v: unknown, p: Path, choices: readonly T[]): T {
     if (typeof v !== "string" || !choices.includes(v as T))
@@ -168,15 +173,8 @@ class Ctx {
     return v;
   }
   num(v: unknown, p: Path, opts: { int?: boolean; min?: number; gt?: number } = {}): number {
-    const what = `${opts.int ? "an integer" : "a number"}${opts.gt !== undefined ? ` > ${opts.gt}` : opts.min !== undefined ? ` >= ${opts.min}` : ""}`;
-    if (typeof v !== "number" || !Number.isFinite(v)) this.fail(p, `expected ${what}, got ${show(v)}`);
-    if (
-      (opts.int && !Number.isInteger(v)) ||
-      (opts.min !== undefined && v < opts.min) ||
-      (opts.gt !== undefined && v <= opts.gt)
-    )
-      this.fail(p, `expected ${what}, got ${show(v)}`);
-    return v;
+    this.check(numberProblem(v, opts), v, p);
+    return v as number;
   }
   /** A non-empty list without duplicates; a single scalar is accepted as a one-element list. */
   list<T>(v: unknown, p: Path, item: (x: unknown, p: Path) => T): T[] {
