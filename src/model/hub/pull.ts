@@ -76,9 +76,11 @@ function explain(err: unknown, repoId: string, revision: string, endpoint: strin
     );
   if (err instanceof TypeError && /fetch failed/.test(msg))
     return Object.assign(
-      new Error(
-        `${repoId}@${revision}: cannot reach ${endpoint} (${String((err as { cause?: unknown }).cause ?? msg)}); ` +
-          "use HF_HUB_OFFLINE=1 / --offline to run from the cache",
+      new OptionError(
+        "offline",
+        (n) =>
+          `${repoId}@${revision}: cannot reach ${endpoint} (${String((err as { cause?: unknown }).cause ?? msg)}); ` +
+          `use HF_HUB_OFFLINE=1 / ${n("offline")} to run from the cache`,
       ),
       { network: true },
     );

@@ -235,9 +235,11 @@ export async function runPretrain(o: PretrainOptions): Promise<PretrainResult> {
     const snap = await openSnapshot(snapPath);
     const meta = snap.meta as SnapMeta;
     if (meta.fingerprint !== fingerprint)
-      throw new Error(
-        `${snapPath}: snapshot of a run with other settings (hyperparameters, corpus or start model); ` +
-          "rerun with the same flags, or --fresh to start over",
+      throw new OptionError(
+        "fresh",
+        (n) =>
+          `${snapPath}: snapshot of a run with other settings (hyperparameters, corpus or start model); ` +
+          `rerun with the same options, or ${n("fresh")} to start over`,
       );
     const state = opt.stateTensors();
     await snap.readInto((name) => (name.startsWith("param:") ? params.get(name.slice(6)) : state.get(name)));
