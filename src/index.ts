@@ -35,6 +35,13 @@ export {
 export { ftExecutor, parseFtMethod } from "./experiments/ft-executor.ts";
 export { expandJobs, gridPoints, type Job, type JobSpec } from "./experiments/jobs.ts";
 export { kernelExecutor, parseKernelMethod, recordMetrics } from "./experiments/kernel-executor.ts";
+export {
+  type EntryChecker,
+  loadMethodModules,
+  type MethodModule,
+  type MethodVariant,
+  registerMethodModule,
+} from "./experiments/method-modules.ts";
 export { type MachineInfo, RECORD_SCHEMA, type ResultRecord } from "./experiments/records.ts";
 export { type RunOnceOptions, type RunOnceResult, runConfig, runOnce } from "./experiments/run-once.ts";
 export { type RunSweepOptions, runSweep, type SweepSummary } from "./experiments/runner.ts";
@@ -271,5 +278,6 @@ export type {
 } from "./training/types.ts";
 export { mergeLoraCheckpoint, variantCheckpointIO } from "./training/variant-checkpoint.ts";
 export { canonicalJson, contentKey } from "./util/canonical.ts";
+export { OptionError, type OptionNamer } from "./util/errors.ts";
 export { hfHubCacheDir, hfOffline } from "./util/hf-cache.ts";
 export { ENTK_VERSION } from "./version.ts";

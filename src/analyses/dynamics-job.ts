@@ -10,6 +10,7 @@ import { classificationMetrics, predictLabels } from "../data/metrics.ts";
 import { readSolverInputs } from "../solvers/kernel-dir.ts";
 import { logitLogPath } from "../training/logit-log.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { OptionError } from "../util/errors.ts";
 import { readNpy, writeNpy } from "../util/npy.ts";
 import { lineChart } from "../util/plots.ts";
 import { type DynamicsLoss, type LinearDynamicsProblem, linearSchedule, predictDynamics } from "./dynamics.ts";
@@ -56,7 +57,10 @@ export interface DynamicsSummary {
 export function loggedSteps(ftDir: string): number[] {
   const dir = join(ftDir, "logits");
   if (!existsSync(dir))
-    throw new Error(`${dir}: missing (run \`entk finetune\` with --log-logits-every K to log the logits over steps)`);
+    throw new OptionError(
+      "logLogitsEvery",
+      (n) => `${dir}: missing (fine-tune with ${n("logLogitsEvery")} K to log the logits over steps)`,
+    );
   return readdirSync(dir)
     .map((f) => /^step-(\d+)\.train\.npy$/.exec(f))
     .filter((m): m is RegExpExecArray => m !== null)

@@ -6,6 +6,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { parseBytes } from "../kernels/plan.ts";
 import { DEFAULT_DEVICE, DEVICES } from "../model/runtime/providers.ts";
 import { loadTask, overrideTask, parseMapping, type TaskDef } from "../prompts/task.ts";
+import { cliMessage, flagParser } from "./option-errors.ts";
 
 /** Exit code for usage errors (unknown command or flag, bad flag value), as in most Unix tools. */
 export const EXIT_USAGE = 2;
@@ -49,13 +50,7 @@ export function deviceOption(inherit?: string): Option {
 }
 
 /** A memory size: "8GB", "512MiB", "1.5g" or a number of bytes. */
-export function memoryArg(v: string): number {
-  try {
-    return parseBytes(v);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message.replace(/^--memory: /, ""));
-  }
-}
+export const memoryArg: (v: string) => number = flagParser((v) => parseBytes(v));
 
 /** Comma-separated items, each parsed by `item` (trimmed; empty items are an error). */
 export function listArg<T>(item: (s: string) => T, what = "values") {
@@ -121,7 +116,7 @@ export function taskWithOverrides(cmd: Command, name: string, o: TaskOverrideFla
   try {
     mapping = o.mapping === undefined ? undefined : parseMapping(o.mapping);
   } catch (err) {
-    usageError(cmd, (err as Error).message);
+    usageError(cmd, cliMessage(err));
   }
   return overrideTask(taskFromFlag(cmd, name), {
     template: o.template,

@@ -1,6 +1,8 @@
 import { Command, CommanderError, Help, type Option } from "commander";
+import { loadMethodModules } from "../experiments/method-modules.ts";
 import { ENTK_VERSION } from "../version.ts";
 import { EXIT_USAGE } from "./args.ts";
+import { cliMessage } from "./option-errors.ts";
 
 export { EXIT_USAGE };
 
@@ -195,6 +197,7 @@ function commandOf(argv: string[]): string | undefined {
 /** Run the CLI; returns the process exit code instead of exiting so tests and embedders can call it. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    await loadMethodModules(process.env);
     const name = commandOf(argv);
     const program = await buildProgram(new Set(name ? [name] : []));
     await program.parseAsync(argv);
@@ -205,7 +208,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       return EXIT_USAGE;
     }
-    process.stderr.write(`entk: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`entk: ${cliMessage(err)}\n`);
     return 1;
   }
 }

@@ -7,6 +7,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { OptionError } from "../util/errors.ts";
 import { progressBar } from "../util/progress.ts";
 import { formatCsv, parseCsv } from "./csv.ts";
 import { writeDatasetVariant } from "./dataset-variant.ts";
@@ -32,8 +33,10 @@ async function md5File(path: string): Promise<string> {
 function networkError(url: string, err: unknown): Error {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const why = cause?.code ?? cause?.message ?? (err as Error).message;
-  return new Error(
-    `cannot download ${url}: ${why} (offline? download the file by other means and pass it with --tar FILE)`,
+  return new OptionError(
+    "tar",
+    (n) =>
+      `cannot download ${url}: ${why} (offline? download the file by other means and pass it with ${n("tar")} FILE)`,
   );
 }
 
@@ -210,7 +213,8 @@ export interface FetchDatasetsOptions {
  */
 export async function fetchDatasets(opts: FetchDatasetsOptions): Promise<string> {
   const target = join(opts.outDir, "original");
-  if (existsSync(target) && !opts.force) throw new Error(`${target} exists already (use --force to replace it)`);
+  if (existsSync(target) && !opts.force)
+    throw new OptionError("force", (n) => `${target} exists already (use ${n("force")} to replace it)`);
   const tarPath =
     opts.tar ??
     (await downloadFile({

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { OptionError } from "../util/errors.ts";
 import { formatCsv, pandasValue, parseCsv } from "./csv.ts";
 import { readDatasetVariant, writeDatasetVariant } from "./dataset-variant.ts";
 import { columnIndex, type DataLayout } from "./layout.ts";
@@ -144,8 +145,8 @@ export function seedSchedule(seeds: readonly number[]): { seed: number; write: b
 /** Generate the k-shot splits of `tasks` for every seed (LM-BFF `tools/generate_k_shot_data.py`). */
 export async function generateKShot(opts: KShotOptions): Promise<string[]> {
   if (!KSHOT_MODES.includes(opts.mode))
-    throw new Error(`--mode must be one of ${KSHOT_MODES.join(", ")}, got ${opts.mode}`);
-  if (!Number.isInteger(opts.k) || opts.k < 1) throw new Error(`--k must be a positive integer, got ${opts.k}`);
+    throw new OptionError("mode", `expected one of ${KSHOT_MODES.join(", ")}, got ${opts.mode}`);
+  if (!Number.isInteger(opts.k) || opts.k < 1) throw new OptionError("k", `expected a positive integer, got ${opts.k}`);
   const loaded = opts.tasks.map((t) => loadTask(opts.dataDir, t));
   // Which data original/ holds (LM-BFF's or the kernel paper's), recorded in every split directory.
   const variant = readDatasetVariant(opts.dataDir);
@@ -184,9 +185,11 @@ export async function generateKShot(opts: KShotOptions): Promise<string[]> {
       const devRows = takeSlices(groups, opts.k, devRate * opts.k);
       if (devRows.length === 0) {
         const largest = Math.max(0, ...[...groups.values()].map((g) => g.length));
-        throw new Error(
-          `--k ${opts.k}: every class of ${join(opts.dataDir, layout.dir, layout.original.train)} has at most ` +
-            `${largest} examples, so ${task.name}'s dev set would be empty (use --k below ${largest})`,
+        throw new OptionError(
+          "k",
+          (n) =>
+            `${n("k")} ${opts.k}: every class of ${join(opts.dataDir, layout.dir, layout.original.train)} has at ` +
+            `most ${largest} examples, so ${task.name}'s dev set would be empty (use ${n("k")} below ${largest})`,
         );
       }
       const fmt = (rs: (string | (string | null)[])[]) =>

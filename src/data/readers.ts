@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { OptionError } from "../util/errors.ts";
 import { parseCsv } from "./csv.ts";
 import { columnIndex, type DataLayout } from "./layout.ts";
 
@@ -88,7 +89,8 @@ class RowCollector {
 
   bad(where: string, why: string): false {
     const msg = `${where}: ${why}`;
-    if (!this.opts.skipBadRows) throw new Error(`${msg} (use --skip-bad-rows to skip such rows with a warning)`);
+    if (!this.opts.skipBadRows)
+      throw new OptionError("skipBadRows", (n) => `${msg} (use ${n("skipBadRows")} to skip such rows with a warning)`);
     this.result.skipped++;
     this.result.skippedMessages.push(msg);
     this.opts.onSkip?.(msg);

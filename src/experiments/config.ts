@@ -8,6 +8,9 @@ import { DEVICES, type Device } from "../model/runtime/providers.ts";
 import { listTasks } from "../prompts/task.ts";
 import { FINETUNE_DEFAULTS as D } from "../training/defaults.ts";
 import { canonicalJson, contentKey } from "../util/canonical.ts";
+import { numberProblem, type Obj, objectProblem, stringProblem, unknownKey } from "../util/validate.ts";
+import type { HyperValue } from "./jobs.ts";
+import { type EntryChecker, methodModule, methodModuleKinds } from "./method-modules.ts";
 
 /** eNTK formulas and the classic kernels on frozen features (docs/analyses.md §5). */
 export const KERNEL_FORMULAS = [...FORMULAS, ...CLASSIC_FORMULAS] as const;
@@ -76,15 +79,12 @@ export interface FtMethodConfig {
   } & VariantOptions;
 }
 
-/**
- * Test-only method: sleeps `ms`, then returns `variants` records with metrics derived from the job key. It
- * exercises the sweep machinery (resume, sharding, SIGKILL) without a model.
- */
-export interface SleepMethodConfig {
-  kind: "sleep";
-  ms: number;
-  variants: number;
-  fail: boolean;
+/** A method of a kind registered by a method module (method-modules.ts): its normalized entry. */
+export interface ModuleMethodConfig {
+  kind: "module";
+  /** The module's kind, as the config names it. */
+  module: string;
+  entry: Record<string, HyperValue>;
 }
 
 /** Every method may be restricted to some of the sweep's tasks (e.g. A-SignGD to binary tasks). */
@@ -93,7 +93,7 @@ export type MethodConfig = (
   | FtMethodConfig
   | ZeroShotMethodConfig
   | ProbeMethodConfig
-  | SleepMethodConfig
+  | ModuleMethodConfig
 ) & { tasks?: string[] };
 
 export interface SweepConfig {
@@ -151,15 +151,19 @@ class Ctx {
   fail(p: Path, detail: string): never {
     throw new ConfigError(this.file, fmtPath(p), detail, this.lineOf(p));
   }
+  /** Fail at `p` with "expected <what>, got <v>" when a check (src/util/validate.ts) says what was expected. */
+  check(problem: string | undefined, v: unknown, p: Path): void {
+    if (problem !== undefined) this.fail(p, `expected ${problem}, got ${show(v)}`);
+  }
   obj(v: unknown, p: Path, allowed: string[]): Record<string, unknown> {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) this.fail(p, `expected an object, got ${show(v)}`);
-    for (const key of Object.keys(v as object))
-      if (!allowed.includes(key)) this.fail([...p, key], `unknown key (expected one of: ${allowed.join(", ")})`);
+    this.check(objectProblem(v), v, p);
+    const key = unknownKey(v as Obj, allowed);
+    if (key !== undefined) this.fail([...p, key], `unknown key (expected one of: ${allowed.join(", ")})`);
     return v as Record<string, unknown>;
   }
   str(v: unknown, p: Path): string {
-    if (typeof v !== "string" || v.trim() === "") this.fail(p, `expected a non-empty string, got ${show(v)}`);
-    return v;
+    this.check(stringProblem(v, { blank: false }), v, p);
+    return v as string;
   }
   oneOf<T extends string>(v: unknown, p: Path, choices: readonly T[]): T {
     if (typeof v !== "string" || !choices.includes(v as T))
@@ -172,15 +176,8 @@ class Ctx {
     return v;
   }
   num(v: unknown, p: Path, opts: { int?: boolean; min?: number; gt?: number } = {}): number {
-    const what = `${opts.int ? "an integer" : "a number"}${opts.gt !== undefined ? ` > ${opts.gt}` : opts.min !== undefined ? ` >= ${opts.min}` : ""}`;
-    if (typeof v !== "number" || !Number.isFinite(v)) this.fail(p, `expected ${what}, got ${show(v)}`);
-    if (
-      (opts.int && !Number.isInteger(v)) ||
-      (opts.min !== undefined && v < opts.min) ||
-      (opts.gt !== undefined && v <= opts.gt)
-    )
-      this.fail(p, `expected ${what}, got ${show(v)}`);
-    return v;
+    this.check(numberProblem(v, opts), v, p);
+    return v as number;
   }
   /** A non-empty list without duplicates; a single scalar is accepted as a one-element list. */
   list<T>(v: unknown, p: Path, item: (x: unknown, p: Path) => T): T[] {
@@ -321,32 +318,43 @@ const METHOD_KEYS = {
   "ft-lin": ["kind", "optimizer", "lr", "batchSize", "steps", "evalEvery", "weightDecay", "warmupSteps", "maxGradNorm"],
   "zero-shot": ["kind"],
   probe: ["kind", "noPrompt"],
-  sleep: ["kind", "ms", "variants", "fail"],
 };
-const METHOD_KINDS = ["kernel", "ft", "ft-lin", "zero-shot", "probe", "sleep"] as const;
+const METHOD_KINDS = ["kernel", "ft", "ft-lin", "zero-shot", "probe"] as const;
+type MethodKind = (typeof METHOD_KINDS)[number];
+/** The built-in kinds, then those of registered method modules. */
+const methodKinds = (): string[] => [...METHOD_KINDS, ...methodModuleKinds()];
 
-function validateMethod(c: Ctx, v: unknown, p: Path): MethodConfig {
-  const kind = c.oneOf(c.obj(v, p, Object.keys(v ?? {})).kind, [...p, "kind"], METHOD_KINDS);
-  const m = c.obj(v, p, [...METHOD_KEYS[kind], "tasks"]);
-  const tasks = m.tasks === undefined ? {} : { tasks: c.list(m.tasks, [...p, "tasks"], (x, q) => c.str(x, q)) };
-  if (kind === "kernel") return { ...validateKernel(c, m, p), ...tasks };
-  if (kind === "ft" || kind === "ft-lin") return { ...validateFt(c, m, p, kind), ...tasks };
-  if (kind === "zero-shot") return { kind, ...tasks };
-  if (kind === "probe") {
-    const noPrompt = c.bool(m.noPrompt, [...p, "noPrompt"], false);
-    return { kind, options: noPrompt ? { noPrompt } : {}, ...tasks };
-  }
+/** A module's view of its entry at `p`: checks by key, failing with the entry's key path. */
+function entryChecker(c: Ctx, m: Record<string, unknown>, p: Path): EntryChecker {
   return {
-    ...tasks,
-    kind: "sleep",
-    ms: c.num(m.ms, [...p, "ms"], { int: true, min: 0 }),
-    variants: m.variants === undefined ? 1 : c.num(m.variants, [...p, "variants"], { int: true, min: 1 }),
-    fail: c.bool(m.fail, [...p, "fail"], false),
+    fail: (key, detail) => c.fail([...p, key], detail),
+    num: (key, o = {}) => (m[key] === undefined && o.dflt !== undefined ? o.dflt : c.num(m[key], [...p, key], o)),
+    bool: (key, dflt) => c.bool(m[key], [...p, key], dflt),
   };
 }
 
+function validateMethod(c: Ctx, v: unknown, p: Path): MethodConfig {
+  const kind = c.oneOf(c.obj(v, p, Object.keys(v ?? {})).kind, [...p, "kind"], methodKinds());
+  const mod = methodModule(kind);
+  const m = c.obj(v, p, [...(mod ? ["kind", ...mod.keys] : METHOD_KEYS[kind as MethodKind]), "tasks"]);
+  const tasks = m.tasks === undefined ? {} : { tasks: c.list(m.tasks, [...p, "tasks"], (x, q) => c.str(x, q)) };
+  if (mod) {
+    const { kind: _kind, tasks: _tasks, ...own } = m;
+    return { kind: "module", module: kind, entry: mod.validate(own, entryChecker(c, m, p)), ...tasks };
+  }
+  if (kind === "kernel") return { ...validateKernel(c, m, p), ...tasks };
+  if (kind === "ft" || kind === "ft-lin") return { ...validateFt(c, m, p, kind), ...tasks };
+  if (kind === "zero-shot") return { kind, ...tasks };
+  const noPrompt = c.bool(m.noPrompt, [...p, "noPrompt"], false);
+  return { kind: "probe", options: noPrompt ? { noPrompt } : {}, ...tasks };
+}
+
 /** The leading `:`-separated values of a method spec, by kind. */
-const POSITIONAL = { kernel: ["formula", "solver"], ft: ["optimizer"], "ft-lin": ["optimizer"], sleep: ["ms"] };
+const POSITIONAL: Record<string, string[]> = {
+  kernel: ["formula", "solver"],
+  ft: ["optimizer"],
+  "ft-lin": ["optimizer"],
+};
 
 /**
  * Parse a one-line method spec as `entk run --methods` takes them: `kernel:<formula>:<solver>[:key=value]...` or
@@ -358,8 +366,8 @@ export function parseMethodSpec(spec: string): MethodConfig {
   const c: Ctx = new Ctx(`method "${spec}"`, () => undefined);
   const [kind, ...rest] = spec.split(":");
   const raw: Record<string, unknown> = { kind };
-  c.oneOf(kind, ["kind"], METHOD_KINDS);
-  const positional = POSITIONAL[kind as keyof typeof POSITIONAL] ?? [];
+  c.oneOf(kind, ["kind"], methodKinds());
+  const positional = POSITIONAL[kind] ?? methodModule(kind)?.positional ?? [];
   const value = (v: string): unknown =>
     v === "true" ? true : v === "false" ? false : v !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
   rest.forEach((part, i) => {
@@ -469,7 +477,7 @@ function memoryValue(c: Ctx, v: unknown, p: Path): number {
   if (typeof v === "number") return c.num(v, p, { int: true, min: 1 });
   if (typeof v !== "string") c.fail(p, `expected a size like "8GB" or a number of bytes, got ${show(v)}`);
   try {
-    return parseBytes(v, "memory");
+    return parseBytes(v);
   } catch {
     c.fail(p, `expected a size like "8GB" or a number of bytes, got ${show(v)}`);
   }

@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { DatasetVariant } from "../data/dataset-variant.ts";
 import type { MetricName } from "../data/metrics.ts";
 import type { Device } from "../model/runtime/providers.ts";
-import { sha256Hex } from "../util/canonical.ts";
-import { gridPoints, type HyperValue, type Job, methodKind } from "./jobs.ts";
+import { type HyperValue, type Job, methodKind } from "./jobs.ts";
+import { methodModule } from "./method-modules.ts";
 import type { ResultRecord } from "./records.ts";
 
 /** What a job gets from the runner besides its spec. */
@@ -61,29 +60,9 @@ export type ExecutorRegistry = Record<string, Executor>;
 export function registryExecutor(registry: ExecutorRegistry): Executor {
   return (job, ctx) => {
     const kind = methodKind(job.method);
-    const ex = registry[kind];
+    const ex = registry[kind] ?? methodModule(kind)?.executor;
     if (!ex)
       throw new Error(`no executor for method "${job.method}" (known kinds: ${Object.keys(registry).join(", ")})`);
     return ex(job, ctx);
   };
 }
-
-/** A deterministic number in [0.5, 1) from a string: fake but reproducible metrics. */
-function fakeMetric(seed: string): number {
-  return 0.5 + Number.parseInt(sha256Hex(seed).slice(0, 8), 16) / 2 ** 33;
-}
-
-/**
- * The test-only `sleep:<ms>` method: waits (honouring Ctrl-C), then returns one record per `variant` grid point
- * with metrics derived from the job key, so an interrupted-and-resumed sweep must reproduce them exactly.
- */
-export const sleepExecutor: Executor = async (job, ctx) => {
-  const ms = Number(job.method.split(":")[1] ?? 0);
-  await sleep(ms, undefined, { signal: ctx.signal });
-  if (job.hyperparameters.fail === true) throw new Error(`sleep job ${job.key} failed on purpose (fail: true)`);
-  return gridPoints(job.grid).map((point) => {
-    const s = `${job.key}|${JSON.stringify(point)}`;
-    const m = (split: string) => ({ acc: fakeMetric(`${s}|${split}|acc`), f1: fakeMetric(`${s}|${split}|f1`) });
-    return ctx.record({ hyperparameters: point, dev: m("dev"), test: m("test"), weightsHash: "none" });
-  });
-};

@@ -1,5 +1,6 @@
 import { contentKey } from "../util/canonical.ts";
 import type { SplitMode, SweepConfig } from "./config.ts";
+import { methodModule } from "./method-modules.ts";
 
 export type HyperValue = number | string | boolean;
 
@@ -13,7 +14,10 @@ export interface JobSpec {
   model: { id: string; revision?: string };
   data: { dir: string; mode: SplitMode };
   limits: { limitEval?: number };
-  /** `kernel:<formula>:<solver>`, `ft:<optimizer>`, `ft-lin:<optimizer>` or `sleep:<ms>`; the part before the first ":" is the kind. */
+  /**
+   * `kernel:<formula>:<solver>`, `ft:<optimizer>`, `ft-lin:<optimizer>` or a method module's (method-modules.ts);
+   * the part before the first ":" is the kind.
+   */
   method: string;
   /** Fixed hyperparameters and options of this job (e.g. lr, batchSize, steps; binary). */
   hyperparameters: Record<string, HyperValue>;
@@ -57,21 +61,18 @@ function methodVariants(
     });
   if (m.kind === "zero-shot") return [{ method: "zero-shot", hyperparameters: {}, grid: {} }];
   if (m.kind === "probe") return [{ method: "probe", hyperparameters: { ...m.options }, grid: {} }];
-  if (m.kind !== "sleep")
-    return m.optimizers.flatMap((opt) =>
-      cartesian<number>([m.lr, m.batchSize, m.steps]).map(([lr, batchSize, steps]) => ({
-        method: `${m.kind}:${opt}`,
-        hyperparameters: { ...m.options, lr, batchSize, steps },
-        grid: {},
-      })),
-    );
-  return [
-    {
-      method: `sleep:${m.ms}`,
-      hyperparameters: m.fail ? { fail: true } : {},
-      grid: { variant: Array.from({ length: m.variants }, (_, i) => i) },
-    },
-  ];
+  if (m.kind === "module") {
+    const mod = methodModule(m.module);
+    if (!mod) throw new Error(`method kind "${m.module}" is not registered (ENTK_METHOD_MODULES)`);
+    return mod.expand(m.entry);
+  }
+  return m.optimizers.flatMap((opt) =>
+    cartesian<number>([m.lr, m.batchSize, m.steps]).map(([lr, batchSize, steps]) => ({
+      method: `${m.kind}:${opt}`,
+      hyperparameters: { ...m.options, lr, batchSize, steps },
+      grid: {},
+    })),
+  );
 }
 
 /**

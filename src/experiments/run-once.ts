@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Device } from "../model/runtime/providers.ts";
 import { FINETUNE_DEFAULTS } from "../training/defaults.ts";
+import { OptionError } from "../util/errors.ts";
 import type { MethodConfig, SplitMode, SweepConfig } from "./config.ts";
 import { parseMethodSpec } from "./config.ts";
 import type { Executor } from "./executor.ts";
@@ -67,7 +68,7 @@ export function withFtDefaults(spec: string): string {
  * without lr, batch size or steps gets RUN_FT_DEFAULTS, written out, so the job key is that of the explicit spec.
  */
 export function runConfig(o: RunOnceOptions): SweepConfig {
-  if (o.methods.length === 0) throw new Error("--methods: expected at least one method");
+  if (o.methods.length === 0) throw new OptionError("methods", "expected at least one method");
   const methods: MethodConfig[] = o.methods.map((m) => parseMethodSpec(withFtDefaults(m)));
   return {
     name: "run",

@@ -1,3 +1,4 @@
+import { OptionError } from "../util/errors.ts";
 import type { Job } from "./jobs.ts";
 
 /** Shard i of n, 1-based (as Slurm's SLURM_ARRAY_TASK_ID usually is with --array=1-n). */
@@ -11,10 +12,10 @@ export const WHOLE: Shard = { index: 1, count: 1 };
 /** Parse `i/n` (1 ≤ i ≤ n). */
 export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (!m) throw new Error(`--shard: expected i/n (e.g. 2/8), got "${text}"`);
+  if (!m) throw new OptionError("shard", `expected i/n (e.g. 2/8), got "${text}"`);
   const index = Number(m[1]);
   const count = Number(m[2]);
-  if (count < 1 || index < 1 || index > count) throw new Error(`--shard: expected 1 <= i <= n, got "${text}"`);
+  if (count < 1 || index < 1 || index > count) throw new OptionError("shard", `expected 1 <= i <= n, got "${text}"`);
   return { index, count };
 }
 

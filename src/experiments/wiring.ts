@@ -7,7 +7,7 @@
  * `ft-lin:<optimizer>` (the same on the linearized model).
  */
 import { probeExecutor, zeroShotExecutor } from "./baseline-executor.ts";
-import { type Executor, type ExecutorRegistry, sleepExecutor } from "./executor.ts";
+import type { Executor, ExecutorRegistry } from "./executor.ts";
 import { ftExecutor } from "./ft-executor.ts";
 import { kernelExecutor } from "./kernel-executor.ts";
 
@@ -16,12 +16,11 @@ export { kernelExecutor };
 /** Fine-tuning on the engine's trainable model. */
 export const engineFtExecutor: Executor = ftExecutor();
 
-/** The executors `entk sweep` and `entk run` use, by method kind. */
+/** The executors `entk sweep` and `entk run` use, by method kind (and those of method modules: method-modules.ts). */
 export const defaultExecutors: ExecutorRegistry = {
   kernel: kernelExecutor,
   ft: engineFtExecutor,
   "ft-lin": engineFtExecutor,
   "zero-shot": zeroShotExecutor,
   probe: probeExecutor,
-  sleep: sleepExecutor,
 };

@@ -1,4 +1,5 @@
 import { totalmem } from "node:os";
+import { OptionError } from "../util/errors.ts";
 
 export interface PlanInput {
   nTrain: number;
@@ -62,10 +63,10 @@ export const RESERVE_MIN = 2 ** 27;
 
 const fmt = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
-/** Parse "8GB", "512MiB", "1.5g", "1000000" (bytes) into bytes; `what` names the flag in errors. */
-export function parseBytes(text: string, what = "--memory"): number {
+/** Parse "8GB", "512MiB", "1.5g", "1000000" (bytes) into bytes; errors are OptionErrors of `option`. */
+export function parseBytes(text: string, option = "memory"): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(text);
-  if (!m) throw new Error(`${what}: expected a size like 8GB or 512MB, got "${text}"`);
+  if (!m) throw new OptionError(option, `expected a size like 8GB or 512MB, got "${text}"`);
   const mult = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[
     m[2].toLowerCase() as "" | "k" | "m" | "g" | "t"
   ];
@@ -78,8 +79,10 @@ export function parseBytes(text: string, what = "--memory"): number {
  */
 export function checkBudgetUpFront(memoryBytes: number, heldBytes: number): void {
   if (heldBytes >= memoryBytes)
-    throw new Error(
-      `--memory ${fmt(memoryBytes)} is too small: the model and runtime already use ${fmt(heldBytes)} ` +
+    throw new OptionError(
+      "memory",
+      (n) =>
+        `${n("memory")} ${fmt(memoryBytes)} is too small: the model and runtime already use ${fmt(heldBytes)} ` +
         "before any example is processed",
     );
 }
@@ -103,8 +106,11 @@ export function planKernels(p: PlanInput): KernelPlan {
   const minArena = Math.ceil(ARENA_FACTOR * minWork);
   const need = base + p.trainBytes + reserve + p.evalExampleBytes + minArena;
   if (need > p.memoryBytes)
-    throw new Error(
-      `--memory ${fmt(p.memoryBytes)} is too small: ${base > 0 ? `the model and runtime already use ${fmt(base)}, ` : ""}` +
+    throw new OptionError(
+      "memory",
+      (n) =>
+        `${n("memory")} ${fmt(p.memoryBytes)} is too small: ` +
+        `${base > 0 ? `the model and runtime already use ${fmt(base)}, ` : ""}` +
         `the ${p.nTrain} train examples' gradient factors take ` +
         `${fmt(p.trainBytes)}, one eval example ${fmt(p.evalExampleBytes)}, the smallest contraction work space ` +
         `${fmt(minArena)} and the reserve ${fmt(reserve)} (at least ${fmt(need)} in all)`,

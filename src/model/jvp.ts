@@ -6,7 +6,7 @@
 import { buildJvpGraph, type JvpGraph, usedParams } from "./arch/linear-graph.ts";
 import { lengthBatches, makeBatch, TOKEN_BUDGET } from "./batch.ts";
 import type { PromptModelOptions } from "./prompt-model.ts";
-import { getSession, ort } from "./runtime/session.ts";
+import { graphSession, modelRuntime, ort } from "./runtime/session.ts";
 import type { PromptInput } from "./types.ts";
 import type { LoadedWeights } from "./weights/types.ts";
 
@@ -40,13 +40,7 @@ export function createJvpModel(
   const spec = { weights, labelWordIds, binary, dtype };
   const C = binary ? 1 : labelWordIds.length;
   const used = new Map(usedParams(spec).map((p) => [p.name, p.shape.reduce((a, b) => a * b, 1)]));
-  const rt = {
-    device: opts.device,
-    threads: opts.threads,
-    spinning: opts.spinning,
-    optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
-    memPattern: false,
-  };
+  const rt = modelRuntime(opts, dtype, false);
   const graphs = new Map<string, JvpGraph>();
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${binary}|${dtype}|jvp`;
   const F = dtype === "float64" ? Float64Array : Float32Array;
@@ -71,11 +65,7 @@ export function createJvpModel(
       graphs.set(key, g);
     }
     const built = g;
-    const s = await getSession(
-      `${sig}|${key}`,
-      () => ({ build: (locate) => built.graph.toModel(built.outputs, locate), externalFiles: built.externalFiles }),
-      rt,
-    );
+    const s = await graphSession(`${sig}|${key}`, built, rt);
     const tangentFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of built.tangentInputs) {
       const values = v.get(name)!;

@@ -7,7 +7,7 @@
 import { buildLinearizedGraph, type LinearizedGraph } from "./arch/linear-graph.ts";
 import { readTensor } from "./arch/prompt-graph.ts";
 import { makeBatch, validateInput } from "./batch.ts";
-import { getSession, ort } from "./runtime/session.ts";
+import { graphSession, modelRuntime, ort } from "./runtime/session.ts";
 import type { LossAndGrad, TrainableModel, TrainableModelOptions } from "./trainable-model.ts";
 import type { PromptInput } from "./types.ts";
 import { parameterSpecs } from "./weights/params.ts";
@@ -26,15 +26,9 @@ export function createLinearizedModel(
 ): TrainableModel<Arr> {
   const cfg = weights.config;
   const dtype = opts.dtype ?? "float32";
-  const K = labelWordIds.length;
+  const numLabels = labelWordIds.length;
   const spec = { weights, labelWordIds, binary: false, dtype };
-  const rt = {
-    device: opts.device,
-    threads: opts.threads,
-    spinning: opts.spinning,
-    optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
-    memPattern: false,
-  };
+  const rt = modelRuntime(opts, dtype, false);
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}|linearized`;
   const F = dtype === "float64" ? Float64Array : Float32Array;
   const params = new Map<string, Arr>();
@@ -53,11 +47,7 @@ export function createLinearizedModel(
     const built = g;
     return {
       g: built,
-      s: getSession(
-        `${sig}|${train}`,
-        () => ({ build: (locate) => built.graph.toModel(built.outputs, locate), externalFiles: built.externalFiles }),
-        rt,
-      ),
+      s: graphSession(`${sig}|${train}`, built, rt),
     };
   };
   const feedsFor = (g: LinearizedGraph, inputs: PromptInput[]) => {
@@ -82,13 +72,13 @@ export function createLinearizedModel(
       const { g, s } = session(true);
       const sess = await s;
       const feeds = feedsFor(g, inputs);
-      const y = new F(inputs.length * K);
+      const y = new F(inputs.length * numLabels);
       labels.forEach((l, b) => {
-        if (!Number.isInteger(l) || l < 0 || l >= K)
-          throw new Error(`label ${b} is ${l}, expected an integer in [0, ${K})`);
-        y[b * K + l] = 1;
+        if (!Number.isInteger(l) || l < 0 || l >= numLabels)
+          throw new Error(`label ${b} is ${l}, expected an integer in [0, ${numLabels})`);
+        y[b * numLabels + l] = 1;
       });
-      feeds[g.labels!.name] = new ort.Tensor(dtype, y, [inputs.length, K]);
+      feeds[g.labels!.name] = new ort.Tensor(dtype, y, [inputs.length, numLabels]);
       const r = await sess.run(feeds);
       const out = (i: number) => r[sess.outputNames[i]].data as Arr;
       const names = [...g.grads!.keys()];

@@ -7,7 +7,7 @@ import type { FloatType } from "./arch/prompt-graph.ts";
 import { readTensor } from "./arch/prompt-graph.ts";
 import { dropoutMaskFeeds } from "./dropout.ts";
 import type { Device } from "./runtime/providers.ts";
-import { getSession, ort } from "./runtime/session.ts";
+import { graphSession, modelRuntime, ort } from "./runtime/session.ts";
 import { parameterSpecs } from "./weights/params.ts";
 import type { LoadedWeights } from "./weights/types.ts";
 
@@ -65,11 +65,7 @@ export function createMlmModel(
     const data = given ?? readTensor(weights.tensors.get(name)!);
     params.set(name, dtype === "float64" ? Float64Array.from(data) : given ? data : data.slice());
   }
-  const rt = {
-    device: opts.device,
-    threads: opts.threads,
-    optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
-  };
+  const rt = modelRuntime({ device: opts.device, threads: opts.threads }, dtype);
   const graphs = new Map<boolean, MlmGraph>();
   const graphOf = (train: boolean) => {
     let g = graphs.get(train);
@@ -81,11 +77,7 @@ export function createMlmModel(
   };
   const sessionOf = (train: boolean) => {
     const g = graphOf(train);
-    return getSession(
-      `${weights.hash}|mlm|${train}|${dtype}`,
-      () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: [] }),
-      rt,
-    );
+    return graphSession(`${weights.hash}|mlm|${train}|${dtype}`, { graph: g.graph, outputs: g.outputs }, rt);
   };
 
   function feeds(g: MlmGraph, b: MlmBatch, seed: number | undefined): Record<string, ort.Tensor> {

@@ -18,7 +18,7 @@ import type { ExampleGradFactors, LinearFactor, ParamInfo, SparseRowsGrad } from
 import { materializeGrad } from "./gradients.ts";
 import type { Tensor } from "./graph/tensor.ts";
 import type { Device } from "./runtime/providers.ts";
-import { getSession, ort } from "./runtime/session.ts";
+import { graphSession, modelRuntime, ort } from "./runtime/session.ts";
 import type { PromptInput } from "./types.ts";
 import { checkOutputs, isTrainable, type ModelVariant, variantTag } from "./variant.ts";
 import { modelNames } from "./weights/params.ts";
@@ -106,29 +106,18 @@ export function createPromptModel(
   const dtype = opts.dtype ?? "float32";
   const binary = opts.binary ?? false;
   const variant = opts.variant ?? {};
-  const K = checkOutputs(weights, labelWordIds, variant);
+  const numLabels = checkOutputs(weights, labelWordIds, variant);
   const spec = { weights, labelWordIds, binary, dtype, variant };
-  const C = binary ? 1 : K;
+  const C = binary ? 1 : numLabels;
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${binary}|${dtype}|${variantTag(variant)}`;
-  const rt = {
-    device: opts.device,
-    threads: opts.threads,
-    spinning: opts.spinning,
-    optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
-    // Every batch has its own shape: no per-shape memory plans (RuntimeOptions.memPattern).
-    memPattern: false,
-  };
+  // Every batch has its own shape: no per-shape memory plans (RuntimeOptions.memPattern).
+  const rt = modelRuntime(opts, dtype, false);
   const names = modelNames(cfg);
   const H = cfg.hiddenSize;
 
   let logitsGraph: BuiltGraph | undefined;
   let factorsGraph: ReturnType<typeof buildFactorsGraph> | undefined;
-  const session = (kind: string, g: BuiltGraph) =>
-    getSession(
-      `${sig}|${kind}`,
-      () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: g.externalFiles }),
-      rt,
-    );
+  const session = (kind: string, g: BuiltGraph) => graphSession(`${sig}|${kind}`, g, rt);
 
   const paramInfos: ParamInfo[] = (() => {
     const used = new Map(usedParamSpecs(weights, variant).map((s) => [s.name, s.shape]));

@@ -17,7 +17,7 @@ import {
 import { makeBatch, validateInput } from "./batch.ts";
 import { dropoutMaskFeeds } from "./dropout.ts";
 import type { Device } from "./runtime/providers.ts";
-import { getSession, ort } from "./runtime/session.ts";
+import { graphSession, modelRuntime, ort } from "./runtime/session.ts";
 import { densifyRows, type SparseRows, scatterRows } from "./sparse-rows.ts";
 import type { PromptInput } from "./types.ts";
 import { checkOutputs, isTrainable, type ModelVariant, variantTag } from "./variant.ts";
@@ -78,14 +78,9 @@ export function createTrainableModel(
   const cfg = weights.config;
   const dtype = opts.dtype ?? "float32";
   const variant = opts.variant ?? {};
-  const K = checkOutputs(weights, labelWordIds, variant);
+  const numLabels = checkOutputs(weights, labelWordIds, variant);
   const spec = { weights, labelWordIds, binary: false, dtype, variant };
-  const rt = {
-    device: opts.device,
-    threads: opts.threads,
-    spinning: opts.spinning,
-    optimization: dtype === "float64" ? ("basic" as const) : ("all" as const),
-  };
+  const rt = modelRuntime(opts, dtype);
   const sig = `${weights.hash}|${labelWordIds.join(",")}|${dtype}|${variantTag(variant)}`;
   validateWeights(weights, variant);
   const params = new Map<string, Float32Array | Float64Array>();
@@ -104,12 +99,7 @@ export function createTrainableModel(
     }
     return g;
   };
-  const sessionOf = (key: string, g: ParamInputGraph) =>
-    getSession(
-      key,
-      () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: g.externalFiles }),
-      rt,
-    );
+  const sessionOf = (key: string, g: ParamInputGraph) => graphSession(key, g, rt);
   const sessionFor = (dropout: boolean) => sessionOf(`${sig}|train|${dropout}`, graphFor(dropout));
   let evalGraph: ParamInputGraph | undefined;
   const F = dtype === "float64" ? Float64Array : Float32Array;
@@ -146,13 +136,13 @@ export function createTrainableModel(
       const g = graphFor(dropout);
       const s = await sessionFor(dropout);
       const feeds = feedsFor(g, inputs, o.dropoutSeed);
-      const y = new F(inputs.length * K);
+      const y = new F(inputs.length * numLabels);
       labels.forEach((l, b) => {
-        if (!Number.isInteger(l) || l < 0 || l >= K)
-          throw new Error(`label ${b} is ${l}, expected an integer in [0, ${K})`);
-        y[b * K + l] = 1;
+        if (!Number.isInteger(l) || l < 0 || l >= numLabels)
+          throw new Error(`label ${b} is ${l}, expected an integer in [0, ${numLabels})`);
+        y[b * numLabels + l] = 1;
       });
-      feeds[g.labels.name] = new ort.Tensor(dtype, y, [inputs.length, K]);
+      feeds[g.labels.name] = new ort.Tensor(dtype, y, [inputs.length, numLabels]);
       const r = await s.run(feeds);
       const out = (i: number) => r[s.outputNames[i]].data as Float32Array | Float64Array;
       const loss = Number(out(0)[0]);

@@ -57,7 +57,7 @@ export function classifierRows(weights: LoadedWeights): number | undefined {
 export function variantParamSpecs(
   cfg: ModelConfig,
   variant: ModelVariant,
-  numClasses?: number,
+  numLabels?: number,
 ): { name: string; shape: number[] }[] {
   const base = parameterSpecs(cfg).filter((s) => !(variant.noPrompt && isMlmHeadParam(s.name)));
   const extra: { name: string; shape: number[] }[] = [];
@@ -69,10 +69,10 @@ export function variantParamSpecs(
     }
   }
   if (variant.noPrompt) {
-    if (!numClasses) throw new Error("no-prompt mode needs the number of classes (classifier rows)");
+    if (!numLabels) throw new Error("no-prompt mode needs the number of labels (classifier rows)");
     extra.push(
-      { name: CLASSIFIER.weight, shape: [numClasses, cfg.hiddenSize] },
-      { name: CLASSIFIER.bias, shape: [numClasses] },
+      { name: CLASSIFIER.weight, shape: [numLabels, cfg.hiddenSize] },
+      { name: CLASSIFIER.bias, shape: [numLabels] },
     );
   }
   return [...base, ...extra];

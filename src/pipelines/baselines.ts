@@ -61,14 +61,14 @@ export async function runZeroShot(o: BaselineOptions): Promise<BaselineResult> {
 export async function runProbe(o: BaselineOptions & { noPrompt?: boolean }): Promise<BaselineResult> {
   const { task, weights, data, split } = await load(o, !o.noPrompt);
   const variant = o.noPrompt ? { noPrompt: true } : {};
-  const K = task.labels.length;
+  const numLabels = task.labels.length;
   const lw = o.noPrompt ? [] : data.labelWordIds;
   const train = split("train").map((x) => ({ input: x, label: x.label }));
-  const m = await fitProbe(weights, lw, train, K, variant, { device: o.device });
+  const m = await fitProbe(weights, lw, train, numLabels, variant, { device: o.device });
   const score = async (name: "dev" | "test") => {
     const xs = split(name);
     const z = await probePredict(m, weights, lw, inputsOf(xs), variant, { device: o.device });
-    return classificationMetrics(predictLabels(z, xs.length, K), labelsOf(xs), data.metric);
+    return classificationMetrics(predictLabels(z, xs.length, numLabels), labelsOf(xs), data.metric);
   };
   return {
     dev: await score("dev"),

@@ -23,6 +23,7 @@ import { loadTask, type TaskDef } from "../prompts/task.ts";
 import type { EncodedExample } from "../prompts/template.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
 import { beginDirAtomic } from "../util/atomic-dir.ts";
+import { OptionError } from "../util/errors.ts";
 import { progressBar } from "../util/progress.ts";
 import { loadPromptedSplits } from "./prompted-splits.ts";
 import { variantWeights } from "./variant.ts";
@@ -109,11 +110,14 @@ export function predictJobDisk(
  */
 export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
   const t0 = performance.now();
-  // An unwritable --out fails now, not after the computation (the output is replaced as a whole at the end).
+  // An unwritable `out` fails now, not after the computation (the output is replaced as a whole at the end).
   await (await beginDirAtomic(o.out)).abort();
   const task = typeof o.task === "string" ? loadTask(o.task) : o.task;
   if (o.binary && task.labels.length !== 2)
-    throw new Error(`--binary needs a task with 2 labels; ${task.name} has ${task.labels.length}`);
+    throw new OptionError(
+      "binary",
+      (n) => `${n("binary")} needs a task with 2 labels; ${task.name} has ${task.labels.length}`,
+    );
   const weights = await loadModel(o.model, { revision: o.revision, offline: o.offline });
   const tok = await loadTokenizer(weights.source.dir);
   const variant = o.variant ?? {};

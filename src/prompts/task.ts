@@ -3,6 +3,7 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DataLayout, parseDataLayout } from "../data/layout.ts";
 import { int, noUnknownKeys, type Obj, obj, optInt, str, strArray } from "../data/validate.ts";
+import { OptionError } from "../util/errors.ts";
 
 /** One task definition, `prompts/<task>.json` (docs/protocol.md §1). */
 export interface TaskDef {
@@ -156,21 +157,22 @@ export function overrideTask(
 }
 
 /**
- * Parse a `--mapping` string: JSON (`{"0":"terrible","1":"great"}`) or LM-BFF's Python-dict form
+ * Parse a label-word `mapping` string: JSON (`{"0":"terrible","1":"great"}`) or LM-BFF's Python-dict form
  * (`{'0':'terrible','1':'great'}` or `{0:'terrible',1:'great'}`). Keys become strings.
  */
 export function parseMapping(s: string): Record<string, string> {
   const body = s.trim();
-  if (!body.startsWith("{") || !body.endsWith("}")) throw new Error(`--mapping: expected {label: word, ...}, got ${s}`);
+  if (!body.startsWith("{") || !body.endsWith("}"))
+    throw new OptionError("mapping", `expected {label: word, ...}, got ${s}`);
   const out: Record<string, string> = {};
   const inner = body.slice(1, -1).trim();
-  if (inner === "") throw new Error(`--mapping: empty mapping`);
+  if (inner === "") throw new OptionError("mapping", "empty mapping");
   const entry = /\s*(?:'([^']*)'|"([^"]*)"|([A-Za-z0-9_.-]+))\s*:\s*(?:'([^']*)'|"([^"]*)"|([A-Za-z0-9_.-]+))\s*(,|$)/y;
   let pos = 0;
   while (pos < inner.length) {
     entry.lastIndex = pos;
     const m = entry.exec(inner);
-    if (!m) throw new Error(`--mapping: cannot parse at "${inner.slice(pos)}" (expected 'label':'word')`);
+    if (!m) throw new OptionError("mapping", `cannot parse at "${inner.slice(pos)}" (expected 'label':'word')`);
     const key = m[1] ?? m[2] ?? m[3];
     out[key] = m[4] ?? m[5] ?? m[6];
     pos = entry.lastIndex;

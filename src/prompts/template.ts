@@ -1,4 +1,5 @@
 import type { EntkTokenizer } from "../tokenizer/types.ts";
+import { OptionError } from "../util/errors.ts";
 
 /** One encoded example; compatible with `PromptInput` (src/model/types.ts) plus the class index. */
 export interface EncodedExample {
@@ -208,8 +209,11 @@ export function encodePrompt(
   const inputIds = ids.length > opts.maxLength ? ids.slice(0, opts.maxLength) : ids;
   const maskPos = inputIds.indexOf(tok.maskId);
   if (maskPos < 0)
-    throw new Error(
-      `${name}: the mask was truncated away (${ids.length} tokens > max length ${opts.maxLength}); set a sentence limit (--first-sent-limit / --other-sent-limit) or raise --max-length`,
+    throw new OptionError(
+      "maxLength",
+      (n) =>
+        `${name}: the mask was truncated away (${ids.length} tokens > max length ${opts.maxLength}); set a sentence ` +
+        `limit (${n("firstSentLimit")} / ${n("otherSentLimit")}) or raise ${n("maxLength")}`,
     );
   return { inputIds, maskPos, label };
 }

@@ -2,6 +2,7 @@ import { basename, dirname, join } from "node:path";
 import type { ResultRecord } from "../experiments/records.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { canonicalJson } from "../util/canonical.ts";
+import { OptionError } from "../util/errors.ts";
 import { aggregate, type Cell, formatMeanStd } from "./aggregate.ts";
 import { buildManifest, manifestMarkdown, type ReportManifest } from "./manifest.ts";
 import { methodInfo } from "./methods.ts";
@@ -158,7 +159,8 @@ export function renderReport(
 
 /** Write the markdown report, its SVG charts and its manifest (each atomically). */
 export async function writeReport(records: ResultRecord[], opts: ReportOptions): Promise<ReportFiles> {
-  if (!opts.out.endsWith(".md")) throw new Error(`--out: expected a markdown path ending in .md, got "${opts.out}"`);
+  if (!opts.out.endsWith(".md"))
+    throw new OptionError("out", `expected a markdown path ending in .md, got "${opts.out}"`);
   const dir = dirname(opts.out);
   const { markdown, charts, manifest } = renderReport(records, opts);
   const manifestPath = join(dir, `${basename(opts.out, ".md")}.manifest.json`);

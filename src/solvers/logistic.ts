@@ -1,3 +1,4 @@
+import { OptionError } from "../util/errors.ts";
 import { gramRows } from "./cholesky.ts";
 import { lbfgs } from "./lbfgs.ts";
 import {
@@ -179,7 +180,8 @@ function fitAt(pb: Problem, C: number, init: { c?: Float64Array; b?: number; fac
 }
 
 export function logisticFit(train: FitInput, hyper: Pick<SolverHyper, "reg">): LogisticModel {
-  if (train.f0) throw new Error("the logistic solver does not support --adjust-for-init (f0)");
+  if (train.f0)
+    throw new OptionError("adjustForInit", (n) => `the logistic solver does not support ${n("adjustForInit")} (f0)`);
   const prep = train.prepared ?? new PreparedSquare(train.K);
   const shift = regularizationShift(prep, hyper.reg);
   const X = addDiagonal(train.K, shift);
@@ -258,7 +260,8 @@ export function logisticFit(train: FitInput, hyper: Pick<SolverHyper, "reg">): L
 
 /** The log-odds log p1 − log p0 = w·x + b of each eval column x = K_e[:, q]. */
 export function logisticPredict(model: LogisticModel, input: PredictInput): Float64Array {
-  if (input.f0) throw new Error("the logistic solver does not support --adjust-for-init (f0)");
+  if (input.f0)
+    throw new OptionError("adjustForInit", (n) => `the logistic solver does not support ${n("adjustForInit")} (f0)`);
   const K = input.K;
   if (K.rows !== model.w.length)
     throw new Error(`predict: eval kernel has ${K.rows} train rows, model has ${model.w.length}`);

@@ -18,7 +18,7 @@ function withF0(y: Float64Array, f0: Float64Array | undefined, what: string): Fl
   return y.map((v, i) => v - f0[i]);
 }
 
-/** y − f0 (the residual targets of `--adjust-for-init`), or y itself. */
+/** y − f0 (the residual targets of `adjustForInit`), or y itself. */
 export function residualTargets(train: FitInput): Float64Array {
   return withF0(train.y, train.f0, "fit");
 }

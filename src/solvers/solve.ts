@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { type MetricName, predictLabels, scoreMetrics } from "../data/metrics.ts";
 import { kernelDirFile } from "../kernels/output.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { OptionError } from "../util/errors.ts";
 import { writeNpy } from "../util/npy.ts";
 import { ENTK_VERSION } from "../version.ts";
 import { asymSolver } from "./asym.ts";
@@ -99,20 +100,31 @@ export function checkSolveOptions(opts: SolveOptions): void {
   for (const r of grid)
     if (!Number.isFinite(r) || r < 0) throw new Error(`regularization values must be finite and ≥ 0, got ${r}`);
   if ((opts.gammaGrid || opts.lambdaGrid) && opts.solver !== "asym")
-    throw new Error("--gamma and --lambda apply to the asym solver only");
+    throw new OptionError(
+      opts.gammaGrid ? "gammaGrid" : "lambdaGrid",
+      (n) => `${n("gammaGrid")} and ${n("lambdaGrid")} apply to the asym solver only`,
+    );
   if (opts.gammaGrid?.length === 0 || opts.lambdaGrid?.length === 0) throw new Error("the γ or λ grid is empty");
   for (const g of opts.gammaGrid ?? [])
-    if (!Number.isFinite(g) || g <= 0) throw new Error(`--gamma values must be finite and > 0, got ${g}`);
+    if (!Number.isFinite(g) || g <= 0) throw new OptionError("gammaGrid", `values must be finite and > 0, got ${g}`);
   for (const l of opts.lambdaGrid ?? [])
-    if (!Number.isFinite(l)) throw new Error(`--lambda values must be finite, got ${l}`);
+    if (!Number.isFinite(l)) throw new OptionError("lambdaGrid", `values must be finite, got ${l}`);
   if (hyperGrid(opts).length > 1 && opts.selectOn !== "dev")
-    throw new Error("a hyperparameter grid (several --reg-grid, --gamma or --lambda values) needs --select-on dev");
+    throw new OptionError(
+      "selectOn",
+      (n) =>
+        `a hyperparameter grid (several ${n("regGrid")}, ${n("gammaGrid")} or ${n("lambdaGrid")} values) ` +
+        `needs ${n("selectOn")} dev`,
+    );
   if (opts.adjustForInit && !SOLVERS[opts.solver].acceptsF0)
-    throw new Error(
-      `the ${opts.solver} solver does not support --adjust-for-init (only lstsq, asym and svr do, as in the reference)`,
+    throw new OptionError(
+      "adjustForInit",
+      (n) =>
+        `the ${opts.solver} solver does not support ${n("adjustForInit")} (only lstsq, asym and svr do, ` +
+        "as in the reference)",
     );
   if (opts.f0Scaling !== undefined && !Number.isFinite(opts.f0Scaling))
-    throw new Error(`--f0-scaling must be a finite number, got ${opts.f0Scaling}`);
+    throw new OptionError("f0Scaling", `expected a finite number, got ${opts.f0Scaling}`);
 }
 
 /** All grid points in selection order: reg outermost, then γ, then λ. */
@@ -132,15 +144,21 @@ export function solveKernels(kd: SolverInputs, opts: SolveOptions): SolveOutput 
   const train = kd.splits.train!;
   const grid = hyperGrid(opts);
   if (opts.selectOn === "dev" && !kd.splits.dev)
-    throw new Error(`--select-on dev needs ${join(kd.dir, `kernel.${kd.formula}.dev.npy`)}, which is missing`);
+    throw new OptionError(
+      "selectOn",
+      (n) => `${n("selectOn")} dev needs ${join(kd.dir, `kernel.${kd.formula}.dev.npy`)}, which is missing`,
+    );
   const warnings: string[] = [];
   const s = opts.f0Scaling ?? 1;
   const useF0 = opts.adjustForInit === true && s > 0;
-  if (opts.adjustForInit && !useF0) warnings.push(`--f0-scaling ${s} ≤ 0: f0 is ignored, as in the reference`);
+  if (opts.adjustForInit && !useF0) warnings.push(`f0 scaling ${s} ≤ 0: f0 is ignored, as in the reference`);
   const f0Of = (split: SolverSplit) => {
     if (!useF0) return undefined;
     if (!split.f0)
-      throw new Error(`${join(kd.dir, `logits.${split.name}.npy`)}: missing (needed by --adjust-for-init)`);
+      throw new OptionError(
+        "adjustForInit",
+        (n) => `${join(kd.dir, `logits.${split.name}.npy`)}: missing (needed by ${n("adjustForInit")})`,
+      );
     return split.f0.map((v) => v / s);
   };
   // For symmetric formulas the "flipped" kernel ⟨g(x), g(x_i)⟩ equals the plain one, so asym can use K for both.

@@ -1,3 +1,4 @@
+import { OptionError } from "../util/errors.ts";
 import { addF0, residualTargets } from "./lstsq.ts";
 import { PreparedSquare } from "./lstsq-core.ts";
 import { type Mat, matTVec } from "./matrix.ts";
@@ -38,7 +39,11 @@ function regularized(train: FitInput, reg: number): { K: Mat; shift: number } {
 
 /** C-SVC (libsvm `solve_c_svc`) on 0/1 targets trunc((t + 1)/2). libsvm's first label (class 0) is its +1. */
 export function svcFit(train: FitInput, hyper: Pick<SolverHyper, "reg">): SvmModel {
-  if (train.f0) throw new Error("the svc solver does not support --adjust-for-init (f0), as in the reference");
+  if (train.f0)
+    throw new OptionError(
+      "adjustForInit",
+      (n) => `the svc solver does not support ${n("adjustForInit")} (f0), as in the reference`,
+    );
   const { K, shift } = regularized(train, hyper.reg);
   const y01 = binaryClassTargets(train.y);
   const l = y01.length;
@@ -97,7 +102,11 @@ export function svmDecision(model: SvmModel, K: Mat): Float64Array {
 
 /** SVC predictions mapped to ±1 like the reference (libsvm: class 0 iff its decision > 0, i.e. ours < 0). */
 export function svcPredict(model: SvmModel, input: PredictInput): Float64Array {
-  if (input.f0) throw new Error("the svc solver does not support --adjust-for-init (f0), as in the reference");
+  if (input.f0)
+    throw new OptionError(
+      "adjustForInit",
+      (n) => `the svc solver does not support ${n("adjustForInit")} (f0), as in the reference`,
+    );
   return svmDecision(model, input.K).map((d) => (d < 0 ? -1 : 1));
 }
 

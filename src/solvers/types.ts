@@ -33,7 +33,7 @@ export interface PredictInput {
 /** A scikit-learn-style estimator: `fit` returns a plain model object, `predict` is a pure function of it. */
 export interface KernelSolver<M> {
   name: SolverName;
-  /** Whether `--adjust-for-init` (f0) is allowed; the reference allows it for lstsq, asym and svr only. */
+  /** Whether `adjustForInit` (f0) is allowed; the reference allows it for lstsq, asym and svr only. */
   acceptsF0: boolean;
   fit(train: FitInput, hyper: SolverHyper): M;
   /** Outputs of length Q (one per flattened (example, class) column). */

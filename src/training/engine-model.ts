@@ -19,7 +19,7 @@ export function engineModelFactory(
   return (weights, labelWordIds, variant) => {
     const m = createTrainableModel(weights, labelWordIds, { ...rest, sparseGrads: true, variant });
     return {
-      numClasses: checkOutputs(weights, labelWordIds, variant ?? {}),
+      numLabels: checkOutputs(weights, labelWordIds, variant ?? {}),
       params: m.params,
       logits: (inputs) => m.logits(inputs),
       lossAndGrad: (inputs, labels, o) => m.lossAndGrad(inputs, Array.from(labels), dropout ? o : {}),

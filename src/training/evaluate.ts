@@ -3,7 +3,7 @@ import type { FinetuneModel, LabeledExample } from "./types.ts";
 
 /** Eval-mode predictions (argmax of the label-word logits) for `examples`, in batches of `batchSize`. */
 export async function predict(model: FinetuneModel, examples: LabeledExample[], batchSize = 8): Promise<Int32Array> {
-  const C = model.numClasses;
+  const C = model.numLabels;
   const preds = new Int32Array(examples.length);
   for (let s = 0; s < examples.length; s += batchSize) {
     const batch = examples.slice(s, s + batchSize);

@@ -20,7 +20,7 @@ export function linearizedModelFactory(
   return (weights, labelWordIds) => {
     const m = createLinearizedModel(weights, labelWordIds, opts);
     return {
-      numClasses: labelWordIds.length,
+      numLabels: labelWordIds.length,
       params: m.params as Map<string, Float32Array>,
       logits: async (inputs) => m.logits(inputs) as Promise<Float32Array>,
       lossAndGrad: async (inputs, labels) => {

@@ -20,7 +20,7 @@ export async function logLogits(
   batchSize = 8,
 ): Promise<void> {
   await mkdir(join(outDir, "logits"), { recursive: true });
-  const C = model.numClasses;
+  const C = model.numLabels;
   for (const [split, xs] of Object.entries(splits)) {
     const out = new Float32Array(xs.length * C);
     for (let s = 0; s < xs.length; s += batchSize)

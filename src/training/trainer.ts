@@ -306,7 +306,7 @@ function validate(o: FinetuneOptions, evalEvery: number | "epoch", warmupSteps: 
   if (!Number.isInteger(warmupSteps) || warmupSteps < 0)
     throw new Error(`finetune: warmup steps must be an integer ≥ 0, got ${warmupSteps}`);
   if (o.dev.length === 0) throw new Error("finetune: the dev set is empty (needed for model selection)");
-  const C = o.model.numClasses;
+  const C = o.model.numLabels;
   for (const [split, xs] of [
     ["train", o.train],
     ["dev", o.dev],

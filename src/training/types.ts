@@ -38,8 +38,8 @@ export interface SparseGrad {
  * dropout active and its masks drawn from `dropoutSeed`.
  */
 export interface FinetuneModel {
-  /** Number of classes C (label words). */
-  readonly numClasses: number;
+  /** Number of labels (= outputs per example C: one per label word). */
+  readonly numLabels: number;
   /** Live parameter values by HF name. Optimizers update these arrays in place; the model must read them live. */
   readonly params: Map<string, Float32Array>;
   lossAndGrad(

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDatasetVariant } from "../../src/data/dataset-variant.ts";
 import { downloadFile, fetchDatasets, resplitCr, splitCustrev } from "../../src/data/fetch.ts";
+import { expectOptionRejection } from "../helpers/option-error.ts";
 
 const root = mkdtempSync(join(tmpdir(), "entk-fetch-"));
 let server: Server;
@@ -83,8 +84,10 @@ describe("downloadFile", () => {
     await new Promise<void>((r) => s2.listen(0, "127.0.0.1", r));
     const port = (s2.address() as AddressInfo).port;
     await new Promise((r) => s2.close(r));
-    await expect(downloadFile({ url: `http://127.0.0.1:${port}/d.tar`, dest, quiet: true })).rejects.toThrow(
-      /cannot download .*ECONNREFUSED.*offline\?.*--tar FILE/,
+    await expectOptionRejection(
+      downloadFile({ url: `http://127.0.0.1:${port}/d.tar`, dest, quiet: true }),
+      "tar",
+      /cannot download .*ECONNREFUSED.*offline\?.*pass it with tar FILE/,
     );
   });
 });
@@ -96,8 +99,10 @@ describe("fetchDatasets", () => {
     expect(readFileSync(join(target, "SST-2", "train.tsv"), "utf8")).toMatch(/lmbff sentence/);
     expect(readFileSync(join(target, "GLUE-SST-2", "train.tsv"), "utf8")).toMatch(/glue phrase/);
     expect(readDatasetVariant(target)).toBe("lm-bff");
-    await expect(fetchDatasets({ outDir: out, url: `${base}/datasets.tar`, quiet: true })).rejects.toThrow(
-      /original exists already \(use --force/,
+    await expectOptionRejection(
+      fetchDatasets({ outDir: out, url: `${base}/datasets.tar`, quiet: true }),
+      "force",
+      /original exists already \(use force/,
     );
   });
 

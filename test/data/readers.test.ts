@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { formatCsv, parseCsv } from "../../src/data/csv.ts";
 import { minColumns, readCsv, readGeneric, readSplit, readTsv } from "../../src/data/readers.ts";
 import { loadTask } from "../../src/prompts/task.ts";
+import { expectOptionError } from "../helpers/option-error.ts";
 import { lmbff, needs } from "../helpers/shared-data.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "entk-readers-"));
@@ -86,14 +87,16 @@ describe("task readers", () => {
     expect(minColumns([0], 1)).toBe(2);
   });
 
-  it("malformed rows: error naming file:line, or counted skips with --skip-bad-rows", () => {
+  it("malformed rows: error naming file:line, or counted skips with skipBadRows", () => {
     const t = loadTask("RTE");
     const p = file(
       "bad.tsv",
       "index\ts1\ts2\tlabel\n0\ta\tb\tentailment\n1\ta\tb\n2\ta\tb\tmaybe\n3\t\tb\tentailment\n",
     );
-    expect(() => readTsv(p, t.data, t.labels)).toThrow(
-      /bad\.tsv:3: expected at least 4 tab-separated columns, got 3.*--skip-bad-rows/,
+    expectOptionError(
+      () => readTsv(p, t.data, t.labels),
+      "skipBadRows",
+      /bad\.tsv:3: expected at least 4 tab-separated columns, got 3 \(use skipBadRows/,
     );
     const skipped: string[] = [];
     const r = readTsv(p, t.data, t.labels, { skipBadRows: true, onSkip: (m) => skipped.push(m) });

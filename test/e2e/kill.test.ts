@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { generator, sentences, writeSentenceSplit } from "../helpers/synthetic-data.ts";
 import { sweepResults } from "./sweep-results.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -21,32 +22,9 @@ afterAll(() => {
   if (!process.env.ENTK_KEEP_TMP) rmSync(tmp, { recursive: true, force: true });
 });
 
-/** mulberry32: the seeded kill points. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** The split the runs share: GLUE-SST-2's layout, made-up sentences. */
 function writeSplit(dir: string): void {
-  const words = "good bad great terrible fine movie acting fun boring cast plot".split(" ");
-  const r = rng(7);
-  mkdirSync(dir, { recursive: true });
-  for (const [split, n] of [
-    ["train", 8],
-    ["dev", 6],
-    ["test", 6],
-  ] as const) {
-    const rows = Array.from({ length: n }, (_, i) => {
-      const len = 2 + Math.floor(r() * 5);
-      return `${Array.from({ length: len }, () => words[Math.floor(r() * words.length)]).join(" ")}\t${i % 2}`;
-    });
-    writeFileSync(join(dir, `${split}.tsv`), `sentence\tlabel\n${rows.join("\n")}\n`);
-  }
+  writeSentenceSplit(dir, { train: sentences(8, 7), dev: sentences(6, 8), test: sentences(6, 9) });
 }
 
 /** Run the CLI to completion (rc) or kill it with SIGKILL after `killAfterMs`. */
@@ -80,7 +58,7 @@ const LEFTOVER = /(\.entk-[0-9a-f]{6}-\d+-[0-9a-f]{8}\.(tmp|old)\/?$)|(\.lock$)|
 
 /** Kill `args` KILLS times at seeded random points within the reference run's duration, then let it finish. */
 async function killLoop(seed: number, args: string[], refMs: number): Promise<number[]> {
-  const r = rng(seed);
+  const r = generator(seed);
   const points: number[] = [];
   for (let i = 0; i < KILLS; i++) {
     const at = Math.round(refMs * (0.2 + 0.9 * r()));

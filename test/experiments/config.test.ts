@@ -104,7 +104,7 @@ methods:
     [
       { ...base, methods: [{ kind: "svm" }] },
       "methods[0].kind",
-      '"kernel", "ft", "ft-lin", "zero-shot", "probe", "sleep"',
+      '"kernel", "ft", "ft-lin", "zero-shot", "probe", got "svm"',
     ],
     [{ ...base, methods: [{ kind: "kernel", formula: "ntk", solver: "lstsq" }] }, "methods[0].formula", '"signgd"'],
     [{ ...base, methods: [{ kind: "kernel", formula: "sgd" }] }, "methods[0].solver", "is required"],
@@ -188,7 +188,7 @@ describe("method specs (entk run --methods)", () => {
     expect(() => parseMethodSpec("ft:sgd:8")).toThrow(/expected key=value after the optimizer, got "8"/);
     expect(() => parseMethodSpec("kernel:sgd:lstsq:momentum=1")).toThrow(/momentum: unknown key/);
     expect(() => parseMethodSpec("svm:rbf")).toThrow(
-      /kind: expected one of "kernel", "ft", "ft-lin", "zero-shot", "probe", "sleep", got "svm"/,
+      /kind: expected one of "kernel", "ft", "ft-lin", "zero-shot", "probe", got "svm"/,
     );
   });
 });

@@ -3,6 +3,7 @@ import { parseSweepConfig, validateSweepConfig } from "../../src/experiments/con
 import { expandJobs, gridPoints } from "../../src/experiments/jobs.ts";
 import { parseShard, selectShard } from "../../src/experiments/shard.ts";
 import { canonicalJson } from "../../src/util/canonical.ts";
+import { expectOptionError } from "../helpers/option-error.ts";
 
 const cfg = (over: Record<string, unknown> = {}) =>
   validateSweepConfig({
@@ -134,6 +135,7 @@ describe("sharding", () => {
 
   it("parses i/n and rejects bad shards", () => {
     expect(parseShard("2/8")).toEqual({ index: 2, count: 8 });
-    for (const bad of ["0/2", "3/2", "1/0", "a/b", "1", "1/2/3"]) expect(() => parseShard(bad)).toThrow(/--shard/);
+    for (const bad of ["0/2", "3/2", "1/0", "a/b", "1", "1/2/3"])
+      expectOptionError(() => parseShard(bad), "shard", /^shard: expected/);
   });
 });

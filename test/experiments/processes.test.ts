@@ -8,6 +8,11 @@ import type { ResultRecord } from "../../src/experiments/records.ts";
 import { readResults, readResultsFile, recordId } from "../../src/experiments/store.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/entk.js", import.meta.url));
+/** The CLI runs the test-only `sleep` method (test/helpers/sleep-method.mjs), registered through the environment. */
+const env = {
+  ...process.env,
+  ENTK_METHOD_MODULES: fileURLToPath(new URL("../helpers/sleep-method.mjs", import.meta.url)),
+};
 
 /** Records without the fields that legitimately differ between runs (timing, machine), sorted. */
 const comparable = (rs: ResultRecord[]) =>
@@ -34,7 +39,10 @@ describe("entk sweep processes: SIGKILL, SIGINT, concurrent shards", () => {
       ].join("\n"),
     );
     const killedOut = join(dir, "killed");
-    const child = spawn(process.execPath, [BIN, "sweep", cfg, "--concurrency", "2", "--quiet"], { stdio: "ignore" });
+    const child = spawn(process.execPath, [BIN, "sweep", cfg, "--concurrency", "2", "--quiet"], {
+      stdio: "ignore",
+      env,
+    });
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on("exit", (_c, sig) => r(sig)));
     // Wait until some (not all) jobs are done, then kill -9 mid-sweep.
     const deadline = Date.now() + 60_000;
@@ -53,13 +61,18 @@ describe("entk sweep processes: SIGKILL, SIGINT, concurrent shards", () => {
     expect(existsSync(join(killedOut, "results.jsonl"))).toBe(false);
     const mtimes = afterKill.map((f) => statSync(join(killedOut, "records", f)).mtimeMs);
 
-    const resumed = spawnSync(process.execPath, [BIN, "sweep", cfg, "--quiet"], { encoding: "utf8", timeout: 60_000 });
+    const resumed = spawnSync(process.execPath, [BIN, "sweep", cfg, "--quiet"], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env,
+    });
     expect(resumed.status).toBe(0);
     expect(resumed.stderr).toMatch(new RegExp(`${afterKill.length} already done, ${8 - afterKill.length} to run`));
 
     const fresh = spawnSync(process.execPath, [BIN, "sweep", cfg, "--quiet", "--out", join(dir, "fresh")], {
       encoding: "utf8",
       timeout: 60_000,
+      env,
     });
     expect(fresh.status).toBe(0);
 
@@ -81,7 +94,7 @@ describe("entk sweep processes: SIGKILL, SIGINT, concurrent shards", () => {
       cfg,
       `model: none\ndata: none\ntasks: [cr]\nk: 16\nseeds: [13, 21]\nout: ${out}\nmethods: [{kind: sleep, ms: 30000}]\n`,
     );
-    const child = spawn(process.execPath, [BIN, "sweep", cfg, "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "sweep", cfg, "--quiet"], { stdio: ["ignore", "ignore", "pipe"], env });
     let stderr = "";
     child.stderr.on("data", (d) => {
       stderr += d;
@@ -113,7 +126,10 @@ describe("entk sweep processes: SIGKILL, SIGINT, concurrent shards", () => {
     );
     const run = (shard: string) =>
       new Promise<number | null>((r) =>
-        spawn(process.execPath, [BIN, "sweep", cfg, "--quiet", "--shard", shard], { stdio: "ignore" }).on("exit", r),
+        spawn(process.execPath, [BIN, "sweep", cfg, "--quiet", "--shard", shard], { stdio: "ignore", env }).on(
+          "exit",
+          r,
+        ),
       );
     expect(await Promise.all([run("1/2"), run("2/2")])).toEqual([0, 0]);
     const { records, duplicates } = readResults([out]);

@@ -6,9 +6,13 @@ import { validateSweepConfig } from "../../src/experiments/config.ts";
 import type { Executor } from "../../src/experiments/executor.ts";
 import { registryExecutor } from "../../src/experiments/executor.ts";
 import { expandJobs, gridPoints } from "../../src/experiments/jobs.ts";
+import { registerMethodModule } from "../../src/experiments/method-modules.ts";
 import { runSweep } from "../../src/experiments/runner.ts";
 import { ResultsStore, readResults, readResultsFile } from "../../src/experiments/store.ts";
 import { defaultExecutors } from "../../src/experiments/wiring.ts";
+import sleepMethod from "../helpers/sleep-method.mjs";
+
+registerMethodModule(sleepMethod);
 
 const tmp = () => mkdtempSync(join(tmpdir(), "entk-sweep-"));
 

@@ -9,8 +9,8 @@ import { formatCsv } from "../../src/data/csv.ts";
 const WORDS = ["the", "a", "of", "to", "in", "it", "that", "for", "on", "with", "this", "from", "good", "bad"];
 const NOUNS = ["film", "story", "city", "river", "team", "market", "song", "road", "garden", "letter"];
 
-/** mulberry32: a tiny seeded generator, enough to vary made-up sentences. */
-function generator(seed: number): () => number {
+/** mulberry32: a tiny seeded generator, enough to vary made-up sentences (or pick seeded test points). */
+export function generator(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -52,6 +52,17 @@ export function writePairSplit(
     const rows = ys.map((y, i) => [i, first[i], second[i], y].join("\t"));
     writeFileSync(join(dir, `${split}.tsv`), `index\tquestion\tsentence\tlabel\n${rows.join("\n")}\n`);
   });
+  return dir;
+}
+
+/**
+ * A k-shot split folder of a single-sentence task in GLUE-SST-2's layout (`sentence`, `label`; header row) holding
+ * the given sentences of each split, labelled 0, 1, 0, … in order.
+ */
+export function writeSentenceSplit(dir: string, splits: Record<string, readonly string[]>): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [split, sents] of Object.entries(splits))
+    writeFileSync(join(dir, `${split}.tsv`), `sentence\tlabel\n${sents.map((x, i) => `${x}\t${i % 2}`).join("\n")}\n`);
   return dir;
 }
 

@@ -7,6 +7,7 @@ import { computeKernels } from "../../src/kernels/compute.ts";
 import { gradDim } from "../../src/kernels/params.ts";
 import type { FactorSource, ParamFilter } from "../../src/kernels/types.ts";
 import type { ExampleGradFactors } from "../../src/model/grad-factors.ts";
+import { expectOptionRejection } from "../helpers/option-error.ts";
 import { bruteKernel, denseGradients, syntheticExample, syntheticParams } from "./synthetic.ts";
 
 const ALL = ["sgd", "signgd", "asymmetric_signgd"] as const;
@@ -232,14 +233,14 @@ describe("computeKernels on synthetic factors", () => {
         return exs.slice(s, e);
       },
     });
-    await expect(
+    await expectOptionRejection(
       computeKernels(
         counted("train", tr),
         { dev: counted("dev", dev) },
         { formulas: ["sgd"], memoryBytes: 5000, quiet: true },
       ),
-    ).rejects.toThrow(
-      /--memory .* is too small: the model and runtime already use .* MiB, the 4 train examples' gradient factors take .*, one eval example .*, the smallest contraction work space .* and the reserve 128\.0 MiB/,
+      "memory",
+      /^memory .* is too small: the model and runtime already use .* MiB, the 4 train examples' gradient factors take .*, one eval example .*, the smallest contraction work space .* and the reserve 128\.0 MiB/,
     );
     expect(loads).toEqual(["train:0-4"]);
   });

@@ -10,6 +10,7 @@ import {
   encodeFactors,
 } from "../../src/kernels/cache.ts";
 import { ARENA_FACTOR, MAX_WORK_BYTES, parseBytes, planKernels, RESERVE_FRACTION } from "../../src/kernels/plan.ts";
+import { expectOptionError } from "../helpers/option-error.ts";
 import { syntheticExample } from "./synthetic.ts";
 
 describe("planner", () => {
@@ -52,8 +53,10 @@ describe("planner", () => {
   });
   it("refuses a budget below the smallest workable block, naming the sizes", () => {
     // Need 1e9 + 3e7 + 2·(4·3072·2·2·6) + 2^27 = 1164807552 bytes.
-    expect(() => planKernels({ ...base, memoryBytes: 1164807551 })).toThrow(
-      /--memory 1110\.8 MiB is too small: the 32 train examples' gradient factors take 953\.7 MiB, one eval example 28\.6 MiB, the smallest contraction work space 0\.6 MiB and the reserve 128\.0 MiB \(at least 1110\.8 MiB in all\)/,
+    expectOptionError(
+      () => planKernels({ ...base, memoryBytes: 1164807551 }),
+      "memory",
+      /^memory 1110\.8 MiB is too small: the 32 train examples' gradient factors take 953\.7 MiB, one eval example 28\.6 MiB, the smallest contraction work space 0\.6 MiB and the reserve 128\.0 MiB \(at least 1110\.8 MiB in all\)/,
     );
     // At exactly the need: one eval example and the smallest work space (one output row per side).
     const least = planKernels({ ...base, memoryBytes: 1164807552 });
@@ -65,7 +68,9 @@ describe("planner", () => {
     expect(parseBytes("512mib")).toBe(512 * 2 ** 20);
     expect(parseBytes("1.5g")).toBe(1.5 * 2 ** 30);
     expect(parseBytes("1000")).toBe(1000);
-    expect(() => parseBytes("lots")).toThrow(/--memory: expected a size like 8GB/);
+    expect(expectOptionError(() => parseBytes("lots"), "memory", /^memory: expected a size like 8GB/).detail).toBe(
+      'expected a size like 8GB or 512MB, got "lots"',
+    );
   });
 });
 

@@ -3,13 +3,14 @@
  * job actually writes; gradient factors are cached only on request (within the budget, whose default is a share of
  * the free disk, injected here through statfs); a full disk turns caching off, not the job.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { listGroups } from "../../src/kernels/cache-admin.ts";
 import { runKernelJob } from "../../src/pipelines/kernel-job.ts";
 import { readNpy } from "../../src/util/npy.ts";
+import { writeSentenceSplit } from "../helpers/synthetic-data.ts";
 
 // The free space statfs reports for the caches under `inject.root` (real elsewhere).
 const disk = vi.hoisted(() => ({ root: "", freeBytes: 0 }));
@@ -51,13 +52,7 @@ let splitDir: string;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "entk-kernel-disk-"));
-  splitDir = join(root, "split");
-  mkdirSync(splitDir);
-  for (const [split, sents] of Object.entries(SENTS))
-    writeFileSync(
-      join(splitDir, `${split}.tsv`),
-      `sentence\tlabel\n${sents.map((s, i) => `${s}\t${i % 2}`).join("\n")}\n`,
-    );
+  splitDir = writeSentenceSplit(join(root, "split"), SENTS);
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));

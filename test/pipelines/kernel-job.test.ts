@@ -2,7 +2,7 @@
  * Bug 1 of issue 14: a custom task's metric reaches the kernel side. runKernelJob records the task's `metric` in
  * meta.json, and the solvers score with it (F1 here, although the task's name says nothing about F1).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import { runKernelJob } from "../../src/pipelines/kernel-job.ts";
 import { loadTask } from "../../src/prompts/task.ts";
 import { solveKernelDir } from "../../src/solvers/solve.ts";
 import { readNpy } from "../../src/util/npy.ts";
+import { writeSentenceSplit } from "../helpers/synthetic-data.ts";
 
 const MODEL = join(import.meta.dirname, "../../models/tiny-roberta");
 const SENTS = {
@@ -25,13 +26,7 @@ let taskFile: string;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "entk-kernel-job-"));
-  splitDir = join(root, "split");
-  mkdirSync(splitDir);
-  for (const [split, sents] of Object.entries(SENTS))
-    writeFileSync(
-      join(splitDir, `${split}.tsv`),
-      `sentence\tlabel\n${sents.map((s, i) => `${s}\t${i % 2}`).join("\n")}\n`,
-    );
+  splitDir = writeSentenceSplit(join(root, "split"), SENTS);
   // A custom task: GLUE-SST-2's layout under another name, scored by F1.
   const base = JSON.parse(readFileSync(join(import.meta.dirname, "../../prompts/GLUE-SST-2.json"), "utf8"));
   taskFile = join(root, "my-task.json");

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { listTasks, loadTask, overrideTask, PAPER_TASKS, parseMapping } from "../../src/prompts/task.ts";
 import { resolveLabelWords, validateTemplate } from "../../src/prompts/template.ts";
 import { buildTokenizerFiles, tokenizerFromJson } from "../../src/tokenizer/index.ts";
+import { expectOptionError } from "../helpers/option-error.ts";
 
 describe("bundled task definitions", () => {
   it("cover the 14 paper tasks plus GLUE-SST-2 and CoLA, all valid", () => {
@@ -90,7 +91,7 @@ describe("task loading errors and overrides", () => {
       entailment: "Yes",
     });
     expect(parseMapping("{0:'bad', 1:'good'}")).toEqual({ "0": "bad", "1": "good" });
-    expect(() => parseMapping("0:bad")).toThrow(/--mapping: expected/);
+    expectOptionError(() => parseMapping("0:bad"), "mapping", /^mapping: expected \{label: word/);
     const t = overrideTask(loadTask("SST-2"), {
       template: "*cls**sent_0*_So*mask*.*sep+*",
       mapping: { "0": "bad", "1": "good" },

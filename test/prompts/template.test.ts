@@ -8,6 +8,7 @@ import {
   validateTemplate,
 } from "../../src/prompts/template.ts";
 import { buildTokenizerFiles, type EntkTokenizer, tokenizerFromJson } from "../../src/tokenizer/index.ts";
+import { expectOptionError } from "../helpers/option-error.ts";
 
 function synth(arch: "roberta" | "bert"): EntkTokenizer {
   const f = buildTokenizerFiles(arch);
@@ -68,11 +69,13 @@ describe("template engine details", () => {
     expect(ids).toEqual([t.maskId, t.unkId]);
   });
 
-  it("errors: mask truncated away names the example and the flags", () => {
+  it("errors: mask truncated away names the example and the options", () => {
     const pieces = parseTemplate("*cls**sent_0*_It_was*mask*.*sep+*");
-    expect(() =>
-      encodePrompt(t, pieces, [" the the the the"], 0, [], { ...noLimits, maxLength: 4 }, "train.tsv:7"),
-    ).toThrow(/train\.tsv:7: the mask was truncated away.*--first-sent-limit/);
+    expectOptionError(
+      () => encodePrompt(t, pieces, [" the the the the"], 0, [], { ...noLimits, maxLength: 4 }, "train.tsv:7"),
+      "maxLength",
+      /train\.tsv:7: the mask was truncated away.*firstSentLimit \/ otherSentLimit\) or raise maxLength/,
+    );
   });
 
   it("errors: sentence the task does not have, invalid sentence pieces, missing mask", () => {

@@ -17,6 +17,7 @@ import { cleanStaleTemps, tempPathFor } from "../../src/util/atomic.ts";
 import { insideDir } from "../../src/util/io.ts";
 import { acquireLock, LockHeldError, readLock, tryLock } from "../../src/util/lock.ts";
 import { decodeNpy } from "../../src/util/npy.ts";
+import { expectOptionRejection } from "../helpers/option-error.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "entk-rel-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -198,15 +199,17 @@ describe("bad data and prompts", () => {
       mode: "k-shot" as const,
       tasks: [{ name: "T", layout }],
     };
-    await expect(generateKShot({ ...opts, k: 4 })).rejects.toThrow(
-      /--k 4: every class of .*train\.tsv has at most 4 examples, so T's dev set would be empty/,
+    await expectOptionRejection(
+      generateKShot({ ...opts, k: 4 }),
+      "k",
+      /^k 4: every class of .*train\.tsv has at most 4 examples, so T's dev set would be empty/,
     );
     await expect(generateKShot({ ...opts, k: 2 })).resolves.toBeDefined();
   });
 
   it("a sweep config naming an unknown task fails validation with its key path", () => {
     const text =
-      "model: m\ndata: d\ntasks: [SST-2, sst-3]\nk: [16]\nseeds: [13]\nout: o\nmethods: [{kind: sleep, ms: 1}]\n";
+      "model: m\ndata: d\ntasks: [SST-2, sst-3]\nk: [16]\nseeds: [13]\nout: o\nmethods: [{kind: zero-shot}]\n";
     expect(() => parseSweepConfig(text, "c.yaml")).toThrow(/tasks\[1\].*unknown task "sst-3"/);
   });
 });

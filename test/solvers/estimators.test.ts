@@ -7,6 +7,7 @@ import { type Mat, mat } from "../../src/solvers/matrix.ts";
 import { stratifiedTestFolds } from "../../src/solvers/stratified-kfold.ts";
 import { svcFit, svcPredict, svmDecision, svrFit, svrPredict } from "../../src/solvers/svm.ts";
 import { targetsFromLabels } from "../../src/solvers/targets.ts";
+import { expectOptionError } from "../helpers/option-error.ts";
 import { gaussSolve, maxAbs, maxAbsDiff, mul, randMat, rng, tr, vec } from "./helpers.ts";
 
 const M = (a: number[][]): Mat => mat(a.length, a[0].length, Float64Array.from(a.flat()));
@@ -191,8 +192,10 @@ describe("logistic (LogisticRegressionCV semantics)", () => {
       [1, 0],
       [0, 1],
     ]);
-    expect(() => logisticFit({ K, y: Float64Array.from([1, -1]), f0: Float64Array.from([0, 0]) }, { reg: 0 })).toThrow(
-      /does not support --adjust-for-init/,
+    expectOptionError(
+      () => logisticFit({ K, y: Float64Array.from([1, -1]), f0: Float64Array.from([0, 0]) }, { reg: 0 }),
+      "adjustForInit",
+      /logistic solver does not support adjustForInit/,
     );
     expect(() => logisticFit({ K, y: Float64Array.from([1, 1]) }, { reg: 0 })).toThrow(/both classes/);
   });
@@ -207,8 +210,10 @@ describe("svc / svr (libsvm semantics)", () => {
       expect(model.nSupport).toBe(c.n_support);
       expect([...svcPredict(model, { K: M(c.K_eval) })]).toEqual(c.predict_eval.map((p: number) => 2 * p - 1));
     }
-    expect(() => svcFit({ K: M([[1]]), y: Float64Array.from([1]), f0: Float64Array.from([0]) }, { reg: 0 })).toThrow(
-      /does not support --adjust-for-init/,
+    expectOptionError(
+      () => svcFit({ K: M([[1]]), y: Float64Array.from([1]), f0: Float64Array.from([0]) }, { reg: 0 }),
+      "adjustForInit",
+      /svc solver does not support adjustForInit/,
     );
   });
 

@@ -5,6 +5,7 @@ import { readSolverInputs } from "../../src/solvers/kernel-dir.ts";
 import { mat } from "../../src/solvers/matrix.ts";
 import { solveKernelDir, solveKernels } from "../../src/solvers/solve.ts";
 import { encodeNpy, readNpy } from "../../src/util/npy.ts";
+import { expectOptionRejection } from "../helpers/option-error.ts";
 import { gaussSolve, mul, tr } from "./helpers.ts";
 import { writeSyntheticKernelDir } from "./kernel-dir-fixture.ts";
 
@@ -187,11 +188,15 @@ describe("bad input", () => {
     await expect(solveKernelDir(s.dir, { formula: "signgd", solver: "lstsq" })).rejects.toThrow(
       /formula "signgd" was not computed/,
     );
-    await expect(solveKernelDir(s.dir, { formula: "sgd", solver: "svc", adjustForInit: true })).rejects.toThrow(
-      /svc solver does not support --adjust-for-init/,
+    await expectOptionRejection(
+      solveKernelDir(s.dir, { formula: "sgd", solver: "svc", adjustForInit: true }),
+      "adjustForInit",
+      /svc solver does not support adjustForInit/,
     );
-    await expect(solveKernelDir(s.dir, { formula: "sgd", solver: "lstsq", regGrid: [0, 1] })).rejects.toThrow(
-      /needs --select-on dev/,
+    await expectOptionRejection(
+      solveKernelDir(s.dir, { formula: "sgd", solver: "lstsq", regGrid: [0, 1] }),
+      "selectOn",
+      /several regGrid, gammaGrid or lambdaGrid values\) needs selectOn dev/,
     );
     rmSync(join(s.dir, "labels.train.npy"));
     await expect(solve()).rejects.toThrow(/labels\.train\.npy: missing/);

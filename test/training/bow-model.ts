@@ -35,7 +35,7 @@ export function bowModel(weights: LoadedWeights, labelWordIds: number[]): Finetu
     return { h, z, T };
   };
   return {
-    numClasses: C,
+    numLabels: C,
     params,
     async logits(inputs) {
       return Float32Array.from(inputs.flatMap((inp) => forward(inp).z));

@@ -15,12 +15,12 @@ export class ToyModel implements FinetuneModel {
   calls = 0;
   constructor(
     readonly features: Float64Array[],
-    readonly numClasses: number,
+    readonly numLabels: number,
     readonly dropout = 0,
     init?: (name: string, i: number) => number,
   ) {
     const D = features[0].length;
-    const C = numClasses;
+    const C = numLabels;
     const mk = (name: string, n: number) => {
       const a = new Float32Array(n);
       for (let i = 0; i < n; i++) a[i] = init ? init(name, i) : 0.1 * Math.sin(1 + i * 7.3 + name.length);
@@ -38,8 +38,8 @@ export class ToyModel implements FinetuneModel {
     const W = this.params.get("head.dense.weight")!;
     const b = this.params.get("head.dense.bias")!;
     const g = this.params.get("head.LayerNorm.weight")!;
-    const z = new Float64Array(this.numClasses);
-    for (let c = 0; c < this.numClasses; c++) {
+    const z = new Float64Array(this.numLabels);
+    for (let c = 0; c < this.numLabels; c++) {
       let s = b[c];
       for (let d = 0; d < D; d++) s += W[c * D + d] * g[d] * x[d] * (mask ? mask[d] : 1);
       z[c] = s;
@@ -48,8 +48,8 @@ export class ToyModel implements FinetuneModel {
   }
 
   async logits(inputs: PromptInput[]): Promise<Float32Array> {
-    const out = new Float32Array(inputs.length * this.numClasses);
-    for (const [r, inp] of inputs.entries()) out.set(this.forward(inp.inputIds[0]), r * this.numClasses);
+    const out = new Float32Array(inputs.length * this.numLabels);
+    for (const [r, inp] of inputs.entries()) out.set(this.forward(inp.inputIds[0]), r * this.numLabels);
     return out;
   }
 
@@ -69,7 +69,7 @@ export class ToyModel implements FinetuneModel {
 
   async lossAndGrad(inputs: PromptInput[], labels: ArrayLike<number>, opts: { dropoutSeed: number }) {
     this.calls++;
-    const C = this.numClasses;
+    const C = this.numLabels;
     const D = this.features[0].length;
     const W = this.params.get("head.dense.weight")!;
     const g = this.params.get("head.LayerNorm.weight")!;

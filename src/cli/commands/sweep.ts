@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { configHash, loadSweepConfig, resolveOutDir } from "../../experiments/config.ts";
 import { expandJobs } from "../../experiments/jobs.ts";
 import { runSweep } from "../../experiments/runner.ts";
@@ -6,14 +6,9 @@ import { parseShard, type Shard, selectShard } from "../../experiments/shard.ts"
 import { ResultsStore } from "../../experiments/store.ts";
 import { DEFAULT_DEVICE, type Device } from "../../model/runtime/providers.ts";
 import { deviceOption, intArg, memoryArg } from "../args.ts";
+import { flagParser } from "../option-errors.ts";
 
-function shardArg(v: string): Shard {
-  try {
-    return parseShard(v);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message.replace(/^--shard: /, ""));
-  }
-}
+const shardArg: (v: string) => Shard = flagParser(parseShard);
 
 const positiveInt = intArg(1);
 

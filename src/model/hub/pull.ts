@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { downloadFileToCacheDir, HubApiError, modelInfo, pathsInfo } from "@huggingface/hub";
 import { writeFileAtomic } from "../../util/atomic.ts";
+import { OptionError } from "../../util/errors.ts";
 import { hfHubCacheDir } from "../../util/hf-cache.ts";
 import { insideDir } from "../../util/io.ts";
 import { type Progress, progressBar } from "../../util/progress.ts";
@@ -65,16 +66,21 @@ function explain(err: unknown, repoId: string, revision: string, endpoint: strin
   const msg = err instanceof Error ? err.message : String(err);
   if ((err as { network?: boolean }).network)
     return Object.assign(
-      new Error(
-        `${repoId}@${revision}: cannot reach ${endpoint}: ${msg}; use HF_HUB_OFFLINE=1 / --offline to run from the cache`,
+      new OptionError(
+        "offline",
+        (n) =>
+          `${repoId}@${revision}: cannot reach ${endpoint}: ${msg}; use HF_HUB_OFFLINE=1 / ${n("offline")} ` +
+          "to run from the cache",
       ),
       { network: true },
     );
   if (err instanceof TypeError && /fetch failed/.test(msg))
     return Object.assign(
-      new Error(
-        `${repoId}@${revision}: cannot reach ${endpoint} (${String((err as { cause?: unknown }).cause ?? msg)}); ` +
-          "use HF_HUB_OFFLINE=1 / --offline to run from the cache",
+      new OptionError(
+        "offline",
+        (n) =>
+          `${repoId}@${revision}: cannot reach ${endpoint} (${String((err as { cause?: unknown }).cause ?? msg)}); ` +
+          `use HF_HUB_OFFLINE=1 / ${n("offline")} to run from the cache`,
       ),
       { network: true },
     );

@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { OptionError } from "../../util/errors.ts";
 import { hfHubCacheDir, hfOffline } from "../../util/hf-cache.ts";
 import { cachedCommit, snapshotDir, validateRepoId } from "./cache.ts";
 import { missingModelFiles } from "./files.ts";
@@ -50,7 +51,11 @@ function isDirectory(p: string): boolean {
  */
 export async function resolveModelDir(idOrDir: string, opts: ResolveOptions = {}): Promise<ResolvedModel> {
   if (isDirectory(idOrDir)) {
-    if (opts.revision) throw new Error(`--revision applies to Hub repo ids; ${idOrDir} is a local directory`);
+    if (opts.revision)
+      throw new OptionError(
+        "revision",
+        (n) => `${n("revision")} applies to Hub repo ids; ${idOrDir} is a local directory`,
+      );
     return { dir: resolve(idOrDir) };
   }
   if (/^(\/|\.{1,2}\/|~)/.test(idOrDir) || idOrDir.split("/").length > 2)

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeTokenizerFiles } from "../../tokenizer/synthetic.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
+import { OptionError } from "../../util/errors.ts";
 import { modelConfigToJson } from "../weights/config.ts";
 import { type ParamSpec, parameterSpecs } from "../weights/params.ts";
 import { writeSafetensors } from "../weights/safetensors.ts";
@@ -106,7 +107,11 @@ export async function initModel(opts: InitOptions): Promise<{ dir: string; confi
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
   if (!opts.force && existsSync(out)) {
     const clash = readdirSync(out).filter((f) => MODEL_FILES.includes(f));
-    if (clash.length > 0) throw new Error(`${out} already holds ${clash.join(", ")} (use --force to replace them)`);
+    if (clash.length > 0)
+      throw new OptionError(
+        "force",
+        (n) => `${out} already holds ${clash.join(", ")} (use ${n("force")} to replace them)`,
+      );
   }
   await (opts.writeTokenizer ?? writeTokenizerFiles)(out, arch, { vocabSize: presetVocabSize(arch, preset) });
   const tokVocab = tokenizerJsonVocabSize(join(out, "tokenizer.json"));

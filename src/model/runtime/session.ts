@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import { accessSync, constants, realpathSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
-import type { Locate } from "../graph/graph.ts";
+import type { Graph, Locate } from "../graph/graph.ts";
+import type { Tensor } from "../graph/tensor.ts";
 import { DEVICES, type Device, defaultThreads, probeProvider } from "./providers.ts";
 
 export interface RuntimeOptions {
@@ -124,6 +125,38 @@ export async function getSession(
     s.catch(() => sessions.delete(full));
   }
   return s;
+}
+
+/**
+ * The runtime options of a model's sessions: ORT's "basic" optimizations for float64 graphs (they run exactly the
+ * ops entk wrote, see RuntimeOptions.optimization), "all" otherwise; `memPattern` false for graphs fed batches of
+ * ever-changing shapes (RuntimeOptions.memPattern).
+ */
+export function modelRuntime(
+  opts: Pick<RuntimeOptions, "device" | "threads" | "spinning">,
+  dtype: "float32" | "float64",
+  memPattern?: boolean,
+): RuntimeOptions {
+  return {
+    device: opts.device,
+    threads: opts.threads,
+    spinning: opts.spinning,
+    optimization: dtype === "float64" ? "basic" : "all",
+    ...(memPattern === undefined ? {} : { memPattern }),
+  };
+}
+
+/** The cached session (getSession) of a built graph: its outputs, and the weight files it references in place. */
+export function graphSession(
+  key: string,
+  g: { graph: Graph; outputs: Tensor[]; externalFiles?: string[] },
+  rt: RuntimeOptions,
+): Promise<ort.InferenceSession> {
+  return getSession(
+    key,
+    () => ({ build: (locate) => g.graph.toModel(g.outputs, locate), externalFiles: g.externalFiles ?? [] }),
+    rt,
+  );
 }
 
 /** Release every cached session (tests, long-running processes switching models). */

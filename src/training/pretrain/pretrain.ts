@@ -16,6 +16,7 @@ import { createMlmModel, type MlmBatch, type MlmModel } from "../../model/mlm-mo
 import type { LoadedWeights } from "../../model/weights/types.ts";
 import type { EntkTokenizer } from "../../tokenizer/types.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
+import { OptionError } from "../../util/errors.ts";
 import { progressBar } from "../../util/progress.ts";
 import { replaceCheckpoint } from "../checkpoint-dir.ts";
 import { clipCoefficient, globalGradNorm } from "../clip.ts";
@@ -205,7 +206,11 @@ export async function runPretrain(o: PretrainOptions): Promise<PretrainResult> {
     throw new Error(`tokenizer has ${tok.vocabSize} ids, the model's vocabulary ${cfg.vocabSize}`);
   const posLimit =
     cfg.modelType === "roberta" ? cfg.maxPositionEmbeddings - cfg.padTokenId - 1 : cfg.maxPositionEmbeddings;
-  if (o.seqLen > posLimit) throw new Error(`pretrain: --seq-len ${o.seqLen} exceeds the model's ${posLimit} positions`);
+  if (o.seqLen > posLimit)
+    throw new OptionError(
+      "seqLen",
+      (n) => `pretrain: ${n("seqLen")} ${o.seqLen} exceeds the model's ${posLimit} positions`,
+    );
   await mkdir(o.out, { recursive: true });
   const snapPath = join(o.out, "state.snap");
   const curvePath = join(o.out, "curve.jsonl");
@@ -230,9 +235,11 @@ export async function runPretrain(o: PretrainOptions): Promise<PretrainResult> {
     const snap = await openSnapshot(snapPath);
     const meta = snap.meta as SnapMeta;
     if (meta.fingerprint !== fingerprint)
-      throw new Error(
-        `${snapPath}: snapshot of a run with other settings (hyperparameters, corpus or start model); ` +
-          "rerun with the same flags, or --fresh to start over",
+      throw new OptionError(
+        "fresh",
+        (n) =>
+          `${snapPath}: snapshot of a run with other settings (hyperparameters, corpus or start model); ` +
+          `rerun with the same options, or ${n("fresh")} to start over`,
       );
     const state = opt.stateTensors();
     await snap.readInto((name) => (name.startsWith("param:") ? params.get(name.slice(6)) : state.get(name)));

@@ -12,6 +12,7 @@ import type { LoadedCheckpoint } from "../../model/weights/checkpoint.ts";
 import type { ModelConfig } from "../../model/weights/types.ts";
 import { loadTokenizer } from "../../tokenizer/load.ts";
 import type { EntkTokenizer } from "../../tokenizer/types.ts";
+import { OptionError } from "../../util/errors.ts";
 import { progressBar } from "../../util/progress.ts";
 import { TOKENIZER_FILES } from "../hf-checkpoint.ts";
 import { tokenStream } from "./corpus.ts";
@@ -32,7 +33,10 @@ export function parseInitShape(spec: string): InitShape {
     const [k, v] = part.split("=").map((s) => s.trim());
     const n = Number(v);
     if (!keys[k] || !Number.isInteger(n) || n < 1)
-      throw new Error(`--init: expected ${Object.keys(keys).join("|")}=<integer ≥ 1>, comma-separated; got "${part}"`);
+      throw new OptionError(
+        "init",
+        `expected ${Object.keys(keys).join("|")}=<integer ≥ 1>, comma-separated; got "${part}"`,
+      );
     out[keys[k]] = n;
   }
   return out;
@@ -63,10 +67,15 @@ export async function pretrainStart(o: {
   seed: number;
   out: string;
 }): Promise<PretrainStart> {
-  if ((o.model === undefined) === (o.init === undefined)) throw new Error("pretrain: give either --model or --init");
+  if ((o.model === undefined) === (o.init === undefined))
+    throw new OptionError("init", (n) => `pretrain: give either ${n("model")} or ${n("init")}`);
   let dir = o.model;
   if (o.init) {
-    if (!o.tokenizerDir) throw new Error("pretrain: --init needs --tokenizer DIR (the new model's tokenizer)");
+    if (!o.tokenizerDir)
+      throw new OptionError(
+        "tokenizerDir",
+        (n) => `pretrain: ${n("init")} needs ${n("tokenizerDir")} DIR (the new model's tokenizer)`,
+      );
     dir = join(o.out, "init");
     if (!existsSync(join(dir, "model.safetensors"))) {
       const tdir = o.tokenizerDir;

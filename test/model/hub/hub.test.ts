@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pullModel } from "../../../src/model/hub/pull.ts";
 import { loadModel } from "../../../src/model/load.ts";
 import { loadWeightsFromDir } from "../../../src/model/weights/checkpoint.ts";
+import { expectOptionRejection } from "../../helpers/option-error.ts";
 import {
   handSafetensors,
   rawF32,
@@ -161,6 +162,10 @@ describe("Hub pull into the Hugging Face cache (loopback server)", () => {
     const w = await loadModel("org/tiny", opts);
     expect(w.source.revision).toBe(COMMIT);
     expect(warnings.join()).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1.*using the cached snapshot a{40}/);
-    await expect(loadModel("org/sharded", opts)).rejects.toThrow(/cannot reach .*--offline/);
+    await expectOptionRejection(
+      loadModel("org/sharded", opts),
+      "offline",
+      /cannot reach .*HF_HUB_OFFLINE=1 \/ offline/,
+    );
   });
 });
