@@ -184,6 +184,13 @@ export async function buildProgram(only?: ReadonlySet<string>): Promise<Command>
     });
   });
   for (const cmd of program.commands) cmd.exitOverride();
+  // `--device` other than the CPU: check it before any work, so a missing provider fails at once, in one line.
+  program.hook("preAction", async (_root, action) => {
+    const device = action.opts().device;
+    if (typeof device !== "string") return;
+    const { DEFAULT_DEVICE } = await import("../model/runtime/providers.ts");
+    if (device !== DEFAULT_DEVICE) await (await import("../model/runtime/session.ts")).checkDevice(device as never);
+  });
   return program;
 }
 

@@ -1,9 +1,15 @@
 /**
- * Issue 19: `entk kernel`, `entk sweep` and `entk finetune` killed with SIGKILL at seeded random points (10 times
- * each, each rerun resuming the previous one) end with byte-identical outputs to an uninterrupted run and leave no
- * temp files, stale locks or half-replaced directories behind. Tiny model and data keep each run to seconds.
+ * Issue 19: `entk kernel`, `entk sweep` and `entk finetune` killed with SIGKILL at seeded random points (each rerun
+ * resuming the previous one) end with byte-identical outputs to an uninterrupted run and leave no temp files, stale
+ * locks or half-replaced directories behind. Tiny model and data keep each run to about 3 CPU-seconds.
+ *
+ * The kill points are fractions of the uninterrupted run's CPU time (utime + stime from /proc, Linux), not of its
+ * wall time: on a loaded machine a wall-clock schedule drifts (the same point lands in module loading under load and
+ * after the end when idle), a CPU-time one kills at the same stage of the work whatever the load. Without /proc the
+ * fractions apply to wall time. ENTK_KILLS sets the kills per command (default below; 10 or more for the long run,
+ * e.g. `ENTK_KILLS=10 npx vitest run test/e2e/kill.test.ts`).
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -15,11 +21,16 @@ import { sweepResults } from "./sweep-results.ts";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(root, "bin/entk.js");
 const MODEL = join(root, "models/tiny-roberta");
-/** 10 kills per command (ENTK_KILLS overrides it for a quick local check on a loaded machine). */
-const KILLS = Number(process.env.ENTK_KILLS ?? 10);
+/** Kills per command in the suite. Measured for the whole file: 57–60 CPU-s at 5 kills, 90 CPU-s at 10. */
+const DEFAULT_KILLS = 10;
+const KILLS = Number(process.env.ENTK_KILLS ?? DEFAULT_KILLS);
+if (!Number.isInteger(KILLS) || KILLS < 1) throw new Error(`ENTK_KILLS: expected a positive integer, got ${KILLS}`);
 const tmp = mkdtempSync(join(tmpdir(), "entk-kill19-"));
+/** CLI processes still running (after a timeout): killed before the temp dir is removed. */
+const live = new Set<ChildProcess>();
 afterAll(() => {
-  if (!process.env.ENTK_KEEP_TMP) rmSync(tmp, { recursive: true, force: true });
+  for (const c of live) c.kill("SIGKILL");
+  if (!process.env.ENTK_KEEP_TMP) rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
 });
 
 /** The split the runs share: GLUE-SST-2's layout, made-up sentences. */
@@ -27,22 +38,53 @@ function writeSplit(dir: string): void {
   writeSentenceSplit(dir, { train: sentences(8, 7), dev: sentences(6, 8), test: sentences(6, 9) });
 }
 
-/** Run the CLI to completion (rc) or kill it with SIGKILL after `killAfterMs`. */
-function runCli(args: string[], killAfterMs?: number): Promise<{ code: number | null; ms: number; err: string }> {
+/** Linux's USER_HZ (the unit of /proc/<pid>/stat times): 100 on every architecture Node supports. */
+const USER_HZ = 100;
+/** CPU time (user + system, ms) of a live process, or undefined without /proc (or once it has exited). */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ;
+  } catch {
+    return undefined;
+  }
+}
+
+interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Wall and CPU time (CPU: the last sample, every 20 ms; undefined without /proc). */
+  ms: number;
+  cpu?: number;
+  err: string;
+}
+
+/** Run the CLI to completion, or kill it with SIGKILL once it has used `killAt` ms of CPU (of wall time without /proc). */
+function runCli(args: string[], killAt?: number): Promise<CliRun> {
   const t0 = Date.now();
   const child = spawn(process.execPath, [BIN, ...args, "--quiet"], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+  live.add(child);
   let err = "";
   child.stderr.on("data", (d) => {
     err += d;
   });
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  let cpu: number | undefined;
+  const poll = setInterval(() => {
+    const now = child.pid === undefined ? undefined : cpuMs(child.pid);
+    if (now !== undefined) cpu = now;
+    const used = procAvailable ? cpu : Date.now() - t0;
+    if (killAt !== undefined && used !== undefined && used >= killAt) child.kill("SIGKILL");
+  }, 20);
   return new Promise((ok) =>
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      ok({ code, ms: Date.now() - t0, err });
+    child.once("close", (code, signal) => {
+      live.delete(child);
+      clearInterval(poll);
+      ok({ code, signal, ms: Date.now() - t0, cpu, err });
     }),
   );
 }
+const procAvailable = cpuMs(process.pid) !== undefined;
 
 /** Every file below `dir` (relative paths), for the leftover check. */
 function walk(dir: string): string[] {
@@ -56,19 +98,27 @@ function walk(dir: string): string[] {
 }
 const LEFTOVER = /(\.entk-[0-9a-f]{6}-\d+-[0-9a-f]{8}\.(tmp|old)\/?$)|(\.lock$)|(\.tmp\/?$)|(\.old\/?$)/;
 
-/** Kill `args` KILLS times at seeded random points within the reference run's duration, then let it finish. */
-async function killLoop(seed: number, args: string[], refMs: number): Promise<number[]> {
+/**
+ * Kill `args` KILLS times at seeded points — fractions in [0.35, 1) of the reference run's CPU time (the first third is mostly module loading) — then let it
+ * finish. Returns how many runs the kill actually interrupted (a resumed run needs less work, so a late point may
+ * come after its end).
+ */
+async function killLoop(seed: number, args: string[], ref: CliRun): Promise<{ points: number[]; interrupted: number }> {
   const r = generator(seed);
+  const total = procAvailable ? ref.cpu! : ref.ms;
   const points: number[] = [];
+  let interrupted = 0;
   for (let i = 0; i < KILLS; i++) {
-    const at = Math.round(refMs * (0.2 + 0.9 * r()));
+    const at = Math.round(total * (0.35 + 0.65 * r()));
     points.push(at);
-    await runCli(args, at);
+    const run = await runCli(args, at);
+    if (run.signal === "SIGKILL") interrupted++;
+    else expect(run.code, run.err).toBe(0);
   }
   const last = await runCli(args);
   expect(last.err).not.toMatch(/Error|error:/);
   expect(last.code).toBe(0);
-  return points;
+  return { points, interrupted };
 }
 
 const split = join(tmp, "split");
@@ -127,27 +177,40 @@ function ftFiles(dir: string): Record<string, unknown> {
   };
 }
 describe("SIGKILL at random points (seeded)", () => {
-  it(`kernel, sweep and finetune each killed ${KILLS} times end byte-identical, with no leftovers`, async () => {
-    const [kRef, fRef, sRef] = await Promise.all([
-      runCli(kernelArgs(join(tmp, "k-ref"), join(tmp, "k-ref-cache"))),
-      runCli(ftArgs(join(tmp, "ft-ref"))),
-      runCli(["sweep", sweepConfig(join(tmp, "sw-ref"))]),
-    ]);
-    for (const r of [kRef, fRef, sRef]) expect(r.code, r.err).toBe(0);
+  it(
+    `kernel, sweep and finetune each killed ${KILLS} times end byte-identical, with no leftovers`,
+    async () => {
+      const [kRef, fRef, sRef] = await Promise.all([
+        runCli(kernelArgs(join(tmp, "k-ref"), join(tmp, "k-ref-cache"))),
+        runCli(ftArgs(join(tmp, "ft-ref"))),
+        runCli(["sweep", sweepConfig(join(tmp, "sw-ref"))]),
+      ]);
+      for (const r of [kRef, fRef, sRef]) expect(r.code, r.err).toBe(0);
+      if (procAvailable) for (const r of [kRef, fRef, sRef]) expect(r.cpu).toBeGreaterThan(0);
 
-    await Promise.all([
-      killLoop(1901, kernelArgs(join(tmp, "k"), join(tmp, "k-cache")), kRef.ms),
-      killLoop(1902, ftArgs(join(tmp, "ft")), fRef.ms),
-      killLoop(1903, ["sweep", sweepConfig(join(tmp, "sw"))], sRef.ms),
-    ]);
+      const loops = await Promise.all([
+        killLoop(1901, kernelArgs(join(tmp, "k"), join(tmp, "k-cache")), kRef),
+        killLoop(1902, ftArgs(join(tmp, "ft")), fRef),
+        killLoop(1903, ["sweep", sweepConfig(join(tmp, "sw"))], sRef),
+      ]);
+      // Each command was really interrupted (not only rerun after it had finished).
+      for (const l of loops) expect(l.interrupted).toBeGreaterThan(0);
 
-    expect(kernelFiles(join(tmp, "k"))).toEqual(kernelFiles(join(tmp, "k-ref")));
-    const ft = ftFiles(join(tmp, "ft"));
-    const ftRef = ftFiles(join(tmp, "ft-ref"));
-    expect(ft).toEqual(ftRef);
-    expect(sweepResults(join(tmp, "sw"))).toEqual(sweepResults(join(tmp, "sw-ref")));
-    const left = walk(tmp).filter((p) => LEFTOVER.test(p));
-    expect(left).toEqual([]);
-    expect(statSync(join(tmp, "k", "meta.json")).isFile()).toBe(true);
-  }, 900_000);
+      expect(kernelFiles(join(tmp, "k"))).toEqual(kernelFiles(join(tmp, "k-ref")));
+      const ft = ftFiles(join(tmp, "ft"));
+      const ftRef = ftFiles(join(tmp, "ft-ref"));
+      expect(ft).toEqual(ftRef);
+      expect(sweepResults(join(tmp, "sw"))).toEqual(sweepResults(join(tmp, "sw-ref")));
+      const left = walk(tmp).filter((p) => LEFTOVER.test(p));
+      expect(left).toEqual([]);
+      expect(statSync(join(tmp, "k", "meta.json")).isFile()).toBe(true);
+      // One line for the log: the schedule (CPU ms, or wall ms without /proc) and how many kills interrupted a run.
+      console.log(
+        `kill test: ${KILLS} kills per command (${procAvailable ? "CPU" : "wall"} ms): ${JSON.stringify(
+          Object.fromEntries(["kernel", "finetune", "sweep"].map((c, i) => [c, loops[i]])),
+        )}`,
+      );
+    },
+    300_000 + KILLS * 90_000,
+  );
 });

@@ -47,7 +47,11 @@ export interface ModelBytes {
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 const checkedDevices = new Map<Device, Promise<void>>();
 
-async function checkDevice(device: Device): Promise<void> {
+/**
+ * Fail unless `device` can run a session here (probed once per process): an unknown device, or one whose provider
+ * is missing, is an error with the reason and how to get it. Callers may run it up front, before any work.
+ */
+export async function checkDevice(device: Device): Promise<void> {
   if (!DEVICES.includes(device)) throw new Error(`unknown device '${device}' (expected one of ${DEVICES.join(", ")})`);
   let p = checkedDevices.get(device);
   if (!p) {
