@@ -1,7 +1,7 @@
 /**
  * Packages a finished (or stopped) `entk pretrain` run as models/entk-mini and writes its model card:
  *
- *   npx tsx scripts/build-entk-mini.ts --run RUN_DIR --corpus CORPUS_DIR [--out models/entk-mini]
+ *   npx tsx scripts/build-entk-mini.ts --run RUN_DIR --corpus CORPUS_DIR [--out models/entk-mini] [--seeded SEEDED/glove-seed.json]
  *
  * - config.json (RobertaForMaskedLM) and model.safetensors in float16 (untied lm_head.decoder.weight; loading
  *   converts to float32), from RUN_DIR/model; the tokenizer files already in OUT (scripts/build-tokenizer.ts) stay;
@@ -122,7 +122,7 @@ function rebuildStart(cfg: {
   const init = `npx entk pretrain --init hidden=${cfg.hiddenSize},layers=${cfg.numHiddenLayers},heads=${cfg.numAttentionHeads},intermediate=${cfg.intermediateSize},positions=${cfg.maxPositionEmbeddings} --tokenizer models/entk-mini`;
   if (!seeded) return init;
   return `${init} \\
-  --train CORPUS/train.txt --heldout CORPUS/heldout.txt --out INIT --steps 0   # writes INIT/init only
+  --train CORPUS/train.txt --heldout CORPUS/heldout.txt --out INIT --steps 1 --warmup-steps 0   # INIT/init: the random start
 npx tsx scripts/seed-embeddings.ts --model INIT/init --out SEEDED --seed ${seeded.projection_seed}
 npx entk pretrain --model SEEDED`;
 }
@@ -313,6 +313,8 @@ the model gives every example the same label word, i.e. it has not learned the t
 |---|---|---|---|---|---|---|
 ${zsRows.join("\n")}
 
+docs/pretraining.md §7 shows what the model uses of its context (the words around a masked position, not their order).
+
 ${sst2 ? `Target zero-shot GLUE-SST-2 dev ≥ 60% (the SST-2 row: its test set is GLUE-SST-2's dev set): ${sst2.acc >= 0.6 ? "reached" : "not reached"} (${pct(sst2.acc)}).` : "LM-BFF rows appear when the card is built with `ENTK_LMBFF_DIR` set (the target zero-shot GLUE-SST-2 dev ≥ 60% is measured there)."}
 
 ## Probe logits
@@ -332,7 +334,7 @@ npx tsx scripts/build-corpus.ts …            # the corpus (see the script)
 ${rebuildStart(cfg)} \\
   --train CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN --seq-len ${hp.seqLen} --batch-size ${hp.batchSize} \\
   --accumulate ${hp.accumulate} --steps ${hp.steps} --warmup-steps ${hp.warmupSteps} --lr ${hp.lr} --seed ${hp.seed}
-npx tsx scripts/build-entk-mini.ts --run RUN --corpus CORPUS
+npx tsx scripts/build-entk-mini.ts --run RUN --corpus CORPUS${seeded ? " --seeded SEEDED/glove-seed.json" : ""}
 \`\`\`
 
 Licence: the weights are entk's own output (MIT, as entk); the tokenizer files are derived from MIT-licensed
