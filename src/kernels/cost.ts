@@ -9,13 +9,10 @@
  * - contraction: per eval block and linear layer the Gram trick or G = Δᵀ X materialization, chosen and sliced as
  *   src/kernels/block.ts does (gramCost/materializeCost, sliceRows), plus the dense GEMM of biases and LayerNorms.
  *
- * Per layer of a batch of B examples padded to T tokens (hidden H, intermediate I): the forward takes
- * 2BT(4H² + 2HI) for the six linears plus 4BT²H for attention scores and context; each backward pass 2BT(4H² + 2HI)
- * + 8BT²H (the input cotangents of the six linears; dS, dV, dQ, dK). The MLM head at the mask position: gather 2BTH,
- * dense 2BH², decoder 2BHK over K label words (binary mode adds f = z·Mᵀ, 2BK), the same again per backward.
+ * The engine's forward and backward FLOPs per batch are src/model/cost.ts's.
  */
-import { lengthBatches, TOKEN_BUDGET } from "../model/batch.ts";
-import type { PromptInput } from "../model/types.ts";
+import { TOKEN_BUDGET } from "../model/batch.ts";
+import { backwardFlops, engineBatches, forwardFlops } from "../model/cost.ts";
 import type { ModelConfig } from "../model/weights/types.ts";
 import { gramCost, MAX_EXACT_COLUMNS, materializeCost, pairsFor, sliceRows } from "./block.ts";
 import type { Pair } from "./ort-graphs.ts";
@@ -83,32 +80,13 @@ export function modelTensors(cfg: ModelConfig): { linears: LinearShape[]; dense:
   return { linears, dense };
 }
 
-/** FLOPs of the encoder + MLM head forward for a batch of B examples padded to T tokens (header formula). */
-export function forwardFlops(cfg: ModelConfig, B: number, T: number, nLabelWords: number, C: number, binary: boolean) {
-  const H = cfg.hiddenSize;
-  const I = cfg.intermediateSize;
-  const layer = 2 * B * T * (4 * H * H + 2 * H * I) + 4 * B * T * T * H;
-  const head = 2 * B * T * H + 2 * B * H * H + 2 * B * H * nLabelWords + (binary ? 2 * B * nLabelWords * C : 0);
-  return cfg.numHiddenLayers * layer + head;
-}
-
-/** FLOPs of one backward pass (one output) for the same batch: the cotangents of every linear's input. */
-export function backwardFlops(cfg: ModelConfig, B: number, T: number, nLabelWords: number, binary: boolean) {
-  const H = cfg.hiddenSize;
-  const I = cfg.intermediateSize;
-  const layer = 2 * B * T * (4 * H * H + 2 * H * I) + 8 * B * T * T * H;
-  const head = 2 * B * T * H + 2 * B * H * H + 2 * B * H * nLabelWords + (binary ? 2 * B * nLabelWords : 0);
-  return cfg.numHiddenLayers * layer + head;
-}
-
-/** The engine's batches (src/model/batch.ts lengthBatches) of examples with these token counts: [size, padded T]. */
-export function engineBatches(tokens: readonly number[], maxTokens: number): [number, number][] {
-  const fake = tokens.map((T) => ({ inputIds: { length: T } }) as unknown as PromptInput);
-  return lengthBatches(fake, Number.POSITIVE_INFINITY, maxTokens).map((b) => [
-    b.length,
-    Math.max(...b.map((i) => tokens[i])),
-  ]);
-}
+/**
+ * Achieved fraction of the Gemm probe's rate (src/kernels/probe.ts) per phase, from the kernel benchmark's run in the
+ * README ("Benchmarks": logits 14 s, gradients 38 s, contraction 260 s, Gemm probe ≈ 400 GFLOP/s, load ≈ 2) and this
+ * model's FLOPs of that job (5.2, 11.4 and 32.0 TFLOP). Rerun `npm run bench:kernel` and update them when the
+ * contraction changes.
+ */
+export const PHASE_EFFICIENCY = { logits: 0.93, gradients: 0.75, contraction: 0.31 } as const;
 
 export interface KernelCostInput {
   cfg: ModelConfig;
@@ -129,6 +107,8 @@ export interface KernelFlops {
   logits: number;
   gradients: number;
   contraction: number;
+  /** `gradients` by split (train, then each eval split). */
+  gradientsBySplit: Record<string, number>;
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
@@ -204,7 +184,10 @@ export function kernelJobFlops(o: KernelCostInput): KernelFlops {
     return out;
   };
   const evalChunks = Object.values(o.tokens.evals).flatMap(blocksOf);
-  const gradients = gradientFlops(o.cfg, [...trainChunks, ...evalChunks], K, C, o.binary);
+  const gradientsBySplit: Record<string, number> = { train: gradientFlops(o.cfg, trainChunks, K, C, o.binary) };
+  for (const [name, xs] of Object.entries(o.tokens.evals))
+    gradientsBySplit[name] = gradientFlops(o.cfg, blocksOf(xs), K, C, o.binary);
+  const gradients = sum(Object.values(gradientsBySplit));
 
   const { linears, dense } = modelTensors(o.cfg);
   const width =
@@ -219,5 +202,5 @@ export function kernelJobFlops(o: KernelCostInput): KernelFlops {
       contraction +=
         pairs.length * 2 * train.length * C * block.length * C * (Math.min(width, k0 + MAX_EXACT_COLUMNS) - k0);
   }
-  return { logits, gradients, contraction };
+  return { logits, gradients, contraction, gradientsBySplit };
 }
