@@ -10,9 +10,15 @@
  * steps run ~2× slower while ORT's arena and the process's memory grow), achieved GFLOP/s = training FLOPs / step time, and
  * `ratio` = achieved / MatMul GFLOP/s (best MatMul probe, interleaved with the steps). Last line: one JSON
  * object with `step_s` and `ratio`.
+ *
+ * Side by side (issue 18 item 4): unless --no-torch, the same step in PyTorch (scripts/bench-ft-torch.py: same shape,
+ * batch, loss, clipping and AdamW) runs right after, in a child process, with the first Python found that imports
+ * torch ($ENTK_TORCH_PYTHON, python3, /usr/bin/python3: Debian's python3-torch installs there); its best step goes
+ * into the JSON as `torch_step_s` (null with `torch_note` saying why when torch is not there). torch is optional.
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
@@ -91,6 +97,22 @@ async function matmulRate(M: number, K: number, N: number): Promise<number> {
 }
 
 const now = () => performance.now() / 1000;
+
+/** The PyTorch side of the side-by-side: its best step, or why there is none. */
+function torchStep(): { step_s: number | null; note?: string; torch?: string } {
+  if (process.argv.includes("--no-torch")) return { step_s: null, note: "--no-torch" };
+  const pythons = [process.env.ENTK_TORCH_PYTHON, "python3", "/usr/bin/python3"].filter((p): p is string => !!p);
+  const py = pythons.find((p) => spawnSync(p, ["-c", "import torch"], { stdio: "ignore" }).status === 0);
+  if (!py) return { step_s: null, note: `no Python with torch among ${pythons.join(", ")}` };
+  const script = join(import.meta.dirname, "bench-ft-torch.py");
+  const args = [script, "--reps", String(reps), "--warmup", String(warmup), "--threads", String(threads)];
+  const r = spawnSync(py, args, { encoding: "utf8" });
+  const last = r.stdout.trim().split("\n").at(-1) ?? "";
+  if (r.status !== 0 || !last.startsWith("{"))
+    return { step_s: null, note: `${py} ${script} failed: ${r.stderr.trim().slice(-300)}` };
+  const j = JSON.parse(last);
+  return { step_s: j.step_s, torch: `${j.torch} (${py})` };
+}
 let dir = arg("--model");
 let tmp: string | undefined;
 const t0 = now();
@@ -152,6 +174,8 @@ try {
   }
   const flops = trainFlops(cfg.hiddenSize, cfg.intermediateSize, cfg.numHiddenLayers);
   const achieved = flops / best.total / 1e9;
+  const loadBefore = loadavg();
+  const torch = torchStep();
   const rows: [string, string][] = [
     ["threads", String(threads)],
     ["parameters (trained)", `${(nParams / 1e6).toFixed(1)} M`],
@@ -166,6 +190,11 @@ try {
     ["achieved", `${achieved.toFixed(1)} GFLOP/s`],
     ["ORT MatMul 512×768×3072", `${gflopsMatMul.toFixed(1)} GFLOP/s`],
     ["ratio", (achieved / gflopsMatMul).toFixed(3)],
+    [
+      "torch step (same shape)",
+      torch.step_s === null ? `- (${torch.note})` : `${torch.step_s.toFixed(3)} s, torch ${torch.torch}`,
+    ],
+    ["load average", loadBefore.map((x) => x.toFixed(2)).join(" ")],
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(28)} ${v}`);
   console.log(
@@ -185,6 +214,9 @@ try {
       params: nParams,
       batch: B,
       tokens: T,
+      torch_step_s: torch.step_s,
+      ...(torch.note ? { torch_note: torch.note } : { torch_version: torch.torch }),
+      load_avg: loadBefore,
     }),
   );
 } finally {

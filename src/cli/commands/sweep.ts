@@ -1,9 +1,11 @@
 import { type Command, Option } from "commander";
 import { configHash, loadSweepConfig, resolveOutDir } from "../../experiments/config.ts";
 import { expandJobs } from "../../experiments/jobs.ts";
+import { type PlanTotals, planSweep, type SweepPlan } from "../../experiments/plan.ts";
 import { runSweep } from "../../experiments/runner.ts";
 import { parseShard, type Shard, selectShard } from "../../experiments/shard.ts";
 import { ResultsStore } from "../../experiments/store.ts";
+import { formatBytes } from "../../kernels/disk.ts";
 import { DEFAULT_DEVICE, type Device } from "../../model/runtime/providers.ts";
 import { deviceOption, intArg, memoryArg } from "../args.ts";
 import { flagParser } from "../option-errors.ts";
@@ -11,6 +13,61 @@ import { flagParser } from "../option-errors.ts";
 const shardArg: (v: string) => Shard = flagParser(parseShard);
 
 const positiveInt = intArg(1);
+
+function positiveNumber(v: string): number {
+  const x = Number(v);
+  if (!(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`expected a positive number, got "${v}"`);
+  return x;
+}
+
+function writeOut(lines: string[]): void {
+  // `entk sweep --dry-run | head` closes the pipe early: that is not an error.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+  });
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+const gflop = (f: number) => (f / 1e9).toFixed(1);
+const hours = (s: number) => (s / 3600).toFixed(2);
+
+function totalsLine(what: string, t: PlanTotals): string {
+  return (
+    `${what}: ${t.jobs} jobs, ${(t.flops / 1e15).toFixed(2)} PFLOP, ${hours(t.seconds)} h here, peak ` +
+    `${formatBytes(t.peakBytes)}; disk: kernel blocks ${formatBytes(t.kernelBlockBytes)}, gradient factors if ` +
+    `cached ${formatBytes(t.factorBytes)}, fine-tuning checkpoints ≈ ${formatBytes(t.checkpointBytes)}`
+  );
+}
+
+/** The plan as text: a header, one tab-separated row per job, then the totals. */
+function formatPlan(name: string, p: SweepPlan, shard?: Shard): string[] {
+  const lines = [
+    `# plan of ${name}: model ${p.modelDir}; Gemm probe ${p.gflops.toFixed(1)} GFLOP/s (load ${p.load.map((x) => x.toFixed(2)).join(" ")}); memory ${formatBytes(p.memoryBytes)} per job`,
+    ["key", "task", "k", "seed", "method", "GFLOP", "seconds", "peak", "kernel blocks", "factors", "notes"].join("\t"),
+  ];
+  for (const e of p.jobs)
+    lines.push(
+      [
+        e.job.key,
+        e.job.task,
+        e.job.k,
+        e.job.seed,
+        e.job.method,
+        gflop(Object.values(e.flops).reduce((a, b) => a + b, 0)),
+        e.seconds.toFixed(1),
+        Number.isFinite(e.peakBytes) ? formatBytes(e.peakBytes) : "-",
+        formatBytes(e.kernelBlockBytes),
+        formatBytes(e.factorBytes),
+        e.notes.join("; "),
+      ].join("\t"),
+    );
+  if (shard && shard.count > 1) lines.push(totalsLine(`shard ${shard.index}/${shard.count}`, p.totals));
+  lines.push(totalsLine("whole sweep", p.whole));
+  p.shards?.forEach((t, i) => {
+    lines.push(totalsLine(`  shard ${i + 1}/${p.shards!.length}`, t));
+  });
+  return lines;
+}
 
 interface SweepOpts {
   skipBadRows?: boolean;
@@ -20,6 +77,9 @@ interface SweepOpts {
   failFast?: boolean;
   quiet?: boolean;
   dryRun?: boolean;
+  plan?: boolean;
+  planModel?: string;
+  probeGflops?: number;
   memory?: number;
   device?: Device;
 }
@@ -58,6 +118,20 @@ export function registerSweep(program: Command): void {
     .option("--out <dir>", "output directory (default: the config's `out`)")
     .option("--fail-fast", "stop at the first failed job (default: run the rest, report failures at the end)")
     .option("--dry-run", "list the jobs (key, done or not) without running anything")
+    .option(
+      "--plan",
+      "print each job's predicted GEMM FLOPs, peak memory, cache bytes and seconds here (cost model calibrated by a " +
+        "few-second Gemm probe), the totals and, with --shard i/n, every shard's totals; runs nothing",
+    )
+    .option(
+      "--plan-model <dir>",
+      "with --plan: a model directory (config.json + tokenizer) to plan with instead of the config's model",
+    )
+    .addOption(
+      new Option("--probe-gflops <rate>", "with --plan: assume this Gemm rate (GFLOP/s) instead of probing").argParser(
+        positiveNumber,
+      ),
+    )
     .option("--skip-bad-rows", "skip malformed data rows with a warning instead of failing")
     .option("--quiet", "no progress bar")
     .addHelpText(
@@ -67,6 +141,17 @@ export function registerSweep(program: Command): void {
     )
     .action(async (file: string, opts: SweepOpts) => {
       const config = loadSweepConfig(file);
+      if (opts.plan) {
+        const plan = await planSweep(config, {
+          shard: opts.shard,
+          memoryBytes: opts.memory,
+          concurrency: opts.concurrency,
+          modelDir: opts.planModel,
+          gflops: opts.probeGflops,
+        });
+        writeOut(formatPlan(config.name, plan, opts.shard));
+        return;
+      }
       if (opts.dryRun) {
         const outDir = opts.out ?? resolveOutDir(config);
         const store = new ResultsStore(outDir);
@@ -76,11 +161,7 @@ export function registerSweep(program: Command): void {
           lines.push(
             `${j.key} ${store.has(j.key) ? "done" : "todo"} ${j.task} k=${j.k} seed=${j.seed} ${j.method} ${JSON.stringify(j.hyperparameters)}${Object.keys(j.grid).length ? ` grid=${JSON.stringify(j.grid)}` : ""}`,
           );
-        // `entk sweep --dry-run | head` closes the pipe early: that is not an error.
-        process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-          if (e.code !== "EPIPE") throw e;
-        });
-        process.stdout.write(`${lines.join("\n")}\n`);
+        writeOut(lines);
         return;
       }
       const ac = new AbortController();
