@@ -14,10 +14,12 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pairsFor } from "../kernels/block.ts";
+import { CLASSIC_FORMULAS } from "../kernels/classic.ts";
 import { kernelJobFlops, modelTensors, PHASE_EFFICIENCY } from "../kernels/cost.ts";
 import { predictExampleFactorBytes, predictFactorBytes, predictKernelBlockBytes } from "../kernels/disk.ts";
 import { ARENA_FACTOR, defaultMemoryBytes, planKernels } from "../kernels/plan.ts";
 import { gemmProbe } from "../kernels/probe.ts";
+import type { Formula } from "../kernels/types.ts";
 import { resolveCachedModel } from "../model/hub/resolve.ts";
 import { readModelConfig } from "../model/weights/config.ts";
 import type { ModelConfig } from "../model/weights/types.ts";
@@ -67,6 +69,8 @@ export function baselineEstimate(cfg: ModelConfig): number {
 }
 
 const boolOpt = (v: unknown) => v === true;
+const isClassicFormula = (f: string) => (CLASSIC_FORMULAS as readonly string[]).includes(f);
+
 const sumOf = (xs: Iterable<number>) => {
   let s = 0;
   for (const x of xs) s += x;
@@ -82,7 +86,8 @@ export async function estimateJobs(jobs: readonly Job[], ctx: PlanContext): Prom
     const kind = methodKind(job.method);
     const t = await ctx.tokens(job);
     const notes = t.approx ? [t.approx] : [];
-    if (kind === "kernel") out.push(kernelEstimate(job, t, ctx, blocksDone, factorsDone, notes));
+    const classic = kind === "kernel" && isClassicFormula(parseKernelMethod(job.method).formula);
+    if (kind === "kernel" && !classic) out.push(kernelEstimate(job, t, ctx, blocksDone, factorsDone, notes));
     else if (kind === "ft" || kind === "ft-lin") out.push(finetuneEstimate(job, t, ctx, notes));
     else
       out.push({
@@ -93,7 +98,7 @@ export async function estimateJobs(jobs: readonly Job[], ctx: PlanContext): Prom
         kernelBlockBytes: 0,
         factorBytes: 0,
         checkpointBytes: 0,
-        notes: [...notes, `no cost model for ${kind} jobs (counted as 0)`],
+        notes: [...notes, `no cost model for ${classic ? "classic-kernel" : kind} jobs (counted as 0)`],
       });
   }
   return out;
@@ -107,7 +112,7 @@ function kernelEstimate(
   factorsDone: Set<string>,
   notes: string[],
 ): JobEstimate {
-  const { formula } = parseKernelMethod(job.method);
+  const formula = parseKernelMethod(job.method).formula as Formula;
   const h = job.hyperparameters;
   const binary = boolOpt(h.binary);
   const filter = {

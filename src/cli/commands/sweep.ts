@@ -1,4 +1,4 @@
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { configHash, loadSweepConfig, resolveOutDir } from "../../experiments/config.ts";
 import { expandJobs } from "../../experiments/jobs.ts";
 import { type PlanTotals, planSweep, type SweepPlan } from "../../experiments/plan.ts";
