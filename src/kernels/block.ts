@@ -42,8 +42,8 @@ export type Block = Partial<Record<Pair, Float64Array>>;
 /**
  * Work space of one slice of the sliced contraction (the train rows and one eval group's, with their signs): small
  * enough that a slice stays in cache from its materializing MatMul through Sign to its Gemms. 12 MiB gives slices of
- * 16 output rows at roberta-base's dIn = 768 and 4 at dIn = 3072 for 32 train and 32-example eval groups (issue 18;
- * measured against 32 and 64 rows: no difference beyond the noise of the loaded machine).
+ * 16 output rows at roberta-base's dIn = 768 for 32 train and 32-example eval groups (issue 18; measured against 32
+ * and 64 rows: no difference beyond the noise of the loaded machine); MIN_SLICE_ROWS bounds it from below.
  */
 export const SLICE_WORK_BYTES = 12 * 2 ** 20;
 
@@ -52,6 +52,13 @@ export const SLICE_WORK_BYTES = 12 * 2 ** 20;
  * example: the materializing MatMuls then do little work on padding (docs/kernels.md §4.1).
  */
 export const EVAL_GROUPS = 4;
+/** Fewest eval examples per group: smaller groups make the Gemms too narrow (an eval block of 32 is one group). */
+export const MIN_GROUP = 32;
+/**
+ * Fewest output rows per slice: the materializing MatMul's output is [dIn, s] per example, and at 4 rows (dIn = 3072
+ * under SLICE_WORK_BYTES) it ran at a fraction of its rate (the bench's contraction fell to 0.16 of the probe).
+ */
+export const MIN_SLICE_ROWS = 16;
 
 /** Output rows per materialize call for a linear layer, from the work budget (≥ 1, ≤ dOut, ≤ 2^24 entries). */
 export function sliceRows(dIn: number, dOut: number, rowsPerSide: number, signed: boolean, workBytes: number): number {
@@ -243,10 +250,15 @@ async function linearBlock(
     pool.reset();
     const groups = lengthGroups(
       evals.map((e) => e.linears[l].T),
-      EVAL_GROUPS,
+      Math.min(EVAL_GROUPS, Math.ceil(B / MIN_GROUP)),
     );
     const groupRows = Math.max(...groups.map((g) => g.length)) * C;
-    const s = sliceRows(dIn, dOut, A * C + groupRows, signPairs.length > 0, Math.min(opts.workBytes, SLICE_WORK_BYTES));
+    const signed = signPairs.length > 0;
+    // At least MIN_SLICE_ROWS (the materializing MatMul's output width) unless the work budget is smaller still.
+    const s = Math.max(
+      sliceRows(dIn, dOut, A * C + groupRows, signed, Math.min(opts.workBytes, SLICE_WORK_BYTES)),
+      Math.min(MIN_SLICE_ROWS, sliceRows(dIn, dOut, A * C + groupRows, signed, opts.workBytes)),
+    );
     const res = await contractSliced(
       packSliced(trs, l, C, s, pool),
       groups.map((idx) =>
