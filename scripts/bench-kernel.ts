@@ -6,7 +6,13 @@
  * (≈ 1.2 BPE tokens per word + the template's 6 tokens; train/dev from train.tsv, test = dev.tsv).
  * Prints wall time per phase, peak RSS, achieved GFLOP/s of the contraction and the reference algorithm's pass
  * count, and a plain-Gemm probe before and after with the load average; the last line is one JSON object with
- * total_s, peak_rss_gb, memory_budget_gb (sizes in 2^30 bytes, as `--memory 8GB` means) and gflops.
+ * total_s, peak_rss_gb, memory_budget_gb (sizes in 2^30 bytes, as `--memory 8GB` means), gflops and
+ * contraction_ratio (issue 18): the contraction's GFLOP/s over the mean probe GFLOP/s of the same run. Its FLOPs are
+ * counted as four train×eval products over the linear weights (2·n_train·n_eval·params each), whatever the route
+ * does besides (materializing, signs) or saves; contraction_ratio_cpu is the same ratio from CPU seconds.
+ *
+ * Smaller sizes for iterating: `--limit-test N` keeps N test sentences (e.g. 96: 160 eval examples instead of 936);
+ * with `--synthetic` no engine runs at all. Numbers quoted from a run must say which size and load they came from.
  *
  * `--synthetic` skips the engine and contracts random roberta-base-shaped factors (token counts from the same
  * sentences), to time the contraction phase alone.
@@ -183,17 +189,21 @@ function source(Ts: number[], seed0: number): FactorSource {
  * Load probe: best of 3 plain Gemms [64, 2^19]·[128, 2^19]ᵀ (a contraction-like shape) on the same runtime, run
  * before and after the job, so a slow run on a shared machine can be told apart from a slow algorithm.
  */
-async function gemmProbe(): Promise<number> {
+async function gemmProbe(): Promise<{ wall: number; cpu: number }> {
   const [R, Q, D] = [64, 128, 2 ** 19];
   const a = fill(R * D, 7);
   const b = fill(Q * D, 8);
   let best = Number.POSITIVE_INFINITY;
+  let bestCpu = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 3; i++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     await contractDense(a, R, b, Q, D, ["PP"]);
+    const used = process.cpuUsage(c);
     best = Math.min(best, performance.now() - t);
+    bestCpu = Math.min(bestCpu, (used.user + used.system) / 1000);
   }
-  return (2 * R * Q * D) / best / 1e6;
+  return { wall: (2 * R * Q * D) / best / 1e6, cpu: (2 * R * Q * D) / bestCpu / 1e6 };
 }
 
 const probeBefore = await gemmProbe();
@@ -211,6 +221,7 @@ const t0 = performance.now();
 let phases: Record<string, number>;
 let nEval: number;
 let plan: KernelPlan;
+let contractionCpu: number;
 if (process.argv.includes("--synthetic")) {
   const trainT = lengths("train.tsv", 32);
   const devT = lengths("train.tsv", 32, 32);
@@ -221,6 +232,7 @@ if (process.argv.includes("--synthetic")) {
     { formulas: [...formulas], memoryBytes, strategy, planOverride },
   );
   phases = { factors_synthetic_s: res.timings.gradients_s, contraction_s: res.timings.contraction_s };
+  contractionCpu = res.timings.contraction_cpu_s ?? Number.NaN;
   plan = res.plan;
   nEval = 32 + 32 + testT.length;
   console.log(`plan: eval block ${res.plan.evalBlock}, train block ${res.plan.trainBlock}`);
@@ -263,6 +275,7 @@ if (process.argv.includes("--synthetic")) {
     gradients_s: res.timings.gradients_s,
     contraction_s: res.timings.contraction_s,
   };
+  contractionCpu = res.timings.contraction_cpu_s ?? Number.NaN;
   nEval = 32 + 32 + sets.test.length;
   plan = res.plan;
   console.log(`plan: eval block ${res.plan.evalBlock}, train block ${res.plan.trainBlock}; grad_dim ${res.gradDim}`);
@@ -272,17 +285,24 @@ const probeAfter = await gemmProbe();
 // sgd, signgd, asymmetric and its flipped kernel: four train×eval contractions over the linear weights.
 const flops = 2 * (32 * C) * (nEval * C) * linearParams * 4;
 const gflops = flops / phases.contraction_s / 1e9;
+// The issue-18 measure: the contraction's rate over the mean probe rate of the same run. On a loaded machine the
+// wall-clock rates of both swing with the load; the CPU-time rates (FLOPs per CPU-second, all threads) swing less.
+const ratio = gflops / ((probeBefore.wall + probeAfter.wall) / 2);
+const gflopsCpu = flops / contractionCpu / 1e9;
+const ratioCpu = gflopsCpu / ((probeBefore.cpu + probeAfter.cpu) / 2);
 const peak = process.resourceUsage().maxRSS / 2 ** 20;
 // Reference (docs/protocol.md §5): one JVP per (train example, output, eval example) for sgd and for asymmetric, plus
 // the flipped asymmetric kernel with the roles swapped on dev and test; signgd takes jacrev of both sides.
 const refPasses = 32 * C * nEval * 2 + (nEval - 32) * C * 32;
 for (const [k, v] of Object.entries(phases)) console.log(`${k.padEnd(22)} ${v.toFixed(1)}`);
 console.log(
-  `Gemm probe: ${probeBefore.toFixed(1)} GFLOP/s before, ${probeAfter.toFixed(1)} after (load: ${loadavg()
+  `Gemm probe: ${probeBefore.wall.toFixed(1)} GFLOP/s before, ${probeAfter.wall.toFixed(1)} after (per CPU-second: ${probeBefore.cpu.toFixed(1)}, ${probeAfter.cpu.toFixed(1)}; load: ${loadavg()
     .map((x) => x.toFixed(2))
     .join(" ")})`,
 );
-console.log(`contraction: ${gflops.toFixed(1)} GFLOP/s over ${(flops / 1e12).toFixed(1)} TFLOP`);
+console.log(
+  `contraction: ${gflops.toFixed(1)} GFLOP/s over ${(flops / 1e12).toFixed(2)} TFLOP, ${ratio.toFixed(2)} of the probe rate; per CPU-second ${gflopsCpu.toFixed(1)}, ${ratioCpu.toFixed(2)} of the probe's`,
+);
 console.log(
   `total ${total.toFixed(1)} s, peak RSS ${peak.toFixed(2)} GiB (budget ${(memoryBytes / 2 ** 30).toFixed(2)} GiB), reference JVP passes for this job: ${refPasses}`,
 );
@@ -294,7 +314,11 @@ console.log(
     peak_rss_gb: peak,
     memory_budget_gb: memoryBytes / 2 ** 30,
     gflops,
-    gemm_probe_gflops: [probeBefore, probeAfter],
+    gemm_probe_gflops: [probeBefore.wall, probeAfter.wall],
+    contraction_ratio: ratio,
+    contraction_cpu_s: contractionCpu,
+    gemm_probe_gflops_per_cpu_s: [probeBefore.cpu, probeAfter.cpu],
+    contraction_ratio_cpu: ratioCpu,
     load_avg: loadavg(),
     reference_passes: refPasses,
     n_eval: nEval,

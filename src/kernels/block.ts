@@ -1,6 +1,10 @@
 import type { ExampleGradFactors, SparseRowsGrad } from "../model/grad-factors.ts";
 import { biasGrad, packLinear } from "./factors.ts";
-import { contractDense, contractGram, contractMaterialized, type Pair } from "./ort-graphs.ts";
+import { contractDense, contractGram, type Pair } from "./ort-graphs.ts";
+import { contractSliced, packSliced, ScratchPool } from "./slice-graph.ts";
+
+const pool = new ScratchPool();
+
 import { includeParam } from "./params.ts";
 import type { Formula, KernelName, ParamFilter, Strategy } from "./types.ts";
 
@@ -34,6 +38,27 @@ export interface BlockOptions {
 
 /** Kernel block per pair: float64 [nTrain·C, nEval·C] (row = train example·C + output, col likewise). */
 export type Block = Partial<Record<Pair, Float64Array>>;
+
+/**
+ * Work space of one slice of the sliced contraction (the train rows and one eval group's, with their signs): small
+ * enough that a slice stays in cache from its materializing MatMul through Sign to its Gemms. 12 MiB gives slices of
+ * 16 output rows at roberta-base's dIn = 768 for 32 train and 32-example eval groups (issue 18; measured against 32
+ * and 64 rows: no difference beyond the noise of the loaded machine); MIN_SLICE_ROWS bounds it from below.
+ */
+export const SLICE_WORK_BYTES = 12 * 2 ** 20;
+
+/**
+ * Eval examples of a block are sorted by length and cut into this many groups, each padded only to its own longest
+ * example: the materializing MatMuls then do little work on padding (docs/kernels.md §4.1).
+ */
+export const EVAL_GROUPS = 4;
+/** Fewest eval examples per group: smaller groups make the Gemms too narrow (an eval block of 32 is one group). */
+export const MIN_GROUP = 32;
+/**
+ * Fewest output rows per slice: the materializing MatMul's output is [dIn, s] per example, and at 4 rows (dIn = 3072
+ * under SLICE_WORK_BYTES) it ran at a fraction of its rate (the bench's contraction fell to 0.16 of the probe).
+ */
+export const MIN_SLICE_ROWS = 16;
 
 /** Output rows per materialize call for a linear layer, from the work budget (≥ 1, ≤ dOut, ≤ 2^24 entries). */
 export function sliceRows(dIn: number, dOut: number, rowsPerSide: number, signed: boolean, workBytes: number): number {
@@ -198,6 +223,7 @@ async function linearBlock(
   const B = evals.length;
   let Tb = 1;
   for (const e of evals) Tb = Math.max(Tb, e.linears[l].T);
+  // The cost model keeps the padded lengths of one undivided block: the Gram side pads to them.
   for (let a0 = 0; a0 < train.length; a0 += opts.trainBlock) {
     const trs = train.slice(a0, a0 + opts.trainBlock);
     const A = trs.length;
@@ -221,20 +247,56 @@ async function linearBlock(
     }
     const matPairs = gram ? signPairs : opts.pairs;
     if (matPairs.length === 0) continue;
-    const s = sliceRows(dIn, dOut, (A + B) * C, signPairs.length > 0, opts.workBytes);
-    for (let s0 = 0; s0 < dOut; s0 += s) {
-      const s1 = Math.min(dOut, s0 + s);
-      const res = await contractMaterialized(
-        packLinear(trs, l, s0, s1, C),
-        packLinear(evals, l, s0, s1, C),
-        C,
-        s1 - s0,
-        dIn,
-        matPairs,
-      );
-      for (const p of matPairs) addInto(out[p]!, res[p]!, A * C, Q, a0 * C, Q);
-    }
+    pool.reset();
+    const groups = lengthGroups(
+      evals.map((e) => e.linears[l].T),
+      Math.min(EVAL_GROUPS, Math.ceil(B / MIN_GROUP)),
+    );
+    const groupRows = Math.max(...groups.map((g) => g.length)) * C;
+    const signed = signPairs.length > 0;
+    // At least MIN_SLICE_ROWS (the materializing MatMul's output width) unless the work budget is smaller still.
+    const s = Math.max(
+      sliceRows(dIn, dOut, A * C + groupRows, signed, Math.min(opts.workBytes, SLICE_WORK_BYTES)),
+      Math.min(MIN_SLICE_ROWS, sliceRows(dIn, dOut, A * C + groupRows, signed, opts.workBytes)),
+    );
+    const res = await contractSliced(
+      packSliced(trs, l, C, s, pool),
+      groups.map((idx) =>
+        packSliced(
+          idx.map((i) => evals[i]),
+          l,
+          C,
+          s,
+          pool,
+        ),
+      ),
+      C,
+      dIn,
+      dOut,
+      s,
+      matPairs,
+    );
+    groups.forEach((idx, g) => {
+      const q = idx.length * C;
+      for (const p of matPairs) {
+        const src = res[g][p]!;
+        const dst = out[p]!;
+        for (let r = 0; r < A * C; r++)
+          idx.forEach((b, k) => {
+            for (let c2 = 0; c2 < C; c2++) dst[(a0 * C + r) * Q + b * C + c2] += src[r * q + k * C + c2];
+          });
+      }
+    });
   }
+}
+
+/** Example indices sorted by token count and cut into at most `max` groups of equal size (less padding per group). */
+export function lengthGroups(T: readonly number[], max: number): number[][] {
+  const order = T.map((_, i) => i).sort((a, b) => T[a] - T[b] || a - b);
+  const n = Math.max(1, Math.min(max, order.length));
+  return Array.from({ length: n }, (_, g) =>
+    order.slice(Math.floor((g * order.length) / n), Math.floor(((g + 1) * order.length) / n)),
+  ).filter((g) => g.length > 0);
 }
 
 /**

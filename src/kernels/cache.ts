@@ -258,7 +258,7 @@ export function blockFile(
   const order = { trainBlock: o.trainBlock, workBytes: o.workBytes, strategy: o.strategy };
   return join(
     dir,
-    `${sha256(JSON.stringify({ v: 2, C, pairs, filter, order, train: trainKeys, eval: evalKeys }))}.kblock`,
+    `${sha256(JSON.stringify({ v: 3, C, pairs, filter, order, train: trainKeys, eval: evalKeys }))}.kblock`,
   );
 }
 

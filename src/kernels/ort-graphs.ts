@@ -3,9 +3,9 @@ import * as ort from "onnxruntime-node";
 import { defaultThreads } from "../model/runtime/providers.ts";
 
 const { onnx } = onnxProto;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const INT64 = onnx.TensorProto.DataType.INT64;
-const { INT, INTS } = onnx.AttributeProto.AttributeType;
+export const FLOAT = onnx.TensorProto.DataType.FLOAT;
+export const INT64 = onnx.TensorProto.DataType.INT64;
+export const { INT, INTS } = onnx.AttributeProto.AttributeType;
 
 /**
  * A contraction pair: which variant of the train side (first letter) meets which of the eval side (second):
@@ -13,14 +13,20 @@ const { INT, INTS } = onnx.AttributeProto.AttributeType;
  */
 export type Pair = "PP" | "SS" | "SP" | "PS";
 
-type Node = { opType: string; input: string[]; output: string[]; attribute?: object[] };
+export type Node = { opType: string; input: string[]; output: string[]; attribute?: object[] };
 
-function valueInfo(name: string, elemType: number, rank: number) {
+export function valueInfo(name: string, elemType: number, rank: number) {
   const dim = Array.from({ length: rank }, (_, i) => ({ dimParam: `${name}_${i}` }));
   return { name, type: { tensorType: { elemType, shape: { dim } } } };
 }
 
-function encode(name: string, nodes: Node[], inputs: object[], outputs: object[], inits: object[] = []): Uint8Array {
+export function encode(
+  name: string,
+  nodes: Node[],
+  inputs: object[],
+  outputs: object[],
+  inits: object[] = [],
+): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: "entk",
@@ -30,7 +36,7 @@ function encode(name: string, nodes: Node[], inputs: object[], outputs: object[]
   return onnx.ModelProto.encode(model).finish();
 }
 
-const gemmT = (a: string, b: string, out: string): Node => ({
+export const gemmT = (a: string, b: string, out: string): Node => ({
   opType: "Gemm",
   input: [a, b],
   output: [out],
@@ -38,7 +44,7 @@ const gemmT = (a: string, b: string, out: string): Node => ({
 });
 
 /** Variants each side needs, in P, S order. */
-function variants(pairs: readonly Pair[], side: 0 | 1): ("P" | "S")[] {
+export function variants(pairs: readonly Pair[], side: 0 | 1): ("P" | "S")[] {
   return (["P", "S"] as const).filter((v) => pairs.some((p) => p[side] === v));
 }
 
@@ -48,7 +54,7 @@ function variants(pairs: readonly Pair[], side: 0 | 1): ("P" | "S")[] {
  * the large eval block is read once per eval variant: all three formulas take two Gemms [P; S]·evPᵀ and [P; S]·evSᵀ
  * instead of four. (Stacking the eval side too was measured slower: its Concat copies the big block.)
  */
-function gemmsFor(pairs: readonly Pair[]): { train: ("P" | "S")[]; ev: "P" | "S"; out: string }[] {
+export function gemmsFor(pairs: readonly Pair[]): { train: ("P" | "S")[]; ev: "P" | "S"; out: string }[] {
   return variants(pairs, 1).map((ev) => {
     const train = variants(pairs, 0).filter((t) => pairs.includes(`${t}${ev}` as Pair));
     return { train, ev, out: `K_${train.join("")}_${ev}` };
@@ -84,32 +90,6 @@ function denseGraph(pairs: readonly Pair[]): Uint8Array {
 }
 
 /**
- * Materialize-and-contract (docs/kernels.md §4.1): for each side, G = Δᵀ X per example and output, i.e.
- * D [N, C, T, s] (a slice of s output rows), X [N, T, dIn] → G [N·C, s·dIn]; then Gemm per pair.
- */
-function materializeGraph(pairs: readonly Pair[]): Uint8Array {
-  const nodes: Node[] = [];
-  const inputs: object[] = [];
-  for (const side of ["tr", "ev"]) {
-    inputs.push(valueInfo(`${side}D`, FLOAT, 4), valueInfo(`${side}X`, FLOAT, 3), valueInfo(`${side}Shape`, INT64, 1));
-    nodes.push(
-      {
-        opType: "Transpose",
-        input: [`${side}D`],
-        output: [`${side}Dt`],
-        attribute: [{ name: "perm", type: INTS, ints: [0, 1, 3, 2] }],
-      },
-      { opType: "Unsqueeze", input: [`${side}X`, "axis1"], output: [`${side}X4`] },
-      { opType: "MatMul", input: [`${side}Dt`, `${side}X4`], output: [`${side}G4`] },
-      { opType: "Reshape", input: [`${side}G4`, `${side}Shape`], output: [`${side}G`] },
-    );
-  }
-  const tail = pairNodes("trG", "evG", pairs);
-  const axis1 = { name: "axis1", dataType: INT64, dims: [1], int64Data: [1] };
-  return encode("entk_materialize_contract", [...nodes, ...tail.nodes], inputs, tail.outputs, [axis1]);
-}
-
-/**
  * Gram trick (docs/kernels.md §4.2), sgd only: ⟨Δ_aᵀX_a, Δ_bᵀX_b⟩ = Σ_{t,s} (X_a X_bᵀ)_{ts} (Δ_a Δ_bᵀ)_{ts}.
  * Inputs trX [A·Ta, dIn], trD [A·C·Ta, dOut], evX [B·Tb, dIn], evD [B·C·Tb, dOut] (zero-padded tokens),
  * gxShape = [A,1,Ta,B,1,Tb], gdShape = [A,C,Ta,B,C,Tb] → K_PP [A,C,B,C].
@@ -139,7 +119,7 @@ function gramGraph(): Uint8Array {
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
+export function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
   let s = sessions.get(key);
   if (!s) {
     s = ort.InferenceSession.create(build(), {
@@ -158,8 +138,8 @@ function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSes
   return s;
 }
 
-const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
-const i64 = (dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(dims.map(BigInt)), [dims.length]);
+export const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
+export const i64 = (dims: number[]) => new ort.Tensor("int64", BigInt64Array.from(dims.map(BigInt)), [dims.length]);
 
 /** Run a pair graph: each pair's [R, Q] block (a view into the stacked output when stacked). */
 async function runPairs(
@@ -199,32 +179,6 @@ export interface FactorBlock {
   T: number;
   D: Float32Array;
   X: Float32Array;
-}
-
-/** Materialize both sides' G = Δᵀ X rows in-graph and contract: → [A·C, B·C] per pair. */
-export async function contractMaterialized(
-  tr: FactorBlock,
-  ev: FactorBlock,
-  C: number,
-  s: number,
-  dIn: number,
-  pairs: readonly Pair[],
-): Promise<Partial<Record<Pair, Float32Array>>> {
-  const sess = await session(`mat:${pairs.join(",")}`, () => materializeGraph(pairs));
-  return runPairs(
-    sess,
-    {
-      trD: f32(tr.D, [tr.N, C, tr.T, s]),
-      trX: f32(tr.X, [tr.N, tr.T, dIn]),
-      trShape: i64([tr.N * C, s * dIn]),
-      evD: f32(ev.D, [ev.N, C, ev.T, s]),
-      evX: f32(ev.X, [ev.N, ev.T, dIn]),
-      evShape: i64([ev.N * C, s * dIn]),
-    },
-    pairs,
-    tr.N * C,
-    ev.N * C,
-  );
 }
 
 /** Gram-trick sgd contraction of two factor blocks (full dOut): → [A, C, B, C] float32. */
