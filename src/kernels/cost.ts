@@ -14,7 +14,18 @@
 import { TOKEN_BUDGET } from "../model/batch.ts";
 import { backwardFlops, engineBatches, forwardFlops } from "../model/cost.ts";
 import type { ModelConfig } from "../model/weights/types.ts";
-import { gramCost, MAX_EXACT_COLUMNS, materializeCost, pairsFor, sliceRows } from "./block.ts";
+import {
+  EVAL_GROUPS,
+  gramCost,
+  lengthGroups,
+  MAX_EXACT_COLUMNS,
+  MIN_GROUP,
+  MIN_SLICE_ROWS,
+  materializeCost,
+  pairsFor,
+  SLICE_WORK_BYTES,
+  sliceRows,
+} from "./block.ts";
 import type { Pair } from "./ort-graphs.ts";
 import { includeParam } from "./params.ts";
 import type { Formula, ParamFilter, Strategy } from "./types.ts";
@@ -153,11 +164,28 @@ function linearFlops(
     if (gram) f += 2 * A * Ta * B * Tb * dIn + 2 * A * C * Ta * B * C * Tb * dOut;
     const mat = gram ? signPairs : pairs;
     if (mat.length === 0) continue;
-    const s = sliceRows(dIn, dOut, (A + B) * C, signPairs.length > 0, o.workBytes);
+    // Eval examples sorted by length into groups, each padded to its own longest (block.ts lengthGroups); slices of
+    // s output rows sized for the cache (block.ts linearBlock).
+    const groups = lengthGroups(
+      evalT.map((t) => (l.maskOnly ? 1 : t)),
+      Math.min(EVAL_GROUPS, Math.ceil(B / MIN_GROUP)),
+    );
+    const groupRows = Math.max(...groups.map((g) => g.length)) * C;
+    const signed = signPairs.length > 0;
+    const s = Math.max(
+      sliceRows(dIn, dOut, A * C + groupRows, signed, Math.min(o.workBytes, SLICE_WORK_BYTES)),
+      Math.min(MIN_SLICE_ROWS, sliceRows(dIn, dOut, A * C + groupRows, signed, o.workBytes)),
+    );
     for (let s0 = 0; s0 < dOut; s0 += s) {
       const w = Math.min(dOut, s0 + s) - s0;
-      // G = Δᵀ X on both sides, then one [A·C, w·dIn] × [B·C, w·dIn]ᵀ product per pair.
-      f += 2 * C * w * dIn * (A * Ta + B * Tb) + mat.length * 2 * A * C * B * C * w * dIn;
+      // G = Δᵀ X on the train side once per slice and on each eval group, then one [A·C, w·dIn] × [B_g·C, w·dIn]ᵀ
+      // product per pair and group.
+      f += 2 * C * w * dIn * A * Ta;
+      for (const g of groups) {
+        const Bg = g.length;
+        const Tg = Math.max(1, ...g.map((i) => (l.maskOnly ? 1 : evalT[i])));
+        f += 2 * C * w * dIn * Bg * Tg + mat.length * 2 * A * C * Bg * C * w * dIn;
+      }
     }
   }
   return f;
