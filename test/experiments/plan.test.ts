@@ -80,7 +80,7 @@ describe("entk sweep --plan", () => {
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^# plan of quick: model models\/tiny-roberta; Gemm probe 100\.0 GFLOP\/s \(load /);
+    expect(lines[0]).toMatch(/^# plan of quick: model models\/entk-mini; Gemm probe 100\.0 GFLOP\/s \(load /);
     expect(lines[1].split("\t")).toEqual([
       "key",
       "task",

@@ -6,6 +6,7 @@ import { initModel } from "../../../src/model/init/init.ts";
 import { TensorRng } from "../../../src/model/init/rng.ts";
 import { loadWeightsFromDir } from "../../../src/model/weights/checkpoint.ts";
 import { loadTokenizer } from "../../../src/tokenizer/load.ts";
+import { expectOptionRejection } from "../../helpers/option-error.ts";
 import { refValues, removeTmpDirs, tmpDir } from "../weights/helpers.ts";
 
 const tmp = () => tmpDir("entk-init-");
@@ -98,8 +99,10 @@ describe("model init", () => {
   it("refuses to overwrite a model without force", async () => {
     const dir = tmp();
     await initModel({ arch: "roberta", preset: "tiny", seed: 1, out: dir });
-    await expect(initModel({ arch: "roberta", preset: "tiny", seed: 2, out: dir })).rejects.toThrow(
-      /already holds config\.json, model\.safetensors, tokenizer\.json.*--force/,
+    await expectOptionRejection(
+      initModel({ arch: "roberta", preset: "tiny", seed: 2, out: dir }),
+      "force",
+      /already holds config\.json, model\.safetensors, tokenizer\.json.*force/,
     );
     await initModel({ arch: "roberta", preset: "tiny", seed: 2, out: dir, force: true });
   });
