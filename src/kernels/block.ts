@@ -248,16 +248,14 @@ async function linearBlock(
     const matPairs = gram ? signPairs : opts.pairs;
     if (matPairs.length === 0) continue;
     pool.reset();
-    const groups = lengthGroups(
+    const { groups, s } = slicedLayout(
       evals.map((e) => e.linears[l].T),
-      Math.min(EVAL_GROUPS, Math.ceil(B / MIN_GROUP)),
-    );
-    const groupRows = Math.max(...groups.map((g) => g.length)) * C;
-    const signed = signPairs.length > 0;
-    // At least MIN_SLICE_ROWS (the materializing MatMul's output width) unless the work budget is smaller still.
-    const s = Math.max(
-      sliceRows(dIn, dOut, A * C + groupRows, signed, Math.min(opts.workBytes, SLICE_WORK_BYTES)),
-      Math.min(MIN_SLICE_ROWS, sliceRows(dIn, dOut, A * C + groupRows, signed, opts.workBytes)),
+      A,
+      C,
+      dIn,
+      dOut,
+      signPairs.length > 0,
+      opts.workBytes,
     );
     const res = await contractSliced(
       packSliced(trs, l, C, s, pool),
@@ -288,6 +286,29 @@ async function linearBlock(
       }
     });
   }
+}
+
+/**
+ * How the sliced contraction of one linear layer cuts a train chunk of A examples × an eval block (token counts
+ * `evalT`): eval groups by length (lengthGroups) and slices of `s` output rows — at least MIN_SLICE_ROWS (the
+ * materializing MatMul's output width) unless the work budget is smaller still. The cost model (cost.ts) uses it too.
+ */
+export function slicedLayout(
+  evalT: readonly number[],
+  A: number,
+  C: number,
+  dIn: number,
+  dOut: number,
+  signed: boolean,
+  workBytes: number,
+): { groups: number[][]; s: number } {
+  const groups = lengthGroups(evalT, Math.min(EVAL_GROUPS, Math.ceil(evalT.length / MIN_GROUP)));
+  const rows = A * C + Math.max(...groups.map((g) => g.length)) * C;
+  const s = Math.max(
+    sliceRows(dIn, dOut, rows, signed, Math.min(workBytes, SLICE_WORK_BYTES)),
+    Math.min(MIN_SLICE_ROWS, sliceRows(dIn, dOut, rows, signed, workBytes)),
+  );
+  return { groups, s };
 }
 
 /** Example indices sorted by token count and cut into at most `max` groups of equal size (less padding per group). */

@@ -14,18 +14,7 @@
 import { TOKEN_BUDGET } from "../model/batch.ts";
 import { backwardFlops, engineBatches, forwardFlops } from "../model/cost.ts";
 import type { ModelConfig } from "../model/weights/types.ts";
-import {
-  EVAL_GROUPS,
-  gramCost,
-  lengthGroups,
-  MAX_EXACT_COLUMNS,
-  MIN_GROUP,
-  MIN_SLICE_ROWS,
-  materializeCost,
-  pairsFor,
-  SLICE_WORK_BYTES,
-  sliceRows,
-} from "./block.ts";
+import { gramCost, MAX_EXACT_COLUMNS, materializeCost, pairsFor, slicedLayout } from "./block.ts";
 import type { Pair } from "./ort-graphs.ts";
 import { includeParam } from "./params.ts";
 import type { Formula, ParamFilter, Strategy } from "./types.ts";
@@ -166,15 +155,14 @@ function linearFlops(
     if (mat.length === 0) continue;
     // Eval examples sorted by length into groups, each padded to its own longest (block.ts lengthGroups); slices of
     // s output rows sized for the cache (block.ts linearBlock).
-    const groups = lengthGroups(
+    const { groups, s } = slicedLayout(
       evalT.map((t) => (l.maskOnly ? 1 : t)),
-      Math.min(EVAL_GROUPS, Math.ceil(B / MIN_GROUP)),
-    );
-    const groupRows = Math.max(...groups.map((g) => g.length)) * C;
-    const signed = signPairs.length > 0;
-    const s = Math.max(
-      sliceRows(dIn, dOut, A * C + groupRows, signed, Math.min(o.workBytes, SLICE_WORK_BYTES)),
-      Math.min(MIN_SLICE_ROWS, sliceRows(dIn, dOut, A * C + groupRows, signed, o.workBytes)),
+      A,
+      C,
+      dIn,
+      dOut,
+      signPairs.length > 0,
+      o.workBytes,
     );
     for (let s0 = 0; s0 < dOut; s0 += s) {
       const w = Math.min(dOut, s0 + s) - s0;
