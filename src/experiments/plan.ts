@@ -25,6 +25,7 @@ import { readModelConfig } from "../model/weights/config.ts";
 import type { ModelConfig } from "../model/weights/types.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
 import { expectedMaxLength, FT_EFFICIENCY, finetuneFlops, finetunePeakBytes, paramCount } from "../training/cost.ts";
+import { OptionError } from "../util/errors.ts";
 import type { SweepConfig } from "./config.ts";
 import { parseFtMethod } from "./ft-executor.ts";
 import { expandJobs, type Job, methodKind } from "./jobs.ts";
@@ -318,7 +319,11 @@ function modelDirOf(config: SweepConfig, override?: string): string {
   try {
     return resolveCachedModel(config.model.id, { revision: config.model.revision }).dir;
   } catch (err) {
-    throw new Error(`${(err as Error).message}; or plan with a model directory of the same shape (--plan-model DIR)`);
+    const msg = (err as Error).message;
+    throw new OptionError(
+      "planModel",
+      (n) => `${msg}; or plan with a model directory of the same shape (${n("planModel")})`,
+    );
   }
 }
 

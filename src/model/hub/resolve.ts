@@ -26,7 +26,7 @@ export function resolveCachedModel(repoId: string, opts: { revision?: string; ca
   const revision = opts.revision ?? "main";
   const cacheDir = opts.cacheDir ?? hfHubCacheDir();
   const commit = cachedCommit(repoId, revision, cacheDir);
-  const hint = `run "entk model pull ${repoId}${revision === "main" ? "" : ` --revision ${revision}`}" with network access`;
+  const hint = `run "entk model pull ${repoId}"${revision === "main" ? "" : ` (revision ${revision})`} with network access`;
   if (!commit)
     throw new Error(`${repoId}@${revision}: not in the Hugging Face cache ${cacheDir} (offline mode); ${hint}`);
   const dir = snapshotDir(repoId, commit, cacheDir);
