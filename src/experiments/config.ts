@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
-import { CLASSIC_FORMULAS } from "../kernels/classic.ts";
+import { CLASSIC_FORMULAS, isClassicFormula } from "../kernels/classic.ts";
 import { parseBytes } from "../kernels/plan.ts";
 import { FORMULAS } from "../kernels/types.ts";
 import { DEVICES, type Device } from "../model/runtime/providers.ts";
@@ -209,7 +209,7 @@ function validateKernel(c: Ctx, m: Record<string, unknown>, p: Path): KernelMeth
       name === "gamma" ? c.num(x, q, { gt: 0 }) : c.num(x, q, { min: 0 }),
     );
   }
-  const classic = formulas.filter((f) => (CLASSIC_FORMULAS as readonly string[]).includes(f));
+  const classic = formulas.filter(isClassicFormula);
   if (classic.length)
     for (const k of ["excludeEmbeddings", "excludeHead", "onlyBiases", "loraR"])
       if (m[k] !== undefined && m[k] !== false)

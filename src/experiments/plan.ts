@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pairsFor } from "../kernels/block.ts";
-import { CLASSIC_FORMULAS } from "../kernels/classic.ts";
+import { isClassicFormula } from "../kernels/classic.ts";
 import { kernelJobFlops, modelTensors, PHASE_EFFICIENCY } from "../kernels/cost.ts";
 import { predictExampleFactorBytes, predictFactorBytes, predictKernelBlockBytes } from "../kernels/disk.ts";
 import { ARENA_FACTOR, defaultMemoryBytes, planKernels } from "../kernels/plan.ts";
@@ -70,8 +70,6 @@ export function baselineEstimate(cfg: ModelConfig): number {
 }
 
 const boolOpt = (v: unknown) => v === true;
-const isClassicFormula = (f: string) => (CLASSIC_FORMULAS as readonly string[]).includes(f);
-
 const sumOf = (xs: Iterable<number>) => {
   let s = 0;
   for (const x of xs) s += x;

@@ -12,6 +12,11 @@
 export const CLASSIC_FORMULAS = ["linear", "poly", "rbf"] as const;
 export type ClassicFormula = (typeof CLASSIC_FORMULAS)[number];
 
+/** Whether a kernel formula name is one of the classic kernels (not an eNTK formula). */
+export function isClassicFormula(f: string): f is ClassicFormula {
+  return (CLASSIC_FORMULAS as readonly string[]).includes(f);
+}
+
 export interface ClassicOptions {
   degree?: number;
   /** Polynomial offset c. */

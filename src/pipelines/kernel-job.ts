@@ -4,7 +4,7 @@ import { pairsFor } from "../kernels/block.ts";
 import { type CacheWriteState, cachedFactorSource, sha256 } from "../kernels/cache.ts";
 import { cacheGroup, groupDirs, listCacheEntries, pruneCache, useCacheGroup } from "../kernels/cache-admin.ts";
 import { describeBudget, factorCaching, resolveCacheBudget } from "../kernels/cache-budget.ts";
-import { CLASSIC_FORMULAS, type ClassicFormula, type ClassicOptions, classicKernels } from "../kernels/classic.ts";
+import { type ClassicFormula, type ClassicOptions, classicKernels, isClassicFormula } from "../kernels/classic.ts";
 import { computeKernels, type KernelResult } from "../kernels/compute.ts";
 import { formatBytes, predictFactorBytes, predictKernelBlockBytes } from "../kernels/disk.ts";
 import { modelFactorSource } from "../kernels/model-source.ts";
@@ -220,7 +220,7 @@ export async function runKernelJob(o: KernelJobOptions): Promise<KernelMeta> {
         .map(([n, xs]) => [n, source(xs)]),
     );
     const ntk = o.formulas.filter((f): f is Formula => (FORMULAS as readonly string[]).includes(f));
-    const classic = o.formulas.filter((f): f is ClassicFormula => (CLASSIC_FORMULAS as readonly string[]).includes(f));
+    const classic = o.formulas.filter(isClassicFormula);
     const sizes = Object.fromEntries(Object.entries(splits).map(([n, xs]) => [n, xs.length]));
     const result: KernelResult = ntk.length
       ? await computeKernels(source(splits.train), evalSets, {
