@@ -16,6 +16,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import { TOKENIZER_FILES } from "../src/model/hub/files.ts";
 import { TensorRng } from "../src/model/init/rng.ts";
 import { readSafetensorsHeader, readTensorBytes, writeSafetensors } from "../src/model/weights/safetensors.ts";
 import { fetchSource, type NpmSource } from "./lib/registry.ts";
@@ -92,7 +93,7 @@ export function seededRows(
   };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const cmd = new Command()
     .requiredOption("--model <dir>", "random-init model directory (e.g. RUN/init of `entk pretrain --init`)")
     .requiredOption("--out <dir>", "output model directory")
@@ -130,7 +131,7 @@ function main(): void {
   const missing = [...seeded].filter((n) => !header.entries.some((e) => e.name === n));
   if (missing.length > 0) throw new Error(`${src}: no tensor ${missing.join(", ")}`);
   mkdirSync(o.out, { recursive: true });
-  for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json"])
+  for (const f of ["config.json", ...TOKENIZER_FILES, "vocab.json"])
     if (existsSync(join(o.model, f))) copyFileSync(join(o.model, f), join(o.out, f));
   const info = {
     package: `${GLOVE_PACKAGE.name}@${GLOVE_PACKAGE.version}`,
@@ -142,21 +143,18 @@ function main(): void {
     projection_seed: seed,
     scale,
   };
-  void writeSafetensors(join(o.out, "model.safetensors"), tensors, {
+  await writeSafetensors(join(o.out, "model.safetensors"), tensors, {
     format: "pt",
     ...header.metadata,
     entk_glove_seed: JSON.stringify(info),
-  }).then(() => {
-    writeFileSync(join(o.out, "glove-seed.json"), `${JSON.stringify(info, null, 2)}\n`);
-    console.log(JSON.stringify(info));
   });
+  writeFileSync(join(o.out, "glove-seed.json"), `${JSON.stringify(info, null, 2)}\n`);
+  console.log(JSON.stringify(info));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  try {
-    main();
-  } catch (e) {
+  main().catch((e) => {
     console.error(`seed-embeddings: ${(e as Error).message}`);
     process.exit(2);
-  }
+  });
 }
