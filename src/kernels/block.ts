@@ -41,7 +41,7 @@ export type Block = Partial<Record<Pair, Float64Array>>;
 
 /**
  * Work space of one slice of the sliced contraction (the train rows and one eval group's, with their signs): small
- * enough that a slice stays in cache from its materializing MatMul through Sign to its Gemms. 12 MiB gives slices of
+ * enough that a slice stays in cache from its materializing MatMul through the sign to its Gemms. 12 MiB gives slices of
  * 16 output rows at roberta-base's dIn = 768 for 32 train and 32-example eval groups (issue 18; measured against 32
  * and 64 rows: no difference beyond the noise of the loaded machine); MIN_SLICE_ROWS bounds it from below.
  */

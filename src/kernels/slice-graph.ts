@@ -10,7 +10,9 @@ import {
   INT64,
   type Node,
   type Pair,
+  SIGN_INITS,
   session,
+  signNodes,
   valueInfo,
   variants,
 } from "./ort-graphs.ts";
@@ -91,14 +93,14 @@ export function packSliced(
 
 /**
  * Materialize-and-contract of one linear layer in one ORT call (docs/kernels.md §4.1), its output rows cut into
- * slices of `s` so that each slice's materialized rows stay in cache from their MatMul through Sign to the Gemms:
+ * slices of `s` so that each slice's materialized rows stay in cache from their MatMul through the sign to the Gemms:
  * per slice, Gᵀ = Xᵀ Δ[:, rows] per example (flattened [dIn·s]; the same layout on both sides, so the inner products
  * are those of G), then the Gemms of gemmsFor against each eval group. Every slice's partial kernels come out
  * stacked [nSlices, …] and are summed in float64 by the caller, as separate calls' results were.
  */
 function slicedGraph(pairs: readonly Pair[], dIn: number, dOut: number, s: number, groups: number): Uint8Array {
   const nodes: Node[] = [];
-  const inits: object[] = [];
+  const inits: object[] = [...SIGN_INITS];
   const inputs: object[] = [];
   const sides = ["tr", ...Array.from({ length: groups }, (_, g) => `ev${g}`)];
   for (const side of sides) inputs.push(valueInfo(`${side}Xt`, FLOAT, 4));
@@ -125,7 +127,7 @@ function slicedGraph(pairs: readonly Pair[], dIn: number, dOut: number, s: numbe
       return n;
     };
     const tr = mat("tr");
-    if (trSign) nodes.push({ opType: "Sign", input: [`${tr}_P`], output: [`${tr}_S`] });
+    if (trSign) nodes.push(...signNodes(`${tr}_P`, `${tr}_S`));
     if (gemms.some((g) => g.train.length === 2))
       nodes.push({
         opType: "Concat",
@@ -136,10 +138,11 @@ function slicedGraph(pairs: readonly Pair[], dIn: number, dOut: number, s: numbe
     const flat: string[] = [];
     for (let g = 0; g < groups; g++) {
       const ev = mat(`ev${g}`);
-      if (evSign) nodes.push({ opType: "Sign", input: [`${ev}_P`], output: [`${ev}_S`] });
+      if (evSign) nodes.push(...signNodes(`${ev}_P`, `${ev}_S`));
       for (const k of gemms) {
         const out = `${ev}_${k.out}`;
-        nodes.push(gemmT(`${tr}_${k.train.join("")}`, `${ev}_${k.ev}`, out), {
+        // Eval rows on the left: onnxruntime's Gemm packs its right operand, here the small train block.
+        nodes.push(gemmT(`${ev}_${k.ev}`, `${tr}_${k.train.join("")}`, out), {
           opType: "Reshape",
           input: [out, "flat"],
           output: [`${out}_f`],
@@ -197,7 +200,8 @@ export async function contractSliced(
       const acc = new Float64Array(rows * Q);
       for (let j = 0; j < nSlices; j++) {
         const base = j * width + off;
-        for (let i = 0; i < acc.length; i++) acc[i] += K[base + i];
+        // The Gemm's output is eval-major [Q, rows]; acc is [rows, Q].
+        for (let q = 0; q < Q; q++) for (let r = 0; r < rows; r++) acc[r * Q + q] += K[base + q * rows + r];
       }
       k.train.forEach((t, i) => {
         res[g][`${t}${k.ev}` as Pair] = acc.subarray(i * R * Q, (i + 1) * R * Q);
