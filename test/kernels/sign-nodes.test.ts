@@ -1,13 +1,30 @@
 import { describe, expect, it } from "vitest";
-import { encode, f32, FLOAT, SIGN_INITS, session, signNodes, valueInfo } from "../../src/kernels/ort-graphs.ts";
+import { encode, FLOAT, f32, SIGN_INITS, session, signNodes, valueInfo } from "../../src/kernels/ort-graphs.ts";
 
 // signNodes replaces onnxruntime's Sign in the contraction graphs (docs/kernels.md §4.1); the sign kernels are exact
 // only if it equals sign(x) for every float32, the extreme magnitudes included.
 describe("signNodes", () => {
   it("equals Math.sign on zeros, subnormals, normals, the largest floats and infinities", async () => {
     const special = [
-      0, -0, 2 ** -149, -(2 ** -149), 3 * 2 ** -149, 2 ** -127, -(2 ** -126), 1e-38, -1e-30, 1e-7, 0.5, -1, 1, 3,
-      -1234.5, 3.4028234663852886e38, -3.4028234663852886e38, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY,
+      0,
+      -0,
+      2 ** -149,
+      -(2 ** -149),
+      3 * 2 ** -149,
+      2 ** -127,
+      -(2 ** -126),
+      1e-38,
+      -1e-30,
+      1e-7,
+      0.5,
+      -1,
+      1,
+      3,
+      -1234.5,
+      3.4028234663852886e38,
+      -3.4028234663852886e38,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
     ];
     // Plus random magnitudes spread over the whole exponent range.
     const bits = new Uint32Array(4096);
