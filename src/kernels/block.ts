@@ -55,6 +55,14 @@ export const EVAL_GROUPS = 4;
 /** Fewest eval examples per group: smaller groups make the Gemms too narrow (an eval block of 32 is one group). */
 export const MIN_GROUP = 32;
 /**
+ * The train chunk is cut into length groups too, and their rows stacked before the Gemms (any size works there).
+ * Padded to the chunk's longest example, the train side's materialization cost as much as a 96-example eval block's
+ * on GLUE-SST-2's lengths, since it is redone for every eval block (issue 18).
+ */
+export const TRAIN_GROUPS = 4;
+/** Fewest train examples per group (fewer MatMul nodes per slice for small chunks). */
+export const MIN_TRAIN_GROUP = 8;
+/**
  * Fewest output rows per slice: the materializing MatMul's output is [dIn, s] per example, and at 4 rows (dIn = 3072
  * under SLICE_WORK_BYTES) it ran at a fraction of its rate (the bench's contraction fell to 0.16 of the probe).
  */
@@ -248,9 +256,9 @@ async function linearBlock(
     const matPairs = gram ? signPairs : opts.pairs;
     if (matPairs.length === 0) continue;
     pool.reset();
-    const { groups, s } = slicedLayout(
+    const { trainGroups, groups, s } = slicedLayout(
+      trs.map((e) => e.linears[l].T),
       evals.map((e) => e.linears[l].T),
-      A,
       C,
       dIn,
       dOut,
@@ -258,7 +266,15 @@ async function linearBlock(
       opts.workBytes,
     );
     const res = await contractSliced(
-      packSliced(trs, l, C, s, pool),
+      trainGroups.map((idx) =>
+        packSliced(
+          idx.map((i) => trs[i]),
+          l,
+          C,
+          s,
+          pool,
+        ),
+      ),
       groups.map((idx) =>
         packSliced(
           idx.map((i) => evals[i]),
@@ -274,41 +290,50 @@ async function linearBlock(
       s,
       matPairs,
     );
+    // Result rows follow the train groups' order, columns the eval group's.
+    const trainOrder = trainGroups.flat();
     groups.forEach((idx, g) => {
       const q = idx.length * C;
       for (const p of matPairs) {
         const src = res[g][p]!;
         const dst = out[p]!;
-        for (let r = 0; r < A * C; r++)
-          idx.forEach((b, k) => {
-            for (let c2 = 0; c2 < C; c2++) dst[(a0 * C + r) * Q + b * C + c2] += src[r * q + k * C + c2];
-          });
+        trainOrder.forEach((a, i) => {
+          for (let c = 0; c < C; c++) {
+            const row = (a0 + a) * C + c;
+            idx.forEach((b, k) => {
+              for (let c2 = 0; c2 < C; c2++) dst[row * Q + b * C + c2] += src[(i * C + c) * q + k * C + c2];
+            });
+          }
+        });
       }
     });
   }
 }
 
 /**
- * How the sliced contraction of one linear layer cuts a train chunk of A examples × an eval block (token counts
- * `evalT`): eval groups by length (lengthGroups) and slices of `s` output rows — at least MIN_SLICE_ROWS (the
- * materializing MatMul's output width) unless the work budget is smaller still. The cost model (cost.ts) uses it too.
+ * How the sliced contraction of one linear layer cuts a train chunk (token counts `trainT`) × an eval block (`evalT`):
+ * both sides' examples into length groups (lengthGroups), each group padded only to its own longest example, and
+ * slices of `s` output rows — at least MIN_SLICE_ROWS (the materializing MatMul's output width) unless the work
+ * budget is smaller still. The cost model (cost.ts) uses it too.
  */
 export function slicedLayout(
+  trainT: readonly number[],
   evalT: readonly number[],
-  A: number,
   C: number,
   dIn: number,
   dOut: number,
   signed: boolean,
   workBytes: number,
-): { groups: number[][]; s: number } {
+): { trainGroups: number[][]; groups: number[][]; s: number } {
+  const A = trainT.length;
+  const trainGroups = lengthGroups(trainT, Math.min(TRAIN_GROUPS, Math.ceil(A / MIN_TRAIN_GROUP)));
   const groups = lengthGroups(evalT, Math.min(EVAL_GROUPS, Math.ceil(evalT.length / MIN_GROUP)));
   const rows = A * C + Math.max(...groups.map((g) => g.length)) * C;
   const s = Math.max(
     sliceRows(dIn, dOut, rows, signed, Math.min(workBytes, SLICE_WORK_BYTES)),
     Math.min(MIN_SLICE_ROWS, sliceRows(dIn, dOut, rows, signed, workBytes)),
   );
-  return { groups, s };
+  return { trainGroups, groups, s };
 }
 
 /** Example indices sorted by token count and cut into at most `max` groups of equal size (less padding per group). */

@@ -155,9 +155,10 @@ function linearFlops(
     if (mat.length === 0) continue;
     // Eval examples sorted by length into groups, each padded to its own longest (block.ts lengthGroups); slices of
     // s output rows sized for the cache (block.ts linearBlock).
-    const { groups, s } = slicedLayout(
+    const trT = trainT.slice(a0, a0 + A).map((t) => (l.maskOnly ? 1 : t));
+    const { trainGroups, groups, s } = slicedLayout(
+      trT,
       evalT.map((t) => (l.maskOnly ? 1 : t)),
-      A,
       C,
       dIn,
       dOut,
@@ -166,9 +167,9 @@ function linearFlops(
     );
     for (let s0 = 0; s0 < dOut; s0 += s) {
       const w = Math.min(dOut, s0 + s) - s0;
-      // G = Δᵀ X on the train side once per slice and on each eval group, then one [A·C, w·dIn] × [B_g·C, w·dIn]ᵀ
+      // G = Δᵀ X on each train group once per slice and on each eval group, then one [A·C, w·dIn] × [B_g·C, w·dIn]ᵀ
       // product per pair and group.
-      f += 2 * C * w * dIn * A * Ta;
+      for (const h of trainGroups) f += 2 * C * w * dIn * h.length * Math.max(1, ...h.map((i) => trT[i]));
       for (const g of groups) {
         const Bg = g.length;
         const Tg = Math.max(1, ...g.map((i) => (l.maskOnly ? 1 : evalT[i])));

@@ -98,11 +98,19 @@ export function packSliced(
  * are those of G), then the Gemms of gemmsFor against each eval group. Every slice's partial kernels come out
  * stacked [nSlices, …] and are summed in float64 by the caller, as separate calls' results were.
  */
-function slicedGraph(pairs: readonly Pair[], dIn: number, dOut: number, s: number, groups: number): Uint8Array {
+function slicedGraph(
+  pairs: readonly Pair[],
+  dIn: number,
+  dOut: number,
+  s: number,
+  trGroups: number,
+  groups: number,
+): Uint8Array {
   const nodes: Node[] = [];
   const inits: object[] = [...SIGN_INITS];
   const inputs: object[] = [];
-  const sides = ["tr", ...Array.from({ length: groups }, (_, g) => `ev${g}`)];
+  const trSides = Array.from({ length: trGroups }, (_, h) => `tr${h}`);
+  const sides = [...trSides, ...Array.from({ length: groups }, (_, g) => `ev${g}`)];
   for (const side of sides) inputs.push(valueInfo(`${side}Xt`, FLOAT, 4));
   const i64c = (name: string, v: number[]) => {
     inits.push({ name, dataType: INT64, dims: [v.length], int64Data: v });
@@ -126,12 +134,18 @@ function slicedGraph(pairs: readonly Pair[], dIn: number, dOut: number, s: numbe
       );
       return n;
     };
-    const tr = mat("tr");
-    if (trSign) nodes.push(...signNodes(`${tr}_P`, `${tr}_S`));
+    // The train block's length groups, each materialized at its own padded length, stacked into one row block.
+    const tr = `tr_${j}`;
+    const trParts = trSides.map((side) => `${mat(side)}_P`);
+    const trP = trParts.length === 1 ? trParts[0] : `${tr}_P`;
+    if (trParts.length > 1)
+      nodes.push({ opType: "Concat", input: trParts, output: [trP], attribute: [{ name: "axis", type: INT, i: 0 }] });
+    const trName = { P: trP, S: `${tr}_S`, PS: `${tr}_PS` } as Record<string, string>;
+    if (trSign) nodes.push(...signNodes(trP, `${tr}_S`));
     if (gemms.some((g) => g.train.length === 2))
       nodes.push({
         opType: "Concat",
-        input: [`${tr}_P`, `${tr}_S`],
+        input: [trP, `${tr}_S`],
         output: [`${tr}_PS`],
         attribute: [{ name: "axis", type: INT, i: 0 }],
       });
@@ -142,7 +156,7 @@ function slicedGraph(pairs: readonly Pair[], dIn: number, dOut: number, s: numbe
       for (const k of gemms) {
         const out = `${ev}_${k.out}`;
         // Eval rows on the left: onnxruntime's Gemm packs its right operand, here the small train block.
-        nodes.push(gemmT(`${ev}_${k.ev}`, `${tr}_${k.train.join("")}`, out), {
+        nodes.push(gemmT(`${ev}_${k.ev}`, trName[k.train.join("")], out), {
           opType: "Reshape",
           input: [out, "flat"],
           output: [`${out}_f`],
@@ -160,11 +174,12 @@ function slicedGraph(pairs: readonly Pair[], dIn: number, dOut: number, s: numbe
 }
 
 /**
- * Sliced materialize-and-contract of one linear layer: the train block against each eval group, all dOut rows.
- * Returns, per eval group, each pair's [N_tr·C, N_g·C] kernel summed over slices in float64.
+ * Sliced materialize-and-contract of one linear layer: the train block (its length groups, rows in their order)
+ * against each eval group, all dOut rows. Returns, per eval group, each pair's [N_tr·C, N_g·C] kernel summed over
+ * slices in float64.
  */
 export async function contractSliced(
-  tr: LinearBlock,
+  trs: readonly LinearBlock[],
   evs: readonly LinearBlock[],
   C: number,
   dIn: number,
@@ -172,11 +187,12 @@ export async function contractSliced(
   s: number,
   pairs: readonly Pair[],
 ): Promise<Partial<Record<Pair, Float64Array>>[]> {
-  const sess = await session(`sliced:${pairs.join(",")}:${dIn}:${dOut}:${s}:${evs.length}`, () =>
-    slicedGraph(pairs, dIn, dOut, s, evs.length),
+  const sess = await session(`sliced:${pairs.join(",")}:${dIn}:${dOut}:${s}:${trs.length}:${evs.length}`, () =>
+    slicedGraph(pairs, dIn, dOut, s, trs.length, evs.length),
   );
   const feeds: Record<string, ort.Tensor> = {};
-  for (const [side, b] of [["tr", tr] as const, ...evs.map((e, g) => [`ev${g}`, e] as const)]) {
+  const sides = [...trs.map((b, h) => [`tr${h}`, b] as const), ...evs.map((e, g) => [`ev${g}`, e] as const)];
+  for (const [side, b] of sides) {
     feeds[`${side}Xt`] = f32(b.Xt, [b.N, 1, dIn, b.T]);
     let off = 0;
     for (let j = 0, s0 = 0; s0 < dOut; j++, s0 += s) {
@@ -190,7 +206,7 @@ export async function contractSliced(
   const K = out.K.data as Float32Array;
   const nSlices = Math.ceil(dOut / s);
   const width = K.length / nSlices;
-  const R = tr.N * C;
+  const R = trs.reduce((n, b) => n + b.N, 0) * C;
   const res = evs.map(() => ({}) as Partial<Record<Pair, Float64Array>>);
   let off = 0;
   evs.forEach((e, g) => {

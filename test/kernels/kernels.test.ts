@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { sliceRows } from "../../src/kernels/block.ts";
+import { slicedLayout, sliceRows } from "../../src/kernels/block.ts";
 import { computeKernels } from "../../src/kernels/compute.ts";
 import { gradDim } from "../../src/kernels/params.ts";
 import type { FactorSource, ParamFilter } from "../../src/kernels/types.ts";
@@ -55,6 +55,29 @@ describe("computeKernels on synthetic factors", () => {
       expectBrute(res, "train", tr, tr);
       expectBrute(res, "dev", tr, dev);
     });
+
+  it("train chunks cut into length groups (slicedLayout) still equal brute force, rows back in train order", async () => {
+    // 20 train examples of mixed lengths: ceil(20 / MIN_TRAIN_GROUP) = 3 length groups, stacked out of order.
+    const tr = Array.from({ length: 20 }, (_, i) => syntheticExample(300 + i, 1 + ((i * 7) % 6), 2));
+    const dev = devSet();
+    const { trainGroups } = slicedLayout(
+      tr.map((e) => e.linears[0].T),
+      dev.map((e) => e.linears[0].T),
+      2,
+      6,
+      10,
+      true,
+      2 ** 20,
+    );
+    expect(trainGroups.length).toBe(3);
+    expect(trainGroups.flat()).not.toEqual(tr.map((_, i) => i));
+    const res = await computeKernels(
+      tr,
+      { dev },
+      { formulas: [...ALL], strategy: "materialize", memoryBytes: 2 ** 30, quiet: true },
+    );
+    expectBrute(res, "dev", tr, dev);
+  });
 
   it("materialize and Gram strategies agree on sgd with a large budget", async () => {
     const tr = trainSet();
