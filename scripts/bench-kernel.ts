@@ -9,7 +9,9 @@
  * total_s, peak_rss_gb, memory_budget_gb (sizes in 2^30 bytes, as `--memory 8GB` means), gflops and
  * contraction_ratio (issue 18): the contraction's GFLOP/s over the mean probe GFLOP/s of the same run. Its FLOPs are
  * counted as four train×eval products over the linear weights (2·n_train·n_eval·params each), whatever the route
- * does besides (materializing, signs) or saves; contraction_ratio_cpu is the same ratio from CPU seconds.
+ * does besides (materializing, signs) or saves; contraction_ratio_cpu is the same ratio from CPU seconds. In engine
+ * mode it adds predicted_tflop (the planner's cost model, src/kernels/cost.ts, for this job) and phase_efficiency,
+ * each phase's predicted FLOPs per second over the mean probe rate: the values of PHASE_EFFICIENCY to update.
  *
  * Smaller sizes for iterating: `--limit-test N` keeps N test sentences (e.g. 96: 160 eval examples instead of 936);
  * with `--synthetic` no engine runs at all. Numbers quoted from a run must say which size and load they came from.
@@ -24,6 +26,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { computeKernels } from "../src/kernels/compute.ts";
+import { kernelJobFlops, PHASE_EFFICIENCY } from "../src/kernels/cost.ts";
 import { modelFactorSource } from "../src/kernels/model-source.ts";
 import { contractDense } from "../src/kernels/ort-graphs.ts";
 import { type KernelPlan, parseBytes } from "../src/kernels/plan.ts";
@@ -33,6 +36,7 @@ import { initModel } from "../src/model/init/init.ts";
 import { loadModel } from "../src/model/load.ts";
 import { createPromptModel } from "../src/model/prompt-model.ts";
 import type { PromptInput } from "../src/model/types.ts";
+import { readModelConfig } from "../src/model/weights/config.ts";
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
@@ -222,6 +226,8 @@ let phases: Record<string, number>;
 let nEval: number;
 let plan: KernelPlan;
 let contractionCpu: number;
+/** The cost model's FLOPs of this job's phases (engine mode), for the planner's PHASE_EFFICIENCY. */
+let predicted: Record<"logits" | "gradients" | "contraction", number> | undefined;
 if (process.argv.includes("--synthetic")) {
   const trainT = lengths("train.tsv", 32);
   const devT = lengths("train.tsv", 32, 32);
@@ -277,6 +283,19 @@ if (process.argv.includes("--synthetic")) {
   };
   contractionCpu = res.timings.contraction_cpu_s ?? Number.NaN;
   nEval = 32 + 32 + sets.test.length;
+  const T = (xs: PromptInput[]) => xs.map((x) => x.inputIds.length);
+  const f = kernelJobFlops({
+    cfg: readModelConfig(modelDir),
+    tokens: { train: T(sets.train), evals: { dev: T(sets.dev), test: T(sets.test) } },
+    nLabelWords: LABEL_WORDS.length,
+    binary: true,
+    formulas: [...formulas],
+    strategy,
+    evalBlock: res.plan.evalBlock,
+    trainBlock: res.plan.trainBlock,
+    workBytes: res.plan.workBytes,
+  });
+  predicted = { logits: f.logits, gradients: f.gradients, contraction: f.contraction };
   plan = res.plan;
   console.log(`plan: eval block ${res.plan.evalBlock}, train block ${res.plan.trainBlock}; grad_dim ${res.gradDim}`);
 }
@@ -291,6 +310,18 @@ const ratio = gflops / ((probeBefore.wall + probeAfter.wall) / 2);
 const gflopsCpu = flops / contractionCpu / 1e9;
 const ratioCpu = gflopsCpu / ((probeBefore.cpu + probeAfter.cpu) / 2);
 const peak = process.resourceUsage().maxRSS / 2 ** 20;
+// Achieved fraction of the probe's wall-clock rate per phase, as the planner's PHASE_EFFICIENCY (src/kernels/cost.ts)
+// defines it: the cost model's FLOPs of the phase over its seconds, over the mean probe rate.
+const probeMean = (probeBefore.wall + probeAfter.wall) / 2;
+const phaseSeconds = { logits: phases.logits_s, gradients: phases.gradients_s, contraction: phases.contraction_s };
+const efficiency =
+  predicted &&
+  Object.fromEntries(
+    (Object.keys(PHASE_EFFICIENCY) as (keyof typeof PHASE_EFFICIENCY)[]).map((p) => [
+      p,
+      predicted[p] / phaseSeconds[p] / 1e9 / probeMean,
+    ]),
+  );
 // Reference (docs/protocol.md §5): one JVP per (train example, output, eval example) for sgd and for asymmetric, plus
 // the flipped asymmetric kernel with the roles swapped on dev and test; signgd takes jacrev of both sides.
 const refPasses = 32 * C * nEval * 2 + (nEval - 32) * C * 32;
@@ -321,6 +352,10 @@ console.log(
     contraction_ratio_cpu: ratioCpu,
     load_avg: loadavg(),
     reference_passes: refPasses,
+    ...(predicted && {
+      predicted_tflop: Object.fromEntries(Object.entries(predicted).map(([k, v]) => [k, v / 1e12])),
+      phase_efficiency: efficiency,
+    }),
     n_eval: nEval,
     plan: { eval_block: plan.evalBlock, train_block: plan.trainBlock, work_bytes: plan.workBytes, parts: plan.parts },
   }),
