@@ -8,6 +8,7 @@ import {
   gemmT,
   INT,
   INT64,
+  i64,
   type Node,
   type Pair,
   SIGN_INITS,
@@ -92,38 +93,36 @@ export function packSliced(
 }
 
 /**
- * Materialize-and-contract of one linear layer in one ORT call (docs/kernels.md §4.1), its output rows cut into
- * slices of `s` so that each slice's materialized rows stay in cache from their MatMul through the sign to the Gemms:
- * per slice, Gᵀ = Xᵀ Δ[:, rows] per example (flattened [dIn·s]; the same layout on both sides, so the inner products
- * are those of G), then the Gemms of gemmsFor against each eval group. Every slice's partial kernels come out
- * stacked [nSlices, …] and are summed in float64 by the caller, as separate calls' results were.
+ * Output-row slices per onnxruntime call. One call per layer had graphs of thousands of nodes (a 768×3072 layer:
+ * 192 slices) whose session creation took 4–12 CPU-seconds each, 18 of the ~110 CPU-seconds of bench-kernel's
+ * synthetic contraction at `--limit-test 96`; graphs of 8 slices with dynamic shapes are created in a fraction of
+ * a second and serve every layer shape, at the price of a few more calls (issue 18).
  */
-function slicedGraph(
-  pairs: readonly Pair[],
-  dIn: number,
-  dOut: number,
-  s: number,
-  trGroups: number,
-  groups: number,
-): Uint8Array {
+export const SLICES_PER_CALL = 8;
+
+/**
+ * Materialize-and-contract of `slices` consecutive output-row slices of one linear layer (docs/kernels.md §4.1),
+ * each small enough that its materialized rows stay in cache from their MatMul through the sign to the Gemms:
+ * per slice, Gᵀ = Xᵀ Δ[:, rows] per example (flattened [dIn·w]; the same layout on both sides, so the inner products
+ * are those of G), then the Gemms of gemmsFor against each eval group. Shapes are dynamic (slice j's width comes in
+ * as its row shape rs{j} = [-1, dIn·w]), so one graph serves every layer. Every slice's partial kernels come out
+ * stacked [slices, …] and are summed in float64 by the caller.
+ */
+function slicedGraph(pairs: readonly Pair[], slices: number, trGroups: number, groups: number): Uint8Array {
   const nodes: Node[] = [];
   const inits: object[] = [...SIGN_INITS];
   const inputs: object[] = [];
   const trSides = Array.from({ length: trGroups }, (_, h) => `tr${h}`);
   const sides = [...trSides, ...Array.from({ length: groups }, (_, g) => `ev${g}`)];
   for (const side of sides) inputs.push(valueInfo(`${side}Xt`, FLOAT, 4));
-  const i64c = (name: string, v: number[]) => {
-    inits.push({ name, dataType: INT64, dims: [v.length], int64Data: v });
-    return name;
-  };
-  i64c("flat", [1, -1]);
+  inits.push({ name: "flat", dataType: INT64, dims: [2], int64Data: [1, -1] });
   const trSign = variants(pairs, 0).includes("S");
   const evSign = variants(pairs, 1).includes("S");
   const gemms = gemmsFor(pairs);
   const sliceOuts: string[] = [];
-  const nSlices = Math.ceil(dOut / s);
-  for (let j = 0; j < nSlices; j++) {
-    const rowShape = i64c(`rs${j}`, [-1, dIn * (Math.min(dOut, (j + 1) * s) - j * s)]);
+  for (let j = 0; j < slices; j++) {
+    const rowShape = `rs${j}`;
+    inputs.push(valueInfo(rowShape, INT64, 1));
     const mat = (side: string) => {
       const n = `${side}_${j}`;
       inputs.push(valueInfo(`${side}D${j}`, FLOAT, 4));
@@ -187,43 +186,54 @@ export async function contractSliced(
   s: number,
   pairs: readonly Pair[],
 ): Promise<Partial<Record<Pair, Float64Array>>[]> {
-  const sess = await session(`sliced:${pairs.join(",")}:${dIn}:${dOut}:${s}:${trs.length}:${evs.length}`, () =>
-    slicedGraph(pairs, dIn, dOut, s, trs.length, evs.length),
-  );
-  const feeds: Record<string, ort.Tensor> = {};
   const sides = [...trs.map((b, h) => [`tr${h}`, b] as const), ...evs.map((e, g) => [`ev${g}`, e] as const)];
-  for (const [side, b] of sides) {
-    feeds[`${side}Xt`] = f32(b.Xt, [b.N, 1, dIn, b.T]);
-    let off = 0;
-    for (let j = 0, s0 = 0; s0 < dOut; j++, s0 += s) {
+  const xt = Object.fromEntries(sides.map(([side, b]) => [`${side}Xt`, f32(b.Xt, [b.N, 1, dIn, b.T])]));
+  const gemms = gemmsFor(pairs);
+  const R = trs.reduce((n, b) => n + b.N, 0) * C;
+  // Per eval group and Gemm, the float64 sum over slices, [rows, Q] (the Gemms' outputs are eval-major [Q, rows]).
+  const accs = evs.map((e) => gemms.map((k) => new Float64Array(k.train.length * R * e.N * C)));
+  const nSlices = Math.ceil(dOut / s);
+  // Each side's Ds holds the slices one after the other ([N, C, T, w] each); `off` walks them in step.
+  const offs = sides.map(() => 0);
+  for (let j0 = 0; j0 < nSlices; j0 += SLICES_PER_CALL) {
+    const k = Math.min(SLICES_PER_CALL, nSlices - j0);
+    const sess = await session(`sliced:${pairs.join(",")}:${k}:${trs.length}:${evs.length}`, () =>
+      slicedGraph(pairs, k, trs.length, evs.length),
+    );
+    const feeds: Record<string, ort.Tensor> = { ...xt };
+    for (let j = 0; j < k; j++) {
+      const s0 = (j0 + j) * s;
       const w = Math.min(dOut, s0 + s) - s0;
-      const n = b.N * C * b.T * w;
-      feeds[`${side}D${j}`] = f32(b.Ds.subarray(off, off + n), [b.N, C, b.T, w]);
-      off += n;
+      feeds[`rs${j}`] = i64([-1, dIn * w]);
+      sides.forEach(([side, b], i) => {
+        const n = b.N * C * b.T * w;
+        feeds[`${side}D${j}`] = f32(b.Ds.subarray(offs[i], offs[i] + n), [b.N, C, b.T, w]);
+        offs[i] += n;
+      });
+    }
+    const K = (await sess.run(feeds)).K.data as Float32Array;
+    const width = K.length / k;
+    for (let j = 0; j < k; j++) {
+      let base = j * width;
+      evs.forEach((e, g) => {
+        const Q = e.N * C;
+        gemms.forEach((gm, i) => {
+          const acc = accs[g][i];
+          const rows = gm.train.length * R;
+          for (let q = 0; q < Q; q++) for (let r = 0; r < rows; r++) acc[r * Q + q] += K[base + q * rows + r];
+          base += rows * Q;
+        });
+      });
     }
   }
-  const out = await sess.run(feeds);
-  const K = out.K.data as Float32Array;
-  const nSlices = Math.ceil(dOut / s);
-  const width = K.length / nSlices;
-  const R = trs.reduce((n, b) => n + b.N, 0) * C;
-  const res = evs.map(() => ({}) as Partial<Record<Pair, Float64Array>>);
-  let off = 0;
-  evs.forEach((e, g) => {
-    const Q = e.N * C;
-    for (const k of gemmsFor(pairs)) {
-      const rows = k.train.length * R;
-      const acc = new Float64Array(rows * Q);
-      for (let j = 0; j < nSlices; j++) {
-        const base = j * width + off;
-        // The Gemm's output is eval-major [Q, rows]; acc is [rows, Q].
-        for (let q = 0; q < Q; q++) for (let r = 0; r < rows; r++) acc[r * Q + q] += K[base + q * rows + r];
-      }
-      k.train.forEach((t, i) => {
-        res[g][`${t}${k.ev}` as Pair] = acc.subarray(i * R * Q, (i + 1) * R * Q);
+  return evs.map((e, g) => {
+    const res: Partial<Record<Pair, Float64Array>> = {};
+    const RQ = R * e.N * C;
+    gemms.forEach((gm, i) => {
+      gm.train.forEach((t, ti) => {
+        res[`${t}${gm.ev}` as Pair] = accs[g][i].subarray(ti * RQ, (ti + 1) * RQ);
       });
-      off += rows * Q;
-    }
+    });
+    return res;
   });
-  return res;
 }
