@@ -81,12 +81,13 @@ export function modelTensors(cfg: ModelConfig): { linears: LinearShape[]; dense:
 }
 
 /**
- * Achieved fraction of the Gemm probe's rate (src/kernels/probe.ts) per phase, from the kernel benchmark's run in the
- * README ("Benchmarks": logits 14 s, gradients 38 s, contraction 260 s, Gemm probe ≈ 400 GFLOP/s, load ≈ 2) and this
- * model's FLOPs of that job (5.2, 11.4 and 32.0 TFLOP). Rerun `npm run bench:kernel` and update them when the
- * contraction changes.
+ * Achieved fraction of the Gemm probe's rate (src/kernels/probe.ts) per phase, from the kernel benchmark (README
+ * "Benchmarks"): logits and gradients from its run at 14 s and 38 s (Gemm probe ≈ 400 GFLOP/s, load ≈ 2) and this
+ * model's FLOPs of that job (5.2 and 11.4 TFLOP); the contraction from the run of the current sliced route (320 s,
+ * 27.7 TFLOP by this model, probe 214–273 GFLOP/s). `npm run bench:kernel` prints these fractions for its run as
+ * `phase_efficiency`; update them when a phase's code changes.
  */
-export const PHASE_EFFICIENCY = { logits: 0.93, gradients: 0.75, contraction: 0.31 } as const;
+export const PHASE_EFFICIENCY = { logits: 0.93, gradients: 0.75, contraction: 0.36 } as const;
 
 export interface KernelCostInput {
   cfg: ModelConfig;
