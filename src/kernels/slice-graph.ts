@@ -193,7 +193,7 @@ export async function contractSliced(
   // Per eval group and Gemm, the float64 sum over slices, [rows, Q] (the Gemms' outputs are eval-major [Q, rows]).
   const accs = evs.map((e) => gemms.map((k) => new Float64Array(k.train.length * R * e.N * C)));
   const nSlices = Math.ceil(dOut / s);
-  // Each side's Ds holds the slices one after the other ([N, C, T, w] each); `off` walks them in step.
+  // Each side's Ds holds the slices one after the other ([N, C, T, w] each); offs[i] walks side i's.
   const offs = sides.map(() => 0);
   for (let j0 = 0; j0 < nSlices; j0 += SLICES_PER_CALL) {
     const k = Math.min(SLICES_PER_CALL, nSlices - j0);
