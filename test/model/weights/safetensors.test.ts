@@ -179,4 +179,19 @@ print(json.dumps({"f16": list(h.tobytes()), "f16v": h.astype(np.float32).tolist(
     expect([...f16ToF32(Uint8Array.from(r.f16))]).toEqual(r.f16v);
     expect([...bf16ToF32(Uint8Array.from(r.bf16))]).toEqual(r.bf16v);
   });
+
+  it("F16 → float32 matches numpy on all 65,536 bit patterns (NaN patterns give NaN)", () => {
+    // numpy's float32 bits of every float16 pattern 0..65535, as hex.
+    const py =
+      "import numpy as np, sys; sys.stdout.write(np.arange(65536, dtype=np.uint16).view(np.float16).astype(np.float32).tobytes().hex())";
+    const hex = Buffer.from(execFileSync("python3", ["-c", py], { encoding: "utf8" }), "hex");
+    const want = new Float32Array(hex.buffer, hex.byteOffset, hex.length / 4);
+    const bytes = new Uint8Array(new Uint16Array(Array.from({ length: 65536 }, (_, i) => i)).buffer);
+    const got = f16ToF32(bytes);
+    let bad = 0;
+    for (let i = 0; i < 65536; i++)
+      if (!Object.is(got[i], want[i]) && !(Number.isNaN(got[i]) && Number.isNaN(want[i]))) bad++;
+    expect(bad).toBe(0);
+    expect(Object.is(got[0x8000], -0)).toBe(true);
+  });
 });
