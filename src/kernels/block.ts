@@ -1,12 +1,11 @@
 import type { ExampleGradFactors, SparseRowsGrad } from "../model/grad-factors.ts";
 import { biasGrad, packLinear } from "./factors.ts";
 import { contractDense, contractGram, type Pair } from "./ort-graphs.ts";
+import { includeParam } from "./params.ts";
 import { contractSliced, packSliced, ScratchPool } from "./slice-graph.ts";
+import type { Formula, KernelName, ParamFilter, Strategy } from "./types.ts";
 
 const pool = new ScratchPool();
-
-import { includeParam } from "./params.ts";
-import type { Formula, KernelName, ParamFilter, Strategy } from "./types.ts";
 
 /** Largest number of entries one float32 dot product may sum: ±1/0 partial sums stay exact below 2^24. */
 export const MAX_EXACT_COLUMNS = 2 ** 24;
@@ -174,14 +173,16 @@ function dotAt(x: Float32Array, i: number, y: Float32Array, j: number, w: number
  * docs/kernels.md §3), into acc[(c·C + c′)·4 + slot]. Only the requested products are formed: the quick sweep's
  * sgd-only sotu kernel had spent 22 of its 33 CPU-seconds here forming all four with Math.sign in the inner loop.
  */
-function sparsePair(a: SparseRowsGrad, b: SparseRowsGrad, C: number, acc: Float64Array, pairs: readonly Pair[]): void {
+function sparsePair(
+  a: SparseRowsGrad,
+  b: SparseRowsGrad,
+  C: number,
+  acc: Float64Array,
+  { PP: pp, SS: ss, SP: sp, PS: ps }: Record<Pair, boolean>,
+): void {
   const w = a.width;
   const na = a.rows.length;
   const nb = b.rows.length;
-  const pp = pairs.includes("PP");
-  const ss = pairs.includes("SS");
-  const sp = pairs.includes("SP");
-  const ps = pairs.includes("PS");
   const sa = ss || sp ? signsOf(a) : a.values;
   const sb = ss || ps ? signsOf(b) : b.values;
   let i = 0;
@@ -219,10 +220,13 @@ function sparseBlock(
   const Q = evals.length * C;
   const acc = new Float64Array(C * C * 4);
   const slot: Record<Pair, number> = { PP: 0, SS: 1, SP: 2, PS: 3 };
+  // Which products sparsePair forms, decided once per block rather than once per pair of examples.
+  const has = (p: Pair) => opts.pairs.includes(p);
+  const want: Record<Pair, boolean> = { PP: has("PP"), SS: has("SS"), SP: has("SP"), PS: has("PS") };
   train.forEach((ta, a) => {
     evals.forEach((eb, b) => {
       acc.fill(0);
-      for (const { k } of tensors) sparsePair(ta.sparse[k], eb.sparse[k], C, acc, opts.pairs);
+      for (const { k } of tensors) sparsePair(ta.sparse[k], eb.sparse[k], C, acc, want);
       for (const p of opts.pairs) {
         const dst = out[p]!;
         for (let c = 0; c < C; c++)
