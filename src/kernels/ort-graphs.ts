@@ -43,6 +43,14 @@ export const gemmT = (a: string, b: string, out: string): Node => ({
   attribute: [{ name: "transB", type: INT, i: 1 }],
 });
 
+/** Concat of `inputs` along `axis` into `output`. */
+export const concat = (inputs: string[], output: string, axis: number): Node => ({
+  opType: "Concat",
+  input: inputs,
+  output: [output],
+  attribute: [{ name: "axis", type: INT, i: axis }],
+});
+
 /**
  * sign(x) as Clip(x · 2^127 · 2^127, −1, 1), the initializers it needs being SIGN_INITS. It is exact for every
  * float32: the smallest subnormal, 2^-149, times 2^254 is ≥ 1, larger magnitudes saturate (to ±∞ at worst, which
@@ -90,13 +98,7 @@ function pairNodes(tr: string, ev: string, pairs: readonly Pair[]): { nodes: Nod
     if (variants(pairs, side).includes("S")) nodes.push(...signNodes(base, `${base}_S`));
   const gemms = gemmsFor(pairs);
   const name = (base: string, v: string) => (v === "S" ? `${base}_S` : base);
-  if (gemms.some((g) => g.train.length === 2))
-    nodes.push({
-      opType: "Concat",
-      input: [tr, `${tr}_S`],
-      output: [`${tr}_PS`],
-      attribute: [{ name: "axis", type: INT, i: 0 }],
-    });
+  if (gemms.some((g) => g.train.length === 2)) nodes.push(concat([tr, `${tr}_S`], `${tr}_PS`, 0));
   for (const g of gemms)
     nodes.push(gemmT(g.train.length === 2 ? `${tr}_PS` : name(tr, g.train[0]), name(ev, g.ev), g.out));
   return { nodes, outputs: gemms.map((g) => valueInfo(g.out, FLOAT, 2)) };

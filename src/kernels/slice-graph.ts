@@ -1,12 +1,12 @@
 import type * as ort from "onnxruntime-node";
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
 import {
+  concat,
   encode,
   FLOAT,
   f32,
   gemmsFor,
   gemmT,
-  INT,
   INT64,
   i64,
   type Node,
@@ -137,17 +137,10 @@ function slicedGraph(pairs: readonly Pair[], slices: number, trGroups: number, g
     const tr = `tr_${j}`;
     const trParts = trSides.map((side) => `${mat(side)}_P`);
     const trP = trParts.length === 1 ? trParts[0] : `${tr}_P`;
-    if (trParts.length > 1)
-      nodes.push({ opType: "Concat", input: trParts, output: [trP], attribute: [{ name: "axis", type: INT, i: 0 }] });
+    if (trParts.length > 1) nodes.push(concat(trParts, trP, 0));
     const trName = { P: trP, S: `${tr}_S`, PS: `${tr}_PS` } as Record<string, string>;
     if (trSign) nodes.push(...signNodes(trP, `${tr}_S`));
-    if (gemms.some((g) => g.train.length === 2))
-      nodes.push({
-        opType: "Concat",
-        input: [trP, `${tr}_S`],
-        output: [`${tr}_PS`],
-        attribute: [{ name: "axis", type: INT, i: 0 }],
-      });
+    if (gemms.some((g) => g.train.length === 2)) nodes.push(concat([trP, `${tr}_S`], `${tr}_PS`, 0));
     const flat: string[] = [];
     for (let g = 0; g < groups; g++) {
       const ev = mat(`ev${g}`);
@@ -165,10 +158,10 @@ function slicedGraph(pairs: readonly Pair[], slices: number, trGroups: number, g
     }
     // One node per slice, and one graph output: ORT orders execution by a depth-first walk back from the outputs,
     // so each slice runs to its Gemms before the next one is materialized.
-    nodes.push({ opType: "Concat", input: flat, output: [`K_${j}`], attribute: [{ name: "axis", type: INT, i: 1 }] });
+    nodes.push(concat(flat, `K_${j}`, 1));
     sliceOuts.push(`K_${j}`);
   }
-  nodes.push({ opType: "Concat", input: sliceOuts, output: ["K"], attribute: [{ name: "axis", type: INT, i: 0 }] });
+  nodes.push(concat(sliceOuts, "K", 0));
   return encode("entk_sliced_contract", nodes, inputs, [valueInfo("K", FLOAT, 2)], inits);
 }
 
