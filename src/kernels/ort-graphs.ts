@@ -57,14 +57,27 @@ export const concat = (inputs: string[], output: string, axis: number): Node => 
  * Clip maps to ±1), and ±0 stays ±0. onnxruntime's own Sign kernel was measured 10× slower (14 ns per element,
  * against 1.5 ns for these three vectorized passes over a [1536, 1024] tensor); in the sliced contraction it had
  * taken a quarter of the call time (issue 18).
+ *
+ * With `prescaled`, x is SIGN_PRESCALE times a float32 computation (an operand scaled before a product) and one
+ * multiplication suffices: Clip(x · 2^127, −1, 1) (docs/kernels.md §4.1).
  */
-export function signNodes(x: string, y: string): Node[] {
-  return [
-    { opType: "Mul", input: [x, "sign_scale"], output: [`${y}_m1`] },
-    { opType: "Mul", input: [`${y}_m1`, "sign_scale"], output: [`${y}_m2`] },
-    { opType: "Clip", input: [`${y}_m2`, "sign_lo", "sign_hi"], output: [y] },
-  ];
+export function signNodes(x: string, y: string, prescaled = false): Node[] {
+  const m1 = { opType: "Mul", input: [x, "sign_scale"], output: [`${y}_m1`] };
+  const clip = (v: string): Node => ({ opType: "Clip", input: [v, "sign_lo", "sign_hi"], output: [y] });
+  if (prescaled) return [m1, clip(`${y}_m1`)];
+  return [m1, { opType: "Mul", input: [`${y}_m1`, "sign_scale"], output: [`${y}_m2`] }, clip(`${y}_m2`)];
 }
+
+/**
+ * The factor by which the sliced contraction scales one operand of its materializing product, so that its sign
+ * takes one multiplication instead of two (signNodes). If the unscaled float32 product g is nonzero, then
+ * |g| ≥ 2^-149 and the exact value is ≥ 2^-150, so the scaled product is ≥ 2^-126 (a normal float32, the scaling
+ * being exact there) and times 2^127 it is ≥ 2: Clip gives ±1. Exact zeros stay zero. The two sides differ only
+ * where the unscaled product underflows to 0 and the scaled one does not (|exact| < 2^-150), far below any
+ * gradient entry. The price: the float32 products of two scaled rows carry 2^48, so their partial sums must stay
+ * below 2^80 ≈ 1.2·10^24 instead of 2^128.
+ */
+export const SIGN_PRESCALE = 2 ** 24;
 
 const scalar = (name: string, v: number) => ({ name, dataType: FLOAT, dims: [], floatData: [v] });
 /** Initializers of signNodes; a graph that uses signNodes lists these once. */

@@ -12,6 +12,7 @@ import {
   type Node,
   type Pair,
   SIGN_INITS,
+  SIGN_PRESCALE,
   session,
   signNodes,
   valueInfo,
@@ -29,15 +30,13 @@ export class ScratchPool {
   reset(): void {
     this.next = 0;
   }
-  /** A zeroed array of n floats, valid until the next reset. */
+  /** An array of n floats, valid until the next reset; its contents are left over from earlier calls. */
   take(n: number): Float32Array {
     let b = this.bufs[this.next];
     if (!b || b.length < n)
       b = this.bufs[this.next] = new Float32Array(Math.max(n, Math.ceil((b?.length ?? 0) * 1.25)));
     this.next++;
-    const v = b.subarray(0, n);
-    v.fill(0);
-    return v;
+    return b.subarray(0, n);
   }
 }
 
@@ -52,7 +51,10 @@ export interface LinearBlock {
   Xt: Float32Array;
 }
 
-/** Pack one linear layer of `exs` for contractSliced, slices of `s` output rows (docs/kernels.md §3: zero padding). */
+/**
+ * Pack one linear layer of `exs` for contractSliced, slices of `s` output rows (docs/kernels.md §3: zero padding).
+ * Xt is scaled by SIGN_PRESCALE (exact: a power of two), which contractSliced takes out of its results.
+ */
 export function packSliced(
   exs: readonly ExampleGradFactors[],
   l: number,
@@ -71,8 +73,10 @@ export function packSliced(
     for (let t = 0; t < f.T; t++) {
       const src = t * dIn;
       const dst = n * dIn * T + t;
-      for (let i = 0; i < dIn; i++) Xt[dst + i * T] = f.X[src + i];
+      for (let i = 0; i < dIn; i++) Xt[dst + i * T] = f.X[src + i] * SIGN_PRESCALE;
     }
+    // The padding (tokens f.T … T−1) is written as zeros: the pool's buffers are not cleared.
+    if (f.T < T) for (let i = 0; i < dIn; i++) Xt.fill(0, n * dIn * T + i * T + f.T, n * dIn * T + (i + 1) * T);
   });
   let off = 0;
   for (let s0 = 0; s0 < dOut; s0 += s) {
@@ -80,12 +84,14 @@ export function packSliced(
     for (let n = 0; n < N; n++) {
       const f = exs[n].linears[l];
       const d = f.delta;
-      for (let c = 0; c < C; c++)
+      for (let c = 0; c < C; c++) {
         for (let t = 0; t < f.T; t++) {
           const src = (c * f.T + t) * dOut + s0;
           const dst = off + ((n * C + c) * T + t) * w;
           for (let i = 0; i < w; i++) Ds[dst + i] = d[src + i];
         }
+        Ds.fill(0, off + ((n * C + c) * T + f.T) * w, off + ((n * C + c) * T + T) * w);
+      }
     }
     off += N * C * T * w;
   }
@@ -139,12 +145,12 @@ function slicedGraph(pairs: readonly Pair[], slices: number, trGroups: number, g
     const trP = trParts.length === 1 ? trParts[0] : `${tr}_P`;
     if (trParts.length > 1) nodes.push(concat(trParts, trP, 0));
     const trName = { P: trP, S: `${tr}_S`, PS: `${tr}_PS` } as Record<string, string>;
-    if (trSign) nodes.push(...signNodes(trP, `${tr}_S`));
+    if (trSign) nodes.push(...signNodes(trP, `${tr}_S`, true));
     if (gemms.some((g) => g.train.length === 2)) nodes.push(concat([trP, `${tr}_S`], `${tr}_PS`, 0));
     const flat: string[] = [];
     for (let g = 0; g < groups; g++) {
       const ev = mat(`ev${g}`);
-      if (evSign) nodes.push(...signNodes(`${ev}_P`, `${ev}_S`));
+      if (evSign) nodes.push(...signNodes(`${ev}_P`, `${ev}_S`, true));
       for (const k of gemms) {
         const out = `${ev}_${k.out}`;
         // Eval rows on the left: onnxruntime's Gemm packs its right operand, here the small train block.
@@ -213,7 +219,12 @@ export async function contractSliced(
         gemms.forEach((gm, i) => {
           const acc = accs[g][i];
           const rows = gm.train.length * R;
-          for (let q = 0; q < Q; q++) for (let r = 0; r < rows; r++) acc[r * Q + q] += K[base + q * rows + r];
+          // Each P operand carries SIGN_PRESCALE (packSliced); the float64 sum takes it out exactly.
+          gm.train.forEach((t, ti) => {
+            const scale = (t === "P" ? 1 / SIGN_PRESCALE : 1) * (gm.ev === "P" ? 1 / SIGN_PRESCALE : 1);
+            for (let q = 0; q < Q; q++)
+              for (let r = ti * R; r < (ti + 1) * R; r++) acc[r * Q + q] += K[base + q * rows + r] * scale;
+          });
           base += rows * Q;
         });
       });
