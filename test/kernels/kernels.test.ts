@@ -77,6 +77,12 @@ describe("computeKernels on synthetic factors", () => {
       { formulas: [...ALL], strategy: "materialize", memoryBytes: 2 ** 30, quiet: true },
     );
     expectBrute(res, "dev", tr, dev);
+    // One train variant only: the groups stacked without the [P; S] block (P rows, or their signs alone).
+    const opts = { strategy: "materialize", memoryBytes: 2 ** 30, quiet: true } as const;
+    const sgd = await computeKernels(tr, { dev }, { ...opts, formulas: ["sgd"] });
+    expectClose(sgd.kernels.dev.sgd!, bruteKernel(tr, dev, false, false));
+    const sign = await computeKernels(tr, { dev }, { ...opts, formulas: ["signgd"] });
+    expect(Array.from(sign.kernels.dev.signgd!)).toEqual(Array.from(bruteKernel(tr, dev, true, true)));
   });
 
   it("materialize and Gram strategies agree on sgd with a large budget", async () => {
