@@ -17,7 +17,7 @@
  * With `--seeded SEEDED/glove-seed.json` (the run started from scripts/seed-embeddings.ts's output) the card says so.
  * Last line: one JSON object with the numbers.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadModel } from "../src/model/load.ts";
@@ -79,15 +79,18 @@ async function runFacts(runDir: string): Promise<RunFacts> {
   const snap = await openSnapshot(join(runDir, "state.snap"));
   const meta = snap.meta as { step: number; tokens: number; elapsedS: number; fingerprint: string };
   const fp = JSON.parse(meta.fingerprint) as { hp: Record<string, unknown> };
-  let finished = false;
+  // result.json is written when a run finishes; a stopped run has none.
+  const resultPath = join(runDir, "result.json");
+  const result = existsSync(resultPath) ? JSON.parse(readFileSync(resultPath, "utf8")) : undefined;
+  const finished = result?.steps === fp.hp.steps;
   let sinusoidalNorm: number | undefined;
-  try {
-    const result = JSON.parse(readFileSync(join(runDir, "result.json"), "utf8"));
-    finished = result.steps === fp.hp.steps;
-    const start = result.provenance?.start?.dir as string | undefined;
-    const positions = start && readSafetensorsHeader(join(start, "model.safetensors")).metadata.entk_positions;
+  const start = result?.provenance?.start?.dir as string | undefined;
+  if (start) {
+    const st = join(start, "model.safetensors");
+    if (!existsSync(st)) throw new Error(`${runDir}: its start model ${st} is gone; the card could not say how it was made`);
+    const positions = readSafetensorsHeader(st).metadata.entk_positions;
     if (positions) sinusoidalNorm = JSON.parse(positions).norm;
-  } catch {}
+  }
   const cfg = JSON.parse(readFileSync(join(runDir, "model", "config.json"), "utf8"));
   return {
     dir: runDir,
