@@ -87,7 +87,8 @@ async function runFacts(runDir: string): Promise<RunFacts> {
   const start = result?.provenance?.start?.dir as string | undefined;
   if (start) {
     const st = join(start, "model.safetensors");
-    if (!existsSync(st)) throw new Error(`${runDir}: its start model ${st} is gone; the card could not say how it was made`);
+    if (!existsSync(st))
+      throw new Error(`${runDir}: its start model ${st} is gone; the card could not say how it was made`);
     const positions = readSafetensorsHeader(st).metadata.entk_positions;
     if (positions) sinusoidalNorm = JSON.parse(positions).norm;
   }
