@@ -14,10 +14,9 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { TOKENIZER_FILES } from "../src/model/hub/files.ts";
 import { loadWeightsFromDir } from "../src/model/weights/checkpoint.ts";
 import { writeSafetensors } from "../src/model/weights/safetensors.ts";
-import { tensorValues } from "../src/training/hf-checkpoint.ts";
+import { TOKENIZER_FILES, tensorValues } from "../src/training/hf-checkpoint.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 
 const POSITIONS = "roberta.embeddings.position_embeddings.weight";
@@ -64,8 +63,7 @@ async function main(): Promise<void> {
     format: "pt",
     entk_positions: JSON.stringify({ sinusoidal: true, norm }),
   });
-  for (const f of [...TOKENIZER_FILES, "vocab.json", "merges.txt"])
-    if (existsSync(join(o.model, f))) copyFileSync(join(o.model, f), join(o.out, f));
+  for (const f of TOKENIZER_FILES) if (existsSync(join(o.model, f))) copyFileSync(join(o.model, f), join(o.out, f));
   const cfg = JSON.parse(readFileSync(join(o.model, "config.json"), "utf8"));
   Object.assign(cfg, { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, torch_dtype: "float32" });
   await writeFileAtomic(join(o.out, "config.json"), `${JSON.stringify(cfg, null, 2)}\n`);
