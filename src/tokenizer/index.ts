@@ -1,5 +1,5 @@
 export { bytesToUnicode } from "./byte-level.ts";
-export { loadTokenizer, tokenizerFromJson } from "./load.ts";
+export { loadTokenizer, TOKENIZER_FILES, tokenizerFromJson } from "./load.ts";
 export {
   buildTokenizerFiles,
   SYNTHETIC_PROMPT_WORDS,

@@ -92,6 +92,21 @@ async function readJson(path: string, required: boolean): Promise<unknown> {
 }
 
 /**
+ * The tokenizer files a model directory may hold: what `loadTokenizer` reads (tokenizer.json + tokenizer_config.json,
+ * or vocab.json + merges.txt) and the other files Hugging Face tokenizers read (special_tokens_map.json, BERT's
+ * vocab.txt, added_tokens.json). Downloads, copies into new checkpoints and token-cache keys all use this one list.
+ */
+export const TOKENIZER_FILES = [
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "vocab.json",
+  "merges.txt",
+  "vocab.txt",
+  "added_tokens.json",
+] as const;
+
+/**
  * Load the tokenizer of a model directory: `tokenizer.json` and `tokenizer_config.json` (optional), or, without
  * tokenizer.json, a RoBERTa byte-level BPE from the slow files `vocab.json` + `merges.txt` (as many checkpoints ship).
  */

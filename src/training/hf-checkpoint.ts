@@ -5,19 +5,9 @@ import { loadWeightsFromDir, SAFETENSORS_FILE } from "../model/weights/checkpoin
 import { modelConfigToJson } from "../model/weights/config.ts";
 import { writeSafetensors } from "../model/weights/safetensors.ts";
 import type { LoadedWeights, TensorRef } from "../model/weights/types.ts";
+import { TOKENIZER_FILES } from "../tokenizer/load.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import type { CheckpointIO } from "./types.ts";
-
-/** Tokenizer files copied into a fine-tuned checkpoint when the base model directory has them. */
-export const TOKENIZER_FILES = [
-  "tokenizer.json",
-  "tokenizer_config.json",
-  "special_tokens_map.json",
-  "vocab.json",
-  "merges.txt",
-  "vocab.txt",
-  "added_tokens.json",
-];
 
 /** The float32 values of a loaded tensor: its in-memory data, or its bytes read from the referenced file. */
 export function tensorValues(ref: TensorRef): Float32Array {

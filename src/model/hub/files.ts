@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { TOKENIZER_FILES } from "../../tokenizer/load.ts";
 import { pytorchOnlyMessage, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from "../weights/checkpoint.ts";
 
 /** Files entk takes from a model repo: config, weights (single or sharded) and the tokenizer files that exist. */
 export const CONFIG_FILE = "config.json";
-export const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
 
 /**
  * From a repo's file list, the files to fetch before the shards: config.json, the weights file or index, and the

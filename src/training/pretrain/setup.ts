@@ -10,11 +10,10 @@ import { initModel, type ShapeKey } from "../../model/init/init.ts";
 import { loadModel } from "../../model/load.ts";
 import type { LoadedCheckpoint } from "../../model/weights/checkpoint.ts";
 import type { ModelConfig } from "../../model/weights/types.ts";
-import { loadTokenizer } from "../../tokenizer/load.ts";
+import { loadTokenizer, TOKENIZER_FILES } from "../../tokenizer/load.ts";
 import type { EntkTokenizer } from "../../tokenizer/types.ts";
 import { OptionError } from "../../util/errors.ts";
 import { progressBar } from "../../util/progress.ts";
-import { TOKENIZER_FILES } from "../hf-checkpoint.ts";
 import { tokenStream } from "./corpus.ts";
 
 export type InitShape = Partial<Pick<ModelConfig, ShapeKey>>;
@@ -45,8 +44,7 @@ export function parseInitShape(spec: string): InitShape {
 /** sha256 over the tokenizer files a directory has (the key of token caches). */
 export function tokenizerHash(dir: string): string {
   const h = createHash("sha256");
-  for (const f of ["tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json"])
-    if (existsSync(join(dir, f))) h.update(f).update(readFileSync(join(dir, f)));
+  for (const f of TOKENIZER_FILES) if (existsSync(join(dir, f))) h.update(f).update(readFileSync(join(dir, f)));
   return h.digest("hex");
 }
 

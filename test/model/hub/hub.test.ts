@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pullModel } from "../../../src/model/hub/pull.ts";
 import { loadModel } from "../../../src/model/load.ts";
 import { loadWeightsFromDir } from "../../../src/model/weights/checkpoint.ts";
+import { loadTokenizer } from "../../../src/tokenizer/load.ts";
 import { expectOptionRejection } from "../../helpers/option-error.ts";
 import {
   handSafetensors,
@@ -48,6 +49,18 @@ const repos: Record<string, FakeRepo> = {
     },
   },
   "org/torch": { commit: "d".repeat(40), files: { ...base, "pytorch_model.bin": enc("pickle") } },
+  // Only the slow tokenizer files (no tokenizer.json), as many RoBERTa checkpoints ship.
+  "org/slow-tokenizer": {
+    commit: "e".repeat(40),
+    files: {
+      "config.json": base["config.json"],
+      "model.safetensors": weights,
+      "vocab.json": enc(
+        JSON.stringify({ "<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, a: 4, b: 5, ab: 6, "<mask>": 7 }),
+      ),
+      "merges.txt": enc("#version: 0.2\na b\n"),
+    },
+  },
 };
 
 let hub: Awaited<ReturnType<typeof serveHub>>;
@@ -96,6 +109,13 @@ describe("Hub pull into the Hugging Face cache (loopback server)", () => {
     const plain = tmpDir("entk-plain-");
     cpSync(r.dir, plain, { recursive: true, dereference: true });
     expect((await loadWeightsFromDir(plain)).hash).toBe(w.hash);
+  });
+
+  it("pulls vocab.json + merges.txt when the repo has no tokenizer.json, so its tokenizer loads", async () => {
+    const r = await pullModel("org/slow-tokenizer", online(newCache()));
+    expect(r.downloaded.sort()).toEqual(["config.json", "merges.txt", "model.safetensors", "vocab.json"]);
+    const tok = await loadTokenizer(r.dir);
+    expect(tok.encode("ab")).toEqual([6]);
   });
 
   it("offline: resolves from the cache without a request; clear errors for missing repos and files", async () => {
