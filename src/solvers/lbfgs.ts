@@ -3,6 +3,8 @@
  * scikit-learn calls it: max |gradient| ≤ gtol, or relative decrease (f_k − f_{k+1}) / max(|f_k|, |f_{k+1}|, 1)
  * ≤ factr·eps (factr = 1e7), or maxIter iterations.
  */
+import { dot } from "./matrix.ts";
+
 export interface LbfgsResult {
   x: Float64Array;
   f: number;
@@ -12,11 +14,6 @@ export interface LbfgsResult {
 
 export type Objective = (x: Float64Array, grad: Float64Array) => number;
 
-const dot = (a: Float64Array, b: Float64Array) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-};
 const maxAbs = (a: Float64Array) => {
   let m = 0;
   for (const v of a) m = Math.max(m, Math.abs(v));

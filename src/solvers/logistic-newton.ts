@@ -1,5 +1,5 @@
 import { choleskyInPlace, choleskySolveInPlace, symMatVec } from "./cholesky.ts";
-import type { Mat } from "./matrix.ts";
+import { dot, type Mat } from "./matrix.ts";
 
 /**
  * Newton's method for one L2-regularized binary logistic regression with an unpenalized intercept,
@@ -63,12 +63,6 @@ export const NEWTON_TOL = 1e-10;
 export function softplus(t: number): number {
   return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
 }
-
-const dot = (a: Float64Array, b: Float64Array) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-};
 
 /** The rows `rows` of X as the primal sees them: z = X[rows] w, and Xᵀv = Σ_k v_k X[rows[k]]. */
 export interface RowSet {

@@ -17,6 +17,13 @@ export function transpose(a: Mat): Mat {
   return out;
 }
 
+/** Σ_i a_i·b_i. */
+export function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
 /** y = Aᵀ x (x has length A.rows): row-oriented, so it streams over A once. */
 export function matTVec(a: Mat, x: Float64Array): Float64Array {
   if (x.length !== a.rows) throw new Error(`matTVec: vector length ${x.length} ≠ rows ${a.rows}`);
