@@ -246,6 +246,7 @@ async function main() {
       n: r.n,
       acc: r.acc,
       top: r.topClassShare,
+      ...(r.marginAuc !== undefined && { marginAuc: r.marginAuc }),
     })),
     bytes: statSync(join(out, "model.safetensors")).size,
   };
@@ -307,7 +308,7 @@ function card(c: {
   const last = c.curve[c.curve.length - 1];
   const zsRows = c.zs.map(
     (r) =>
-      `| ${r.task} | ${r.where} | ${r.split} | ${r.n} | ${pct(r.acc)} | ${r.metric === "f1" ? pct(r.f1!) : ""} | ${pct(r.topClassShare)} |`,
+      `| ${r.task} | ${r.where} | ${r.split} | ${r.n} | ${pct(r.acc)} | ${r.metric === "f1" ? pct(r.f1!) : ""} | ${pct(r.topClassShare)} | ${r.marginAuc === undefined ? "" : r.marginAuc.toFixed(3)} |`,
   );
   const src = c.manifest.sources.map(
     (s) =>
@@ -378,10 +379,13 @@ ${last.heldoutLoss.toFixed(3)}, top-1 ${pct(last.heldoutTop1)}.
 
 Zero-shot prompt accuracy (no training; argmax over the task's label words at \`<mask>\` with its LM-BFF template,
 docs/protocol.md §1.2). "Most-predicted class" is the share of examples given the most frequent answer: 100% means
-the model gives every example the same label word, i.e. it has not learned the task's distinction zero-shot:
+the model gives every example the same label word. "Margin AUC" (two-class tasks) is the ROC AUC of
+logit(second label word) − logit(first) for the second label: whether the model ranks the examples right whatever
+threshold the argmax implies — 0.5 means no signal, so a model biased towards one word but ranking well shows
+here, and a model near 0.5 has not learned the task's distinction zero-shot:
 
-| task | data | split | n | accuracy | F1 | most-predicted class |
-|---|---|---|---|---|---|---|
+| task | data | split | n | accuracy | F1 | most-predicted class | margin AUC |
+|---|---|---|---|---|---|---|---|
 ${zsRows.join("\n")}
 
 docs/pretraining.md §7–9 show what the model uses of its context.

@@ -66,6 +66,36 @@ export function f1Binary(pred: ArrayLike<number>, labels: ArrayLike<number>): nu
   return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
 }
 
+/**
+ * ROC AUC of `scores` for the positive class (label 1; labels must be 0/1): the chance that a random positive scores
+ * above a random negative, ties counting one half (sklearn roc_auc_score). Computed by the rank-sum (Mann–Whitney U)
+ * with tied scores given their average rank. It ignores any threshold: 0.5 means the scores carry no signal.
+ */
+export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  checkLengths(scores, labels);
+  const n = labels.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
+  let pos = 0;
+  let rankSum = 0;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && scores[order[j + 1]] === scores[order[i]]) j++;
+    const rank = (i + j) / 2 + 1; // average 1-based rank of the tie group i..j
+    for (let k = i; k <= j; k++) {
+      const y = labels[order[k]];
+      if (y !== 0 && y !== 1) throw new Error(`rocAuc: labels must be 0 or 1, got ${y}`);
+      if (y === 1) {
+        pos++;
+        rankSum += rank;
+      }
+    }
+    i = j + 1;
+  }
+  const neg = n - pos;
+  if (pos === 0 || neg === 0) throw new Error("rocAuc: needs examples of both classes");
+  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
+}
+
 /** The task's dev/test metric: `explicit` (meta.json's) if given, else F1 for MRPC and QQP, accuracy otherwise. */
 export function metricForTask(task: string | undefined, explicit?: unknown): MetricName {
   if (explicit !== undefined) {

@@ -3,15 +3,15 @@
  * prompt MLM at θ₀, argmax over the label words) and the linear probe (LogisticRegressionCV, multinomial, on
  * frozen features of the training set: the mask feature h̃, or h_<s> without a prompt; docs/protocol.md §7.3).
  */
-import { classificationMetrics, predictLabels } from "../data/metrics.ts";
+import { classificationMetrics, metricRecord, predictLabels } from "../data/metrics.ts";
 import { loadModel } from "../model/load.ts";
-import { createPromptModel } from "../model/prompt-model.ts";
 import type { Device } from "../model/runtime/providers.ts";
 import type { PromptInput } from "../model/types.ts";
 import { loadTask, type TaskDef } from "../prompts/task.ts";
 import { fitProbe, probePredict } from "../solvers/probe.ts";
 import { loadTokenizer } from "../tokenizer/load.ts";
 import { loadPromptedSplits } from "./prompted-splits.ts";
+import { zeroShot } from "./zero-shot.ts";
 
 export interface BaselineOptions {
   model: string;
@@ -32,10 +32,14 @@ export interface BaselineResult {
   probe?: { C: number; warnings: string[] };
 }
 
-async function load(o: BaselineOptions, prompt: boolean) {
+async function loadTaskAndModel(o: BaselineOptions) {
   const task = typeof o.task === "string" ? loadTask(o.task) : o.task;
   const weights = await loadModel(o.model, { revision: o.revision, offline: o.offline });
-  const tok = await loadTokenizer(weights.source.dir);
+  return { task, weights, tok: await loadTokenizer(weights.source.dir) };
+}
+
+async function load(o: BaselineOptions, prompt: boolean) {
+  const { task, weights, tok } = await loadTaskAndModel(o);
   const data = loadPromptedSplits(task, o.splitDir, tok, { limitEval: o.limitEval, nonEmpty: true, prompt });
   const split = (name: "train" | "dev" | "test") => data.splits[name] ?? [];
   return { task, weights, data, split };
@@ -44,16 +48,11 @@ async function load(o: BaselineOptions, prompt: boolean) {
 const labelsOf = (xs: { label: number }[]) => xs.map((x) => x.label);
 const inputsOf = (xs: PromptInput[]) => xs.map(({ inputIds, maskPos }) => ({ inputIds, maskPos }));
 
-/** Zero-shot prompting: dev and test metrics of argmax_c f_c(x; θ₀) over the label words. */
+/** Zero-shot prompting: dev and test metrics of argmax_c f_c(x; θ₀) over the label words (zero-shot.ts). */
 export async function runZeroShot(o: BaselineOptions): Promise<BaselineResult> {
-  const { weights, data, split } = await load(o, true);
-  const model = createPromptModel(weights, data.labelWordIds, { device: o.device });
-  const C = data.labelWordIds.length;
-  const score = async (name: "dev" | "test") => {
-    const xs = split(name);
-    const f = await model.logits(inputsOf(xs));
-    return classificationMetrics(predictLabels(f, xs.length, C), labelsOf(xs), data.metric);
-  };
+  const { task, weights, tok } = await loadTaskAndModel(o);
+  const score = async (split: "dev" | "test") =>
+    metricRecord(await zeroShot(weights, tok, task, o.splitDir, split, { limit: o.limitEval, device: o.device }));
   return { dev: await score("dev"), test: await score("test"), weightsHash: weights.hash };
 }
 

@@ -7,6 +7,7 @@ import {
   metricForTask,
   metricRecord,
   predictLabels,
+  rocAuc,
   scoreMetrics,
 } from "../../src/data/metrics.ts";
 import { taskInfo } from "../../src/report/tasks.ts";
@@ -35,6 +36,32 @@ describe("shared metrics (docs/protocol.md §1.2)", () => {
       f1: 6 / 9,
     });
     expect(() => accuracy([1], [1, 0])).toThrow(/1 predictions for 2 labels/);
+  });
+
+  it("ROC AUC equals the brute-force share of (positive, negative) pairs ordered right, ties counting 1/2", () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (const n of [2, 9, 200]) {
+      // Scores on a coarse grid so that ties, within and across classes, occur.
+      const labels = Array.from({ length: n }, (_, i) => (i < 1 ? 0 : i < 2 ? 1 : rand() < 0.4 ? 1 : 0));
+      const scores = labels.map((y) => Math.round((rand() + 0.3 * y) * 8) / 8);
+      let good = 0;
+      let pairs = 0;
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++)
+          if (labels[i] === 1 && labels[j] === 0) {
+            pairs++;
+            good += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
+          }
+      expect(rocAuc(scores, labels)).toBeCloseTo(good / pairs, 12);
+    }
+    expect(rocAuc([0.1, 0.9, 0.4], [0, 1, 0])).toBe(1);
+    expect(rocAuc([3, 3, 3, 3], [0, 1, 0, 1])).toBe(0.5);
+    expect(() => rocAuc([1, 2], [1, 1])).toThrow(/both classes/);
+    expect(() => rocAuc([1, 2], [0, 2])).toThrow(/0 or 1/);
   });
 
   it("picks F1 for MRPC and QQP, accuracy otherwise, unless meta.json says", () => {
