@@ -347,7 +347,7 @@ order is fairseq's dictionary, which no registry ships).
 across document boundaries (\`</s>\` between documents), dynamic masking of ${(100 * (hp.maskRate as number)).toFixed(0)}% of the pieces
 (80% \`<mask>\`, 10% random piece, 10% unchanged), full-vocabulary cross-entropy at the masked positions,
 AdamW (β = (${(hp.betas as number[]).join(", ")}), ε = ${hp.eps}, weight decay ${hp.weightDecay}, not on biases/LayerNorm),
-linear warmup then linear decay to 0 at the run's last step, gradient clipping at ${hp.maxGradNorm}.${stages.length > 1 ? ` ${stages.length} runs, each started from the previous one's weights with fresh optimizer state (\`--model\`); docs/pretraining.md §8–9 explain the later stages.` : ""}
+linear warmup then linear decay to 0 at the run's last step, gradient clipping at ${hp.maxGradNorm}.${stages.length > 1 ? ` ${stages.length} runs, each started from the previous one's weights with fresh optimizer state (\`--model\`); docs/pretraining.md §8–10 explain the later stages.` : ""}
 
 | stage | start | sequence length | tokens per step | steps | peak lr | warmup | dropout | seed | tokens | wall time |
 |---|---|---|---|---|---|---|---|---|---|---|
@@ -388,7 +388,7 @@ here, and a model near 0.5 has not learned the task's distinction zero-shot:
 |---|---|---|---|---|---|---|---|
 ${zsRows.join("\n")}
 
-docs/pretraining.md §7–9 show what the model uses of its context.
+docs/pretraining.md §7–10 show what the model uses of its context and why zero-shot prompting stays near chance.
 
 ${sst2 ? `Target zero-shot GLUE-SST-2 dev ≥ 60% (the SST-2 row: its test set is GLUE-SST-2's dev set): ${sst2.acc >= 0.6 ? "reached" : "not reached"} (${pct(sst2.acc)}).` : "LM-BFF rows appear when the card is built with `ENTK_LMBFF_DIR` set (the target zero-shot GLUE-SST-2 dev ≥ 60% is measured there)."}
 
