@@ -71,14 +71,10 @@ describe("computeKernels on synthetic factors", () => {
     );
     expect(trainGroups.length).toBe(3);
     expect(trainGroups.flat()).not.toEqual(tr.map((_, i) => i));
-    const res = await computeKernels(
-      tr,
-      { dev },
-      { formulas: [...ALL], strategy: "materialize", memoryBytes: 2 ** 30, quiet: true },
-    );
+    const opts = { strategy: "materialize", memoryBytes: 2 ** 30, quiet: true } as const;
+    const res = await computeKernels(tr, { dev }, { ...opts, formulas: [...ALL] });
     expectBrute(res, "dev", tr, dev);
     // One train variant only: the groups stacked without the [P; S] block (P rows, or their signs alone).
-    const opts = { strategy: "materialize", memoryBytes: 2 ** 30, quiet: true } as const;
     const sgd = await computeKernels(tr, { dev }, { ...opts, formulas: ["sgd"] });
     expectClose(sgd.kernels.dev.sgd!, bruteKernel(tr, dev, false, false));
     const sign = await computeKernels(tr, { dev }, { ...opts, formulas: ["signgd"] });
