@@ -20,7 +20,8 @@
  * sentences), to time the contraction phase alone.
  *
  *   ENTK_LMBFF_DIR=DIR npx tsx scripts/bench-kernel.ts [--memory 8GB] [--limit-test N] [--strategy auto|materialize|gram] [--synthetic]
- *     [--work 512MiB] [--eval-block N]   (tuning: fix these instead of planning them)
+ *     [--work 512MiB] [--eval-block N] [--workers N]   (tuning: fix these instead of planning them; --workers 1
+ *     contracts in-process on all cores instead of in one single-threaded worker thread per core)
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -219,6 +220,7 @@ const planOverride = {
   ...(process.argv.includes("--work") ? { workBytes: parseBytes(arg("--work", ""), "--work") } : {}),
   ...(process.argv.includes("--eval-block") ? { evalBlock: Number(arg("--eval-block", "")) } : {}),
 };
+const workers = process.argv.includes("--workers") ? { workers: Number(arg("--workers", "")) } : {};
 const formulas = ["sgd", "signgd", "asymmetric_signgd"] as const;
 const linearParams = L * (4 * H * H + 2 * H * FF) + H * H;
 const t0 = performance.now();
@@ -235,7 +237,7 @@ if (process.argv.includes("--synthetic")) {
   const res = await computeKernels(
     source(trainT, 1),
     { dev: source(devT, 100), test: source(testT, 1000) },
-    { formulas: [...formulas], memoryBytes, strategy, planOverride },
+    { formulas: [...formulas], memoryBytes, strategy, planOverride, ...workers },
   );
   phases = { factors_synthetic_s: res.timings.gradients_s, contraction_s: res.timings.contraction_s };
   contractionCpu = res.timings.contraction_cpu_s ?? Number.NaN;
@@ -273,7 +275,7 @@ if (process.argv.includes("--synthetic")) {
   const res = await computeKernels(
     modelFactorSource(model, sets.train, key),
     { dev: modelFactorSource(model, sets.dev, key), test: modelFactorSource(model, sets.test, key) },
-    { formulas: [...formulas], memoryBytes, strategy, params: model.params(), planOverride },
+    { formulas: [...formulas], memoryBytes, strategy, params: model.params(), planOverride, ...workers },
   );
   phases = {
     setup_s: (t1 - t0) / 1000,

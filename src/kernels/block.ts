@@ -1,11 +1,10 @@
 import type { ExampleGradFactors, SparseRowsGrad } from "../model/grad-factors.ts";
-import { biasGrad, packLinear } from "./factors.ts";
+import { biasGradInto, packLinear } from "./factors.ts";
 import { contractDense, contractGram, type Pair } from "./ort-graphs.ts";
 import { includeParam } from "./params.ts";
-import { contractSliced, packSliced, ScratchPool } from "./slice-graph.ts";
+import { ScratchPool, sliceAxes } from "./slice-graph.ts";
+import { contractLayer } from "./slice-workers.ts";
 import type { Formula, KernelName, ParamFilter, Strategy } from "./types.ts";
-
-const pool = new ScratchPool();
 
 /** Largest number of entries one float32 dot product may sum: ±1/0 partial sums stay exact below 2^24. */
 export const MAX_EXACT_COLUMNS = 2 ** 24;
@@ -33,6 +32,8 @@ export interface BlockOptions {
   trainBlock: number;
   /** Bytes a single ORT call may use for materialized rows and Gram matrices. */
   workBytes: number;
+  /** Worker threads of the sliced contraction (src/kernels/slice-workers.ts; ≤ 1: in-process). */
+  workers: number;
 }
 
 /** Kernel block per pair: float64 [nTrain·C, nEval·C] (row = train example·C + output, col likewise). */
@@ -103,23 +104,38 @@ function addInto(dst: Float64Array, src: Float32Array, rows: number, cols: numbe
   }
 }
 
-/** Dense per-example gradients (included linear biases and dense params) concatenated: [C, Dd] per example. */
-function densePack(ex: ExampleGradFactors, filter: ParamFilter): { data: Float32Array; width: number } {
-  const parts: { values: Float32Array; size: number }[] = [];
-  for (const l of ex.linears)
-    if (l.bias && includeParam(l.bias, filter)) parts.push({ values: biasGrad(l, ex.C), size: l.dOut });
-  for (const d of ex.dense) if (includeParam(d.param, filter)) parts.push({ values: d.values, size: d.size });
-  const width = parts.reduce((a, p) => a + p.size, 0);
-  const data = new Float32Array(ex.C * width);
-  for (let c = 0; c < ex.C; c++) {
-    let off = c * width;
-    for (const p of parts) {
-      data.set(p.values.subarray(c * p.size, (c + 1) * p.size), off);
-      off += p.size;
-    }
-  }
-  return { data, width };
+/** Columns of the dense rows: the included linear biases and dense params of an example. */
+function denseWidth(ex: ExampleGradFactors, filter: ParamFilter): number {
+  let width = 0;
+  for (const l of ex.linears) if (l.bias && includeParam(l.bias, filter)) width += l.dOut;
+  for (const d of ex.dense) if (includeParam(d.param, filter)) width += d.size;
+  return width;
 }
+
+/**
+ * Dense per-example gradients (included linear biases and dense params, concatenated) as the rows n·C + c of one
+ * [N·C, width] matrix from `pool`: written in place, since a fresh array per example cost a page fault per 4 KiB.
+ */
+function denseRows(exs: readonly ExampleGradFactors[], width: number, filter: ParamFilter): Float32Array {
+  const C = exs[0].C;
+  const m = densePool.take(exs.length * C * width);
+  exs.forEach((ex, n) => {
+    const row = n * C * width;
+    let off = 0;
+    for (const l of ex.linears)
+      if (l.bias && includeParam(l.bias, filter)) {
+        biasGradInto(l, C, m, row + off, width);
+        off += l.dOut;
+      }
+    for (const d of ex.dense)
+      if (includeParam(d.param, filter)) {
+        for (let c = 0; c < C; c++) m.set(d.values.subarray(c * d.size, (c + 1) * d.size), row + c * width + off);
+        off += d.size;
+      }
+  });
+  return m;
+}
+const densePool = new ScratchPool();
 
 async function denseBlock(
   train: readonly ExampleGradFactors[],
@@ -128,23 +144,23 @@ async function denseBlock(
   opts: BlockOptions,
   out: Block,
 ): Promise<void> {
-  const trPacks = train.map((ex) => densePack(ex, opts.filter));
-  const evPacks = evals.map((ex) => densePack(ex, opts.filter));
-  const width = trPacks[0].width;
+  const width = denseWidth(train[0], opts.filter);
   if (width === 0) return;
+  densePool.reset();
+  const tr = denseRows(train, width, opts.filter);
+  const ev = denseRows(evals, width, opts.filter);
   const R = train.length * C;
   const Q = evals.length * C;
+  // Sign products are exact below 2^24 columns (MAX_EXACT_COLUMNS): wider rows go in column chunks.
+  const columns = (m: Float32Array, rows: number, k0: number, k1: number) => {
+    if (k0 === 0 && k1 === width) return m;
+    const c = densePool.take(rows * (k1 - k0));
+    for (let r = 0; r < rows; r++) c.set(m.subarray(r * width + k0, r * width + k1), r * (k1 - k0));
+    return c;
+  };
   for (let k0 = 0; k0 < width; k0 += MAX_EXACT_COLUMNS) {
     const k1 = Math.min(width, k0 + MAX_EXACT_COLUMNS);
-    const w = k1 - k0;
-    const gather = (packs: typeof trPacks) => {
-      const m = new Float32Array(packs.length * C * w);
-      packs.forEach((p, n) => {
-        for (let c = 0; c < C; c++) m.set(p.data.subarray(c * width + k0, c * width + k1), (n * C + c) * w);
-      });
-      return m;
-    };
-    const res = await contractDense(gather(trPacks), R, gather(evPacks), Q, w, opts.pairs);
+    const res = await contractDense(columns(tr, R, k0, k1), R, columns(ev, Q, k0, k1), Q, k1 - k0, opts.pairs);
     for (const p of opts.pairs) addInto(out[p]!, res[p]!, R, Q, 0, Q);
   }
 }
@@ -274,7 +290,6 @@ async function linearBlock(
     }
     const matPairs = gram ? signPairs : opts.pairs;
     if (matPairs.length === 0) continue;
-    pool.reset();
     const { trainGroups, groups, s } = slicedLayout(
       trs.map((e) => e.linears[l].T),
       evals.map((e) => e.linears[l].T),
@@ -284,30 +299,14 @@ async function linearBlock(
       signPairs.length > 0,
       opts.workBytes,
     );
-    const res = await contractSliced(
-      trainGroups.map((idx) =>
-        packSliced(
-          idx.map((i) => trs[i]),
-          l,
-          C,
-          s,
-          pool,
-        ),
-      ),
-      groups.map((idx) =>
-        packSliced(
-          idx.map((i) => evals[i]),
-          l,
-          C,
-          s,
-          pool,
-        ),
-      ),
+    const res = await contractLayer(
+      trainGroups.map((idx) => idx.map((i) => trs[i])),
+      groups.map((idx) => idx.map((i) => evals[i])),
+      l,
       C,
-      dIn,
-      dOut,
       s,
       matPairs,
+      opts.workers,
     );
     // Result rows follow the train groups' order, columns the eval group's.
     const trainOrder = trainGroups.flat();
@@ -332,8 +331,8 @@ async function linearBlock(
 /**
  * How the sliced contraction of one linear layer cuts a train chunk (token counts `trainT`) × an eval block (`evalT`):
  * both sides' examples into length groups (lengthGroups), each group padded only to its own longest example, and
- * slices of `s` output rows — at least MIN_SLICE_ROWS (the materializing MatMul's output width) unless the work
- * budget is smaller still. The cost model (cost.ts) uses it too.
+ * slices `s` wide of the layer's larger dimension (slice-graph.ts sliceAxes) — at least MIN_SLICE_ROWS (the
+ * materializing MatMul's output width) unless the work budget is smaller still. The cost model (cost.ts) uses it too.
  */
 export function slicedLayout(
   trainT: readonly number[],
@@ -348,9 +347,10 @@ export function slicedLayout(
   const trainGroups = lengthGroups(trainT, Math.min(TRAIN_GROUPS, Math.ceil(A / MIN_TRAIN_GROUP)));
   const groups = lengthGroups(evalT, Math.min(EVAL_GROUPS, Math.ceil(evalT.length / MIN_GROUP)));
   const rows = A * C + Math.max(...groups.map((g) => g.length)) * C;
+  const { whole, sliced } = sliceAxes(dIn, dOut);
   const s = Math.max(
-    sliceRows(dIn, dOut, rows, signed, Math.min(workBytes, SLICE_WORK_BYTES)),
-    Math.min(MIN_SLICE_ROWS, sliceRows(dIn, dOut, rows, signed, workBytes)),
+    sliceRows(whole, sliced, rows, signed, Math.min(workBytes, SLICE_WORK_BYTES)),
+    Math.min(MIN_SLICE_ROWS, sliceRows(whole, sliced, rows, signed, workBytes)),
   );
   return { trainGroups, groups, s };
 }

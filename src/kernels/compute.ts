@@ -23,6 +23,7 @@ import { memtrace } from "./memtrace.ts";
 import type { Pair } from "./ort-graphs.ts";
 import { gradDim, includeParam } from "./params.ts";
 import { defaultMemoryBytes, type KernelPlan, planKernels } from "./plan.ts";
+import { defaultContractionWorkers } from "./slice-workers.ts";
 import type { FactorInput, FactorSource, Formula, KernelName, ParamFilter, Strategy } from "./types.ts";
 
 export interface KernelOptions {
@@ -42,6 +43,11 @@ export interface KernelOptions {
   quiet?: boolean;
   /** Stop at the next block (Ctrl-C in a sweep): blocks finished so far stay in the cache, so a rerun resumes. */
   signal?: AbortSignal;
+  /**
+   * Worker threads of the contraction, each running single-threaded sessions (default: one per core; 1 runs it
+   * in-process on all cores; src/kernels/slice-workers.ts).
+   */
+  workers?: number;
   /** Override planned block sizes (tests, tuning); the memory check still runs first. */
   planOverride?: Partial<Pick<KernelPlan, "evalBlock" | "trainBlock" | "workBytes">>;
 }
@@ -228,6 +234,7 @@ async function computeUnlocked(
     strategy,
     trainBlock: plan.trainBlock,
     workBytes: plan.workBytes,
+    workers: opts.workers ?? defaultContractionWorkers(),
   };
   const result: KernelResult = {
     C,

@@ -17,6 +17,7 @@ import type { ModelConfig } from "../model/weights/types.ts";
 import { gramCost, MAX_EXACT_COLUMNS, materializeCost, pairsFor, slicedLayout } from "./block.ts";
 import type { Pair } from "./ort-graphs.ts";
 import { includeParam } from "./params.ts";
+import { sliceAxes } from "./slice-graph.ts";
 import type { Formula, ParamFilter, Strategy } from "./types.ts";
 
 /** One linear layer of the factors: its weight's name (for the parameter filter), shape, and whether T = 1. */
@@ -166,15 +167,16 @@ function linearFlops(
       signPairs.length > 0,
       o.workBytes,
     );
-    for (let s0 = 0; s0 < dOut; s0 += s) {
-      const w = Math.min(dOut, s0 + s) - s0;
-      // G = Δᵀ X on each train group once per slice and on each eval group, then one [A·C, w·dIn] × [B_g·C, w·dIn]ᵀ
-      // product per pair and group.
-      for (const h of trainGroups) f += 2 * C * w * dIn * h.length * Math.max(1, ...h.map((i) => trT[i]));
+    const { whole, sliced } = sliceAxes(dIn, dOut);
+    for (let s0 = 0; s0 < sliced; s0 += s) {
+      const w = Math.min(sliced, s0 + s) - s0;
+      // G = Δᵀ X on each train group once per slice and on each eval group, then one [A·C, w·whole] ×
+      // [B_g·C, w·whole]ᵀ product per pair and group.
+      for (const h of trainGroups) f += 2 * C * w * whole * h.length * Math.max(1, ...h.map((i) => trT[i]));
       for (const g of groups) {
         const Bg = g.length;
         const Tg = Math.max(1, ...g.map((i) => (l.maskOnly ? 1 : evalT[i])));
-        f += 2 * C * w * dIn * Bg * Tg + mat.length * 2 * A * C * Bg * C * w * dIn;
+        f += 2 * C * w * whole * Bg * Tg + mat.length * 2 * A * C * Bg * C * w * whole;
       }
     }
   }

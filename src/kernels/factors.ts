@@ -106,9 +106,11 @@ export function packLinear(
   return { N, T, D, X };
 }
 
-/** ∂f_c/∂b = Σ_t Δ_c[t] for a linear layer's bias: [C, dOut]. */
-export function biasGrad(f: LinearFactor, C: number): Float32Array {
-  const out = new Float32Array(C * f.dOut);
+/**
+ * ∂f_c/∂b = Σ_t Δ_c[t] for a linear layer's bias, summed in float64, written for each c at out[offset + c·stride]
+ * (dOut values).
+ */
+export function biasGradInto(f: LinearFactor, C: number, out: Float32Array, offset: number, stride: number): void {
   const acc = new Float64Array(f.dOut);
   for (let c = 0; c < C; c++) {
     acc.fill(0);
@@ -116,7 +118,6 @@ export function biasGrad(f: LinearFactor, C: number): Float32Array {
       const off = (c * f.T + t) * f.dOut;
       for (let k = 0; k < f.dOut; k++) acc[k] += f.delta[off + k];
     }
-    out.set(acc, c * f.dOut);
+    out.set(acc, offset + c * stride);
   }
-  return out;
 }

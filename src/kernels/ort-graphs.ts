@@ -154,12 +154,17 @@ function gramGraph(): Uint8Array {
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-export function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
-  let s = sessions.get(key);
+/** A cached CPU session of graph `key` with `threads` intra-op threads (a slice worker runs single-threaded). */
+export function session(
+  key: string,
+  build: () => Uint8Array,
+  threads = defaultThreads(),
+): Promise<ort.InferenceSession> {
+  let s = sessions.get(`${key}@${threads}`);
   if (!s) {
     s = ort.InferenceSession.create(build(), {
       executionProviders: ["cpu"],
-      intraOpNumThreads: defaultThreads(),
+      intraOpNumThreads: threads,
       logSeverityLevel: 3,
       // Spinning idle threads steal cycles from the other thread and from other processes on a shared machine;
       // measured faster without (as in the engine's sessions).
@@ -168,7 +173,7 @@ export function session(key: string, build: () => Uint8Array): Promise<ort.Infer
       // of each in the arena: measured 1.6 GB instead of 0.86 GB resident for 512 MiB calls, same speed.
       enableMemPattern: false,
     });
-    sessions.set(key, s);
+    sessions.set(`${key}@${threads}`, s);
   }
   return s;
 }

@@ -41,19 +41,46 @@ export class ScratchPool {
 }
 
 /**
- * One side of a sliced call: N examples zero-padded to T tokens; Ds holds the cotangent slices one after the other,
- * each [N, C, T, w] for its w ≤ s output rows; Xt = Xᵀ [N, dIn, T].
+ * Which of a layer's two factors is sliced. G = Δᵀ X is [dOut, dIn]; the sliced contraction cuts the larger
+ * dimension into slices of `s` and keeps the smaller one whole in each slice's rows: for dOut ≥ dIn the slices are
+ * output rows (operands Xᵀ [N, 1, dIn, T] and Δ slices [N, C, T, w]), otherwise input columns (operands Δᵀ
+ * [N, C, dOut, T] and X slices [N, 1, T, w]). Either way a slice's materialized rows are [N·C, whole·w] with the
+ * same layout on both sides, so their inner products are those of G. A roberta-base 3072 → 768 layer sliced by its
+ * 768 output rows had rows of 3072·16 values, four times the cache footprint of the other layers' (issue 18).
+ */
+export function sliceAxes(dIn: number, dOut: number): { whole: number; sliced: number; byInput: boolean } {
+  return dIn > dOut ? { whole: dOut, sliced: dIn, byInput: true } : { whole: dIn, sliced: dOut, byInput: false };
+}
+
+/**
+ * One side of a sliced call: N examples zero-padded to T tokens. A = the whole factor transposed, [N, a, whole, T]
+ * (a = C for Δᵀ, 1 for Xᵀ); Ds holds the sliced factor's slices one after the other, each [N, d, T, w] (d = C for
+ * Δ, 1 for X) for its w ≤ s columns.
  */
 export interface LinearBlock {
   N: number;
   T: number;
+  /** C when A is Δᵀ (slices by input column), 1 when it is Xᵀ. */
+  a: number;
+  /** C when the slices are of Δ, 1 when of X. */
+  d: number;
   Ds: Float32Array;
-  Xt: Float32Array;
+  A: Float32Array;
 }
 
+/** Slices [first, end) of a layer's sliced dimension (sliceAxes), `s` wide each (the last one possibly narrower). */
+export type SliceRange = readonly [first: number, end: number];
+
+/** All slices of a layer, `s` wide each. */
+export const allSlices = (dIn: number, dOut: number, s: number): SliceRange => [
+  0,
+  Math.ceil(sliceAxes(dIn, dOut).sliced / s),
+];
+
 /**
- * Pack one linear layer of `exs` for contractSliced, slices of `s` output rows (docs/kernels.md §3: zero padding).
- * Xt is scaled by SIGN_PRESCALE (exact: a power of two), which contractSliced takes out of its results.
+ * Pack one linear layer of `exs` for contractSliced, slices `s` wide (docs/kernels.md §3: zero padding), only those
+ * of `range` in Ds. A is scaled by SIGN_PRESCALE (exact: a power of two), which contractSliced takes out of its
+ * results.
  */
 export function packSliced(
   exs: readonly ExampleGradFactors[],
@@ -61,41 +88,54 @@ export function packSliced(
   C: number,
   s: number,
   pool: ScratchPool,
+  range: SliceRange = allSlices(exs[0].linears[l].dIn, exs[0].linears[l].dOut, s),
 ): LinearBlock {
   const { dIn, dOut } = exs[0].linears[l];
+  const { whole, sliced, byInput } = sliceAxes(dIn, dOut);
+  const a = byInput ? C : 1;
+  const d = byInput ? 1 : C;
   let T = 1;
   for (const ex of exs) T = Math.max(T, ex.linears[l].T);
   const N = exs.length;
-  const Ds = pool.take(N * C * T * dOut);
-  const Xt = pool.take(N * dIn * T);
-  exs.forEach((ex, n) => {
-    const f = ex.linears[l];
-    for (let t = 0; t < f.T; t++) {
-      const src = t * dIn;
-      const dst = n * dIn * T + t;
-      for (let i = 0; i < dIn; i++) Xt[dst + i * T] = f.X[src + i] * SIGN_PRESCALE;
+  const r0 = range[0] * s;
+  const r1 = Math.min(sliced, range[1] * s);
+  const Ds = pool.take(N * d * T * (r1 - r0));
+  const A = pool.take(N * a * whole * T);
+  // Factor k of example n as a row-major [T_n, width] matrix: X (k = 0) or Δ_k.
+  const src = (n: number, k: number, ofDelta: boolean) => {
+    const f = exs[n].linears[l];
+    return ofDelta ? f.delta.subarray(k * f.T * dOut, (k + 1) * f.T * dOut) : f.X;
+  };
+  for (let n = 0; n < N; n++) {
+    const Tn = exs[n].linears[l].T;
+    for (let k = 0; k < a; k++) {
+      const m = src(n, k, byInput);
+      const base = (n * a + k) * whole * T;
+      for (let t = 0; t < Tn; t++)
+        for (let i = 0; i < whole; i++) A[base + i * T + t] = m[t * whole + i] * SIGN_PRESCALE;
+      // The padding (tokens Tn … T−1) is written as zeros: the pool's buffers are not cleared.
+      if (Tn < T) for (let i = 0; i < whole; i++) A.fill(0, base + i * T + Tn, base + (i + 1) * T);
     }
-    // The padding (tokens f.T … T−1) is written as zeros: the pool's buffers are not cleared.
-    if (f.T < T) for (let i = 0; i < dIn; i++) Xt.fill(0, n * dIn * T + i * T + f.T, n * dIn * T + (i + 1) * T);
-  });
+  }
   let off = 0;
-  for (let s0 = 0; s0 < dOut; s0 += s) {
-    const w = Math.min(dOut, s0 + s) - s0;
+  for (let s0 = r0; s0 < r1; s0 += s) {
+    const w = Math.min(sliced, s0 + s) - s0;
     for (let n = 0; n < N; n++) {
-      const f = exs[n].linears[l];
-      const d = f.delta;
-      for (let c = 0; c < C; c++) {
-        for (let t = 0; t < f.T; t++) {
-          const src = (c * f.T + t) * dOut + s0;
-          const dst = off + ((n * C + c) * T + t) * w;
-          for (let i = 0; i < w; i++) Ds[dst + i] = d[src + i];
+      const Tn = exs[n].linears[l].T;
+      for (let k = 0; k < d; k++) {
+        const m = src(n, k, !byInput);
+        const base = off + (n * d + k) * T * w;
+        for (let t = 0; t < Tn; t++) {
+          const from = t * sliced + s0;
+          const to = base + t * w;
+          for (let i = 0; i < w; i++) Ds[to + i] = m[from + i];
         }
-        Ds.fill(0, off + ((n * C + c) * T + f.T) * w, off + ((n * C + c) * T + T) * w);
+        Ds.fill(0, base + Tn * w, base + T * w);
       }
     }
-    off += N * C * T * w;
+    off += N * d * T * w;
   }
-  return { N, T, Ds, Xt };
+  return { N, T, a, d, Ds, A };
 }
 
 /**
@@ -107,12 +147,12 @@ export function packSliced(
 export const SLICES_PER_CALL = 8;
 
 /**
- * Materialize-and-contract of `slices` consecutive output-row slices of one linear layer (docs/kernels.md §4.1),
+ * Materialize-and-contract of `slices` consecutive slices of one linear layer (docs/kernels.md §4.1; sliceAxes),
  * each small enough that its materialized rows stay in cache from their MatMul through the sign to the Gemms:
- * per slice, Gᵀ = Xᵀ Δ[:, rows] per example (flattened [dIn·w]; the same layout on both sides, so the inner products
- * are those of G), then the Gemms of gemmsFor against each eval group. Shapes are dynamic (slice j's width comes in
- * as its row shape rs{j} = [-1, dIn·w]), so one graph serves every layer. Every slice's partial kernels come out
- * stacked [slices, …] and are summed in float64 by the caller.
+ * per slice, A · D_j per example (Xᵀ Δ[:, cols] or Δᵀ X[:, cols], flattened [whole·w]; the same layout on both
+ * sides, so the inner products are those of G), then the Gemms of gemmsFor against each eval group. Shapes are
+ * dynamic (slice j's width comes in as its row shape rs{j} = [-1, whole·w]), so one graph serves every layer. Every
+ * slice's partial kernels come out stacked [slices, …] and are summed in float64 by the caller.
  */
 function slicedGraph(pairs: readonly Pair[], slices: number, trGroups: number, groups: number): Uint8Array {
   const nodes: Node[] = [];
@@ -120,7 +160,7 @@ function slicedGraph(pairs: readonly Pair[], slices: number, trGroups: number, g
   const inputs: object[] = [];
   const trSides = Array.from({ length: trGroups }, (_, h) => `tr${h}`);
   const sides = [...trSides, ...Array.from({ length: groups }, (_, g) => `ev${g}`)];
-  for (const side of sides) inputs.push(valueInfo(`${side}Xt`, FLOAT, 4));
+  for (const side of sides) inputs.push(valueInfo(`${side}A`, FLOAT, 4));
   inits.push({ name: "flat", dataType: INT64, dims: [2], int64Data: [1, -1] });
   const trSign = variants(pairs, 0).includes("S");
   const evSign = variants(pairs, 1).includes("S");
@@ -133,7 +173,7 @@ function slicedGraph(pairs: readonly Pair[], slices: number, trGroups: number, g
       const n = `${side}_${j}`;
       inputs.push(valueInfo(`${side}D${j}`, FLOAT, 4));
       nodes.push(
-        { opType: "MatMul", input: [`${side}Xt`, `${side}D${j}`], output: [`${n}_G4`] },
+        { opType: "MatMul", input: [`${side}A`, `${side}D${j}`], output: [`${n}_G4`] },
         // Reshape, not Flatten: ORT's Reshape reuses the buffer, its Flatten was measured copying.
         { opType: "Reshape", input: [`${n}_G4`, rowShape], output: [`${n}_P`] },
       );
@@ -171,10 +211,14 @@ function slicedGraph(pairs: readonly Pair[], slices: number, trGroups: number, g
   return encode("entk_sliced_contract", nodes, inputs, [valueInfo("K", FLOAT, 2)], inits);
 }
 
+/** Per eval group, each pair's [N_tr·C, N_g·C] kernel (rows: the train groups' examples in their order). */
+export type GroupKernels = Partial<Record<Pair, Float64Array>>[];
+
 /**
  * Sliced materialize-and-contract of one linear layer: the train block (its length groups, rows in their order)
- * against each eval group, all dOut rows. Returns, per eval group, each pair's [N_tr·C, N_g·C] kernel summed over
- * slices in float64.
+ * against each eval group, over the slices in `range` (the blocks packed with the same range; sliceAxes).
+ * Returns, per eval group, each pair's kernel summed over those slices in float64. `threads`: the sessions'
+ * intra-op threads.
  */
 export async function contractSliced(
   trs: readonly LinearBlock[],
@@ -184,29 +228,34 @@ export async function contractSliced(
   dOut: number,
   s: number,
   pairs: readonly Pair[],
-): Promise<Partial<Record<Pair, Float64Array>>[]> {
+  range: SliceRange = allSlices(dIn, dOut, s),
+  threads?: number,
+): Promise<GroupKernels> {
   const sides = [...trs.map((b, h) => [`tr${h}`, b] as const), ...evs.map((e, g) => [`ev${g}`, e] as const)];
-  const xt = Object.fromEntries(sides.map(([side, b]) => [`${side}Xt`, f32(b.Xt, [b.N, 1, dIn, b.T])]));
+  const { whole, sliced } = sliceAxes(dIn, dOut);
+  const As = Object.fromEntries(sides.map(([side, b]) => [`${side}A`, f32(b.A, [b.N, b.a, whole, b.T])]));
   const gemms = gemmsFor(pairs);
   const R = trs.reduce((n, b) => n + b.N, 0) * C;
   // Per eval group and Gemm, the float64 sum over slices, [rows, Q] (the Gemms' outputs are eval-major [Q, rows]).
   const accs = evs.map((e) => gemms.map((k) => new Float64Array(k.train.length * R * e.N * C)));
-  const nSlices = Math.ceil(dOut / s);
-  // Each side's Ds holds the slices one after the other ([N, C, T, w] each); offs[i] walks side i's.
+  const [first, end] = range;
+  // Each side's Ds holds the range's slices one after the other ([N, d, T, w] each); offs[i] walks side i's.
   const offs = sides.map(() => 0);
-  for (let j0 = 0; j0 < nSlices; j0 += SLICES_PER_CALL) {
-    const k = Math.min(SLICES_PER_CALL, nSlices - j0);
-    const sess = await session(`sliced:${pairs.join(",")}:${k}:${trs.length}:${evs.length}`, () =>
-      slicedGraph(pairs, k, trs.length, evs.length),
+  for (let j0 = first; j0 < end; j0 += SLICES_PER_CALL) {
+    const k = Math.min(SLICES_PER_CALL, end - j0);
+    const sess = await session(
+      `sliced:${pairs.join(",")}:${k}:${trs.length}:${evs.length}`,
+      () => slicedGraph(pairs, k, trs.length, evs.length),
+      threads,
     );
-    const feeds: Record<string, ort.Tensor> = { ...xt };
+    const feeds: Record<string, ort.Tensor> = { ...As };
     for (let j = 0; j < k; j++) {
       const s0 = (j0 + j) * s;
-      const w = Math.min(dOut, s0 + s) - s0;
-      feeds[`rs${j}`] = i64([-1, dIn * w]);
+      const w = Math.min(sliced, s0 + s) - s0;
+      feeds[`rs${j}`] = i64([-1, whole * w]);
       sides.forEach(([side, b], i) => {
-        const n = b.N * C * b.T * w;
-        feeds[`${side}D${j}`] = f32(b.Ds.subarray(offs[i], offs[i] + n), [b.N, C, b.T, w]);
+        const n = b.N * b.d * b.T * w;
+        feeds[`${side}D${j}`] = f32(b.Ds.subarray(offs[i], offs[i] + n), [b.N, b.d, b.T, w]);
         offs[i] += n;
       });
     }

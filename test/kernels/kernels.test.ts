@@ -56,6 +56,18 @@ describe("computeKernels on synthetic factors", () => {
       expectBrute(res, "dev", tr, dev);
     });
 
+  it("in-process and spread over worker threads (slice-workers.ts), both equal brute force", async () => {
+    const tr = trainSet();
+    const dev = devSet();
+    // 1.5 KB work space: slices of 1–2 rows, so three workers each get a range of several.
+    const opts = { formulas: [...ALL], memoryBytes: 2 ** 30, quiet: true, planOverride: { workBytes: 1500 } };
+    for (const workers of [1, 3]) {
+      const res = await computeKernels(tr, { dev }, { ...opts, workers });
+      expectBrute(res, "train", tr, tr);
+      expectBrute(res, "dev", tr, dev);
+    }
+  });
+
   it("train chunks cut into length groups (slicedLayout) still equal brute force, rows back in train order", async () => {
     // 20 train examples of mixed lengths: ceil(20 / MIN_TRAIN_GROUP) = 3 length groups, stacked out of order.
     const tr = Array.from({ length: 20 }, (_, i) => syntheticExample(300 + i, 1 + ((i * 7) % 6), 2));
@@ -207,7 +219,7 @@ describe("computeKernels on synthetic factors", () => {
     const p = syntheticParams();
     const all = p.reduce((a, x) => a + x.size, 0);
     expect(gradDim(p)).toBe(all);
-    expect(gradDim(p, { onlyBiases: true })).toBe(6 + 6 + 6 + 10 + 6 + 23);
+    expect(gradDim(p, { onlyBiases: true })).toBe(6 + 6 + 6 + 10 + 6 + 6 + 23);
     expect(gradDim(p, { excludeEmbeddings: true })).toBe(all - 23 * 6 - 16 * 6 - 12);
     // BERT head: cls.predictions.*
     const bert = [

@@ -23,6 +23,8 @@ export function syntheticParams(): ParamInfo[] {
     p("roberta.encoder.layer.0.attention.self.key.bias", [h]),
     p("roberta.encoder.layer.0.intermediate.dense.weight", [ff, h]),
     p("roberta.encoder.layer.0.intermediate.dense.bias", [ff]),
+    p("roberta.encoder.layer.0.output.dense.weight", [h, ff]),
+    p("roberta.encoder.layer.0.output.dense.bias", [h]),
     p("roberta.pooler.dense.weight", [h, h]),
     p("lm_head.dense.weight", [h, h]),
     p("lm_head.dense.bias", [h]),
@@ -33,7 +35,7 @@ export function syntheticParams(): ParamInfo[] {
 }
 
 /**
- * Random factors shaped like a tiny RoBERTa: q/k sharing X, an FFN linear, key bias in `zero`, LayerNorms dense,
+ * Random factors shaped like a tiny RoBERTa: q/k sharing X, the FFN's two linears, key bias in `zero`, LayerNorms dense,
  * embeddings and the decoder sparse. About a quarter of the cotangent and input entries are exactly 0, so
  * sign(0) = 0 and exact-zero gradient entries are exercised.
  */
@@ -67,6 +69,16 @@ export function syntheticExample(seed: number, T: number, C: number, labelWords 
         dOut: ff,
         X: arr(T * h),
         delta: arr(C * T * ff),
+      },
+      {
+        // dIn > dOut: the sliced contraction cuts its input columns instead of its output rows (sliceAxes).
+        weight: "roberta.encoder.layer.0.output.dense.weight",
+        bias: "roberta.encoder.layer.0.output.dense.bias",
+        T,
+        dIn: ff,
+        dOut: h,
+        X: arr(T * ff),
+        delta: arr(C * T * h),
       },
       {
         weight: "lm_head.dense.weight",
