@@ -1,4 +1,5 @@
 import type { ExampleGradFactors, SparseRowsGrad } from "../model/grad-factors.ts";
+import { serialized } from "../util/serial.ts";
 import { biasGradInto, packLinear } from "./factors.ts";
 import { contractDense, contractGram, type Pair } from "./ort-graphs.ts";
 import { includeParam } from "./params.ts";
@@ -137,7 +138,9 @@ function denseRows(exs: readonly ExampleGradFactors[], width: number, filter: Pa
 }
 const densePool = new ScratchPool();
 
-async function denseBlock(
+// One block's dense rows at a time per process: they live in densePool across the contraction's await.
+const denseBlock = serialized(denseBlockNow);
+async function denseBlockNow(
   train: readonly ExampleGradFactors[],
   evals: readonly ExampleGradFactors[],
   C: number,

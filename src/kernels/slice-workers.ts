@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
 import { defaultThreads } from "../model/runtime/providers.ts";
+import { serialized } from "../util/serial.ts";
 import type { Pair } from "./ort-graphs.ts";
 import {
   allSlices,
@@ -132,25 +133,12 @@ function share(groups: readonly (readonly ExampleGradFactors[])[], l: number, C:
 }
 
 /**
- * Layer l of the train groups against the eval groups (slicedLayout's cut, slices of `s` output rows): per eval
- * group, each pair's kernel summed over all slices in float64. `workers` ≤ 1 runs in-process with all intra-op
- * threads; more spread the slices over that many single-threaded worker threads.
+ * Layer l of the train groups against the eval groups (slicedLayout's cut, slices `s` wide): per eval group, each
+ * pair's kernel summed over all slices in float64. `workers` ≤ 1 runs in-process with all intra-op threads; more
+ * spread the slices over that many single-threaded worker threads. One layer at a time per process: the packing
+ * pool and the shared buffer are reused from call to call.
  */
-export function contractLayer(
-  trainGroups: readonly (readonly ExampleGradFactors[])[],
-  evalGroups: readonly (readonly ExampleGradFactors[])[],
-  l: number,
-  C: number,
-  s: number,
-  pairs: readonly Pair[],
-  workers: number,
-): Promise<GroupKernels> {
-  // One layer at a time per process: the packing pool and the shared buffer are reused from call to call.
-  const run = queue.then(() => contract(trainGroups, evalGroups, l, C, s, pairs, workers));
-  queue = run.catch(() => undefined);
-  return run;
-}
-let queue: Promise<unknown> = Promise.resolve();
+export const contractLayer = serialized(contract);
 
 async function contract(
   trainGroups: readonly (readonly ExampleGradFactors[])[],

@@ -56,13 +56,15 @@ describe("computeKernels on synthetic factors", () => {
       expectBrute(res, "dev", tr, dev);
     });
 
-  it("in-process and spread over worker threads (slice-workers.ts), both equal brute force", async () => {
+  it("in-process and spread over worker threads (slice-workers.ts), both equal brute force, even run at once", async () => {
     const tr = trainSet();
     const dev = devSet();
-    // 1.5 KB work space: slices of 1–2 rows, so three workers each get a range of several.
+    // 1.5 KB work space: slices of 1–2 rows, so three workers each get a range of several. The three jobs run
+    // concurrently in this process, as a sweep's jobs may: they share the contraction's reused buffers (two of them the
+    // workers' shared one).
     const opts = { formulas: [...ALL], memoryBytes: 2 ** 30, quiet: true, planOverride: { workBytes: 1500 } };
-    for (const workers of [1, 3]) {
-      const res = await computeKernels(tr, { dev }, { ...opts, workers });
+    const runs = await Promise.all([1, 2, 3].map((workers) => computeKernels(tr, { dev }, { ...opts, workers })));
+    for (const res of runs) {
       expectBrute(res, "train", tr, tr);
       expectBrute(res, "dev", tr, dev);
     }
