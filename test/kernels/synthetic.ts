@@ -48,6 +48,16 @@ export function syntheticExample(seed: number, T: number, C: number, labelWords 
   const ids = new Set<number>();
   for (let t = 0; t < T; t++) ids.add(Math.floor(r() * vocab));
   const rows = Int32Array.from([...ids].sort((a, b) => a - b));
+  // An FFN linear with its own input (X drawn before Δ).
+  const ffn = (name: string, dIn: number, dOut: number) => ({
+    weight: `roberta.encoder.layer.0.${name}.dense.weight`,
+    bias: `roberta.encoder.layer.0.${name}.dense.bias`,
+    T,
+    dIn,
+    dOut,
+    X: arr(T * dIn),
+    delta: arr(C * T * dOut),
+  });
   return {
     C,
     linears: [
@@ -61,25 +71,9 @@ export function syntheticExample(seed: number, T: number, C: number, labelWords 
         delta: arr(C * T * h),
       },
       { weight: "roberta.encoder.layer.0.attention.self.key.weight", T, dIn: h, dOut: h, X, delta: arr(C * T * h) },
-      {
-        weight: "roberta.encoder.layer.0.intermediate.dense.weight",
-        bias: "roberta.encoder.layer.0.intermediate.dense.bias",
-        T,
-        dIn: h,
-        dOut: ff,
-        X: arr(T * h),
-        delta: arr(C * T * ff),
-      },
-      {
-        // dIn > dOut: the sliced contraction cuts its input columns instead of its output rows (sliceAxes).
-        weight: "roberta.encoder.layer.0.output.dense.weight",
-        bias: "roberta.encoder.layer.0.output.dense.bias",
-        T,
-        dIn: ff,
-        dOut: h,
-        X: arr(T * ff),
-        delta: arr(C * T * h),
-      },
+      ffn("intermediate", h, ff),
+      // dIn > dOut: the sliced contraction cuts its input columns instead of its output rows (sliceAxes).
+      ffn("output", ff, h),
       {
         weight: "lm_head.dense.weight",
         bias: "lm_head.dense.bias",
