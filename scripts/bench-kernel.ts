@@ -31,6 +31,7 @@ import { kernelJobFlops, PHASE_EFFICIENCY } from "../src/kernels/cost.ts";
 import { modelFactorSource } from "../src/kernels/model-source.ts";
 import { contractDense } from "../src/kernels/ort-graphs.ts";
 import { type KernelPlan, parseBytes } from "../src/kernels/plan.ts";
+import { defaultContractionWorkers } from "../src/kernels/slice-workers.ts";
 import type { FactorSource } from "../src/kernels/types.ts";
 import type { ExampleGradFactors } from "../src/model/grad-factors.ts";
 import { initModel } from "../src/model/init/init.ts";
@@ -359,6 +360,7 @@ console.log(
       phase_efficiency: efficiency,
     }),
     n_eval: nEval,
+    contraction_workers: workers.workers ?? defaultContractionWorkers(),
     plan: { eval_block: plan.evalBlock, train_block: plan.trainBlock, work_bytes: plan.workBytes, parts: plan.parts },
   }),
 );
