@@ -50,10 +50,15 @@ async function run(t: SliceTask): Promise<SliceTaskResult> {
   return { id: t.id, kernels };
 }
 
+// Tasks run one after another, since they share the packing pool (slice-workers.ts sends one layer at a time, but
+// a task must not start packing while an earlier one awaits onnxruntime).
+let queue: Promise<void> = Promise.resolve();
 parentPort?.on("message", (t: SliceTask) => {
-  run(t).then(
-    (r) => parentPort?.postMessage(r),
-    (e: unknown) =>
-      parentPort?.postMessage({ id: t.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+  queue = queue.then(() =>
+    run(t).then(
+      (r) => parentPort?.postMessage(r),
+      (e: unknown) =>
+        parentPort?.postMessage({ id: t.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+    ),
   );
 });

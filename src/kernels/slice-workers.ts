@@ -1,11 +1,11 @@
 /**
  * The sliced contraction of one linear layer, in-process or spread over worker threads (docs/kernels.md §4.1).
  *
- * A layer's output-row slices are independent, so with W workers each takes a contiguous range of them and runs it
- * with single-threaded onnxruntime sessions; the partial kernels are added in float64. On the 2-core machine one
- * 768×768 layer (32 train × 96 eval, all four pairs) took 0.66–0.76 s for six repetitions as two single-threaded
- * workers against 1.06 s in-process with two intra-op threads, whose many small parallel sections spend their time
- * waking and waiting for each other (issue 18).
+ * A layer's slices (slice-graph.ts sliceAxes) are independent, so with W workers each takes a contiguous range of
+ * them and runs it with single-threaded onnxruntime sessions; the partial kernels are added in float64, in worker
+ * order. On the 2-core machine six repetitions of one 768×768 layer (32 train × 96 eval, all four pairs) took
+ * 0.66–0.76 s as two single-threaded workers with half the slices each, against 1.06 s in-process with two intra-op
+ * threads, whose many small parallel sections spend their time waking and waiting for each other (issue 18).
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -158,7 +158,8 @@ async function contract(
     return contractSliced(trainGroups.map(pack), evalGroups.map(pack), C, dIn, dOut, s, pairs);
   }
   const groups = share([...trainGroups, ...evalGroups], l, C);
-  const parts = await Promise.all(
+  // Every worker has finished with the shared buffer before this call settles, even when one of them failed.
+  const settled = await Promise.allSettled(
     workerPool(W).map((w, i) =>
       w.run({
         id: nextId++,
@@ -174,7 +175,9 @@ async function contract(
       }),
     ),
   );
-  const [sum, ...rest] = parts;
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  const [sum, ...rest] = settled.map((r) => (r as PromiseFulfilledResult<GroupKernels>).value);
   for (const part of rest)
     part.forEach((byPair, g) => {
       for (const [p, k] of Object.entries(byPair) as [Pair, Float64Array][]) {
