@@ -20,8 +20,8 @@
  * sentences), to time the contraction phase alone.
  *
  *   ENTK_LMBFF_DIR=DIR npx tsx scripts/bench-kernel.ts [--memory 8GB] [--limit-test N] [--strategy auto|materialize|gram] [--synthetic]
- *     [--work 512MiB] [--eval-block N] [--workers N]   (tuning: fix these instead of planning them; --workers 1
- *     contracts in-process on all cores instead of in one single-threaded worker thread per core)
+ *     [--work 512MiB] [--eval-block N] [--workers N]   (tuning: fix these instead of planning them;
+ *     --workers 1 contracts in-process on all cores instead of in one single-threaded worker thread per core)
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";

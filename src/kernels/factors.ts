@@ -107,8 +107,8 @@ export function packLinear(
 }
 
 /**
- * ∂f_c/∂b = Σ_t Δ_c[t] for a linear layer's bias, summed in float64, written for each c at out[offset + c·stride]
- * (dOut values).
+ * ∂f_c/∂b = Σ_t Δ_c[t] for a linear layer's bias, summed in float64, written for each c at
+ * out[offset + c·stride] (dOut values).
  */
 export function biasGradInto(f: LinearFactor, C: number, out: Float32Array, offset: number, stride: number): void {
   const acc = new Float64Array(f.dOut);

@@ -1,10 +1,11 @@
 /**
  * Worker thread of the sliced contraction (src/kernels/slice-workers.ts): it receives one linear layer's factors in
- * a SharedArrayBuffer and a range of output-row slices, packs and contracts that range with single-threaded
- * onnxruntime sessions, and posts back the per-group kernels of the range.
+ * a SharedArrayBuffer and a range of its slices (slice-graph.ts sliceAxes), packs and contracts that range with
+ * single-threaded onnxruntime sessions, and posts back the per-group kernels of the range.
  */
 import { parentPort } from "node:worker_threads";
 import type { ExampleGradFactors } from "../model/grad-factors.ts";
+import { serialized } from "../util/serial.ts";
 import { contractSliced, packSliced, ScratchPool } from "./slice-graph.ts";
 import type { SliceTask, SliceTaskResult } from "./slice-workers.ts";
 
@@ -33,7 +34,9 @@ function examples(t: SliceTask): ExampleGradFactors[][] {
   );
 }
 
-async function run(t: SliceTask): Promise<SliceTaskResult> {
+// Tasks run one after another, since they share the packing pool (slice-workers.ts sends one layer at a time, but
+// a task must not start packing while an earlier one awaits onnxruntime).
+const run = serialized(async (t: SliceTask): Promise<SliceTaskResult> => {
   pool.reset();
   const blocks = examples(t).map((g) => packSliced(g, 0, t.C, t.s, pool, t.range));
   const kernels = await contractSliced(
@@ -48,17 +51,12 @@ async function run(t: SliceTask): Promise<SliceTaskResult> {
     1,
   );
   return { id: t.id, kernels };
-}
+});
 
-// Tasks run one after another, since they share the packing pool (slice-workers.ts sends one layer at a time, but
-// a task must not start packing while an earlier one awaits onnxruntime).
-let queue: Promise<void> = Promise.resolve();
 parentPort?.on("message", (t: SliceTask) => {
-  queue = queue.then(() =>
-    run(t).then(
-      (r) => parentPort?.postMessage(r),
-      (e: unknown) =>
-        parentPort?.postMessage({ id: t.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
-    ),
+  run(t).then(
+    (r) => parentPort?.postMessage(r),
+    (e: unknown) =>
+      parentPort?.postMessage({ id: t.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
   );
 });

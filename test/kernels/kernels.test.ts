@@ -60,8 +60,8 @@ describe("computeKernels on synthetic factors", () => {
     const tr = trainSet();
     const dev = devSet();
     // 1.5 KB work space: slices of 1–2 rows, so three workers each get a range of several. The three jobs run
-    // concurrently in this process, as a sweep's jobs may: they share the contraction's reused buffers (two of them the
-    // workers' shared one).
+    // concurrently in this process, as a sweep's jobs may: they share the contraction's reused buffers (two of them
+    // the workers' shared one).
     const opts = { formulas: [...ALL], memoryBytes: 2 ** 30, quiet: true, planOverride: { workBytes: 1500 } };
     const runs = await Promise.all([1, 2, 3].map((workers) => computeKernels(tr, { dev }, { ...opts, workers })));
     for (const res of runs) {

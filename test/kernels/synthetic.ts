@@ -35,8 +35,8 @@ export function syntheticParams(): ParamInfo[] {
 }
 
 /**
- * Random factors shaped like a tiny RoBERTa: q/k sharing X, the FFN's two linears, key bias in `zero`, LayerNorms dense,
- * embeddings and the decoder sparse. About a quarter of the cotangent and input entries are exactly 0, so
+ * Random factors shaped like a tiny RoBERTa: q/k sharing X, the FFN's two linears, key bias in `zero`, LayerNorms
+ * dense, embeddings and the decoder sparse. About a quarter of the cotangent and input entries are exactly 0, so
  * sign(0) = 0 and exact-zero gradient entries are exercised.
  */
 export function syntheticExample(seed: number, T: number, C: number, labelWords = [3, 7]): ExampleGradFactors {
