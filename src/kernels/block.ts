@@ -41,12 +41,14 @@ export interface BlockOptions {
 export type Block = Partial<Record<Pair, Float64Array>>;
 
 /**
- * Work space of one slice of the sliced contraction (the train rows and one eval group's, with their signs): small
- * enough that a slice stays in cache from its materializing MatMul through the sign to its Gemms. 12 MiB gives slices of
- * 16 output rows at roberta-base's dIn = 768 for 32 train and 32-example eval groups (issue 18; measured against 32
- * and 64 rows: no difference beyond the noise of the loaded machine); MIN_SLICE_ROWS bounds it from below.
+ * Work space of one slice of the sliced contraction (the train rows and one eval group's, with their signs), from
+ * which slicedLayout takes the slice width, rounded down to a multiple of MIN_SLICE_ROWS. 24 MiB gives slices of 32
+ * output rows at roberta-base's dIn = 768 for 32 train and 25–32-example eval groups. Measured (issue 18; one
+ * single-threaded process per core, the three roberta-base layer shapes, 32 train × 100 eval, best of four): 32
+ * rows 1572–1588 ms, 16 rows 1695–1728, 48 rows 1668–1712; and 17 rows, which 12 MiB gave for 25-example groups
+ * before the rounding, 5% slower than 16 (a MatMul output 17 floats wide is one AVX-512 vector and a 1-float rest).
  */
-export const SLICE_WORK_BYTES = 12 * 2 ** 20;
+export const SLICE_WORK_BYTES = 24 * 2 ** 20;
 
 /**
  * Eval examples of a block are sorted by length and cut into this many groups, each padded only to its own longest
@@ -334,8 +336,9 @@ async function linearBlock(
 /**
  * How the sliced contraction of one linear layer cuts a train chunk (token counts `trainT`) × an eval block (`evalT`):
  * both sides' examples into length groups (lengthGroups), each group padded only to its own longest example, and
- * slices `s` wide of the layer's larger dimension (slice-graph.ts sliceAxes) — at least MIN_SLICE_ROWS (the
- * materializing MatMul's output width) unless the work budget is smaller still. The cost model (cost.ts) uses it too.
+ * slices `s` wide of the layer's larger dimension (slice-graph.ts sliceAxes): a multiple of MIN_SLICE_ROWS (the
+ * materializing MatMul's output width) under SLICE_WORK_BYTES, at least MIN_SLICE_ROWS unless the work budget is
+ * smaller still. The cost model (cost.ts) uses it too.
  */
 export function slicedLayout(
   trainT: readonly number[],
@@ -351,10 +354,14 @@ export function slicedLayout(
   const groups = lengthGroups(evalT, Math.min(EVAL_GROUPS, Math.ceil(evalT.length / MIN_GROUP)));
   const rows = A * C + Math.max(...groups.map((g) => g.length)) * C;
   const { whole, sliced } = sliceAxes(dIn, dOut);
-  const s = Math.max(
-    sliceRows(whole, sliced, rows, signed, Math.min(workBytes, SLICE_WORK_BYTES)),
-    Math.min(MIN_SLICE_ROWS, sliceRows(whole, sliced, rows, signed, workBytes)),
-  );
+  // Whole multiples of MIN_SLICE_ROWS (SLICE_WORK_BYTES), unless one slice takes the whole dimension.
+  const fit = sliceRows(whole, sliced, rows, signed, Math.min(workBytes, SLICE_WORK_BYTES));
+  const s =
+    fit >= sliced
+      ? fit
+      : fit >= MIN_SLICE_ROWS
+        ? fit - (fit % MIN_SLICE_ROWS)
+        : Math.max(fit, Math.min(MIN_SLICE_ROWS, sliceRows(whole, sliced, rows, signed, workBytes)));
   return { trainGroups, groups, s };
 }
 
