@@ -19,6 +19,10 @@ import { type Device, defaultThreads } from "../src/model/runtime/providers.ts";
 import { getSession, ort, releaseSessions } from "../src/model/runtime/session.ts";
 import { parameterSpecs } from "../src/model/weights/params.ts";
 import type { LoadedWeights, ModelConfig, TensorRef } from "../src/model/weights/types.ts";
+import { mallocHugePages, relaunchWithHugePages } from "../src/util/hugepages.ts";
+
+// Measure what the `entk` command runs: huge pages for large buffers (src/util/hugepages.ts).
+relaunchWithHugePages();
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -196,6 +200,7 @@ try {
       device,
       threads,
       examples: N_EX,
+      huge_pages_malloc: mallocHugePages(),
       tokens: T,
       C,
       matmul_gflops: +mm.toFixed(1),

@@ -29,6 +29,10 @@ import { writeTokenizerFiles } from "../src/tokenizer/index.ts";
 import { clipCoefficient, globalGradNorm } from "../src/training/clip.ts";
 import { engineModelFactory } from "../src/training/engine-model.ts";
 import { createOptimizer, OPTIMIZER_KINDS, type OptimizerKind } from "../src/training/optimizers.ts";
+import { mallocHugePages, relaunchWithHugePages } from "../src/util/hugepages.ts";
+
+// Measure what the `entk` command runs: huge pages for large buffers (src/util/hugepages.ts).
+relaunchWithHugePages();
 
 const { onnx } = onnxProto;
 const arg = (name: string) => {
@@ -200,6 +204,7 @@ try {
   console.log(
     JSON.stringify({
       step_s: best.total,
+      huge_pages_malloc: mallocHugePages(),
       ratio: achieved / gflopsMatMul,
       gflops: achieved,
       matmul_gflops: gflopsMatMul,

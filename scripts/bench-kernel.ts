@@ -39,6 +39,10 @@ import { loadModel } from "../src/model/load.ts";
 import { createPromptModel } from "../src/model/prompt-model.ts";
 import type { PromptInput } from "../src/model/types.ts";
 import { readModelConfig } from "../src/model/weights/config.ts";
+import { mallocHugePages, relaunchWithHugePages } from "../src/util/hugepages.ts";
+
+// Measure what the `entk` command runs: huge pages for large buffers (src/util/hugepages.ts).
+relaunchWithHugePages();
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
@@ -343,6 +347,7 @@ console.log(
 console.log(
   JSON.stringify({
     mode: process.argv.includes("--synthetic") ? "synthetic-factors" : "engine",
+    huge_pages_malloc: mallocHugePages(),
     total_s: total,
     ...phases,
     peak_rss_gb: peak,

@@ -19,6 +19,10 @@ import { createOptimizer } from "../src/training/optimizers.ts";
 import { maskSequences } from "../src/training/pretrain/masking.ts";
 import { parseInitShape } from "../src/training/pretrain/setup.ts";
 import { Rng } from "../src/training/rng.ts";
+import { mallocHugePages, relaunchWithHugePages } from "../src/util/hugepages.ts";
+
+// Measure what the `entk` command runs: huge pages for large buffers (src/util/hugepages.ts).
+relaunchWithHugePages();
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(name);
@@ -78,6 +82,7 @@ try {
     accumulate_s: best(times.accumulate),
     adamw_s: best(times.adamw),
     tokens_per_s_run: Math.round((B * T) / best(times.run)),
+    huge_pages_malloc: mallocHugePages(),
   };
   console.log(JSON.stringify(out));
 } finally {

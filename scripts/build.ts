@@ -6,7 +6,7 @@
  * writes dist/.build-stamp last, once everything else is in place.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +33,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     cpSync(join(src, f), join(dist, f));
     process.stdout.write(`build: copied src/${f} -> ${relative(root, join(dist, f))}\n`);
   }
+  // The command's file is executable: npx runs it by its #! line, through a link to this very file in a clone.
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { bin: Record<string, string> };
+  for (const file of Object.values(pkg.bin)) chmodSync(join(root, file), 0o755);
   // bin/entk.js runs dist/ instead of the sources while this stamp is at least as new as every file under src/.
   writeFileSync(join(dist, ".build-stamp"), `${new Date().toISOString()}\n`);
   process.stdout.write(`build: ${relative(root, dist)}/ ready\n`);

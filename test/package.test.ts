@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -78,6 +79,14 @@ describe("npm package", () => {
       expect(paths).toContain(f);
     expect(paths.filter((p) => p.endsWith(".ts") && !p.endsWith(".d.ts"))).toEqual([]);
     expect(paths.some((p) => p.startsWith("prompts/") && p.endsWith(".json"))).toBe(true);
+  });
+
+  it("the built command is executable and runs with huge pages for large buffers (src/util/hugepages.ts)", () => {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    expect(statSync(join(root, pkg.bin.entk)).mode & 0o111).toBe(0o111);
+    const r = spawnSync("npx", ["--offline", "entk", "env", "--json"], { cwd: app, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).huge_pages.malloc).toBe(true);
   });
 
   it("installs without tsx; `npx entk --help` runs", () => {

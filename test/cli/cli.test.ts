@@ -33,6 +33,21 @@ describe("entk CLI shell", () => {
     expect(env.hf_cache).toMatch(/hub$/);
   });
 
+  it("the command's #! line asks glibc's malloc for huge pages; a GLIBC_TUNABLES of the user's wins", () => {
+    // Executed as a program (the kernel reads the #! line), as npx and a shell run it; not `node bin/entk.js`.
+    const run = (env: NodeJS.ProcessEnv) => {
+      const r = spawnSync(BIN, ["env", "--json"], {
+        encoding: "utf8",
+        timeout: 60_000,
+        env: { ...process.env, ...env },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).huge_pages;
+    };
+    expect(run({ GLIBC_TUNABLES: "" }).malloc).toBe(true);
+    expect(run({ GLIBC_TUNABLES: "glibc.malloc.hugetlb=0" }).malloc).toBe(false);
+  });
+
   it("honours HF_HUB_CACHE and HF_HOME for the cache directory", async () => {
     const { hfHubCacheDir } = await import("../../src/util/hf-cache.ts");
     expect(hfHubCacheDir({ HF_HUB_CACHE: "/x/cache" })).toBe("/x/cache");

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import * as ort from "onnxruntime-node";
 import { DEVICES, defaultThreads, type ProviderStatus, probeProvider } from "../../model/runtime/providers.ts";
 import { hfHubCacheDir, hfOffline } from "../../util/hf-cache.ts";
+import { mallocHugePages, transparentHugePages } from "../../util/hugepages.ts";
 import { ENTK_VERSION } from "../../version.ts";
 
 export interface EnvReport {
@@ -14,6 +15,8 @@ export interface EnvReport {
   memory: { total_bytes: number; free_bytes: number };
   hf_cache: string;
   hf_offline: boolean;
+  /** Huge pages for large buffers (src/util/hugepages.ts): asked of glibc's malloc; the kernel's THP mode. */
+  huge_pages: { malloc: boolean; transparent: string | null };
 }
 
 export async function collectEnv(): Promise<EnvReport> {
@@ -28,6 +31,7 @@ export async function collectEnv(): Promise<EnvReport> {
     memory: { total_bytes: totalmem(), free_bytes: freemem() },
     hf_cache: hfHubCacheDir(),
     hf_offline: hfOffline(),
+    huge_pages: { malloc: mallocHugePages(), transparent: transparentHugePages() ?? null },
   };
 }
 
@@ -46,6 +50,7 @@ export function formatEnv(r: EnvReport): string {
     `threads       ${r.threads}`,
     `memory        ${gb(r.memory.free_bytes)} free of ${gb(r.memory.total_bytes)}`,
     `hf cache      ${r.hf_cache}${r.hf_offline ? " (offline)" : ""}`,
+    `huge pages    malloc ${r.huge_pages.malloc ? "on" : "off"} (GLIBC_TUNABLES), transparent huge pages ${r.huge_pages.transparent ?? "unknown"}`,
   ];
   return lines.join("\n");
 }
@@ -53,7 +58,9 @@ export function formatEnv(r: EnvReport): string {
 export function registerEnv(program: Command): void {
   program
     .command("env")
-    .description("print versions, execution providers that work here, threads, memory and the Hugging Face cache")
+    .description(
+      "print versions, execution providers that work here, threads, memory, the Hugging Face cache and huge pages",
+    )
     .option("--json", "machine-readable output")
     .action(async (opts: { json?: boolean }) => {
       const report = await collectEnv();
