@@ -1,5 +1,5 @@
 /**
- * Transparent huge pages for large allocations (README "Huge pages"). onnxruntime-node copies every graph output
+ * Transparent huge pages for large allocations (README, "Compute engine": "Huge pages"). onnxruntime-node copies every graph output
  * into a fresh JavaScript buffer; on Linux, glibc serves buffers that large from new mmap'd memory, so each copy
  * first takes one page fault per 4 KiB. The engine's gradient factors are hundreds of megabytes per call, and these
  * faults were half the wall time of a roberta-base factors run (6 batches, 2.96 GiB of outputs: 12.1 s, of which
