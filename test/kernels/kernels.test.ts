@@ -95,6 +95,29 @@ describe("computeKernels on synthetic factors", () => {
     expect(Array.from(sign.kernels.dev.signgd!)).toEqual(Array.from(bruteKernel(tr, dev, true, true)));
   });
 
+  it("eval blocks cut into length groups, stacked for the Gemms, equal brute force, columns back in eval order", async () => {
+    // 70 eval examples of mixed lengths: ceil(70 / MIN_GROUP) = 3 groups, each padded to its own longest, whose rows
+    // the Gemms see stacked; each group's columns must land on its own examples.
+    const tr = trainSet();
+    const dev = Array.from({ length: 70 }, (_, i) => syntheticExample(500 + i, 1 + ((i * 5) % 7), 2));
+    const { groups } = slicedLayout(
+      tr.map((e) => e.linears[0].T),
+      dev.map((e) => e.linears[0].T),
+      2,
+      6,
+      10,
+      true,
+      2 ** 20,
+    );
+    expect(groups.length).toBe(3);
+    expect(groups.flat()).not.toEqual(dev.map((_, i) => i));
+    const opts = { strategy: "materialize", memoryBytes: 2 ** 30, quiet: true } as const;
+    for (const workers of [1, 2]) {
+      const res = await computeKernels(tr, { dev }, { ...opts, formulas: [...ALL], workers });
+      expectBrute(res, "dev", tr, dev);
+    }
+  });
+
   it("materialize and Gram strategies agree on sgd with a large budget", async () => {
     const tr = trainSet();
     const dev = devSet();
