@@ -84,11 +84,11 @@ export function modelTensors(cfg: ModelConfig): { linears: LinearShape[]; dense:
 /**
  * Achieved fraction of the Gemm probe's rate (src/kernels/probe.ts) per phase, from the kernel benchmark (README
  * "Benchmarks"): logits and gradients from its run at 14 s and 38 s (Gemm probe ≈ 400 GFLOP/s, load ≈ 2) and this
- * model's FLOPs of that job (5.2 and 11.4 TFLOP); the contraction from the run with slices of 32 rows in worker
- * threads (162 s, 28.1 TFLOP by this model, probe 268–275 GFLOP/s). `npm run bench:kernel` prints these fractions for
- * its run as `phase_efficiency`; update them when a phase's code changes.
+ * model's FLOPs of that job (5.2 and 11.4 TFLOP); the contraction from the run with slices of 32 rows and stacked
+ * eval groups in worker threads (150 s, 27.7 TFLOP by this model, probe 279–284 GFLOP/s). `npm run bench:kernel`
+ * prints these fractions for its run as `phase_efficiency`; update them when a phase's code changes.
  */
-export const PHASE_EFFICIENCY = { logits: 0.93, gradients: 0.75, contraction: 0.64 } as const;
+export const PHASE_EFFICIENCY = { logits: 0.93, gradients: 0.75, contraction: 0.65 } as const;
 
 export interface KernelCostInput {
   cfg: ModelConfig;
