@@ -15,6 +15,18 @@ const lengths = [3, 5, 2, 4, 6, 1, 3];
 const trainSet = (C = 2) => lengths.slice(0, 4).map((T, i) => syntheticExample(100 + i, T, C));
 const devSet = (C = 2) => lengths.map((T, i) => syntheticExample(200 + i, T + 1, C));
 
+/** slicedLayout's cut of the synthetic examples' first layer (C = 2, 6 → 10, signed, 1 MiB of work space). */
+const layoutOf = (tr: ExampleGradFactors[], ev: ExampleGradFactors[]) =>
+  slicedLayout(
+    tr.map((e) => e.linears[0].T),
+    ev.map((e) => e.linears[0].T),
+    2,
+    6,
+    10,
+    true,
+    2 ** 20,
+  );
+
 function expectClose(got: Float64Array, want: Float64Array, rel = 1e-5): void {
   expect(got.length).toBe(want.length);
   let scale = 1;
@@ -74,15 +86,7 @@ describe("computeKernels on synthetic factors", () => {
     // 20 train examples of mixed lengths: ceil(20 / MIN_TRAIN_GROUP) = 3 length groups, stacked out of order.
     const tr = Array.from({ length: 20 }, (_, i) => syntheticExample(300 + i, 1 + ((i * 7) % 6), 2));
     const dev = devSet();
-    const { trainGroups } = slicedLayout(
-      tr.map((e) => e.linears[0].T),
-      dev.map((e) => e.linears[0].T),
-      2,
-      6,
-      10,
-      true,
-      2 ** 20,
-    );
+    const { trainGroups } = layoutOf(tr, dev);
     expect(trainGroups.length).toBe(3);
     expect(trainGroups.flat()).not.toEqual(tr.map((_, i) => i));
     const opts = { strategy: "materialize", memoryBytes: 2 ** 30, quiet: true } as const;
@@ -100,15 +104,7 @@ describe("computeKernels on synthetic factors", () => {
     // the Gemms see stacked; each group's columns must land on its own examples.
     const tr = trainSet();
     const dev = Array.from({ length: 70 }, (_, i) => syntheticExample(500 + i, 1 + ((i * 5) % 7), 2));
-    const { groups } = slicedLayout(
-      tr.map((e) => e.linears[0].T),
-      dev.map((e) => e.linears[0].T),
-      2,
-      6,
-      10,
-      true,
-      2 ** 20,
-    );
+    const { groups } = layoutOf(tr, dev);
     expect(groups.length).toBe(3);
     expect(groups.flat()).not.toEqual(dev.map((_, i) => i));
     const opts = { strategy: "materialize", memoryBytes: 2 ** 30, quiet: true } as const;
