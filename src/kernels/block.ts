@@ -360,11 +360,9 @@ export function slicedLayout(
   // Whole multiples of MIN_SLICE_ROWS (SLICE_WORK_BYTES), unless one slice takes the whole dimension.
   const fit = sliceRows(whole, sliced, rows, signed, Math.min(workBytes, SLICE_WORK_BYTES));
   const s =
-    fit >= sliced
-      ? fit
-      : fit >= MIN_SLICE_ROWS
-        ? fit - (fit % MIN_SLICE_ROWS)
-        : Math.max(fit, Math.min(MIN_SLICE_ROWS, sliceRows(whole, sliced, rows, signed, workBytes)));
+    fit >= MIN_SLICE_ROWS && fit < sliced
+      ? fit - (fit % MIN_SLICE_ROWS)
+      : Math.max(fit, Math.min(MIN_SLICE_ROWS, sliceRows(whole, sliced, rows, signed, workBytes)));
   return { trainGroups, groups, s };
 }
 
