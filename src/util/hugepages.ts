@@ -1,14 +1,14 @@
 /**
  * Transparent huge pages for large allocations (README, "Compute engine": "Huge pages"). onnxruntime-node copies
  * every graph output into a fresh JavaScript buffer; on Linux, glibc serves buffers that large from new mmap'd
- * memory, so each copy first takes one page fault per 4 KiB. The engine's gradient factors are hundreds of
- * megabytes per call, and these faults were half the wall time of a roberta-base factors run (6 batches, 2.96 GiB of outputs: 12.1 s, of which
- * onnxruntime's own run time was 6.5 s). With glibc's tunable `glibc.malloc.hugetlb=1` (glibc ≥ 2.35) malloc
- * advises the kernel to back such memory with 2 MiB pages where transparent huge pages are enabled ("always" or
- * "madvise"): the same run took 7.9 s. The tunable is read when a process starts, so the `entk` command sets it in
- * its `#!` line (bin/entk.js, src/cli/bin.ts); a user's own GLIBC_TUNABLES comes after it there and wins. That line
- * needs `env -S` (GNU coreutils ≥ 8.30, as on every Linux that Node 20 supports, glibc ≥ 2.28; BSD and macOS env);
- * other C libraries ignore the variable, and without transparent huge pages the advice changes nothing.
+ * memory, so each copy first takes one page fault per 4 KiB. The engine's gradient factors are hundreds of megabytes
+ * per call, and these faults were half the wall time of a roberta-base factors run (6 batches, 2.96 GiB of outputs:
+ * 12.1 s, of which onnxruntime's own run time was 6.5 s). With glibc's tunable `glibc.malloc.hugetlb=1` (glibc ≥
+ * 2.35) malloc advises the kernel to back such memory with 2 MiB pages where transparent huge pages are enabled
+ * ("always" or "madvise"): the same run took 7.9 s. The tunable is read when a process starts, so the `entk` command
+ * sets it in its `#!` line (bin/entk.js, src/cli/bin.ts); a user's own GLIBC_TUNABLES comes after it there and wins.
+ * That line needs `env -S` (GNU coreutils ≥ 8.30, as on every Linux that Node 20 supports, glibc ≥ 2.28; BSD and
+ * macOS env); other C libraries ignore the variable, and without transparent huge pages the advice changes nothing.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
