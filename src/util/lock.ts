@@ -3,7 +3,7 @@ import { linkSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync }
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { pidAlive, tempPathFor } from "./atomic.ts";
+import { cleanStaleTemps, pidAlive, tempPathFor } from "./atomic.ts";
 import { ensureDirSync, listDir } from "./io.ts";
 
 /**
@@ -78,6 +78,8 @@ export function isStale(info: LockInfo | undefined): boolean {
 /** Take the lock if free (or stale); otherwise return the live holder's info. */
 export function tryLock(path: string, what?: string): Lock | LockInfo {
   ensureDirSync(dirname(path));
+  // A taker killed between writing its temp below and removing it left that temp: the next taker removes it.
+  cleanStaleTemps(dirname(path));
   const info: LockInfo = {
     pid: process.pid,
     host: hostname(),

@@ -74,6 +74,20 @@ describe("locks", () => {
 });
 
 describe("stale temp files", () => {
+  it("a lock taker killed while writing its temp leaves nothing once the lock is next taken", async () => {
+    const dir = join(tmp, "lock-temps");
+    const path = join(dir, ".admin.lock");
+    mkdirSync(dir);
+    const gone = sleeper();
+    await gone.stop();
+    const left = tempPathFor(path).replace(`-${process.pid}-`, `-${gone.pid}-`);
+    writeFileSync(left, lockOf(gone.pid));
+    const lock = tryLock(path);
+    expect("release" in lock).toBe(true);
+    (lock as { release(): void }).release();
+    expect(existsSync(left)).toBe(false);
+  });
+
   it("are removed when their writer is gone; live writers' and other hosts' are kept", async () => {
     const dir = join(tmp, "temps");
     mkdirSync(dir);
