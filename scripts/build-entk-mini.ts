@@ -1,15 +1,19 @@
 /**
  * Packages a finished (or stopped) `entk pretrain` run as models/entk-mini and writes its model card:
  *
- *   npx tsx scripts/build-entk-mini.ts --run RUN_DIR[,RUN_DIR2,…] --corpus CORPUS_DIR [--out models/entk-mini] [--seeded SEEDED/glove-seed.json]
+ *   npx tsx scripts/build-entk-mini.ts --run RUN_DIR[,RUN_DIR2,…] --corpus CORPUS_DIR[,CORPUS_DIR2,…] [--out models/entk-mini]
+ *     [--seeded SEEDED/glove-seed.json]
  *
  * Several run directories are the stages of one pretraining, in order, each started from the previous one's weights
  * (`entk pretrain --model`, fresh optimizer state), or from them with sinusoidal positions when its start directory
  * was written by scripts/sinusoidal-positions.ts (its safetensors metadata says so). The card lists every stage.
+ * `--corpus` names the corpus (scripts/build-corpus.ts) each stage read, one per stage, or one for all; an earlier
+ * stage's corpus must use a subset of the last one's sources, and the card describes the last one.
  *
  * - config.json (RobertaForMaskedLM) and model.safetensors in float16 (untied lm_head.decoder.weight; loading
  *   converts to float32), from the last RUN_DIR/model; the tokenizer files already in OUT (scripts/build-tokenizer.ts) stay;
- * - the held-out MLM loss / top-1 of the SHIPPED (float16) weights on every held-out window of CORPUS_DIR/heldout.txt;
+ * - the held-out MLM loss / top-1 of the SHIPPED (float16) weights on every held-out window of the last corpus's
+ *   heldout.txt;
  * - zero-shot prompt accuracy on the bundled tasks (datasets/), and with ENTK_LMBFF_DIR on LM-BFF's SST-2, MR, CR,
  *   SUBJ, TREC, MPQA test sets and GLUE-SST-2 dev;
  * - probe logits (the label-word logits of fixed prompts) that test/model/entk-mini.test.ts checks to 1e-5;
@@ -45,7 +49,12 @@ const arg = (name: string, def?: string) => {
   return def;
 };
 const runDirs = arg("--run").split(",");
-const corpusDir = arg("--corpus");
+const corpusArg = arg("--corpus").split(",");
+if (corpusArg.length !== 1 && corpusArg.length !== runDirs.length)
+  throw new Error(`--corpus: ${corpusArg.length} folders for ${runDirs.length} runs (expected one, or one per run)`);
+/** The corpus folder of each stage. */
+const stageCorpora = runDirs.map((_, i) => corpusArg[corpusArg.length === 1 ? 0 : i]);
+const corpusDir = stageCorpora[stageCorpora.length - 1];
 const out = arg("--out", "models/entk-mini");
 /** The `glove-seed.json` of scripts/seed-embeddings.ts when the run started from GloVe-seeded embeddings. */
 const seededPath = arg("--seeded", "");
@@ -139,19 +148,46 @@ a fixed Gaussian projection (seed ${seeded.projection_seed}) by \`scripts/seed-e
 model (\`--model\`, seed ${hp.seed}). docs/pretraining.md §6 has the short run that decided to keep the seeding.`;
 }
 
-function rebuildStart(cfg: {
-  hiddenSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  intermediateSize: number;
-  maxPositionEmbeddings: number;
-}): string {
+function rebuildStart(
+  cfg: {
+    hiddenSize: number;
+    numHiddenLayers: number;
+    numAttentionHeads: number;
+    intermediateSize: number;
+    maxPositionEmbeddings: number;
+  },
+  corpus: string,
+): string {
   const init = `npx entk pretrain --init hidden=${cfg.hiddenSize},layers=${cfg.numHiddenLayers},heads=${cfg.numAttentionHeads},intermediate=${cfg.intermediateSize},positions=${cfg.maxPositionEmbeddings} --tokenizer models/entk-mini`;
   if (!seeded) return init;
   return `${init} \\
-  --train CORPUS/train.txt --heldout CORPUS/heldout.txt --out INIT --steps 1 --warmup-steps 0   # INIT/init: the random start
+  --train ${corpus}/train.txt --heldout ${corpus}/heldout.txt --out INIT --steps 1 --warmup-steps 0   # INIT/init: the random start
 npx tsx scripts/seed-embeddings.ts --model INIT/init --out SEEDED --seed ${seeded.projection_seed}
 npx entk pretrain --model SEEDED`;
+}
+
+/** A corpus folder the stages read: its name in the card's rebuild commands and its sources (manifest ids). */
+interface CorpusInfo {
+  dir: string;
+  name: string;
+  ids: string[];
+  trainBytes: number;
+}
+
+/** The distinct corpora of the stages, in order of first use; an earlier one's sources ⊆ the last one's. */
+function corpusInfos(): CorpusInfo[] {
+  const dirs = [...new Set(stageCorpora)];
+  const infos = dirs.map((dir, i) => {
+    const m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+    const ids = (m.sources as { id: string }[]).map((x) => x.id);
+    return { dir, name: dirs.length === 1 ? "CORPUS" : `CORPUS${i + 1}`, ids, trainBytes: Number(m.totals.trainBytes) };
+  });
+  const last = infos[infos.length - 1];
+  for (const c of infos) {
+    const extra = c.ids.filter((id) => !last.ids.includes(id));
+    if (extra.length) throw new Error(`${c.dir}: sources ${extra.join(", ")} are not in the last corpus ${last.dir}`);
+  }
+  return infos;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -234,7 +270,7 @@ async function main() {
   );
 
   const manifest = JSON.parse(readFileSync(join(corpusDir, "manifest.json"), "utf8"));
-  const readme = card({ stages, weights, heldout, zs, probes, manifest, curve });
+  const readme = card({ stages, weights, heldout, zs, probes, manifest, curve, corpora: corpusInfos() });
   writeFileSync(join(out, "README.md"), readme);
   const result = {
     stages: stages.map((f) => ({ step: f.step, tokens: f.tokens, finished: f.finished })),
@@ -265,6 +301,7 @@ function card(c: {
     exclusion: Record<string, unknown>;
   };
   curve: ReturnType<typeof readCurve>;
+  corpora: CorpusInfo[];
 }): string {
   const cfg = c.weights.config;
   let params = 0;
@@ -289,6 +326,36 @@ function card(c: {
   const totalS = stages.reduce((a, f) => a + f.elapsedS, 0);
   const flags = (f: RunFacts) =>
     `--seq-len ${f.hp.seqLen} --batch-size ${f.hp.batchSize} --accumulate ${f.hp.accumulate} --steps ${f.hp.steps} --warmup-steps ${f.hp.warmupSteps} --lr ${f.hp.lr} --seed ${f.hp.seed}`;
+  const corpusOf = (i: number) => c.corpora.find((x) => x.dir === stageCorpora[i]) as CorpusInfo;
+  const all = c.corpora[c.corpora.length - 1];
+  const stageList = (k: CorpusInfo) => {
+    const idx = stages.map((_, i) => i).filter((i) => corpusOf(i) === k);
+    const runsOf: number[][] = [];
+    for (const i of idx) {
+      const r = runsOf[runsOf.length - 1];
+      if (r && r[r.length - 1] === i - 1) r.push(i);
+      else runsOf.push([i]);
+    }
+    const text = runsOf.map((r) => (r.length === 1 ? `${r[0] + 1}` : `${r[0] + 1}–${r[r.length - 1] + 1}`)).join(", ");
+    return `${idx.length === 1 ? "stage" : "stages"} ${text}`;
+  };
+  const corpusItems = c.corpora.map((k) => {
+    const missing = all.ids.filter((id) => !k.ids.includes(id));
+    const what = missing.length ? `every source below except ${missing.join(", ")}` : "every source below";
+    return `- ${stageList(k)}: ${what} (${k.trainBytes.toLocaleString("en-US")} bytes of training text)`;
+  });
+  const corpusLines =
+    c.corpora.length === 1
+      ? ""
+      : `\n\n${corpusItems.join("\n")}\n\nDocuments go to train or held-out by a hash of their text alone, so the ` +
+        "smaller corpus's held-out\ndocuments are held out of the larger one too.";
+  const corpusCommands = c.corpora
+    .map((k) => `npx tsx scripts/build-corpus.ts --out ${k.name} --sources ${k.ids.join(",")}`)
+    .join("\n");
+  const corpusFlags = (k: number) => {
+    const names = stages.slice(0, k).map((_, i) => corpusOf(i).name);
+    return new Set(names).size === 1 ? names[0] : names.join(",");
+  };
   const runs = (k: number) =>
     stages
       .slice(0, k)
@@ -296,11 +363,12 @@ function card(c: {
       .join(",");
   const laterStages = stages.slice(1).map((f, j) => {
     const i = j + 1;
-    const io = `--train CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN${i + 1}`;
+    const cn = corpusOf(i).name;
+    const io = `--train ${cn}/train.txt --heldout ${cn}/heldout.txt --out RUN${i + 1}`;
     if (f.sinusoidalNorm === undefined) return `npx entk pretrain --model RUN${i}/model ${io} \\\n  ${flags(f)}`;
     return [
       `npx tsx scripts/build-tokenizer.ts --out STAGE${i}`,
-      `npx tsx scripts/build-entk-mini.ts --run ${runs(i)} --corpus CORPUS --out STAGE${i}${seeded ? " --seeded SEEDED/glove-seed.json" : ""}`,
+      `npx tsx scripts/build-entk-mini.ts --run ${runs(i)} --corpus ${corpusFlags(i)} --out STAGE${i}${seeded ? " --seeded SEEDED/glove-seed.json" : ""}`,
       `npx tsx scripts/sinusoidal-positions.ts --model STAGE${i} --out START${i + 1} --norm ${f.sinusoidalNorm}`,
       `npx entk pretrain --model START${i + 1} ${io} \\\n  ${flags(f)}`,
     ].join("\n");
@@ -364,7 +432,7 @@ Built by \`scripts/build-corpus.ts\` (not shipped; packages fetched on demand at
 line, de-duplicated (${c.manifest.totals.duplicatesRemoved} duplicates removed), ${Number(c.manifest.totals.trainBytes).toLocaleString("en-US")} bytes of training text and
 ${Number(c.manifest.totals.heldoutBytes).toLocaleString("en-US")} bytes held out (${c.manifest.totals.heldoutDocuments} documents, never trained on; train sha256 \`${c.manifest.totals.trainSha256}\`).
 Sentences of the evaluation sets of the tasks ${((c.manifest.exclusion.tasks as string[]) ?? []).join(", ")} were removed by hashing
-normalized sentences (${c.manifest.exclusion.sentencesRemoved} sentences; see the script).
+normalized sentences (${c.manifest.exclusion.sentencesRemoved} sentences; see the script).${corpusLines}
 
 | package | version | licence | bytes kept | sha256 of the archive |
 |---|---|---|---|---|
@@ -405,11 +473,11 @@ ${probeJson}
 
 \`\`\`sh
 npx tsx scripts/build-tokenizer.ts --out models/entk-mini
-npx tsx scripts/build-corpus.ts …            # the corpus (see the script)
-${rebuildStart(cfg)} \\
-  --train CORPUS/train.txt --heldout CORPUS/heldout.txt --out RUN1 \\
+${corpusCommands}
+${rebuildStart(cfg, corpusOf(0).name)} \\
+  --train ${corpusOf(0).name}/train.txt --heldout ${corpusOf(0).name}/heldout.txt --out RUN1 \\
   ${flags(stages[0])}
-${laterStages.map((l) => `${l}\n`).join("")}npx tsx scripts/build-entk-mini.ts --run ${runs(stages.length)} --corpus CORPUS${seeded ? " --seeded SEEDED/glove-seed.json" : ""}
+${laterStages.map((l) => `${l}\n`).join("")}npx tsx scripts/build-entk-mini.ts --run ${runs(stages.length)} --corpus ${corpusFlags(stages.length)}${seeded ? " --seeded SEEDED/glove-seed.json" : ""}
 \`\`\`
 
 Licence: the weights are entk's own output (MIT, as entk); the tokenizer files are derived from MIT-licensed
