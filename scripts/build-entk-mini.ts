@@ -82,6 +82,8 @@ interface RunFacts {
   dropout: number;
   /** The row norm when the stage started from scripts/sinusoidal-positions.ts's output. */
   sinusoidalNorm?: number;
+  /** The stage started from the previous stages packaged by this script (float16), not from a run's own model. */
+  packagedStart: boolean;
 }
 
 async function runFacts(runDir: string): Promise<RunFacts> {
@@ -93,13 +95,15 @@ async function runFacts(runDir: string): Promise<RunFacts> {
   const result = existsSync(resultPath) ? JSON.parse(readFileSync(resultPath, "utf8")) : undefined;
   const finished = result?.steps === fp.hp.steps;
   let sinusoidalNorm: number | undefined;
+  let packagedStart = false;
   const start = result?.provenance?.start?.dir as string | undefined;
   if (start) {
     const st = join(start, "model.safetensors");
     if (!existsSync(st))
       throw new Error(`${runDir}: its start model ${st} is gone; the card could not say how it was made`);
-    const positions = readSafetensorsHeader(st).metadata.entk_positions;
-    if (positions) sinusoidalNorm = JSON.parse(positions).norm;
+    const meta = readSafetensorsHeader(st).metadata;
+    if (meta.entk_positions) sinusoidalNorm = JSON.parse(meta.entk_positions).norm;
+    else packagedStart = meta.entk_pretrain !== undefined;
   }
   const cfg = JSON.parse(readFileSync(join(runDir, "model", "config.json"), "utf8"));
   return {
@@ -111,6 +115,7 @@ async function runFacts(runDir: string): Promise<RunFacts> {
     hp: fp.hp,
     dropout: cfg.hidden_dropout_prob,
     sinusoidalNorm,
+    packagedStart,
   };
 }
 
@@ -314,9 +319,9 @@ function card(c: {
   const startOf = (i: number) => {
     if (i === 0) return seeded ? "HF init (σ = 0.02), word pieces seeded from GloVe" : "HF init (σ = 0.02)";
     const n = stages[i].sinusoidalNorm;
-    return n === undefined
-      ? `stage ${i}'s weights`
-      : `stage ${i}'s weights (float16, as packaged), position rows replaced by sinusoids of norm ${n}`;
+    if (n !== undefined)
+      return `stage ${i}'s weights (float16, as packaged), position rows replaced by sinusoids of norm ${n}`;
+    return stages[i].packagedStart ? `stage ${i}'s weights (float16, as packaged)` : `stage ${i}'s weights`;
   };
   const stageRows = stages.map(
     (f, i) =>
@@ -365,12 +370,17 @@ function card(c: {
     const i = j + 1;
     const cn = corpusOf(i).name;
     const io = `--train ${cn}/train.txt --heldout ${cn}/heldout.txt --out RUN${i + 1}`;
-    if (f.sinusoidalNorm === undefined) return `npx entk pretrain --model RUN${i}/model ${io} \\\n  ${flags(f)}`;
+    const packaged = f.sinusoidalNorm !== undefined || f.packagedStart;
+    if (!packaged) return `npx entk pretrain --model RUN${i}/model ${io} \\\n  ${flags(f)}`;
+    // The stage started from the earlier stages packaged by this script (float16), with sinusoidal positions or not.
+    const start = f.sinusoidalNorm === undefined ? `STAGE${i}` : `START${i + 1}`;
     return [
       `npx tsx scripts/build-tokenizer.ts --out STAGE${i}`,
       `npx tsx scripts/build-entk-mini.ts --run ${runs(i)} --corpus ${corpusFlags(i)} --out STAGE${i}${seeded ? " --seeded SEEDED/glove-seed.json" : ""}`,
-      `npx tsx scripts/sinusoidal-positions.ts --model STAGE${i} --out START${i + 1} --norm ${f.sinusoidalNorm}`,
-      `npx entk pretrain --model START${i + 1} ${io} \\\n  ${flags(f)}`,
+      ...(f.sinusoidalNorm === undefined
+        ? []
+        : [`npx tsx scripts/sinusoidal-positions.ts --model STAGE${i} --out ${start} --norm ${f.sinusoidalNorm}`]),
+      `npx entk pretrain --model ${start} ${io} \\\n  ${flags(f)}`,
     ].join("\n");
   });
   const last = c.curve[c.curve.length - 1];
@@ -415,7 +425,7 @@ order is fairseq's dictionary, which no registry ships).
 across document boundaries (\`</s>\` between documents), dynamic masking of ${(100 * (hp.maskRate as number)).toFixed(0)}% of the pieces
 (80% \`<mask>\`, 10% random piece, 10% unchanged), full-vocabulary cross-entropy at the masked positions,
 AdamW (β = (${(hp.betas as number[]).join(", ")}), ε = ${hp.eps}, weight decay ${hp.weightDecay}, not on biases/LayerNorm),
-linear warmup then linear decay to 0 at the run's last step, gradient clipping at ${hp.maxGradNorm}.${stages.length > 1 ? ` ${stages.length} runs, each started from the previous one's weights with fresh optimizer state (\`--model\`); docs/pretraining.md §8–10 explain the later stages.` : ""}
+linear warmup then linear decay to 0 at the run's last step, gradient clipping at ${hp.maxGradNorm}.${stages.length > 1 ? ` ${stages.length} runs, each started from the previous one's weights with fresh optimizer state (\`--model\`); docs/pretraining.md §8–11 explain the later stages.` : ""}
 
 | stage | start | sequence length | tokens per step | steps | peak lr | warmup | dropout | seed | tokens | wall time |
 |---|---|---|---|---|---|---|---|---|---|---|
@@ -456,7 +466,7 @@ here, and a model near 0.5 has not learned the task's distinction zero-shot:
 |---|---|---|---|---|---|---|---|
 ${zsRows.join("\n")}
 
-docs/pretraining.md §7–10 show what the model uses of its context and why zero-shot prompting stays near chance.
+docs/pretraining.md §7–11 show what the model uses of its context, why zero-shot prompting stays near chance, and what the fiction of stage 6 changed.
 
 ${sst2 ? `Target zero-shot GLUE-SST-2 dev ≥ 60% (the SST-2 row: its test set is GLUE-SST-2's dev set): ${sst2.acc >= 0.6 ? "reached" : "not reached"} (${pct(sst2.acc)}).` : "LM-BFF rows appear when the card is built with `ENTK_LMBFF_DIR` set (the target zero-shot GLUE-SST-2 dev ≥ 60% is measured there)."}
 
