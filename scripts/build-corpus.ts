@@ -3,12 +3,15 @@
  * pinned versions (npm `npm pack` + integrity, Debian `apt-get download` + sha256; never dependencies of `npm ci`).
  * The corpus itself is not committed; its manifest is.
  *
- *   npx tsx scripts/build-corpus.ts --out DIR [--sources ID,…] [--cache DIR] [--tasks datasets/original] [--heldout 0.01]
- *     [--seed 0]
+ *   npx tsx scripts/build-corpus.ts --out DIR [--sources ID,…] [--repeat ID=K,…] [--cache DIR]
+ *     [--tasks datasets/original] [--heldout 0.01] [--seed 0]
  *
  * `--sources` keeps only the listed sources (ids of SOURCES below; default all). Documents are split between train
  * and held-out by a hash of their text alone, so a corpus built from fewer sources equals the full one with
  * the other sources' documents left out (entk-mini's earlier stages read such a corpus: its card says which).
+ * `--repeat` writes a source's training documents K times in all (appended after every source's first copy; its
+ * held-out documents once, and nothing else changes), so that a pretraining run sees more of it per step; the
+ * manifest records K per source.
  *
  * Output format (also written to DIR/FORMAT.md):
  * - `train.txt`, `heldout.txt`: UTF-8, one document per line ("\n"-terminated, no empty lines, no tabs, single
@@ -263,6 +266,7 @@ async function main(): Promise<void> {
       "--sources <ids>",
       `sources to include, comma-separated (default all: ${SOURCES.map((x) => x.id).join(",")})`,
     )
+    .option("--repeat <id=k,…>", "write the training documents of these sources k times in all (held-out ones once)")
     .option("--cache <dir>", "download cache", join(process.env.TMPDIR ?? "/tmp", "entk-registry-cache"))
     .option("--tasks <dir>", "bundled task folders to exclude", "datasets/original")
     .option("--heldout <fraction>", "fraction of documents held out", "0.01")
@@ -277,6 +281,13 @@ async function main(): Promise<void> {
     throw new Error(
       `--sources: unknown ${unknown.join(", ")}; expected ids among ${SOURCES.map((x) => x.id).join(", ")}`,
     );
+  const repeat = new Map<string, number>();
+  for (const item of opts.repeat ? String(opts.repeat).split(",") : []) {
+    const m = /^([\w-]+)=(\d+)$/.exec(item);
+    if (!m || !wanted.includes(m[1]) || Number(m[2]) < 1)
+      throw new Error(`--repeat: expected ID=K with ID among the chosen sources and K ≥ 1, got '${item}'`);
+    repeat.set(m[1], Number(m[2]));
+  }
   mkdirSync(opts.out, { recursive: true });
 
   const t0 = Date.now();
@@ -287,6 +298,7 @@ async function main(): Promise<void> {
   const train: string[] = [];
   const held: string[] = [];
   const sources: Record<string, unknown>[] = [];
+  const repeated: { docs: string[]; times: number }[] = [];
   let removedSentences = 0;
   let droppedDocs = 0;
   let duplicates = 0;
@@ -294,6 +306,7 @@ async function main(): Promise<void> {
     const pkg: FetchedPackage = fetchSource(src, opts.cache);
     let docs = 0;
     let bytes = 0;
+    const ownTrain: string[] = [];
     for (const fileDocs of src.extract(pkg.root)) {
       for (const raw of fileDocs) {
         const { text, removed } = excludeSentences(raw, excl.keys);
@@ -310,11 +323,17 @@ async function main(): Promise<void> {
         }
         seen.add(key);
         const h = Number.parseInt(sha256(`${opts.seed}:${key}`).slice(0, 8), 16) / 2 ** 32;
-        (h < heldout ? held : train).push(doc);
+        if (h < heldout) held.push(doc);
+        else ownTrain.push(doc);
         docs++;
         bytes += Buffer.byteLength(doc) + 1;
       }
     }
+    train.push(...ownTrain);
+    const k = repeat.get(src.id) ?? 1;
+    // Repeats go to the end, after every source's first copy: the documents and split of a corpus without --repeat
+    // stay a prefix. entk pretrain draws its windows in a fresh random order each epoch, so position does not matter.
+    if (k > 1) repeated.push({ docs: ownTrain, times: k - 1 });
     sources.push({
       id: src.id,
       registry: src.kind,
@@ -327,9 +346,11 @@ async function main(): Promise<void> {
       md5: pkg.md5,
       documents: docs,
       bytes,
+      ...(repeat.has(src.id) ? { repeat: repeat.get(src.id) } : {}),
     });
     console.error(`${src.id}: ${docs} documents, ${(bytes / 1e6).toFixed(1)} MB`);
   }
+  for (const r of repeated) for (let t = 0; t < r.times; t++) train.push(...r.docs);
   // independent re-check of the written documents: no sentence of them may carry an excluded key
   const overlap = [...sentenceKeys([...train, ...held])].filter((k) => excl.keys.has(k)).length;
   if (overlap > 0) throw new Error(`${overlap} task sentences survived the exclusion (a bug in excludeSentences)`);

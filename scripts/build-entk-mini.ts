@@ -176,6 +176,8 @@ interface CorpusInfo {
   dir: string;
   name: string;
   ids: string[];
+  /** `--repeat` of build-corpus: how many times a source's training documents are written (absent: once). */
+  repeat: Record<string, number>;
   trainBytes: number;
 }
 
@@ -184,8 +186,13 @@ function corpusInfos(): CorpusInfo[] {
   const dirs = [...new Set(stageCorpora)];
   const infos = dirs.map((dir, i) => {
     const m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
-    const ids = (m.sources as { id: string }[]).map((x) => x.id);
-    return { dir, name: dirs.length === 1 ? "CORPUS" : `CORPUS${i + 1}`, ids, trainBytes: Number(m.totals.trainBytes) };
+    const sources = m.sources as { id: string; repeat?: number }[];
+    const ids = sources.map((x) => x.id);
+    const repeat = Object.fromEntries(
+      sources.filter((x) => (x.repeat ?? 1) > 1).map((x) => [x.id, x.repeat as number]),
+    );
+    const name = dirs.length === 1 ? "CORPUS" : `CORPUS${i + 1}`;
+    return { dir, name, ids, repeat, trainBytes: Number(m.totals.trainBytes) };
   });
   const last = infos[infos.length - 1];
   for (const c of infos) {
@@ -346,7 +353,10 @@ function card(c: {
   };
   const corpusItems = c.corpora.map((k) => {
     const missing = all.ids.filter((id) => !k.ids.includes(id));
-    const what = missing.length ? `every source below except ${missing.join(", ")}` : "every source below";
+    const reps = Object.entries(k.repeat).map(([id, n]) => `${id} ×${n}`);
+    const what =
+      (missing.length ? `every source below except ${missing.join(", ")}` : "every source below") +
+      (reps.length ? `, the training documents of ${reps.join(", ")}` : "");
     return `- ${stageList(k)}: ${what} (${k.trainBytes.toLocaleString("en-US")} bytes of training text)`;
   });
   const corpusLines =
@@ -355,7 +365,10 @@ function card(c: {
       : `\n\n${corpusItems.join("\n")}\n\nDocuments go to train or held-out by a hash of their text alone, so the ` +
         "smaller corpus's held-out\ndocuments are held out of the larger one too.";
   const corpusCommands = c.corpora
-    .map((k) => `npx tsx scripts/build-corpus.ts --out ${k.name} --sources ${k.ids.join(",")}`)
+    .map((k) => {
+      const reps = Object.entries(k.repeat).map(([id, n]) => `${id}=${n}`);
+      return `npx tsx scripts/build-corpus.ts --out ${k.name} --sources ${k.ids.join(",")}${reps.length ? ` --repeat ${reps.join(",")}` : ""}`;
+    })
     .join("\n");
   const corpusFlags = (k: number) => {
     const names = stages.slice(0, k).map((_, i) => corpusOf(i).name);
