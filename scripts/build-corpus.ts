@@ -238,6 +238,8 @@ const SOURCES: Source[] = [
   },
 ];
 
+const SOURCE_IDS = SOURCES.map((x) => x.id);
+
 /** Every text of the bundled tasks at its source (see the header), as sentence keys. */
 function taskExclusion(cache: string, tasksDir: string): { keys: Set<string>; texts: number } {
   const texts: string[] = [];
@@ -262,10 +264,7 @@ function sha256(s: string): string {
 async function main(): Promise<void> {
   const opts = new Command()
     .requiredOption("--out <dir>", "output folder")
-    .option(
-      "--sources <ids>",
-      `sources to include, comma-separated (default all: ${SOURCES.map((x) => x.id).join(",")})`,
-    )
+    .option("--sources <ids>", `sources to include, comma-separated (default all: ${SOURCE_IDS.join(",")})`)
     .option("--repeat <id=k,…>", "write the training documents of these sources k times in all (held-out ones once)")
     .option("--cache <dir>", "download cache", join(process.env.TMPDIR ?? "/tmp", "entk-registry-cache"))
     .option("--tasks <dir>", "bundled task folders to exclude", "datasets/original")
@@ -275,12 +274,10 @@ async function main(): Promise<void> {
     .opts();
   const heldout = Number(opts.heldout);
   if (!(heldout >= 0 && heldout < 1)) throw new Error(`--heldout: expected a fraction in [0, 1), got ${opts.heldout}`);
-  const wanted = opts.sources ? String(opts.sources).split(",") : SOURCES.map((x) => x.id);
-  const unknown = wanted.filter((id) => !SOURCES.some((x) => x.id === id));
+  const wanted = opts.sources ? String(opts.sources).split(",") : SOURCE_IDS;
+  const unknown = wanted.filter((id) => !SOURCE_IDS.includes(id));
   if (unknown.length)
-    throw new Error(
-      `--sources: unknown ${unknown.join(", ")}; expected ids among ${SOURCES.map((x) => x.id).join(", ")}`,
-    );
+    throw new Error(`--sources: unknown ${unknown.join(", ")}; expected ids among ${SOURCE_IDS.join(", ")}`);
   const repeat = new Map<string, number>();
   for (const item of opts.repeat ? String(opts.repeat).split(",") : []) {
     const m = /^([\w-]+)=(\d+)$/.exec(item);

@@ -171,9 +171,26 @@ npx tsx scripts/seed-embeddings.ts --model INIT/init --out SEEDED --seed ${seede
 npx entk pretrain --model SEEDED`;
 }
 
+/** What the card reads of a corpus's manifest.json (scripts/build-corpus.ts writes it). */
+interface CorpusManifest {
+  sources: {
+    id: string;
+    package: string;
+    version: string;
+    licence: string;
+    registry: string;
+    bytes: number;
+    sha256: string;
+    repeat?: number;
+  }[];
+  totals: Record<string, number | string>;
+  exclusion: Record<string, unknown>;
+}
+
 /** A corpus folder the stages read: its name in the card's rebuild commands and its sources (manifest ids). */
 interface CorpusInfo {
   dir: string;
+  manifest: CorpusManifest;
   name: string;
   ids: string[];
   /** `--repeat` of build-corpus: how many times a source's training documents are written (absent: once). */
@@ -185,14 +202,13 @@ interface CorpusInfo {
 function corpusInfos(): CorpusInfo[] {
   const dirs = [...new Set(stageCorpora)];
   const infos = dirs.map((dir, i) => {
-    const m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
-    const sources = m.sources as { id: string; repeat?: number }[];
-    const ids = sources.map((x) => x.id);
+    const manifest: CorpusManifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+    const ids = manifest.sources.map((x) => x.id);
     const repeat = Object.fromEntries(
-      sources.filter((x) => (x.repeat ?? 1) > 1).map((x) => [x.id, x.repeat as number]),
+      manifest.sources.filter((x) => (x.repeat ?? 1) > 1).map((x) => [x.id, x.repeat as number]),
     );
     const name = dirs.length === 1 ? "CORPUS" : `CORPUS${i + 1}`;
-    return { dir, name, ids, repeat, trainBytes: Number(m.totals.trainBytes) };
+    return { dir, manifest, name, ids, repeat, trainBytes: Number(manifest.totals.trainBytes) };
   });
   const last = infos[infos.length - 1];
   for (const c of infos) {
@@ -281,8 +297,7 @@ async function main() {
     }),
   );
 
-  const manifest = JSON.parse(readFileSync(join(corpusDir, "manifest.json"), "utf8"));
-  const readme = card({ stages, weights, heldout, zs, probes, manifest, curve, corpora: corpusInfos() });
+  const readme = card({ stages, weights, heldout, zs, probes, curve, corpora: corpusInfos() });
   writeFileSync(join(out, "README.md"), readme);
   const result = {
     stages: stages.map((f) => ({ step: f.step, tokens: f.tokens, finished: f.finished })),
@@ -307,14 +322,11 @@ function card(c: {
   heldout: { loss: number; top1: number; count: number };
   zs: (ZeroShotResult & { where: string })[];
   probes: Probe[];
-  manifest: {
-    sources: { package: string; version: string; licence: string; registry: string; bytes: number; sha256: string }[];
-    totals: Record<string, number | string>;
-    exclusion: Record<string, unknown>;
-  };
   curve: ReturnType<typeof readCurve>;
   corpora: CorpusInfo[];
 }): string {
+  // The card describes the last corpus (the others' sources are a subset of its).
+  const manifest = c.corpora[c.corpora.length - 1].manifest;
   const cfg = c.weights.config;
   let params = 0;
   for (const t of c.weights.tensors.values()) params += t.shape.reduce((a, b) => a * b, 1);
@@ -401,7 +413,7 @@ function card(c: {
     (r) =>
       `| ${r.task} | ${r.where} | ${r.split} | ${r.n} | ${pct(r.acc)} | ${r.metric === "f1" ? pct(r.f1!) : ""} | ${pct(r.topClassShare)} | ${r.marginAuc === undefined ? "" : r.marginAuc.toFixed(3)} |`,
   );
-  const src = c.manifest.sources.map(
+  const src = manifest.sources.map(
     (s) =>
       `| ${s.registry} \`${s.package}\` | ${s.version} | ${s.licence} | ${s.bytes.toLocaleString("en-US")} | \`${s.sha256.slice(0, 16)}…\` |`,
   );
@@ -452,10 +464,10 @@ ${stages.length > 1 ? "Stage 1. " : ""}${initText(stages[0].hp)}
 ## Corpus
 
 Built by \`scripts/build-corpus.ts\` (not shipped; packages fetched on demand at pinned versions), one document per
-line, de-duplicated (${c.manifest.totals.duplicatesRemoved} duplicates removed), ${Number(c.manifest.totals.trainBytes).toLocaleString("en-US")} bytes of training text and
-${Number(c.manifest.totals.heldoutBytes).toLocaleString("en-US")} bytes held out (${c.manifest.totals.heldoutDocuments} documents, never trained on; train sha256 \`${c.manifest.totals.trainSha256}\`).
-Sentences of the evaluation sets of the tasks ${((c.manifest.exclusion.tasks as string[]) ?? []).join(", ")} were removed by hashing
-normalized sentences (${c.manifest.exclusion.sentencesRemoved} sentences; see the script).${corpusLines}
+line, de-duplicated (${manifest.totals.duplicatesRemoved} duplicates removed), ${Number(manifest.totals.trainBytes).toLocaleString("en-US")} bytes of training text and
+${Number(manifest.totals.heldoutBytes).toLocaleString("en-US")} bytes held out (${manifest.totals.heldoutDocuments} documents, never trained on; train sha256 \`${manifest.totals.trainSha256}\`).
+Sentences of the evaluation sets of the tasks ${((manifest.exclusion.tasks as string[]) ?? []).join(", ")} were removed by hashing
+normalized sentences (${manifest.exclusion.sentencesRemoved} sentences; see the script).${corpusLines}
 
 | package | version | licence | bytes kept | sha256 of the archive |
 |---|---|---|---|---|
@@ -479,7 +491,7 @@ here, and a model near 0.5 has not learned the task's distinction zero-shot:
 |---|---|---|---|---|---|---|---|
 ${zsRows.join("\n")}
 
-docs/pretraining.md §7–11 show what the model uses of its context, why zero-shot prompting stays near chance, and what the fiction of stage 6 changed.
+docs/pretraining.md §7–11 show what the model uses of its context, why zero-shot prompting stays near chance, and what the fiction added to the corpus changed.
 
 ${sst2 ? `Target zero-shot GLUE-SST-2 dev ≥ 60% (the SST-2 row: its test set is GLUE-SST-2's dev set): ${sst2.acc >= 0.6 ? "reached" : "not reached"} (${pct(sst2.acc)}).` : "LM-BFF rows appear when the card is built with `ENTK_LMBFF_DIR` set (the target zero-shot GLUE-SST-2 dev ≥ 60% is measured there)."}
 
