@@ -128,7 +128,7 @@ async function runFacts(runDir: string): Promise<StageFacts> {
   const result = existsSync(resultPath) ? JSON.parse(readFileSync(resultPath, "utf8")) : undefined;
   const finished = result?.steps === fp.hp.steps;
   let sinusoidalNorm: number | undefined;
-  let stackedOrder: number[] | undefined;
+  let stacked: { order: number[]; layers: number } | undefined;
   let packagedStart = false;
   const start = result?.provenance?.start?.dir as string | undefined;
   if (start) {
@@ -137,7 +137,7 @@ async function runFacts(runDir: string): Promise<StageFacts> {
       throw new Error(`${runDir}: its start model ${st} is gone; the card could not say how it was made`);
     const meta = readSafetensorsHeader(st).metadata;
     if (meta.entk_positions) sinusoidalNorm = JSON.parse(meta.entk_positions).norm;
-    else if (meta.entk_stacked) stackedOrder = JSON.parse(meta.entk_stacked).order;
+    else if (meta.entk_stacked) stacked = JSON.parse(meta.entk_stacked);
     else packagedStart = meta.entk_pretrain !== undefined;
   }
   const cfg = JSON.parse(readFileSync(join(runDir, "model", "config.json"), "utf8"));
@@ -149,7 +149,7 @@ async function runFacts(runDir: string): Promise<StageFacts> {
     hp: fp.hp,
     dropout: cfg.hidden_dropout_prob,
     sinusoidalNorm,
-    stackedOrder,
+    stacked,
     packagedStart,
   };
 }

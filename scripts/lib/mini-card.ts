@@ -97,8 +97,10 @@ export function card(c: {
     const n = stages[i].sinusoidalNorm;
     if (n !== undefined)
       return `stage ${i}'s weights (float16, as packaged), position rows replaced by sinusoids of norm ${n}`;
-    const order = stages[i].stackedOrder;
-    if (order) return `stage ${i}'s weights (float16, as packaged), encoder layers stacked as ${order.join(", ")}`;
+    const st = stages[i].stacked;
+    const copies =
+      st && `${st.layers} layers stacked into ${st.order.length} (copies of layers ${st.order.join(", ")})`;
+    if (copies) return `stage ${i}'s weights (float16, as packaged), its ${copies}`;
     return stages[i].packagedStart ? `stage ${i}'s weights (float16, as packaged)` : `stage ${i}'s weights`;
   };
   const stageRows = stages.map(
@@ -159,8 +161,8 @@ export function card(c: {
     const transform =
       f.sinusoidalNorm !== undefined
         ? `npx tsx scripts/sinusoidal-positions.ts --model STAGE${i} --out START${i + 1} --norm ${f.sinusoidalNorm}`
-        : f.stackedOrder
-          ? `npx tsx scripts/stack-layers.ts --model STAGE${i} --out START${i + 1} --order ${f.stackedOrder.join(",")}`
+        : f.stacked
+          ? `npx tsx scripts/stack-layers.ts --model STAGE${i} --out START${i + 1} --order ${f.stacked.order.join(",")}`
           : undefined;
     if (!transform && !f.packagedStart) return `npx entk pretrain --model RUN${i}/model ${io} \\\n  ${flags(f)}`;
     const start = transform ? `START${i + 1}` : `STAGE${i}`;
@@ -171,6 +173,8 @@ export function card(c: {
       `npx entk pretrain --model ${start} ${io} \\\n  ${flags(f)}`,
     ].join("\n");
   });
+  // The first stage's depth: the model's, unless a later stage started from its layers stacked deeper.
+  const firstLayers = stages.find((f) => f.stacked)?.stacked?.layers ?? cfg.numHiddenLayers;
   const curve = stages[stages.length - 1].curve;
   const last = curve[curve.length - 1];
   const zsRows = c.zs.map(
@@ -273,7 +277,7 @@ ${probeJson}
 \`\`\`sh
 npx tsx scripts/build-tokenizer.ts --out models/entk-mini
 ${corpusCommands}
-${rebuildStart(seeded, cfg, corpusOf(0).name)} \\
+${rebuildStart(seeded, { ...cfg, numHiddenLayers: firstLayers }, corpusOf(0).name)} \\
   --train ${corpusOf(0).name}/train.txt --heldout ${corpusOf(0).name}/heldout.txt --out RUN1 \\
   ${flags(stages[0])}
 ${laterStages.map((l) => `${l}\n`).join("")}npx tsx scripts/build-entk-mini.ts --run ${runs(stages.length)} --corpus ${corpusFlags(stages.length)}${seeded ? " --seeded SEEDED/glove-seed.json" : ""}

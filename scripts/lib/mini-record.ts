@@ -62,9 +62,9 @@ export interface StageFacts {
   dropout: number;
   /** The row norm when the stage started from scripts/sinusoidal-positions.ts's output. */
   sinusoidalNorm?: number;
-  /** The encoder layers' order when the stage started from scripts/stack-layers.ts's output (new layer i is the
-   * packaged model's layer stackedOrder[i]). */
-  stackedOrder?: number[];
+  /** When the stage started from scripts/stack-layers.ts's output: new layer i is layer order[i] of the packaged
+   * model, which had `layers` layers. */
+  stacked?: { order: number[]; layers: number };
   /** The stage started from the previous stages packaged by build-entk-mini (float16), not from a run's own model. */
   packagedStart: boolean;
 }

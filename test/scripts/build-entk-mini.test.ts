@@ -108,6 +108,32 @@ describe("scripts/build-entk-mini.ts and pretraining.json", () => {
     for (const f of OUTPUTS) expect(read(fromRecord, f).equals(read(fromRuns, f)), f).toBe(true);
   }, 600_000);
 
+  it("a stage started from stacked layers: the card says so, and its rebuild commands start from the old depth", () => {
+    const run1 = join(dir, "deep-run1");
+    pretrain(run1, ["--init", "hidden=8,layers=2,heads=2,intermediate=16,positions=514", "--tokenizer", MINI], 3);
+    const stage1 = packageDir("deep-stage1");
+    ok(build("--run", run1, "--corpus", corpus, "--out", stage1));
+    const start2 = join(dir, "deep-start2");
+    ok(run(TSX, ["scripts/stack-layers.ts", "--model", stage1, "--out", start2, "--order", "0,1,1"]));
+    const run2 = join(dir, "deep-run2");
+    pretrain(run2, ["--model", start2], 4);
+    const fromRecord = packageDir("deep-from-record");
+    ok(build("--previous", stage1, "--run", run2, "--corpus", corpus, "--out", fromRecord));
+    const fromRuns = packageDir("deep-from-runs");
+    ok(build("--run", `${run1},${run2}`, "--corpus", corpus, "--out", fromRuns));
+    for (const f of OUTPUTS) expect(read(fromRecord, f).equals(read(fromRuns, f)), f).toBe(true);
+
+    const card = read(fromRecord, "README.md").toString();
+    expect(JSON.parse(read(fromRecord, "config.json").toString()).num_hidden_layers).toBe(3);
+    expect(card).toMatch(
+      /\| 2 \| stage 1's weights \(float16, as packaged\), its 2 layers stacked into 3 \(copies of layers 0, 1, 1\) \|/,
+    );
+    expect(card).toMatch(/npx entk pretrain --init hidden=8,layers=2,/);
+    expect(card).toMatch(
+      /npx tsx scripts\/stack-layers.ts --model STAGE1 --out START2 --order 0,1,1\nnpx entk pretrain --model START2 /,
+    );
+  }, 600_000);
+
   it("refuses to regenerate on a corpus other than the one the last stage read", () => {
     const other = join(dir, "other");
     mkdirSync(other);
