@@ -74,26 +74,24 @@ const corpusArg = arg("--corpus").split(",");
 const corpusCount = Math.max(1, runDirs.length);
 if (corpusArg.length !== 1 && corpusArg.length !== corpusCount)
   throw new Error(`--corpus: ${corpusArg.length} folders for ${runDirs.length} runs (expected one, or one per run)`);
-/** The corpus folders given, by `corpusKey`, and the folder of each new run. */
+/** The corpus folders given, by `corpusKey`, and the folder of each new run (each manifest read once). */
 const corpusDirs = new Map<string, string>();
 const manifests = new Map<string, CorpusManifest>(previous?.corpora.map((m) => [corpusKey(m), m]));
-const runCorpora = Array.from({ length: corpusCount }, (_, i) => {
+const givenCorpora = Array.from({ length: corpusCount }, (_, i) => {
   const dir = corpusArg[corpusArg.length === 1 ? 0 : i];
   const manifest: CorpusManifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
   const key = corpusKey(manifest);
   corpusDirs.set(key, dir);
   if (!manifests.has(key)) manifests.set(key, manifest);
-  return key;
+  return { dir, manifest, key };
 });
+const runCorpora = givenCorpora.map((c) => c.key);
 if (previous && runDirs.length === 0) {
   // Regeneration evaluates on this folder's heldout.txt: it must be the corpus the last stage read.
-  const last = previous.stages[previous.stages.length - 1].corpus;
-  const given = JSON.parse(readFileSync(join(corpusArg[0], "manifest.json"), "utf8")) as CorpusManifest;
-  const recorded = previous.corpora.find((m) => corpusKey(m) === last) as CorpusManifest;
-  if (JSON.stringify(given.totals) !== JSON.stringify(recorded.totals))
-    throw new Error(
-      `--corpus ${corpusArg[0]}: not the corpus the last stage of ${previousDir} read (its totals differ)`,
-    );
+  const recorded = manifests.get(previous.stages[previous.stages.length - 1].corpus) as CorpusManifest;
+  const given = givenCorpora[0];
+  if (JSON.stringify(given.manifest.totals) !== JSON.stringify(recorded.totals))
+    throw new Error(`--corpus ${given.dir}: not the corpus the last stage of ${previousDir} read (its totals differ)`);
 }
 const out = arg("--out", "models/entk-mini");
 /** The `glove-seed.json` of scripts/seed-embeddings.ts when the run started from GloVe-seeded embeddings. */

@@ -7,7 +7,7 @@ import type { loadModel } from "../../src/model/load.ts";
 import type { Probe } from "../../src/pipelines/probe-logits.ts";
 import type { ZeroShotResult } from "../../src/pipelines/zero-shot.ts";
 import { GPT3_ENCODER } from "../../src/tokenizer/bpe-gpt2.ts";
-import { type CorpusManifest, type GloveSeed, RECORD_FILE, type StageRecord } from "./mini-record.ts";
+import { type CorpusManifest, corpusKey, type GloveSeed, RECORD_FILE, type StageRecord } from "./mini-record.ts";
 
 /** A corpus the stages read: its name in the card's rebuild commands and its sources (manifest ids). */
 export interface CorpusInfo {
@@ -30,8 +30,7 @@ export function corpusInfos(manifests: CorpusManifest[]): CorpusInfo[] {
       manifest.sources.filter((x) => (x.repeat ?? 1) > 1).map((x) => [x.id, x.repeat as number]),
     );
     const name = manifests.length === 1 ? "CORPUS" : `CORPUS${i + 1}`;
-    const key = String(manifest.totals.trainSha256);
-    return { key, manifest, name, ids, repeat, trainBytes: Number(manifest.totals.trainBytes) };
+    return { key: corpusKey(manifest), manifest, name, ids, repeat, trainBytes: Number(manifest.totals.trainBytes) };
   });
   const last = infos[infos.length - 1];
   for (const c of infos) {
