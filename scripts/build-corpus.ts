@@ -33,7 +33,8 @@
  *
  * Sources left out: copyleft text (GPL `dict-gcide`, `linux-doc-6.1`, `bible-kjv-text` packaging) so that the
  * MIT-licensed model trained on it raises no licence question. Public-domain fiction comes from the two registry
- * packages that carry it (Jane Austen's novels as R data, Moby-Dick as JSON/text chapters).
+ * packages that carry it (Jane Austen's novels as R data, Moby-Dick as JSON/text chapters); opinion text from the
+ * one we found, the 3,000 labelled review sentences in npm `sentiment`'s test fixtures (text only).
  */
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
@@ -233,6 +234,26 @@ const SOURCES: Source[] = [
       const dir = join(root, "data");
       for (const f of walk(dir, (p) => /\/(chapter_\d+|epilogue|etymology|extracts)\.txt$/.test(p))) {
         yield group(textParagraphs(readFileSync(f, "utf8")).filter((p) => isProse(p)));
+      }
+    },
+  },
+  // Review sentences: the only opinion text found in either registry (docs/pretraining.md §14). The package's test
+  // fixtures hold the "Sentiment Labelled Sentences" of Kotzias et al. (2015: ~1,000 each from IMDB, Yelp and Amazon
+  // reviews); only the text is kept, the labels are dropped. Appended after the fiction for the same reason.
+  {
+    id: "reviews",
+    kind: "npm",
+    name: "sentiment",
+    version: "5.0.2",
+    integrity: "sha512-ZeC3y0JsOYTdwujt5uOd7ILJNilbgFzUtg/LEG4wUv43LayFNLZ28ec8+Su+h3saHlJmIwYxBzfDHHZuiMA15g==",
+    licence:
+      "MIT (package); its test fixtures are the Sentiment Labelled Sentences of Kotzias et al. 2015 " +
+      "(UCI Machine Learning Repository, CC BY 4.0)",
+    *extract(root) {
+      for (const name of ["imdb", "yelp", "amazon"]) {
+        const file = join(root, "test/fixtures", `${name}.json`);
+        const rows = JSON.parse(readFileSync(file, "utf8")) as { text: string }[];
+        yield group(new Set(rows.map((r) => normalizeWhitespace(r.text)).filter((t) => t.length > 0)));
       }
     },
   },
