@@ -12,7 +12,8 @@
  * stage's corpus must use a subset of the last one's sources, and the card describes the last one.
  *
  * - config.json (RobertaForMaskedLM) and model.safetensors in float16 (untied lm_head.decoder.weight; loading
- *   converts to float32), from the last RUN_DIR/model; the tokenizer files already in OUT (scripts/build-tokenizer.ts) stay;
+ *   converts to float32), from the last RUN_DIR/model; the tokenizer files must already be in OUT
+ *   (scripts/build-tokenizer.ts; refused otherwise) and stay;
  * - the held-out MLM loss / top-1 of the SHIPPED (float16) weights on every held-out window of the last corpus's
  *   heldout.txt;
  * - zero-shot prompt accuracy on the bundled tasks (datasets/), and with ENTK_LMBFF_DIR on LM-BFF's SST-2, MR, CR,
@@ -58,52 +59,64 @@ import {
   writeRecord,
 } from "./lib/mini-record.ts";
 
-const arg = (name: string, def?: string) => {
-  const i = process.argv.indexOf(name);
-  if (i > 0) return process.argv[i + 1];
-  if (def === undefined) throw new Error(`missing ${name}`);
-  return def;
-};
-const previousDir = arg("--previous", "");
-const previous: PretrainingRecord | undefined = previousDir ? readRecord(previousDir) : undefined;
-const runDirs = arg("--run", "")
-  .split(",")
-  .filter((d) => d !== "");
-if (!previous && runDirs.length === 0) throw new Error("give --run RUN_DIR[,…], --previous DIR, or both");
-const corpusArg = arg("--corpus").split(",");
-const corpusCount = Math.max(1, runDirs.length);
-if (corpusArg.length !== 1 && corpusArg.length !== corpusCount)
-  throw new Error(`--corpus: ${corpusArg.length} folders for ${runDirs.length} runs (expected one, or one per run)`);
-/** The corpus folders given, by `corpusKey`, and the folder of each new run (each manifest read once). */
-const corpusDirs = new Map<string, string>();
-const manifests = new Map<string, CorpusManifest>(previous?.corpora.map((m) => [corpusKey(m), m]));
-const givenCorpora = Array.from({ length: corpusCount }, (_, i) => {
-  const dir = corpusArg[corpusArg.length === 1 ? 0 : i];
-  const manifest: CorpusManifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
-  const key = corpusKey(manifest);
-  corpusDirs.set(key, dir);
-  if (!manifests.has(key)) manifests.set(key, manifest);
-  return { dir, manifest, key };
-});
-const runCorpora = givenCorpora.map((c) => c.key);
-if (previous && runDirs.length === 0) {
-  // Regeneration evaluates on this folder's heldout.txt: it must be the corpus the last stage read.
-  const recorded = manifests.get(previous.stages[previous.stages.length - 1].corpus) as CorpusManifest;
-  const given = givenCorpora[0];
-  if (JSON.stringify(given.manifest.totals) !== JSON.stringify(recorded.totals))
-    throw new Error(`--corpus ${given.dir}: not the corpus the last stage of ${previousDir} read (its totals differ)`);
+/** The command line, checked: every user error is thrown here with the flag it concerns. */
+function parseArgs() {
+  const arg = (name: string, def?: string) => {
+    const i = process.argv.indexOf(name);
+    if (i > 0) return process.argv[i + 1];
+    if (def === undefined) throw new Error(`missing ${name}`);
+    return def;
+  };
+  const previousDir = arg("--previous", "");
+  const previous: PretrainingRecord | undefined = previousDir ? readRecord(previousDir) : undefined;
+  const runDirs = arg("--run", "")
+    .split(",")
+    .filter((d) => d !== "");
+  if (!previous && runDirs.length === 0) throw new Error("give --run RUN_DIR[,…], --previous DIR, or both");
+  const corpusArg = arg("--corpus").split(",");
+  const corpusCount = Math.max(1, runDirs.length);
+  if (corpusArg.length !== 1 && corpusArg.length !== corpusCount)
+    throw new Error(`--corpus: ${corpusArg.length} folders for ${runDirs.length} runs (expected one, or one per run)`);
+  /** The corpus folders given, by `corpusKey`, and the folder of each new run (each manifest read once). */
+  const corpusDirs = new Map<string, string>();
+  const manifests = new Map<string, CorpusManifest>(previous?.corpora.map((m) => [corpusKey(m), m]));
+  const givenCorpora = Array.from({ length: corpusCount }, (_, i) => {
+    const dir = corpusArg[corpusArg.length === 1 ? 0 : i];
+    if (!existsSync(join(dir, "manifest.json")))
+      throw new Error(`--corpus ${dir}: no manifest.json (expected a folder written by scripts/build-corpus.ts)`);
+    const manifest: CorpusManifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+    const key = corpusKey(manifest);
+    corpusDirs.set(key, dir);
+    if (!manifests.has(key)) manifests.set(key, manifest);
+    return { dir, manifest, key };
+  });
+  const runCorpora = givenCorpora.map((c) => c.key);
+  if (previous && runDirs.length === 0) {
+    // Regeneration evaluates on this folder's heldout.txt: it must be the corpus the last stage read.
+    const recorded = manifests.get(previous.stages[previous.stages.length - 1].corpus) as CorpusManifest;
+    const given = givenCorpora[0];
+    if (JSON.stringify(given.manifest.totals) !== JSON.stringify(recorded.totals))
+      throw new Error(
+        `--corpus ${given.dir}: not the corpus the last stage of ${previousDir} read (its totals differ)`,
+      );
+  }
+  const out = arg("--out", "models/entk-mini");
+  /** The `glove-seed.json` of scripts/seed-embeddings.ts when the run started from GloVe-seeded embeddings. */
+  const seededPath = arg("--seeded", "");
+  if (previous && seededPath)
+    throw new Error(`--seeded: the first stage is ${previousDir}'s, whose record says how it started`);
+  const seeded: GloveSeed | undefined = previous
+    ? (previous.seeded ?? undefined)
+    : seededPath
+      ? JSON.parse(readFileSync(seededPath, "utf8"))
+      : undefined;
+  const lmbff = process.env.ENTK_LMBFF_DIR;
+  if (!existsSync(join(out, "tokenizer.json")))
+    throw new Error(
+      `--out ${out}: no tokenizer.json; write it first (npx tsx scripts/build-tokenizer.ts --out ${out})`,
+    );
+  return { previousDir, previous, runDirs, corpusDirs, manifests, runCorpora, out, seeded, lmbff };
 }
-const out = arg("--out", "models/entk-mini");
-/** The `glove-seed.json` of scripts/seed-embeddings.ts when the run started from GloVe-seeded embeddings. */
-const seededPath = arg("--seeded", "");
-if (previous && seededPath)
-  throw new Error(`--seeded: the first stage is ${previousDir}'s, whose record says how it started`);
-const seeded: GloveSeed | undefined = previous
-  ? (previous.seeded ?? undefined)
-  : seededPath
-    ? JSON.parse(readFileSync(seededPath, "utf8"))
-    : undefined;
-const lmbff = process.env.ENTK_LMBFF_DIR;
 
 /** Fixed prompts whose logits the card states (sentences written for this card, not from any dataset). */
 const PROBES: Probe[] = [
@@ -165,7 +178,7 @@ async function runStage(runDir: string, corpus: string): Promise<StageRecord> {
 }
 
 /** Writes the float16 weights from `modelDir` (a run's model, or a packaged one) with the stages in the metadata. */
-async function writeWeights(stages: StageFacts[], modelDir: string): Promise<void> {
+async function writeWeights(stages: StageFacts[], modelDir: string, out: string): Promise<void> {
   const w = await loadWeightsFromDir(modelDir);
   const cfg = { ...modelConfigToJson(w.config), torch_dtype: "float16" };
   // Every value is read before the file is replaced (modelDir may be `out`).
@@ -183,13 +196,14 @@ async function writeWeights(stages: StageFacts[], modelDir: string): Promise<voi
 }
 
 async function main() {
+  const { previousDir, previous, runDirs, corpusDirs, manifests, runCorpora, out, seeded, lmbff } = parseArgs();
   const stages: StageRecord[] = [...(previous?.stages ?? [])];
   for (const [i, dir] of runDirs.entries()) stages.push(await runStage(dir, runCorpora[i]));
   // The card states these once: every stage must share them.
   for (const k of ["weightDecay", "betas", "eps", "maxGradNorm", "maskRate"])
     if (new Set(stages.map((f) => JSON.stringify(f.hp[k]))).size > 1) throw new Error(`the stages differ in ${k}`);
   const facts = stages[stages.length - 1];
-  await writeWeights(stages, runDirs.length ? join(runDirs[runDirs.length - 1], "model") : previousDir);
+  await writeWeights(stages, runDirs.length ? join(runDirs[runDirs.length - 1], "model") : previousDir, out);
   const weights = await loadModel(out);
   const tok = await loadTokenizer(out);
   const seqLen = facts.hp.seqLen as number;
@@ -284,4 +298,7 @@ async function main() {
   console.log(JSON.stringify(result));
 }
 
-await main();
+main().catch((e: unknown) => {
+  console.error(`build-entk-mini: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -143,4 +143,12 @@ describe("scripts/build-entk-mini.ts and pretraining.json", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/not the corpus the last stage of .* read/);
   });
+
+  it("refuses an output folder without the tokenizer in one line, with the command that writes it", () => {
+    const bare = join(dir, "no-tokenizer");
+    const r = build("--previous", join(dir, "from-record"), "--corpus", corpus, "--out", bare);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^build-entk-mini: --out .*: no tokenizer\.json; .*scripts\/build-tokenizer\.ts --out /m);
+    expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
+  });
 });
