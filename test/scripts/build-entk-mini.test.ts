@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { TOKENIZER_FILES } from "../../src/tokenizer/load.ts";
 import { readCurve } from "../../src/training/pretrain/pretrain.ts";
 
 // scripts/build-entk-mini.ts packages pretraining runs and records them in pretraining.json, so that a later stage
@@ -14,7 +15,6 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin/entk.js");
 const TSX = join(ROOT, "node_modules/.bin/tsx");
 const MINI = join(ROOT, "models/entk-mini");
-const TOKENIZER_FILES = ["tokenizer.json", "vocab.json", "tokenizer_config.json", "special_tokens_map.json"];
 const OUTPUTS = [
   "README.md",
   "pretraining.json",
@@ -51,7 +51,7 @@ const pretrain = (out: string, start: string[], seed: number) =>
 function packageDir(name: string): string {
   const d = join(dir, name);
   mkdirSync(d);
-  for (const f of TOKENIZER_FILES) copyFileSync(join(MINI, f), join(d, f));
+  for (const f of TOKENIZER_FILES) if (existsSync(join(MINI, f))) copyFileSync(join(MINI, f), join(d, f));
   return d;
 }
 const build = (...args: string[]) => run(TSX, ["scripts/build-entk-mini.ts", ...args]);
